@@ -3,18 +3,9 @@
  * the OMA registry XML (objects 0, 1, 2, 3, 4, 5, 11, 21); callers add vendor objects with `add()` on a
  * registry of their own, so the shared default is never changed behind another user's back.
  */
-import { Lwm2mError } from '../errors';
+import { ModelError } from './errors';
 import { generatedObjects } from './objects.generated';
 import type { ObjectDefinition, ObjectModel, ResourceDefinition } from './types';
-
-/** An object definition is malformed (bad id, resource id out of range, resource keyed under another id). */
-export class ModelError extends Lwm2mError {
-  readonly objectId: number | undefined;
-  constructor(message: string, objectId?: number) {
-    super('MODEL', message);
-    this.objectId = objectId;
-  }
-}
 
 function checkDefinition(def: ObjectDefinition): void {
   if (!def || typeof def !== 'object') throw new ModelError('object definition must be an object');
