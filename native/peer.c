@@ -1,0 +1,318 @@
+/*
+ * One DTLS peer: listen (stateless cookie check, then an SSL object), feed one datagram, write
+ * application data, retransmission timeout, close_notify, free.
+ *
+ * Every call returns { out: Buffer[], data: Buffer[], connected: bool, closed: bool, timeout: number,
+ * error?: string, alertSent?: string, alertReceived?: string, peer?: external }:
+ * out = datagrams to send to the peer, data = decrypted application data, timeout = ms until
+ * handleTimeout must be called (-1: no timer), closed = the peer sent close_notify (we answered it).
+ */
+#include <openssl/err.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include "dtls.h"
+
+static unsigned char read_buf[16384 + 2048];
+
+static void peer_release(napi_env env, dtls_peer_t *peer) {
+  if (peer->freed) return;
+  peer->freed = 1;
+  if (peer->ssl != NULL) SSL_free(peer->ssl); /* frees the BIO too */
+  peer->ssl = NULL;
+  dtls_outq_clear(&peer->out);
+  free(peer->out.items);
+  peer->out.items = NULL;
+  peer->out.cap = 0;
+  OPENSSL_cleanse(peer->psk_id, sizeof(peer->psk_id));
+  if (peer->ctx_ref != NULL) napi_delete_reference(env, peer->ctx_ref);
+  peer->ctx_ref = NULL;
+}
+
+static void peer_finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  dtls_peer_t *peer = data;
+  peer_release(env, peer);
+  peer->magic = 0;
+  free(peer);
+}
+
+static dtls_peer_t *get_peer(napi_env env, napi_value v) {
+  void *data = NULL;
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external) return NULL;
+  if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL) return NULL;
+  dtls_peer_t *peer = data;
+  return peer->magic == DTLS_PEER_MAGIC ? peer : NULL;
+}
+
+static void reset_call_state(dtls_peer_t *peer) {
+  ERR_clear_error();
+  peer->reason[0] = 0;
+  peer->alert_sent[0] = 0;
+  peer->alert_received[0] = 0;
+}
+
+static void describe_failure(dtls_peer_t *peer, int ssl_error, char *err, size_t len) {
+  if (peer->reason[0]) {
+    snprintf(err, len, "%s", peer->reason);
+  } else if (ERR_peek_error() != 0) {
+    dtls_openssl_error(err, len, "handshake failed");
+  } else if (ssl_error == SSL_ERROR_SYSCALL) {
+    snprintf(err, len, "DTLS protocol error (peer went away)");
+  } else {
+    snprintf(err, len, "DTLS error %d", ssl_error);
+  }
+  ERR_clear_error();
+}
+
+/* Drive the handshake, then read all application data; -1 on a fatal error (err set). */
+static int step(dtls_peer_t *peer, dtls_outq_t *data, int *closed, char *err, size_t errlen) {
+  SSL *ssl = peer->ssl;
+  if (!SSL_is_init_finished(ssl)) {
+    int r = SSL_do_handshake(ssl);
+    if (r != 1) {
+      int e = SSL_get_error(ssl, r);
+      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return 0;
+      describe_failure(peer, e, err, errlen);
+      return -1;
+    }
+    peer->connected = 1;
+  }
+  for (;;) {
+    int n = SSL_read(ssl, read_buf, sizeof(read_buf));
+    if (n > 0) {
+      dtls_outq_push(data, read_buf, (size_t)n);
+      continue;
+    }
+    int e = SSL_get_error(ssl, n);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return 0;
+    if (e == SSL_ERROR_ZERO_RETURN) {
+      *closed = 1;
+      SSL_shutdown(ssl); /* answer close_notify */
+      return 0;
+    }
+    describe_failure(peer, e, err, errlen);
+    return -1;
+  }
+}
+
+static napi_value buffers(napi_env env, dtls_outq_t *q) {
+  napi_value arr, b;
+  napi_create_array_with_length(env, q->count, &arr);
+  for (size_t i = 0; i < q->count; i++) {
+    napi_create_buffer_copy(env, q->items[i].len, q->items[i].data, NULL, &b);
+    napi_set_element(env, arr, (uint32_t)i, b);
+  }
+  dtls_outq_clear(q);
+  return arr;
+}
+
+static void set_bool(napi_env env, napi_value obj, const char *name, int value) {
+  napi_value v;
+  napi_get_boolean(env, value != 0, &v);
+  napi_set_named_property(env, obj, name, v);
+}
+
+static void set_str(napi_env env, napi_value obj, const char *name, const char *s) {
+  napi_value v;
+  if (s == NULL || !s[0]) return;
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, name, v);
+}
+
+static napi_value result(napi_env env, dtls_peer_t *peer, dtls_outq_t *data, int was_connected, int closed,
+                         const char *error) {
+  napi_value obj, v;
+  napi_create_object(env, &obj);
+  napi_set_named_property(env, obj, "out", buffers(env, &peer->out));
+  napi_set_named_property(env, obj, "data", buffers(env, data));
+  set_bool(env, obj, "connected", peer->connected && !was_connected);
+  set_bool(env, obj, "closed", closed);
+  double timeout = -1;
+  struct timeval tv;
+  if (peer->ssl != NULL && !error && !closed && DTLSv1_get_timeout(peer->ssl, &tv))
+    timeout = (double)tv.tv_sec * 1000.0 + (double)((tv.tv_usec + 999) / 1000);
+  napi_create_double(env, timeout, &v);
+  napi_set_named_property(env, obj, "timeout", v);
+  set_str(env, obj, "error", error);
+  set_str(env, obj, "alertSent", peer->alert_sent);
+  set_str(env, obj, "alertReceived", peer->alert_received);
+  free(data->items);
+  data->items = NULL;
+  ERR_clear_error();
+  return obj;
+}
+
+static int get_buffer_arg(napi_env env, napi_value v, void **data, size_t *len) {
+  bool is_buf = false;
+  if (napi_is_buffer(env, v, &is_buf) != napi_ok || !is_buf) return 0;
+  return napi_get_buffer_info(env, v, data, len) == napi_ok;
+}
+
+/* listen(ctx, addressKey: Buffer, datagram: Buffer): a first datagram from an unknown source. */
+napi_value dtls_listen(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], ext;
+  void *addr, *dgram;
+  size_t addr_len, dgram_len;
+  char err[DTLS_REASON_LEN + 64] = {0};
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  dtls_ctx_t *ctx = argc == 3 ? dtls_get_ctx(env, argv[0]) : NULL;
+  if (ctx == NULL || !get_buffer_arg(env, argv[1], &addr, &addr_len) ||
+      !get_buffer_arg(env, argv[2], &dgram, &dgram_len))
+    return dtls_throw(env, "DTLS_ARGUMENT", "listen(ctx, addressKey: Buffer, datagram: Buffer)");
+
+  dtls_peer_t *peer = calloc(1, sizeof(*peer));
+  if (peer == NULL) return dtls_throw(env, "DTLS_PEER", "out of memory");
+  peer->magic = DTLS_PEER_MAGIC;
+  peer->ctx = ctx;
+  peer->psk_id_len = -1;
+  peer->addr_len = addr_len < sizeof(peer->addr) ? addr_len : sizeof(peer->addr);
+  memcpy(peer->addr, addr, peer->addr_len);
+  reset_call_state(peer);
+  peer->ssl = SSL_new(ctx->ssl_ctx);
+  BIO *bio = peer->ssl != NULL ? dtls_bio_new(peer) : NULL;
+  if (bio == NULL) {
+    peer_finalize(env, peer, NULL);
+    return dtls_throw(env, "DTLS_PEER", "SSL_new failed");
+  }
+  SSL_set_bio(peer->ssl, bio, bio);
+  SSL_set_app_data(peer->ssl, peer);
+  SSL_set_mtu(peer->ssl, ctx->mtu);
+  SSL_set_accept_state(peer->ssl);
+
+  peer->in = dgram;
+  peer->in_len = dgram_len;
+  BIO_ADDR *client = BIO_ADDR_new();
+  int r = DTLSv1_listen(peer->ssl, client);
+  BIO_ADDR_free(client);
+  peer->in = NULL;
+
+  dtls_outq_t data = {0};
+  napi_value res;
+  if (r != 1) {
+    /* No verified cookie yet (HelloVerifyRequest in out), or not a ClientHello: no state is kept. */
+    if (r < 0) dtls_openssl_error(err, sizeof(err), "invalid ClientHello");
+    res = result(env, peer, &data, 0, 0, r < 0 ? err : NULL);
+    peer_finalize(env, peer, NULL);
+    return res;
+  }
+  if (napi_create_external(env, peer, peer_finalize, NULL, &ext) != napi_ok) {
+    peer_finalize(env, peer, NULL);
+    return dtls_throw(env, "DTLS_PEER", "napi_create_external failed");
+  }
+  napi_value ctx_value = argv[0];
+  napi_create_reference(env, ctx_value, 1, &peer->ctx_ref);
+  int closed = 0;
+  int rc = step(peer, &data, &closed, err, sizeof(err));
+  res = result(env, peer, &data, 0, closed, rc < 0 ? err : NULL);
+  napi_set_named_property(env, res, "peer", ext);
+  return res;
+}
+
+static dtls_peer_t *peer_arg(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < want) return NULL;
+  dtls_peer_t *peer = get_peer(env, argv[0]);
+  if (peer == NULL || peer->freed) return NULL;
+  reset_call_state(peer);
+  return peer;
+}
+
+/* feed(peer, datagram) */
+napi_value dtls_feed(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  void *dgram;
+  size_t len;
+  char err[DTLS_REASON_LEN + 64] = {0};
+  dtls_peer_t *peer = peer_arg(env, info, 2, argv);
+  if (peer == NULL || !get_buffer_arg(env, argv[1], &dgram, &len))
+    return dtls_throw(env, "DTLS_ARGUMENT", "feed(peer, datagram: Buffer) on a live peer");
+  int was = peer->connected, closed = 0;
+  dtls_outq_t data = {0};
+  peer->in = dgram;
+  peer->in_len = len;
+  int rc = step(peer, &data, &closed, err, sizeof(err));
+  peer->in = NULL;
+  return result(env, peer, &data, was, closed, rc < 0 ? err : NULL);
+}
+
+/* write(peer, data): one record; out holds the protected datagram. */
+napi_value dtls_write(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  void *buf;
+  size_t len;
+  char err[DTLS_REASON_LEN + 64] = {0};
+  dtls_peer_t *peer = peer_arg(env, info, 2, argv);
+  if (peer == NULL || !get_buffer_arg(env, argv[1], &buf, &len))
+    return dtls_throw(env, "DTLS_ARGUMENT", "write(peer, data: Buffer) on a live peer");
+  dtls_outq_t data = {0};
+  if (!peer->connected) return result(env, peer, &data, 1, 0, "handshake not complete");
+  if (len == 0) return result(env, peer, &data, 1, 0, NULL);
+  int n = SSL_write(peer->ssl, buf, (int)len);
+  if (n <= 0) describe_failure(peer, SSL_get_error(peer->ssl, n), err, sizeof(err));
+  return result(env, peer, &data, 1, 0, n <= 0 ? err : NULL);
+}
+
+/* handleTimeout(peer): retransmit the last flight when OpenSSL's timer has expired. */
+napi_value dtls_handle_timeout(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  char err[DTLS_REASON_LEN + 64] = {0};
+  dtls_peer_t *peer = peer_arg(env, info, 1, argv);
+  if (peer == NULL) return dtls_throw(env, "DTLS_ARGUMENT", "handleTimeout(peer) on a live peer");
+  int was = peer->connected;
+  dtls_outq_t data = {0};
+  int r = DTLSv1_handle_timeout(peer->ssl);
+  if (r < 0) describe_failure(peer, SSL_get_error(peer->ssl, r), err, sizeof(err));
+  return result(env, peer, &data, was, 0, r < 0 ? err : NULL);
+}
+
+/* shutdown(peer): send close_notify (if the handshake completed) and free the peer. */
+napi_value dtls_shutdown(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  dtls_peer_t *peer = peer_arg(env, info, 1, argv);
+  if (peer == NULL) return dtls_throw(env, "DTLS_ARGUMENT", "shutdown(peer) on a live peer");
+  dtls_outq_t data = {0};
+  if (peer->connected) SSL_shutdown(peer->ssl);
+  napi_value res = result(env, peer, &data, 1, 1, NULL);
+  peer_release(env, peer);
+  return res;
+}
+
+/* free(peer): release the SSL object now (the external itself goes with the GC). */
+napi_value dtls_free(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  dtls_peer_t *peer = argc == 1 ? get_peer(env, argv[0]) : NULL;
+  if (peer == NULL) return dtls_throw(env, "DTLS_ARGUMENT", "free(peer)");
+  peer_release(env, peer);
+  return NULL;
+}
+
+/* peerInfo(peer): { version, cipher, pskIdentity?: Buffer, cert?: { subject, cn?, san } } */
+napi_value dtls_peer_info(napi_env env, napi_callback_info info) {
+  napi_value argv[1], obj, v;
+  dtls_peer_t *peer = peer_arg(env, info, 1, argv);
+  if (peer == NULL) return dtls_throw(env, "DTLS_ARGUMENT", "peerInfo(peer) on a live peer");
+  napi_create_object(env, &obj);
+  set_str(env, obj, "version", SSL_get_version(peer->ssl));
+  const SSL_CIPHER *c = SSL_get_current_cipher(peer->ssl);
+  if (c != NULL) {
+    set_str(env, obj, "cipher", SSL_CIPHER_get_name(c));
+    set_str(env, obj, "cipherStandardName", SSL_CIPHER_standard_name(c));
+  }
+  if (peer->psk_id_len >= 0) {
+    napi_create_buffer_copy(env, (size_t)peer->psk_id_len, peer->psk_id, NULL, &v);
+    napi_set_named_property(env, obj, "pskIdentity", v);
+  } else if (SSL_get_psk_identity(peer->ssl) != NULL) { /* resumed session: validated when it was made */
+    const char *id = SSL_get_psk_identity(peer->ssl);
+    napi_create_buffer_copy(env, strlen(id), id, NULL, &v);
+    napi_set_named_property(env, obj, "pskIdentity", v);
+  }
+  X509 *cert = SSL_get0_peer_certificate(peer->ssl);
+  if (cert != NULL) napi_set_named_property(env, obj, "cert", dtls_cert_info(env, cert));
+  return obj;
+}
