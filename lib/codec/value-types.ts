@@ -38,6 +38,8 @@ export function parseObjlnk(s: string): ObjLnk | undefined {
   return objectId <= 65535 && instanceId <= 65535 ? { objectId, instanceId } : undefined;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (v === undefined) return 'nothing';
@@ -63,7 +65,8 @@ export function checkValue(type: ResourceType, value: unknown): { value: Resourc
   switch (type) {
     case 'string':
     case 'corelnk':
-      return typeof value === 'string' ? { value } : { error: `expected a string for a ${type} resource, got ${describe(value)}` };
+      if (typeof value !== 'string') return { error: `expected a string for a ${type} resource, got ${describe(value)}` };
+      return LONE_SURROGATE.test(value) ? { error: 'the string holds a lone UTF-16 surrogate: it has no UTF-8 form' } : { value };
     case 'integer':
     case 'unsigned':
     case 'time': {
