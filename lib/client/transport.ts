@@ -1,0 +1,253 @@
+/**
+ * CoapEndpoint: one socket on which a device both sends its requests (POST /bs, GET /bspack, /rd) and
+ * serves the requests of the Bootstrap-Server and the DM servers: node-coap's Server and Agent share the
+ * socket (the Server ignores responses, the Agent ignores requests). Datagram faults are injected on the
+ * socket itself so that CoAP retransmission and de-duplication really run.
+ *
+ * The socket is a dgram.Socket, or a socket-like object (DTLS) that behaves like one.
+ */
+import * as coap from 'coap';
+import * as dgram from 'dgram';
+import type { FaultState } from './faults';
+import { ExchangeError } from './errors';
+
+export interface CoapRequest {
+  host: string;
+  port: number;
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Uri-Path segments, e.g. ['rd', 'abc']. */
+  path: string[];
+  /** Uri-Query parameters, e.g. ['ep=dev1', 'pct=110']. */
+  query?: string[];
+  contentFormat?: number;
+  accept?: number;
+  payload?: Buffer;
+  timeoutMs: number;
+}
+
+export interface CoapResponse {
+  code: string;
+  payload: Buffer;
+  contentFormat?: number;
+  locationPath: string[];
+  rttMs: number;
+}
+
+export interface IncomingRequest {
+  method: string;
+  path: string[];
+  query: string[];
+  contentFormat?: number;
+  accept?: number;
+  payload: Buffer;
+  address: string;
+  port: number;
+}
+
+export interface Answer {
+  code: string;
+  payload?: Buffer;
+  contentFormat?: number;
+}
+
+export type RequestHandler = (req: IncomingRequest) => Promise<Answer>;
+
+type RawOption = { name: string | number; value: Buffer };
+
+function uintOption(options: RawOption[] | undefined, name: string): number | undefined {
+  const o = options?.find((x) => x.name === name);
+  if (!o || !Buffer.isBuffer(o.value)) return undefined;
+  let n = 0;
+  for (const b of o.value) n = n * 256 + b;
+  return n;
+}
+
+function stringOptions(options: RawOption[] | undefined, name: string): string[] {
+  return (options ?? []).filter((x) => x.name === name).map((x) => (Buffer.isBuffer(x.value) ? x.value.toString('utf8') : String(x.value)));
+}
+
+/** Installs datagram fault injection on a socket (instance-level wrappers keep it a dgram.Socket). */
+function injectFaults(sock: dgram.Socket, faults: FaultState): void {
+  const send = sock.send.bind(sock) as (...args: unknown[]) => void;
+  (sock as unknown as { send: (...args: unknown[]) => void }).send = (...args: unknown[]) => {
+    const fate = faults.datagram();
+    if (fate === 'drop') {
+      const cb = args.find((a) => typeof a === 'function') as ((e: Error | null, n: number) => void) | undefined;
+      if (cb) setImmediate(() => cb(null, 0));
+      return;
+    }
+    if (fate > 0) setTimeout(() => send(...args), fate).unref();
+    else send(...args);
+  };
+  const emit = sock.emit.bind(sock) as (event: string | symbol, ...args: unknown[]) => boolean;
+  (sock as unknown as { emit: typeof emit }).emit = (event: string | symbol, ...args: unknown[]) => {
+    if (event !== 'message') return emit(event, ...args);
+    const fate = faults.datagram();
+    if (fate === 'drop') return true;
+    if (fate > 0) {
+      setTimeout(() => emit(event, ...args), fate).unref();
+      return true;
+    }
+    return emit(event, ...args);
+  };
+}
+
+export class CoapEndpoint {
+  private readonly server: coap.Server;
+  private readonly agent: coap.Agent;
+  private handler: RequestHandler | undefined;
+  private closed = false;
+  private readonly pending = new Set<() => void>();
+
+  private constructor(
+    readonly socket: dgram.Socket,
+    private readonly ownsSocket: boolean,
+    faults: FaultState | undefined,
+    private readonly onError: (err: Error) => void,
+  ) {
+    if (faults) injectFaults(socket, faults);
+    this.server = new coap.Server({ piggybackReplyMs: 50 });
+    this.server.on('request', (req: coap.IncomingMessage, res: coap.OutgoingMessage) => this.serve(req, res));
+    this.server.on('error', (err: Error) => this.onError(err));
+    this.server.listen(socket);
+    this.agent = new coap.Agent({ socket });
+    this.agent.on('error', (err: Error) => this.onError(err));
+  }
+
+  /** Binds a new UDP socket on `address` (port 0 = any) and returns the endpoint. */
+  static async open(opts: {
+    address?: string;
+    port?: number;
+    faults?: FaultState;
+    onError?: (err: Error) => void;
+  }): Promise<CoapEndpoint> {
+    const address = opts.address ?? '127.0.0.1';
+    const sock = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind(opts.port ?? 0, address, () => {
+        sock.off('error', reject);
+        resolve();
+      });
+    });
+    return new CoapEndpoint(sock, true, opts.faults, opts.onError ?? (() => undefined));
+  }
+
+  /** Wraps an already bound socket (or a DTLS socket-like object); the caller keeps ownership. */
+  static wrap(socket: dgram.Socket, faults?: FaultState, onError?: (err: Error) => void): CoapEndpoint {
+    return new CoapEndpoint(socket, false, faults, onError ?? (() => undefined));
+  }
+
+  get localPort(): number {
+    return this.socket.address().port;
+  }
+
+  onRequest(handler: RequestHandler): void {
+    this.handler = handler;
+  }
+
+  private serve(req: coap.IncomingMessage, res: coap.OutgoingMessage): void {
+    const options = req._packet.options as RawOption[] | undefined;
+    const incoming: IncomingRequest = {
+      method: req.method,
+      path: stringOptions(options, 'Uri-Path'),
+      query: stringOptions(options, 'Uri-Query'),
+      contentFormat: uintOption(options, 'Content-Format'),
+      accept: uintOption(options, 'Accept'),
+      payload: req.payload ?? Buffer.alloc(0),
+      address: req.rsinfo.address,
+      port: req.rsinfo.port,
+    };
+    const handler = this.handler;
+    if (!handler) {
+      res.code = '5.03';
+      res.end();
+      return;
+    }
+    handler(incoming).then(
+      (answer) => {
+        if (this.closed) return;
+        res.code = answer.code;
+        if (answer.contentFormat !== undefined) res.setOption('Content-Format', answer.contentFormat);
+        res.end(answer.payload && answer.payload.length ? answer.payload : undefined);
+      },
+      (err: Error) => {
+        if (this.closed) return;
+        res.code = '5.00';
+        res.end(Buffer.from(String(err?.message ?? err)));
+      },
+    );
+  }
+
+  /** Sends a CON request; resolves with any response code, rejects with ExchangeError on timeout/RST/close. */
+  request(r: CoapRequest): Promise<CoapResponse> {
+    const op = `${r.method} /${r.path.join('/')}`;
+    if (this.closed) return Promise.reject(new ExchangeError(op, 'endpoint closed'));
+    const started = Date.now();
+    return new Promise<CoapResponse>((resolve, reject) => {
+      let done = false;
+      const req = this.agent.request({
+        hostname: r.host,
+        port: r.port,
+        method: r.method,
+        confirmable: true,
+        pathname: '/' + r.path.join('/'),
+        query: r.query?.length ? r.query.join('&') : undefined,
+        contentFormat: r.contentFormat,
+        accept: r.accept,
+      });
+      const finish = (err: Error | undefined, res?: CoapResponse) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.pending.delete(cancel);
+        if (err) {
+          try {
+            this.agent.abort(req);
+          } catch {
+            // already cleaned up by the agent
+          }
+          reject(err);
+        } else resolve(res as CoapResponse);
+      };
+      const cancel = () => finish(new ExchangeError(op, 'endpoint closed'));
+      this.pending.add(cancel);
+      const timer = setTimeout(() => finish(new ExchangeError(op, `no response within ${r.timeoutMs} ms`)), r.timeoutMs);
+      req.on('response', (res: coap.IncomingMessage) => {
+        const packet = res._packet as { reset?: boolean; options?: RawOption[] };
+        if (packet.reset) {
+          finish(new ExchangeError(op, 'reset by peer'));
+          return;
+        }
+        finish(undefined, {
+          code: res.code,
+          payload: res.payload ?? Buffer.alloc(0),
+          contentFormat: uintOption(packet.options, 'Content-Format'),
+          locationPath: stringOptions(packet.options, 'Location-Path'),
+          rttMs: Date.now() - started,
+        });
+      });
+      req.on('timeout', () => finish(new ExchangeError(op, 'CoAP exchange timed out')));
+      req.on('error', (err: Error) => finish(new ExchangeError(op, err.message)));
+      req.end(r.payload && r.payload.length ? r.payload : undefined);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const cancel of [...this.pending]) cancel();
+    this.server.close();
+    // With a socket it does not own, node-coap's Agent never calls close's callback: do not wait for it.
+    this.agent.close();
+    if (this.ownsSocket) {
+      await new Promise<void>((resolve) => {
+        try {
+          this.socket.close(() => resolve());
+        } catch {
+          resolve();
+        }
+      });
+    }
+  }
+}

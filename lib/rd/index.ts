@@ -1,0 +1,2 @@
+export { RegistrationServer, RegistrationError, instanceLinks } from './server';
+export type { Registration, RegistrationServerOptions } from './server';
