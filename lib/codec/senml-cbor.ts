@@ -83,12 +83,12 @@ export const senmlCborCodec: Codec = {
   name: 'SenML CBOR',
 
   encode(path: LwM2mPath, node: LwM2mNode, model: ObjectModel): Buffer {
-    const ctx = new CodecContext(SENML_CBOR_FORMAT, path.toString());
+    const ctx: CodecContext = new CodecContext(SENML_CBOR_FORMAT, path.toString());
     return cborEncode(ctx, recordsFromTree(ctx, model, path, node).map(recordToCbor));
   },
 
   decode(path: LwM2mPath, payload: Buffer, model: ObjectModel): LwM2mNode {
-    const ctx = new CodecContext(SENML_CBOR_FORMAT, path.toString());
+    const ctx: CodecContext = new CodecContext(SENML_CBOR_FORMAT, path.toString());
     const { value, scan } = cborDecode(ctx, asBuffer(ctx, payload));
     if (!Array.isArray(value)) return ctx.fail(`SenML CBOR must be an array of records, got ${describeCbor(value)}`, 0);
     const records = value.map((m, idx) => recordFromCbor(ctx, m, idx, scan.itemOffsets[idx]));

@@ -87,7 +87,7 @@ export const senmlJsonCodec: Codec = {
   name: 'SenML JSON',
 
   encode(path: LwM2mPath, node: LwM2mNode, model: ObjectModel): Buffer {
-    const ctx = new CodecContext(SENML_JSON_FORMAT, path.toString());
+    const ctx: CodecContext = new CodecContext(SENML_JSON_FORMAT, path.toString());
     const records = recordsFromTree(ctx, model, path, node);
     for (const r of records) {
       if (r.v !== undefined && jsonNumber(r.v) === undefined) {
@@ -98,7 +98,7 @@ export const senmlJsonCodec: Codec = {
   },
 
   decode(path: LwM2mPath, payload: Buffer, model: ObjectModel): LwM2mNode {
-    const ctx = new CodecContext(SENML_JSON_FORMAT, path.toString());
+    const ctx: CodecContext = new CodecContext(SENML_JSON_FORMAT, path.toString());
     const { value, offsetOf } = readJson(ctx, asBuffer(ctx, payload));
     if (!Array.isArray(value)) return ctx.fail('SenML JSON must be an array of records', 0);
     const records = value.map((o, idx) => recordFromJson(ctx, o, idx, typeof o === 'object' && o ? offsetOf(o) : undefined));

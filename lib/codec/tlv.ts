@@ -89,7 +89,7 @@ export const tlvCodec: Codec = {
   name: 'TLV',
 
   encode(path: LwM2mPath, node: LwM2mNode, model: ObjectModel): Buffer {
-    const ctx = new CodecContext(TLV_FORMAT, path.toString());
+    const ctx: CodecContext = new CodecContext(TLV_FORMAT, path.toString());
     checkNodeAt(ctx, path, node);
     let records: TlvRecord[];
     switch (node.kind) {
@@ -116,7 +116,7 @@ export const tlvCodec: Codec = {
   },
 
   decode(path: LwM2mPath, payload: Buffer, model: ObjectModel): LwM2mNode {
-    const ctx = new CodecContext(TLV_FORMAT, path.toString());
+    const ctx: CodecContext = new CodecContext(TLV_FORMAT, path.toString());
     if (path.isRoot()) ctx.fail('TLV cannot carry a whole tree: decode per object');
     const records = parseTlv(ctx, asBuffer(ctx, payload));
     const b = new TreeBuilder(ctx, path, model);
