@@ -1,0 +1,134 @@
+/**
+ * `lwm2m-bootstrap-finish`: ends a bootstrap.
+ *  - finish mode: sends Bootstrap-Finish (POST /bs). Output 1 success (2.04), output 2 failure (e.g. 4.06
+ *    with the client's diagnostic text), output 3 timeout. A pack request is answered with the profile's pack.
+ *  - reject mode: answers the pending Bootstrap-Request (or pack request) with the chosen error code.
+ * Either way the session is closed and msg.lwm2m.audit holds its audit record (no secrets).
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { SessionNotFoundError, SessionOutcome, type BootstrapSession } from '../shared/lib';
+import { answerPack } from '../shared/pack';
+import { listenerFor, lwm2mInfo, type ListenerNode, type Lwm2mMsgInfo } from '../shared/session-ref';
+import { translator } from '../shared/i18n';
+import { clearStatus, showStatus } from '../shared/status';
+import { isTimeout } from './timeouts';
+
+interface FinishDef extends NodeDef {
+  mode: 'finish' | 'reject';
+  rejectCode: string;
+  diagnostic: string;
+  timeout: string;
+}
+
+type Msg = NodeMessageInFlow & { lwm2m?: Lwm2mMsgInfo; profile?: unknown };
+
+const REJECT_CODES = ['4.00', '4.01', '4.03', '4.04', '4.06', '4.15', '5.00', '5.03'];
+
+export = function (RED: NodeAPI): void {
+  function BootstrapFinishNode(this: Node, config: FinishDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const t = translator(RED, 'lwm2m-bootstrap-finish');
+    const mode = config.mode === 'reject' ? 'reject' : 'finish';
+    const code = REJECT_CODES.includes(config.rejectCode) ? config.rejectCode : '4.03';
+    const diagnostic = (config.diagnostic ?? '').trim() || undefined;
+    const timeoutS = Number(config.timeout);
+    const timeoutMs = Number.isFinite(timeoutS) && timeoutS > 0 ? timeoutS * 1000 : undefined;
+    if (config.rejectCode && !REJECT_CODES.includes(config.rejectCode)) node.error(t('errors.badCode', { code: config.rejectCode }));
+
+    node.on('input', async (msg: Msg, send, done) => {
+      try {
+        const info = lwm2mInfo(msg, t);
+        const listener = listenerFor(RED, info, t);
+        if (mode === 'reject') {
+          await reject(listener, info);
+          msg.payload = t('payload.rejected', { endpoint: info.endpoint, code });
+          showStatus(node, 'done', t('status.rejected', { code }));
+          send(msg);
+          return done();
+        }
+        if (info.kind === 'pack') {
+          info.steps.push(await answerPack(listener, info, msg.profile));
+          info.outcome = SessionOutcome.SUCCESS;
+          msg.payload = t('payload.pack', { endpoint: info.endpoint });
+          showStatus(node, 'done', t('status.pack'));
+          send([msg, null, null]);
+          return done();
+        }
+        const session = listener.getSession(info.sessionId);
+        showStatus(node, 'working', t('status.finishing'));
+        const started = Date.now();
+        let res;
+        try {
+          res = await session.finish(timeoutMs ? { timeoutMs } : undefined);
+        } catch (e) {
+          if (e instanceof SessionNotFoundError || !isTimeout(e)) throw e;
+          info.steps.push({ op: 'finish', method: 'POST', path: '/bs', code: '', success: false, ms: Date.now() - started, error: (e as Error).message });
+          closeWith(session, info, SessionOutcome.TIMEOUT);
+          msg.payload = t('payload.timeout', { endpoint: info.endpoint });
+          showStatus(node, 'failed', t('status.timeout'));
+          send([null, null, msg]);
+          return done();
+        }
+        const diag = res.payload && res.payload.length ? res.payload.toString('utf8') : undefined;
+        info.steps.push({
+          op: 'finish',
+          method: 'POST',
+          path: '/bs',
+          code: res.code,
+          success: res.success,
+          ms: Math.round(res.rttMs),
+          ...(diag && !res.success ? { error: diag } : {}),
+        });
+        if (res.success) {
+          closeWith(session, info, SessionOutcome.SUCCESS);
+          msg.payload = t('payload.success', { endpoint: info.endpoint });
+          showStatus(node, 'done', t('status.success'));
+          send([msg, null, null]);
+        } else {
+          closeWith(session, info, SessionOutcome.FINISH_FAILED);
+          msg.payload = { code: res.code, diagnostic: diag ?? '' };
+          showStatus(node, 'failed', t('status.failure', { code: res.code }));
+          send([null, msg, null]);
+        }
+        done();
+      } catch (e) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        showStatus(node, 'failed', err instanceof SessionNotFoundError ? t('status.noSession') : t('status.error'));
+        done(err);
+      }
+    });
+
+    async function reject(listener: ListenerNode, info: Lwm2mMsgInfo): Promise<void> {
+      if (info.kind === 'pack') {
+        const req = listener.getPackRequest(info.sessionId);
+        await req.reject(code, diagnostic);
+        listener.releasePackRequest(info.sessionId);
+        info.outcome = SessionOutcome.REJECTED;
+        return;
+      }
+      const session = listener.getSession(info.sessionId);
+      await session.reject(code, diagnostic);
+      closeWith(session, info, SessionOutcome.REJECTED);
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      clearStatus(node);
+      done();
+    });
+  }
+
+  /** Ends the session (if the library has not already) and puts its audit record on the message. */
+  function closeWith(session: BootstrapSession, info: Lwm2mMsgInfo, outcome: SessionOutcome): void {
+    try {
+      session.end(outcome);
+    } catch {
+      // already ended by the library with its own outcome: keep that one
+    }
+    const audit = JSON.parse(JSON.stringify(session.audit())) as { outcome?: string };
+    info.audit = audit;
+    info.outcome = audit.outcome ?? outcome;
+  }
+
+  RED.nodes.registerType('lwm2m-bootstrap-finish', BootstrapFinishNode);
+};

@@ -1,0 +1,85 @@
+/**
+ * Config node `lwm2m-device-table`: a JSON or CSV file mapping devices to a profile name and per-device
+ * values, hot-reloaded when the file changes. Used by profile-lookup.
+ */
+import * as path from 'path';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { compileKeyRegex, deviceKeyFor, type MatchOn, type RequestFacts } from './device-key';
+import { DeviceTable, resolveTableFile, type DeviceRow } from './table';
+
+interface DeviceTableDef extends NodeDef {
+  file: string;
+  format: 'auto' | 'csv' | 'json';
+  keyColumn: string;
+  profileColumn: string;
+  matchOn: MatchOn;
+  keyRegex: string;
+}
+
+interface DeviceTableConfigNode extends Node {
+  /** Why the table is unusable (bad regex, missing file), or undefined. */
+  configError?: string;
+  lookupFor(facts: RequestFacts): Promise<{ key?: string; row?: DeviceRow }>;
+  readonly table?: DeviceTable;
+}
+
+export = function (RED: NodeAPI): void {
+  function DeviceTableNode(this: DeviceTableConfigNode, config: DeviceTableDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    let table: DeviceTable | undefined;
+    let regex: RegExp | undefined;
+    const matchOn: MatchOn = (['endpoint', 'identity', 'imei', 'iccid'] as const).includes(config.matchOn)
+      ? config.matchOn
+      : 'endpoint';
+
+    try {
+      regex = compileKeyRegex(config.keyRegex);
+    } catch (e) {
+      node.configError = RED._('lwm2m-device-table.errors.badRegex', { reason: (e as Error).message } as Record<string, string>);
+      node.error(node.configError);
+    }
+    if (!config.file || !String(config.file).trim()) {
+      node.configError = RED._('lwm2m-device-table.errors.noFile');
+      node.error(node.configError);
+    }
+
+    if (!node.configError) {
+      const userDir = (RED.settings as unknown as { userDir?: string }).userDir;
+      const file = resolveTableFile(String(config.file).trim(), userDir);
+      table = new DeviceTable({
+        file,
+        format: config.format || 'auto',
+        keyColumn: config.keyColumn || 'endpoint',
+        profileColumn: config.profileColumn || 'profile',
+      });
+      table.on('loaded', (info: { rows: number }) =>
+        node.log(RED._('lwm2m-device-table.log.loaded', { rows: info.rows, file: path.basename(file) })),
+      );
+      table.on('loadFailed', (err: Error) =>
+        node.error(RED._('lwm2m-device-table.errors.loadFailed', { file: path.basename(file), reason: err.message })),
+      );
+      void table.start();
+    }
+
+    Object.defineProperty(node, 'table', { get: () => table });
+
+    node.lookupFor = async (facts: RequestFacts) => {
+      if (!table) throw new Error(node.configError ?? RED._('lwm2m-device-table.errors.noFile'));
+      const key = deviceKeyFor(facts, matchOn, regex);
+      if (key === undefined) return {};
+      const row = await table.lookup(key);
+      if (!row && table.count === 0 && table.lastError) {
+        throw new Error(RED._('lwm2m-device-table.errors.unusable', { reason: table.lastError.message }));
+      }
+      return { key, row };
+    };
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      table?.close();
+      table = undefined;
+      done();
+    });
+  }
+  RED.nodes.registerType('lwm2m-device-table', DeviceTableNode);
+};

@@ -1,0 +1,135 @@
+/**
+ * `lwm2m-object-write`: accepts the Bootstrap-Request (2.04) and runs the profile's operations against the
+ * device — Delete, Write, Discover, Read — or one operation from msg.operation ("single" mode). A pack
+ * request (kind 'pack') is answered with the whole profile as one SenML/LwM2M CBOR pack.
+ * Output 1: ok. Output 2: error (a device error response, a timeout). Every step lands on msg.lwm2m.steps.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import {
+  contentFormatFor,
+  nodeToJson,
+  runBootstrap,
+  SessionNotFoundError,
+  type BootstrapSession,
+} from '../shared/lib';
+import { answerPack, checkedProfile } from '../shared/pack';
+import { listenerFor, lwm2mInfo, type Lwm2mMsgInfo, type Lwm2mStep } from '../shared/session-ref';
+import { translator } from '../shared/i18n';
+import { clearStatus, showStatus } from '../shared/status';
+import { failedStep, normaliseStep, stepOf } from '../shared/steps';
+import { requestFromOperation } from './single-op';
+
+interface WriteDef extends NodeDef {
+  mode: 'profile' | 'single';
+  onError: 'stop' | 'continue';
+  requestTimeout: string;
+}
+
+type Msg = NodeMessageInFlow & { lwm2m?: Lwm2mMsgInfo; profile?: unknown; operation?: unknown; error?: unknown };
+
+const TLV = 11542;
+
+export = function (RED: NodeAPI): void {
+  function ObjectWriteNode(this: Node, config: WriteDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const t = translator(RED, 'lwm2m-object-write');
+    const mode = config.mode === 'single' ? 'single' : 'profile';
+    const stopOnError = config.onError !== 'continue';
+    const timeoutS = Number(config.requestTimeout);
+    const timeoutMs = Number.isFinite(timeoutS) && timeoutS > 0 ? timeoutS * 1000 : undefined;
+    let inFlight = 0;
+
+    node.on('input', async (msg: Msg, send, done) => {
+      inFlight++;
+      try {
+        const info = lwm2mInfo(msg, t);
+        const listener = listenerFor(RED, info, t);
+        showStatus(node, 'working', t('status.working', { count: inFlight }));
+
+        if (info.kind === 'pack') {
+          const step = await answerPack(listener, info, msg.profile);
+          info.steps.push(step);
+          msg.payload = t('payload.pack', { endpoint: info.endpoint });
+          showStatus(node, 'done', t('status.pack'));
+          send([msg, null]);
+          return done();
+        }
+
+        const session = listener.getSession(info.sessionId);
+        const steps = mode === 'single' ? await single(session, msg, info) : await fromProfile(session, msg, info);
+        info.steps.push(...steps);
+        const failed = steps.find((s) => !s.success);
+        if (failed) {
+          msg.payload = t('payload.failed', { op: failed.op, path: failed.path, code: failed.code || failed.error || '?' });
+          msg.error = { message: msg.payload, step: failed };
+          showStatus(node, 'failed', t('status.failed', { code: failed.code || t('status.noAnswer'), path: failed.path }));
+          send([null, msg]);
+        } else {
+          if (mode === 'profile') msg.payload = t('payload.ok', { endpoint: info.endpoint, count: steps.length });
+          showStatus(node, 'done', t('status.ok', { count: steps.length }));
+          send([msg, null]);
+        }
+        done();
+      } catch (e) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        showStatus(node, 'failed', err instanceof SessionNotFoundError ? t('status.noSession') : t('status.error'));
+        done(err);
+      } finally {
+        inFlight--;
+      }
+    });
+
+    async function fromProfile(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<Lwm2mStep[]> {
+      const profile = checkedProfile(msg.profile);
+      msg.profile = profile;
+      const result = (await runBootstrap(session, profile, { stopOnError, requestTimeoutMs: timeoutMs })) as unknown;
+      return collect(result, info);
+    }
+
+    async function single(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<Lwm2mStep[]> {
+      await session.accept();
+      const cf =
+        msg.profile !== undefined && msg.profile !== null
+          ? contentFormatFor(checkedProfile(msg.profile), session.preferredContentFormat)
+          : (session.preferredContentFormat ?? TLV);
+      const req = requestFromOperation(msg.operation, cf);
+      const started = Date.now();
+      try {
+        const res = await session.send(req, timeoutMs ? { timeoutMs } : undefined);
+        const step = stepOf(req, res);
+        if (res.discover) info.discovered = plain(res.discover);
+        if (res.discover?.lwm2mVersion) info.lwm2mVersion = res.discover.lwm2mVersion;
+        if (res.node) msg.payload = nodeToJson(res.node, { maskSecrets: true, path: req.type === 'BootstrapFinishRequest' ? undefined : req.path });
+        else if (res.discover) msg.payload = plain(res.discover);
+        else msg.payload = t('payload.single', { op: step.op, path: step.path, code: step.code });
+        return [step];
+      } catch (e) {
+        if (e instanceof SessionNotFoundError) throw e;
+        return [failedStep(req, e instanceof Error ? e : new Error(String(e)), Date.now() - started)];
+      }
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      clearStatus(node);
+      done();
+    });
+  }
+
+  RED.nodes.registerType('lwm2m-object-write', ObjectWriteNode);
+};
+
+/** Steps and discovery facts from runBootstrap's result, as plain data. */
+function collect(result: unknown, info: Lwm2mMsgInfo): Lwm2mStep[] {
+  const r = result as { steps?: unknown[]; discovered?: { lwm2mVersion?: string } } | unknown[];
+  const list = Array.isArray(r) ? r : (r.steps ?? []);
+  if (!Array.isArray(r) && r.discovered) {
+    info.discovered = plain(r.discovered);
+    if (r.discovered.lwm2mVersion) info.lwm2mVersion = r.discovered.lwm2mVersion;
+  }
+  return list.map((s) => normaliseStep(s as Record<string, unknown>));
+}
+
+function plain<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}

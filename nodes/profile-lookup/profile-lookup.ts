@@ -1,0 +1,157 @@
+/**
+ * `lwm2m-profile-lookup`: finds the bootstrap profile for a request — msg.profile from upstream, else the
+ * device table's profile for this device, else the configured (or default) profile name — fills its
+ * `${…}` placeholders per device, validates the result and puts it on msg.profile.
+ * Output 1: found. Output 2: not found (msg.payload says why).
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { RequestFacts } from '../device-table/device-key';
+import type { DeviceRow } from '../device-table/table';
+import { applyTemplate, generatePskCredentials, ProfileError, validateProfile } from '../shared/lib';
+import type { Lwm2mMsgInfo } from '../shared/session-ref';
+import { NotABootstrapMessageError } from '../shared/session-ref';
+import { translator } from '../shared/i18n';
+import { clearStatus, showStatus } from '../shared/status';
+import { templateValues } from './template-values';
+
+interface LookupDef extends NodeDef {
+  profiles: string;
+  deviceTable: string;
+  profileName: string;
+  profileNameType: string;
+  useMsgProfile: boolean;
+  unknownDevice: 'default' | 'notFound';
+  oneTimePsk: boolean;
+  identityPrefix: string;
+  keyBytes: string;
+}
+
+interface ProfilesConfig extends Node {
+  getProfile(name: string): { name: string; raw: Record<string, unknown> } | undefined;
+  defaultProfile: string;
+  secretValues(): Record<string, string>;
+}
+interface TableConfig extends Node {
+  configError?: string;
+  lookupFor(facts: RequestFacts): Promise<{ key?: string; row?: DeviceRow }>;
+}
+
+type Msg = NodeMessageInFlow & { lwm2m?: Lwm2mMsgInfo; profile?: unknown };
+
+export = function (RED: NodeAPI): void {
+  function ProfileLookupNode(this: Node, config: LookupDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const t = translator(RED, 'lwm2m-profile-lookup');
+    const profiles = config.profiles ? (RED.nodes.getNode(config.profiles) as ProfilesConfig | null) : null;
+    const table = config.deviceTable ? (RED.nodes.getNode(config.deviceTable) as TableConfig | null) : null;
+    const keyBytes = Math.min(64, Math.max(8, Number(config.keyBytes) || 16));
+
+    if (config.profiles && !profiles) node.error(t('errors.missingProfiles'));
+    if (config.deviceTable && !table) node.error(t('errors.missingTable'));
+    if (!config.profiles && !config.deviceTable && config.useMsgProfile === false) node.error(t('errors.noSource'));
+
+    node.on('input', async (msg: Msg, send, done) => {
+      try {
+        const info = msg.lwm2m;
+        if (!info || typeof info !== 'object' || typeof info.endpoint !== 'string') {
+          throw new NotABootstrapMessageError(t('errors.noSession'));
+        }
+        showStatus(node, 'working', t('status.looking'));
+        const notFound = (reason: string, vars: Record<string, unknown> = {}) => {
+          msg.payload = t(`notFound.${reason}`, { endpoint: info.endpoint, ...vars });
+          (info as Lwm2mMsgInfo & { notFound?: unknown }).notFound = { reason, ...vars };
+          showStatus(node, 'failed', t('status.notFound'));
+          send([null, msg]);
+          done();
+        };
+
+        let raw: Record<string, unknown> | undefined;
+        let name: string | undefined;
+        let row: DeviceRow | undefined;
+        if (config.useMsgProfile !== false && msg.profile !== undefined && msg.profile !== null && msg.profile !== '') {
+          raw = parseMsgProfile(msg.profile);
+          name = typeof raw.name === 'string' ? raw.name : t('label.fromMsg');
+        } else {
+          if (table) {
+            if (table.configError) throw new Error(table.configError);
+            const found = await table.lookupFor(info);
+            row = found.row;
+            if (!row && config.unknownDevice === 'notFound') {
+              return notFound(found.key === undefined ? 'noKey' : 'notInTable', { key: found.key ?? '' });
+            }
+          }
+          name = row?.profile || (await configuredName(msg)) || profiles?.defaultProfile || undefined;
+          if (!name) return notFound('noName');
+          if (!profiles) throw new Error(t('errors.missingProfiles'));
+          const stored = profiles.getProfile(name);
+          if (!stored) return notFound('unknownProfile', { name });
+          raw = stored.raw;
+        }
+
+        let oneTime: { pskIdentity: string; pskKey: string } | undefined;
+        if (config.oneTimePsk) {
+          const prefix = (config.identityPrefix ?? '').replace(/\$\{endpoint\}/g, info.endpoint);
+          const c = generatePskCredentials({ identityPrefix: prefix, keyBytes });
+          oneTime = { pskIdentity: c.identity, pskKey: c.key.toString('hex') };
+        }
+        const values = templateValues(raw, {
+          profileDefaults: raw.templates,
+          env: (n) => {
+            const v = RED.util.evaluateNodeProperty(n, 'env', node, msg) as unknown;
+            return v === undefined || v === null ? undefined : String(v);
+          },
+          secrets: profiles?.secretValues(),
+          row: row?.values,
+          request: info,
+          oneTime,
+        });
+        const filled = applyTemplate(raw as never, values);
+        const res = validateProfile(filled);
+        if (!res.ok) throw new ProfileError(res.issues);
+
+        msg.profile = res.profile;
+        info.profileName = name;
+        if (oneTime) info.credentials = { pskIdentity: oneTime.pskIdentity, pskKey: oneTime.pskKey, secret: true };
+        msg.payload = t('payload.found', { endpoint: info.endpoint, name });
+        showStatus(node, 'done', t('status.found', { name }));
+        send([msg, null]);
+        done();
+      } catch (e) {
+        showStatus(node, 'failed', t('status.failed'));
+        done(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      clearStatus(node);
+      done();
+    });
+
+    function configuredName(msg: Msg): Promise<string | undefined> {
+      return new Promise((resolve, reject) => {
+        if (!config.profileName) return resolve(undefined);
+        RED.util.evaluateNodeProperty(config.profileName, config.profileNameType || 'str', node, msg, (err, v) => {
+          if (err) reject(err);
+          else resolve(v === undefined || v === null || v === '' ? undefined : String(v));
+        });
+      });
+    }
+
+    function parseMsgProfile(p: unknown): Record<string, unknown> {
+      let v = p;
+      if (typeof p === 'string') {
+        try {
+          v = JSON.parse(p);
+        } catch (e) {
+          throw new ProfileError([{ pointer: '', message: t('errors.msgProfileJson', { reason: (e as Error).message }) }]);
+        }
+      }
+      if (!v || typeof v !== 'object' || Array.isArray(v)) {
+        throw new ProfileError([{ pointer: '', message: t('errors.msgProfileObject') }]);
+      }
+      return v as Record<string, unknown>;
+    }
+  }
+  RED.nodes.registerType('lwm2m-profile-lookup', ProfileLookupNode);
+};

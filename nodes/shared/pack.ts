@@ -1,0 +1,34 @@
+/**
+ * Answers a Bootstrap-Pack-Request (GET /bspack) with the whole configuration of msg.profile, encoded in
+ * the format the client accepted. Used by object-write and bootstrap-finish alike.
+ */
+import { buildBootstrapPack, validateProfile, ProfileError, type BootstrapProfile } from './lib';
+import type { ListenerNode, Lwm2mMsgInfo, Lwm2mStep } from './session-ref';
+
+export async function answerPack(listener: ListenerNode, info: Lwm2mMsgInfo, profile: unknown): Promise<Lwm2mStep> {
+  const req = listener.getPackRequest(info.sessionId);
+  const p = checkedProfile(profile);
+  const started = Date.now();
+  const root = buildBootstrapPack(p);
+  await req.respond(root);
+  listener.releasePackRequest(info.sessionId);
+  return {
+    op: 'pack',
+    method: 'GET',
+    path: '/bspack',
+    contentFormat: req.accept,
+    code: '2.05',
+    success: true,
+    ms: Date.now() - started,
+  };
+}
+
+/** msg.profile validated (again: any upstream node may have set or changed it). */
+export function checkedProfile(profile: unknown): BootstrapProfile {
+  if (profile === undefined || profile === null) {
+    throw new ProfileError([{ pointer: '', message: 'msg.profile is missing: put a profile-lookup node before this one' }]);
+  }
+  const res = validateProfile(profile);
+  if (!res.ok) throw new ProfileError(res.issues);
+  return res.profile;
+}
