@@ -97,6 +97,8 @@ export interface BootstrapResponse {
   contentFormat?: number;
   /** Milliseconds from first transmission to response. */
   rttMs: number;
+  /** An error response's payload as text (e.g. the client's reason for a 4.06 to Bootstrap-Finish). */
+  diagnostic?: string;
 }
 
 /** The success code each operation expects. */

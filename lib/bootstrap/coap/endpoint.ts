@@ -1,0 +1,369 @@
+/**
+ * A lean CoAP message layer over one datagram socket (RFC 7252 §4): duplicate detection, piggy-backed
+ * and separate responses for the requests we receive, Confirmable requests with retransmission and a
+ * per-request deadline for the requests we send, all on the same socket (so our requests leave from
+ * the address:port the device talked to). Nothing thrown in here ever reaches the socket callback.
+ *
+ * Why not node-coap's Server/Agent: they keep a Duplex stream, a cached reply with its own 202 s timer
+ * and a retry sender per exchange (~5 KB of heap per pending Bootstrap-Request, measured), read their
+ * timing from one process-wide object, and only repeat cached replies on a real `dgram.Socket` (not on
+ * a DTLS socket-like). We keep node-coap's codec (`coap-packet`) and the RFC's rules.
+ */
+import { randomFillSync } from 'crypto';
+import { DedupCache, type DedupEntry } from './dedup';
+import {
+  codeClass,
+  emptyMessage,
+  generatePacket,
+  parseDatagram,
+  uintBuffer,
+  uintOption,
+  type DatagramSocket,
+  type Packet,
+  type ParsedPacket,
+  type PeerInfo,
+} from './message';
+import { ConTransmission, type OutboundResult, type TransmissionHost } from './transmission';
+import type { ResolvedParameters } from '../parameters';
+
+export type { OutboundResult };
+
+export interface EndpointHandlers {
+  /** A new (non-duplicate) request. `packet` is only valid during the call. */
+  onRequest(ex: InboundExchange, packet: ParsedPacket, rinfo: PeerInfo): void;
+  /** A datagram that is not valid CoAP (dropped). */
+  onMalformed(rinfo: PeerInfo, reason: string): void;
+  /** Something went wrong inside our own handling (a bug): reported, never thrown to the socket. */
+  onInternalError(err: unknown): void;
+}
+
+export interface ResponseOptions {
+  payload?: Buffer;
+  contentFormat?: number;
+}
+
+const TOKEN_POOL_SIZE = 4096;
+
+export function peerKey(address: string, port: number): string {
+  return address + '|' + port;
+}
+
+/** A request we received and owe an answer. Piggy-backed if answered before a retransmission arrives. */
+export class InboundExchange {
+  /** 0 open, 1 empty ACK sent (the answer goes separately, as CON), 2 answered. */
+  state = 0;
+  constructor(
+    private readonly ep: CoapEndpoint,
+    readonly address: string,
+    readonly port: number,
+    readonly messageId: number,
+    readonly token: Buffer,
+    readonly confirmable: boolean,
+    private entry: DedupEntry | undefined,
+  ) {}
+
+  get answered(): boolean {
+    return this.state === 2;
+  }
+
+  /** A retransmission of the request arrived while we are still deciding: send the empty ACK now. */
+  onDuplicate(): void {
+    if (this.state !== 0 || !this.confirmable) return;
+    this.state = 1;
+    const ack = emptyMessage('ack', this.messageId);
+    if (this.entry) this.entry.reply = ack;
+    this.ep.sendRaw(ack, this.address, this.port);
+  }
+
+  /** Answers once; later calls return false. `cb` runs when the datagram has left (or failed). */
+  respond(code: string, opts: ResponseOptions = {}, cb?: (err: Error | null) => void): boolean {
+    if (this.state === 2) return false;
+    const separate = this.state === 1;
+    this.state = 2;
+    const entry = this.entry;
+    this.entry = undefined;
+    if (entry) entry.open = undefined;
+    const options: { name: string; value: Buffer }[] = [];
+    if (opts.contentFormat !== undefined) {
+      options.push({ name: 'Content-Format', value: uintBuffer(opts.contentFormat) });
+    }
+    const packet: Packet = {
+      code,
+      token: this.token,
+      options: options as Packet['options'],
+      payload: opts.payload,
+      messageId: separate || !this.confirmable ? this.ep.nextMessageId() : this.messageId,
+      confirmable: separate,
+      ack: !separate && this.confirmable,
+    };
+    let buf: Buffer;
+    try {
+      buf = this.ep.generate(packet);
+    } catch (err) {
+      // Too large or invalid: answer 5.00 so the device is not left waiting.
+      buf = this.ep.generate({ ...packet, code: '5.00', payload: undefined, options: [] });
+      cb?.(err instanceof Error ? err : new Error(String(err)));
+      cb = undefined;
+    }
+    if (separate) {
+      this.ep.sendSeparate(buf, packet.messageId as number, this.address, this.port, cb);
+    } else {
+      if (entry) entry.reply = buf;
+      this.ep.sendRaw(buf, this.address, this.port, cb);
+    }
+    return true;
+  }
+}
+
+export class CoapEndpoint implements TransmissionHost {
+  private readonly dedup: DedupCache;
+  private readonly awaitingAck = new Map<string, ConTransmission>();
+  private readonly byToken = new Map<string, ConTransmission>();
+  private mid = Math.floor(Math.random() * 0x10000);
+  private readonly tokenPool = Buffer.alloc(TOKEN_POOL_SIZE);
+  private tokenPos = TOKEN_POOL_SIZE;
+  private running = false;
+  private readonly onMessageBound = (msg: Buffer, rinfo: PeerInfo): void => this.onMessage(msg, rinfo);
+  private readonly onErrorBound = (err: Error): void => this.handlers.onInternalError(err);
+
+  constructor(
+    readonly socket: DatagramSocket,
+    private readonly params: ResolvedParameters,
+    private readonly handlers: EndpointHandlers,
+  ) {
+    this.dedup = new DedupCache(params.coap.exchangeLifetime * 1000, params.timings.dedupMaxEntries);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.socket.on('message', this.onMessageBound);
+    this.socket.on('error', this.onErrorBound);
+  }
+
+  /** Detaches from the socket and cancels every transmission (their callbacks get `cancelled`). */
+  stop(): void {
+    if (!this.running) return;
+    this.running = false;
+    this.socket.removeListener('message', this.onMessageBound);
+    this.socket.removeListener('error', this.onErrorBound);
+    for (const t of [...this.awaitingAck.values()]) this.finish(t, { kind: 'cancelled' });
+    for (const t of [...this.byToken.values()]) this.finish(t, { kind: 'cancelled' });
+    this.dedup.clear();
+  }
+
+  get pendingTransmissions(): number {
+    return this.awaitingAck.size + this.byToken.size;
+  }
+
+  nextMessageId(): number {
+    for (let i = 0; i < 0x10000; i++) {
+      this.mid = (this.mid + 1) & 0xffff;
+      if (!this.awaitingAckHasMid(this.mid)) break;
+    }
+    return this.mid;
+  }
+
+  private awaitingAckHasMid(mid: number): boolean {
+    // Collisions need 65536 messages in flight at once; only check when that many are pending.
+    if (this.awaitingAck.size < 0x8000) return false;
+    for (const t of this.awaitingAck.values()) if (t.messageId === mid) return true;
+    return false;
+  }
+
+  private nextToken(): Buffer {
+    if (this.tokenPos + 8 > TOKEN_POOL_SIZE) {
+      randomFillSync(this.tokenPool);
+      this.tokenPos = 0;
+    }
+    const t = Buffer.from(this.tokenPool.subarray(this.tokenPos, this.tokenPos + 8));
+    this.tokenPos += 8;
+    return t;
+  }
+
+  generate(packet: Packet): Buffer {
+    return generatePacket(packet, this.params.coap.maxMessageSize);
+  }
+
+  sendRaw(buf: Buffer, address: string, port: number, cb?: (err: Error | null) => void): void {
+    try {
+      this.socket.send(buf, 0, buf.length, port, address, (err) => cb?.(err ?? null));
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      if (cb) queueMicrotask(() => cb(e));
+    }
+  }
+
+  /** A separate (CON) response: retransmitted until the device ACKs it or MAX_TRANSMIT_WAIT passes. */
+  sendSeparate(buf: Buffer, mid: number, address: string, port: number, cb?: (err: Error | null) => void): void {
+    const key = peerKey(address, port) + '|' + mid;
+    const t = new ConTransmission(
+      this, key, address, port, mid, buf, undefined, this.params.coap.maxTransmitWait * 1000, this.params.coap,
+      () => undefined,
+    );
+    this.awaitingAck.set(key, t);
+    this.sendRaw(buf, address, port, cb);
+  }
+
+  /**
+   * Sends a Confirmable request; `done` is called exactly once with the response or the failure.
+   * Returns the transmission (to cancel it) or an Error when the message cannot be generated.
+   */
+  request(
+    address: string,
+    port: number,
+    packet: Pick<Packet, 'code' | 'options' | 'payload'>,
+    timeoutMs: number,
+    done: (r: OutboundResult) => void,
+  ): ConTransmission | Error {
+    const mid = this.nextMessageId();
+    const token = this.nextToken();
+    let buf: Buffer;
+    try {
+      buf = this.generate({ ...packet, messageId: mid, token, confirmable: true });
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err));
+    }
+    const key = peerKey(address, port) + '|' + mid;
+    const tokenHex = token.toString('hex');
+    const t = new ConTransmission(this, key, address, port, mid, buf, tokenHex, timeoutMs, this.params.coap, done);
+    this.awaitingAck.set(key, t);
+    this.byToken.set(tokenHex, t);
+    this.sendRaw(buf, address, port, (err) => {
+      if (err) this.finish(t, { kind: 'send-error', error: err });
+    });
+    return t;
+  }
+
+  cancel(t: ConTransmission): void {
+    this.finish(t, { kind: 'cancelled' });
+  }
+
+  resend(t: ConTransmission): void {
+    this.sendRaw(t.buf, t.address, t.port, (err) => {
+      if (err) this.finish(t, { kind: 'send-error', error: err });
+    });
+  }
+
+  expire(t: ConTransmission): void {
+    this.finish(t, { kind: 'timeout' });
+  }
+
+  private finish(t: ConTransmission, r: OutboundResult): void {
+    if (t.finished) return;
+    t.clear();
+    if (this.awaitingAck.get(t.key) === t) this.awaitingAck.delete(t.key);
+    if (t.tokenHex !== undefined && this.byToken.get(t.tokenHex) === t) this.byToken.delete(t.tokenHex);
+    try {
+      t.done(r);
+    } catch (err) {
+      this.handlers.onInternalError(err);
+    }
+  }
+
+  private onMessage(msg: Buffer, rinfo: PeerInfo): void {
+    try {
+      this.dispatch(msg, rinfo);
+    } catch (err) {
+      this.handlers.onInternalError(err);
+    }
+  }
+
+  private dispatch(msg: Buffer, rinfo: PeerInfo): void {
+    let p: ParsedPacket;
+    try {
+      p = parseDatagram(msg);
+    } catch (err) {
+      this.handlers.onMalformed(rinfo, err instanceof Error ? err.message : String(err));
+      return;
+    }
+    const peer = peerKey(rinfo.address, rinfo.port);
+    const cls = codeClass(p.code);
+    if (p.code === '0.00') {
+      if (p.ack || p.reset) {
+        const t = this.awaitingAck.get(peer + '|' + p.messageId);
+        if (t === undefined) return;
+        if (p.reset) this.finish(t, { kind: 'reset' });
+        else if (t.tokenHex === undefined) this.finish(t, { kind: 'acked' });
+        else {
+          this.awaitingAck.delete(t.key);
+          t.markAcked();
+        }
+      } else if (p.confirmable) {
+        this.sendRaw(emptyMessage('reset', p.messageId), rinfo.address, rinfo.port); // CoAP ping
+      }
+      return;
+    }
+    if (cls === 0) {
+      if (p.ack || p.reset) {
+        this.handlers.onMalformed(rinfo, 'a request cannot be an ACK or RST');
+        return;
+      }
+      this.onRequestPacket(p, rinfo, peer);
+      return;
+    }
+    if (cls === 2 || cls === 4 || cls === 5) {
+      this.onResponsePacket(p, rinfo, peer);
+      return;
+    }
+    // Reserved classes 1, 3, 6, 7: reject a CON with RST, ignore the rest (RFC 7252 §4.2, §4.3).
+    if (p.confirmable) this.sendRaw(emptyMessage('reset', p.messageId), rinfo.address, rinfo.port);
+  }
+
+  private onRequestPacket(p: ParsedPacket, rinfo: PeerInfo, peer: string): void {
+    const now = Date.now();
+    const dkey = peer + '|' + p.messageId;
+    const dup = this.dedup.get(dkey, now);
+    if (dup !== undefined) {
+      if (dup.reply !== undefined) this.sendRaw(dup.reply, rinfo.address, rinfo.port);
+      else dup.open?.onDuplicate();
+      return;
+    }
+    const entry = this.dedup.add(dkey, now);
+    const ex = new InboundExchange(this, rinfo.address, rinfo.port, p.messageId, p.token, p.confirmable, entry);
+    entry.open = ex;
+    this.handlers.onRequest(ex, p, rinfo);
+  }
+
+  private onResponsePacket(p: ParsedPacket, rinfo: PeerInfo, peer: string): void {
+    if (p.reset) return;
+    if (p.ack) {
+      const t = this.awaitingAck.get(peer + '|' + p.messageId);
+      if (t === undefined || t.tokenHex === undefined || t.tokenHex !== p.token.toString('hex')) return;
+      this.resolveResponse(t, p);
+      return;
+    }
+    // Separate response (CON or NON), matched on the token from the same peer.
+    const tokenHex = p.token.toString('hex');
+    const t = this.byToken.get(tokenHex);
+    if (p.confirmable) {
+      const now = Date.now();
+      const dkey = peer + '|' + p.messageId;
+      const dup = this.dedup.get(dkey, now);
+      if (dup?.reply !== undefined) {
+        this.sendRaw(dup.reply, rinfo.address, rinfo.port);
+        return;
+      }
+      if (t === undefined || t.address !== rinfo.address || t.port !== rinfo.port) {
+        this.sendRaw(emptyMessage('reset', p.messageId), rinfo.address, rinfo.port);
+        return;
+      }
+      const ack = emptyMessage('ack', p.messageId);
+      this.dedup.add(dkey, now).reply = ack;
+      this.sendRaw(ack, rinfo.address, rinfo.port);
+    } else if (t === undefined || t.address !== rinfo.address || t.port !== rinfo.port) {
+      return;
+    }
+    this.resolveResponse(t, p);
+  }
+
+  private resolveResponse(t: ConTransmission, p: ParsedPacket): void {
+    this.finish(t, {
+      kind: 'response',
+      code: p.code,
+      payload: p.payload,
+      contentFormat: uintOption(p, 'Content-Format'),
+      rttMs: Date.now() - t.startedAt,
+    });
+  }
+}

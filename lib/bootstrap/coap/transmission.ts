@@ -1,0 +1,92 @@
+/**
+ * One Confirmable message we sent and are waiting on (RFC 7252 §4.2): our request to a device, or a
+ * separate response we owe a device. One timer drives both the retransmissions (ACK_TIMEOUT, doubling,
+ * MAX_RETRANSMIT) and the overall deadline; nothing else is scheduled per message.
+ */
+import type { CoapParameters } from '../parameters';
+
+export type OutboundResult =
+  | { kind: 'response'; code: string; payload: Buffer; contentFormat?: number; rttMs: number }
+  | { kind: 'acked' }
+  | { kind: 'timeout' }
+  | { kind: 'reset' }
+  | { kind: 'send-error'; error: Error }
+  | { kind: 'cancelled' };
+
+export interface TransmissionHost {
+  resend(t: ConTransmission): void;
+  expire(t: ConTransmission): void;
+}
+
+export class ConTransmission {
+  attempt = 0;
+  acked = false;
+  finished = false;
+  timer: NodeJS.Timeout | undefined;
+  readonly startedAt: number;
+  private retxMs: number;
+  private nextRetxAt: number;
+  private readonly deadlineAt: number;
+
+  constructor(
+    readonly host: TransmissionHost,
+    readonly key: string,
+    readonly address: string,
+    readonly port: number,
+    readonly messageId: number,
+    readonly buf: Buffer,
+    /** Hex token for requests (responses are matched on it); undefined for our separate responses. */
+    readonly tokenHex: string | undefined,
+    readonly timeoutMs: number,
+    private readonly params: CoapParameters,
+    readonly done: (r: OutboundResult) => void,
+  ) {
+    const now = Date.now();
+    this.startedAt = now;
+    this.retxMs = params.ackTimeout * 1000 * (1 + Math.random() * (params.ackRandomFactor - 1));
+    this.nextRetxAt = now + this.retxMs;
+    this.deadlineAt = now + timeoutMs;
+    this.arm(now);
+  }
+
+  /** The peer acknowledged: stop retransmitting (a request then waits for its separate response). */
+  markAcked(): void {
+    this.acked = true;
+    this.arm(Date.now());
+  }
+
+  clear(): void {
+    this.finished = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private arm(now: number): void {
+    if (this.finished) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    const at = this.acked ? this.deadlineAt : Math.min(this.nextRetxAt, this.deadlineAt);
+    this.timer = setTimeout(ConTransmission.fire, Math.max(0, at - now), this);
+    this.timer.unref?.();
+  }
+
+  private static fire(t: ConTransmission): void {
+    t.timer = undefined;
+    if (t.finished) return;
+    const now = Date.now();
+    if (now >= t.deadlineAt) {
+      t.host.expire(t);
+      return;
+    }
+    if (!t.acked && now >= t.nextRetxAt) {
+      if (t.attempt < t.params.maxRetransmit) {
+        t.attempt++;
+        t.retxMs *= 2;
+        t.nextRetxAt = now + t.retxMs;
+        t.host.resend(t);
+      } else {
+        t.nextRetxAt = Infinity;
+      }
+    }
+    t.arm(now);
+  }
+}

@@ -1,0 +1,16 @@
+/** The Bootstrap-Server protocol core: server, sessions, requests, outcomes, timing parameters, runner. */
+export * from './requests';
+export * from './outcome';
+export * from './errors';
+export * from './parameters';
+export type { AuditRecord, AuditStep, StepOp, Peer, PeerIdentity } from './audit';
+export type { DiscoverInfo } from './codec-port';
+export type { DatagramSocket, PeerInfo } from './coap/message';
+export { BootstrapServer } from './server';
+export type { BootstrapServerOptions, BootstrapServerStats, BootstrapServerEvents, Logger } from './server';
+export { BootstrapSession } from './session';
+export type { SessionState, SendResult, SendOptions } from './session';
+export { BootstrapPackRequest, PACK_FORMATS } from './pack';
+export { ALLOWED_PCT } from './inbound';
+export { runBootstrap, WRITE_FORMAT_FALLBACK } from './runner';
+export type { RunBootstrapOptions, RunBootstrapResult, RunStep } from './runner';

@@ -1,0 +1,107 @@
+/**
+ * A Bootstrap-Pack-Request (LwM2M 1.2, `GET /bspack?ep=…`) waiting for the flow's answer: the whole
+ * configuration in one 2.05 payload (`respond`), or an error code (`reject`). Unanswered, it gets the
+ * server's default code (4.04, on which clients fall back to POST /bs) after packResponseTimeoutMs.
+ */
+import { randomUUID } from 'crypto';
+import { LwM2mPath } from '../model/path';
+import type { ObjectModel, RootNode } from '../model/types';
+import { toPeerIdentity, type Peer, type PeerIdentity } from './audit';
+import { encodePayload } from './codec-port';
+import type { InboundExchange } from './coap/endpoint';
+import { isResponseCode } from './coap/message';
+import { RequestFailedError, ResponseCodeError, SessionStateError } from './errors';
+
+/** Content formats a Bootstrap-Pack may be sent in: SenML CBOR, SenML JSON, LwM2M CBOR. */
+export const PACK_FORMATS: readonly number[] = Object.freeze([112, 110, 11544]);
+
+export interface PackHost {
+  readonly model: ObjectModel | undefined;
+  packDone(p: BootstrapPackRequest): void;
+}
+
+export interface PackInit {
+  endpoint: string;
+  accept: number;
+  peer: Peer;
+  identity?: unknown;
+  query: Record<string, string>;
+}
+
+export class BootstrapPackRequest {
+  readonly type = 'BootstrapPackRequest' as const;
+  readonly kind = 'pack' as const;
+  readonly id: string = randomUUID();
+  readonly endpoint: string;
+  /** The format the client asked for (Accept): 112, 110 or 11544. */
+  readonly accept: number;
+  readonly peer: Peer;
+  readonly identity: PeerIdentity | undefined;
+  readonly query: Record<string, string>;
+  private exchange: InboundExchange | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly host: PackHost,
+    exchange: InboundExchange,
+    init: PackInit,
+    timeoutMs: number,
+    private readonly defaultCode: string,
+  ) {
+    this.exchange = exchange;
+    this.endpoint = init.endpoint;
+    this.accept = init.accept;
+    this.peer = init.peer;
+    this.identity = toPeerIdentity(init.identity);
+    this.query = init.query;
+    this.timer = setTimeout(BootstrapPackRequest.onTimeout, timeoutMs, this);
+    this.timer.unref?.();
+  }
+
+  get answered(): boolean {
+    return this.exchange === undefined;
+  }
+
+  /** Answers 2.05 with `root` encoded in the Accept format. Throws (rejects) CodecError on a bad tree. */
+  respond(root: RootNode): Promise<void> {
+    if (!this.exchange) return Promise.reject(new SessionStateError('answered', 'this Bootstrap-Pack-Request was already answered'));
+    let payload: Buffer;
+    try {
+      payload = encodePayload(this.accept, LwM2mPath.root(), root, this.host.model);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.answer('2.05', payload, this.accept);
+  }
+
+  /** Answers an error code (default 4.04) with an optional diagnostic text. */
+  reject(code = '4.04', diagnostic?: string): Promise<void> {
+    if (!isResponseCode(code) || code.startsWith('2')) return Promise.reject(new ResponseCodeError(code));
+    if (!this.exchange) return Promise.reject(new SessionStateError('answered', 'this Bootstrap-Pack-Request was already answered'));
+    return this.answer(code, diagnostic ? Buffer.from(diagnostic, 'utf8') : undefined, undefined);
+  }
+
+  /** Answers the default code if still open (server close, timeout). */
+  cancel(): void {
+    if (this.exchange) void this.answer(this.defaultCode, undefined, undefined).catch(() => undefined);
+  }
+
+  private answer(code: string, payload: Buffer | undefined, contentFormat: number | undefined): Promise<void> {
+    const ex = this.exchange as InboundExchange;
+    this.exchange = undefined;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.host.packDone(this);
+    return new Promise<void>((resolve, reject) => {
+      ex.respond(code, { payload, contentFormat }, (err) => {
+        if (err) reject(new RequestFailedError(code, '/bspack', 'send', err.message));
+        else resolve();
+      });
+    });
+  }
+
+  private static onTimeout(p: BootstrapPackRequest): void {
+    p.timer = undefined;
+    p.cancel();
+  }
+}

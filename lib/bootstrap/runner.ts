@@ -1,0 +1,118 @@
+/**
+ * The library-only bootstrap, used by benchmarks and by the nodes: accept the Bootstrap-Request,
+ * Bootstrap-Discover when the profile asks for automatic instance ids, plan the requests from the profile,
+ * send them one by one. Bootstrap-Finish stays a separate call (`session.finish()`), so a caller can look
+ * at the results first.
+ *
+ * A Write answered 4.15 (Unsupported Content-Format) is retried in the next hierarchical format,
+ * SenML CBOR -> SenML JSON -> TLV (lwm2m-bootstrap.md §4, §12), and later writes use the format that worked.
+ */
+import { planBootstrap } from '../profile/plan';
+import type { BootstrapProfile } from '../profile/types';
+import type { DiscoverInfo } from './codec-port';
+import { BootstrapDiscoverRequest, BootstrapWriteRequest, type BootstrapDownlinkRequest } from './requests';
+import type { BootstrapSession, SendResult } from './session';
+
+/** Formats tried after a 4.15, in this order (minus those already tried). */
+export const WRITE_FORMAT_FALLBACK: readonly number[] = Object.freeze([112, 110, 11542]);
+
+export interface RunBootstrapOptions {
+  /** Stop at the first request that fails (error code or decode error). Default false: go on, as Leshan does. */
+  stopOnError?: boolean;
+  /** Timeout per request, ms (default: the server's requestTimeoutMs). */
+  requestTimeoutMs?: number;
+  /** Write format; default: the session's pct, else TLV. */
+  contentFormat?: number;
+  /** LwM2M version of the client when known (otherwise from Discover). */
+  lwm2mVersion?: string;
+}
+
+export interface RunStep {
+  request: BootstrapDownlinkRequest;
+  response: SendResult;
+  /** Formats tried before the one in `request` (on 4.15). */
+  retriedFormats?: number[];
+}
+
+export interface RunBootstrapResult {
+  steps: RunStep[];
+  discovered?: DiscoverInfo;
+  /** The write format in use at the end (after any 4.15 fallback). */
+  contentFormat: number;
+  /** True when stopOnError stopped the run early. */
+  stopped: boolean;
+  /** True when every step succeeded. */
+  ok: boolean;
+}
+
+/**
+ * Runs the bootstrap of `profile` on `session` up to (not including) Bootstrap-Finish.
+ * Rejects when the session ends underneath it (timeout, Reset, cancellation): the session has the outcome.
+ */
+export async function runBootstrap(
+  session: BootstrapSession,
+  profile: BootstrapProfile,
+  opts: RunBootstrapOptions = {},
+): Promise<RunBootstrapResult> {
+  await session.accept();
+  const sendOpts = opts.requestTimeoutMs !== undefined ? { timeoutMs: opts.requestTimeoutMs } : {};
+  const steps: RunStep[] = [];
+  let discovered: DiscoverInfo | undefined;
+  if (profile.autoId !== false) {
+    const request = new BootstrapDiscoverRequest('/');
+    const response = await session.send(request, sendOpts);
+    steps.push({ request, response });
+    if (response.success && response.discover) discovered = response.discover;
+    else if (opts.stopOnError) return finish(steps, discovered, initialFormat(session, opts), true);
+  }
+  let cf = initialFormat(session, opts);
+  const lwm2mVersion = opts.lwm2mVersion ?? discovered?.lwm2mVersion ?? session.lwm2mVersion;
+  const plan = planBootstrap(profile, { contentFormat: cf, discovered, lwm2mVersion });
+  const unsupported = new Set<number>();
+  for (const planned of plan) {
+    let request: BootstrapDownlinkRequest = planned;
+    if (request.type === 'BootstrapWriteRequest' && unsupported.has(request.contentFormat)) {
+      request = new BootstrapWriteRequest(request.path, request.node, cf);
+    }
+    let response = await session.send(request, sendOpts);
+    let retried: number[] | undefined;
+    if (request.type === 'BootstrapWriteRequest' && response.code === '4.15') {
+      const first: BootstrapWriteRequest = request;
+      const tried = [first.contentFormat];
+      for (const next of WRITE_FORMAT_FALLBACK) {
+        if (tried.includes(next)) continue;
+        tried.push(next);
+        const again: BootstrapWriteRequest = new BootstrapWriteRequest(first.path, first.node, next);
+        const r = await session.send(again, sendOpts).catch((err: unknown) => {
+          if (session.state === 'ended') throw err;
+          return undefined; // this format cannot carry the tree: try the next
+        });
+        if (!r) continue;
+        request = again;
+        response = r;
+        if (r.code !== '4.15') break;
+      }
+      retried = tried.slice(0, -1);
+      if (response.success) {
+        cf = (request as BootstrapWriteRequest).contentFormat;
+        for (const f of retried) unsupported.add(f);
+      }
+    }
+    const step: RunStep = { request, response };
+    if (retried) step.retriedFormats = retried;
+    steps.push(step);
+    if (opts.stopOnError && (!response.success || response.decodeError)) return finish(steps, discovered, cf, true);
+  }
+  return finish(steps, discovered, cf, false);
+}
+
+function initialFormat(session: BootstrapSession, opts: RunBootstrapOptions): number {
+  return opts.contentFormat ?? session.preferredContentFormat ?? 11542;
+}
+
+function finish(steps: RunStep[], discovered: DiscoverInfo | undefined, cf: number, stopped: boolean): RunBootstrapResult {
+  const ok = steps.every((s) => s.response.success && !s.response.decodeError);
+  const r: RunBootstrapResult = { steps, contentFormat: cf, stopped, ok };
+  if (discovered) r.discovered = discovered;
+  return r;
+}

@@ -1,0 +1,330 @@
+/**
+ * The LwM2M Bootstrap-Server: owns one socket (UDP, or the DTLS socket-like), answers what is malformed or
+ * unexpected itself, and hands the flow a BootstrapSession per `POST /bs?ep=…` ('bootstrapRequest') and
+ * a BootstrapPackRequest per `GET /bspack?ep=…` ('packRequest'). Our requests to a device leave from the
+ * same socket the device talked to, as real clients drop anything else.
+ */
+import * as dgram from 'dgram';
+import { EventEmitter } from 'events';
+import type { AddressInfo } from 'net';
+import type { ObjectModel } from '../model/types';
+import { CoapEndpoint, type InboundExchange } from './coap/endpoint';
+import { isResponseCode, unknownCriticalOption, uintOption, uriPath, uriQuery } from './coap/message';
+import type { DatagramSocket, ParsedPacket, PeerInfo } from './coap/message';
+import { ServerStateError, SessionNotFoundError } from './errors';
+import { endpointName, parseQuery, preferredContentFormat } from './inbound';
+import { isRejection, SessionOutcome } from './outcome';
+import { BootstrapPackRequest, PACK_FORMATS } from './pack';
+import { resolveParameters, type CoapParameterOverrides, type ResolvedParameters } from './parameters';
+import { BootstrapSession, type SessionHost } from './session';
+
+/** Where the library reports; nothing is printed unless the caller passes one. */
+export interface Logger {
+  debug(msg: string, ...args: unknown[]): void;
+  info(msg: string, ...args: unknown[]): void;
+  warn(msg: string, ...args: unknown[]): void;
+  error(msg: string, ...args: unknown[]): void;
+}
+
+export interface BootstrapServerOptions {
+  /** UDP port, default 5683 (0 = any free port). Ignored with `socket`. */
+  port?: number;
+  /** Bind address, default '0.0.0.0' ('::' for udp6). Ignored with `socket`. */
+  address?: string;
+  /** Socket type; default from the address ('udp6' when it contains ':'). */
+  type?: 'udp4' | 'udp6';
+  /** An already-created dgram-like socket (e.g. the DTLS socket-like), used instead of creating one. */
+  socket?: DatagramSocket;
+  /** Close `socket` on close(): default true for the socket we create, false for one passed in. */
+  closeSocket?: boolean;
+  /** Per downlink request, ms (default 30000; see parameters.ts for why not Leshan's 120 s). */
+  requestTimeoutMs?: number;
+  /** Whole session from Bootstrap-Request, ms (default 90000, under the 93 s Leshan clients allow). */
+  sessionTimeoutMs?: number;
+  /** How long the flow may take to accept/reject a Bootstrap-Request, ms (default 10000). */
+  decisionTimeoutMs?: number;
+  /** Answer to a Bootstrap-Request nobody decided on (or nobody listens for), default '5.03'. */
+  decisionTimeoutCode?: string;
+  /** How long a Bootstrap-Pack-Request may stay unanswered, ms (default 10000). */
+  packResponseTimeoutMs?: number;
+  /** Answer to an unanswered Bootstrap-Pack-Request, default '4.04' (1.2 clients fall back to POST /bs). */
+  packDefaultCode?: string;
+  /** Most sessions at once (default 50000); more get 5.03. */
+  maxSessions?: number;
+  /** RFC 7252 transmission parameters for this server only. */
+  coap?: CoapParameterOverrides;
+  /** Inbound Message IDs remembered for duplicate detection (default 50000). */
+  dedupMaxEntries?: number;
+  logger?: Logger;
+  /** Object definitions for encoding/decoding (default: lib/codec's default model). */
+  model?: ObjectModel;
+}
+
+export interface BootstrapServerStats {
+  sessionsInFlight: number;
+  /** Bootstrap-Requests that became sessions. */
+  started: number;
+  succeeded: number;
+  /** Sessions ended by the flow's rejection (REJECTED, UNAUTHORIZED, NO_BOOTSTRAP_CONFIG). */
+  rejected: number;
+  /** Sessions that ended any other way (timeouts, request or finish failures, cancelled, internal errors). */
+  failed: number;
+  /** Datagrams that are not CoAP, and requests the server answered with an error itself (bad ep/pct, NON, unknown path). */
+  malformed: number;
+  lastOutcome: SessionOutcome | undefined;
+}
+
+export interface BootstrapServerEvents {
+  bootstrapRequest: [session: BootstrapSession];
+  packRequest: [req: BootstrapPackRequest];
+  sessionEnded: [session: BootstrapSession, outcome: SessionOutcome, detail: string | undefined];
+}
+
+export class BootstrapServer extends EventEmitter<BootstrapServerEvents> implements SessionHost {
+  readonly params: ResolvedParameters;
+  readonly model: ObjectModel | undefined;
+  private readonly opts: BootstrapServerOptions;
+  private readonly logger: Logger | undefined;
+  private socket: DatagramSocket | undefined;
+  private endpoint: CoapEndpoint | undefined;
+  private readonly sessions = new Map<string, BootstrapSession>();
+  private readonly byEndpoint = new Map<string, BootstrapSession>();
+  private readonly packs = new Set<BootstrapPackRequest>();
+  private readonly counters = { started: 0, succeeded: 0, rejected: 0, failed: 0, malformed: 0 };
+  private lastOutcome: SessionOutcome | undefined;
+  private listening: Promise<AddressInfo> | undefined;
+  private closed = false;
+
+  constructor(opts: BootstrapServerOptions = {}) {
+    super();
+    for (const c of [opts.decisionTimeoutCode, opts.packDefaultCode]) {
+      if (c !== undefined && (!isResponseCode(c) || c.startsWith('2'))) {
+        throw new ServerStateError(`"${c}" is not an error response code (4.xx or 5.xx)`);
+      }
+    }
+    this.opts = { ...opts };
+    this.logger = opts.logger;
+    this.model = opts.model;
+    this.params = resolveParameters({
+      coap: opts.coap,
+      timings: {
+        requestTimeoutMs: opts.requestTimeoutMs,
+        sessionTimeoutMs: opts.sessionTimeoutMs,
+        decisionTimeoutMs: opts.decisionTimeoutMs,
+        decisionTimeoutCode: opts.decisionTimeoutCode,
+        packResponseTimeoutMs: opts.packResponseTimeoutMs,
+        packDefaultCode: opts.packDefaultCode,
+        dedupMaxEntries: opts.dedupMaxEntries,
+      },
+    });
+  }
+
+  /** The CoAP message layer (SessionHost). Throws before listen(). */
+  get coap(): CoapEndpoint {
+    if (!this.endpoint) throw new ServerStateError('the bootstrap server is not listening');
+    return this.endpoint;
+  }
+
+  /** Binds (or adopts) the socket and starts answering. Resolves with the bound address. */
+  listen(): Promise<AddressInfo> {
+    if (this.closed) return Promise.reject(new ServerStateError('the bootstrap server was closed'));
+    this.listening ??= this.open();
+    return this.listening;
+  }
+
+  private async open(): Promise<AddressInfo> {
+    let socket = this.opts.socket;
+    if (!socket) {
+      const address = this.opts.address ?? (this.opts.type === 'udp6' ? '::' : '0.0.0.0');
+      const type = this.opts.type ?? (address.includes(':') ? 'udp6' : 'udp4');
+      const s = dgram.createSocket({ type, ipv6Only: false });
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error): void => {
+          s.close();
+          reject(new ServerStateError(`cannot listen on ${address}:${this.opts.port ?? 5683}: ${err.message}`));
+        };
+        s.once('error', onError);
+        s.bind(this.opts.port ?? 5683, address, () => {
+          s.removeListener('error', onError);
+          resolve();
+        });
+      });
+      socket = s as unknown as DatagramSocket;
+    }
+    this.socket = socket;
+    this.endpoint = new CoapEndpoint(socket, this.params, {
+      onRequest: (ex, p, rinfo) => this.onRequest(ex, p, rinfo),
+      onMalformed: (rinfo, reason) => {
+        this.counters.malformed++;
+        this.logger?.debug(`bootstrap server: dropped datagram from ${rinfo.address}:${rinfo.port}: ${reason}`);
+      },
+      onInternalError: (err) => this.logger?.error(`bootstrap server: ${errText(err)}`),
+    });
+    this.endpoint.start();
+    const a = socket.address();
+    return { address: a.address, port: a.port, family: a.family };
+  }
+
+  /** Ends every session (CANCELLED), answers open pack requests, releases the socket. Leaves no timers. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.listening;
+    } catch {
+      // never opened
+    }
+    for (const s of [...this.sessions.values()]) s.end(SessionOutcome.CANCELLED, 'bootstrap server closed');
+    for (const p of [...this.packs]) p.cancel();
+    this.endpoint?.stop();
+    const socket = this.socket;
+    this.socket = undefined;
+    const closeIt = this.opts.closeSocket ?? this.opts.socket === undefined;
+    if (socket && closeIt && typeof socket.close === 'function') {
+      await new Promise<void>((resolve) => {
+        try {
+          socket.close?.(() => resolve());
+        } catch {
+          resolve();
+        }
+      });
+    }
+  }
+
+  /** The live session with this id; throws SessionNotFoundError when it has ended or never existed. */
+  getSession(id: string): BootstrapSession {
+    const s = this.sessions.get(id);
+    if (!s) throw new SessionNotFoundError(String(id));
+    return s;
+  }
+
+  /** The live session of an endpoint, if any. */
+  findSessionByEndpoint(endpoint: string): BootstrapSession | undefined {
+    return this.byEndpoint.get(endpoint);
+  }
+
+  stats(): BootstrapServerStats {
+    return { sessionsInFlight: this.sessions.size, ...this.counters, lastOutcome: this.lastOutcome };
+  }
+
+  /** SessionHost: a session has ended. */
+  sessionEnded(s: BootstrapSession): void {
+    if (this.sessions.get(s.id) !== s) return;
+    this.sessions.delete(s.id);
+    if (this.byEndpoint.get(s.endpoint) === s) this.byEndpoint.delete(s.endpoint);
+    const o = s.outcome ?? SessionOutcome.INTERNAL_ERROR;
+    this.lastOutcome = o;
+    if (o === SessionOutcome.SUCCESS) this.counters.succeeded++;
+    else if (isRejection(o)) this.counters.rejected++;
+    else this.counters.failed++;
+    this.logger?.debug(`bootstrap session ${s.endpoint} ended: ${o}${s.detail ? ` (${s.detail})` : ''}`);
+    try {
+      this.emit('sessionEnded', s, o, s.detail);
+    } catch (err) {
+      this.reportListenerError('sessionEnded listener', err);
+    }
+  }
+
+  reportListenerError(where: string, err: unknown): void {
+    this.logger?.error(`bootstrap server: ${where} threw: ${errText(err)}`);
+  }
+
+  packDone(p: BootstrapPackRequest): void {
+    this.packs.delete(p);
+  }
+
+  private refuse(ex: InboundExchange, code: string, diagnostic: string, rinfo: PeerInfo): void {
+    this.counters.malformed++;
+    this.logger?.debug(`bootstrap server: ${code} to ${rinfo.address}:${rinfo.port}: ${diagnostic}`);
+    ex.respond(code, { payload: Buffer.from(diagnostic, 'utf8') });
+  }
+
+  private onRequest(ex: InboundExchange, p: ParsedPacket, rinfo: PeerInfo): void {
+    if (this.closed) return;
+    const crit = unknownCriticalOption(p);
+    if (crit !== undefined) return this.refuse(ex, '4.02', `unsupported critical option ${crit}`, rinfo);
+    const path = uriPath(p);
+    const target = path.length === 1 ? path[0] : undefined;
+    if (target === 'bs') {
+      if (p.code !== '0.02') return this.refuse(ex, '4.05', 'use POST /bs for a Bootstrap-Request', rinfo);
+      if (!p.confirmable) return this.refuse(ex, '4.00', 'a Bootstrap-Request must be Confirmable', rinfo);
+      return this.onBootstrapRequest(ex, p, rinfo);
+    }
+    if (target === 'bspack') {
+      if (p.code !== '0.01') return this.refuse(ex, '4.05', 'use GET /bspack for a Bootstrap-Pack-Request', rinfo);
+      return this.onPackRequest(ex, p, rinfo);
+    }
+    this.refuse(ex, '4.04', 'a Bootstrap-Server serves POST /bs and GET /bspack only', rinfo);
+  }
+
+  private onBootstrapRequest(ex: InboundExchange, p: ParsedPacket, rinfo: PeerInfo): void {
+    const query = parseQuery(uriQuery(p));
+    const ep = endpointName(query, rinfo.identity);
+    if (!ep.ok) return this.refuse(ex, ep.code, ep.diagnostic, rinfo);
+    const pct = preferredContentFormat(query);
+    if (!pct.ok) return this.refuse(ex, pct.code, pct.diagnostic, rinfo);
+    const old = this.byEndpoint.get(ep.value);
+    if (old) old.end(SessionOutcome.CANCELLED, 'replaced by a new Bootstrap-Request from the same endpoint');
+    const max = this.opts.maxSessions ?? 50_000;
+    if (this.sessions.size >= max) {
+      this.logger?.warn(`bootstrap server: ${max} sessions in flight, answering 5.03 to ${ep.value}`);
+      ex.respond('5.03', { payload: Buffer.from('too many bootstrap sessions', 'utf8') });
+      return;
+    }
+    const session = new BootstrapSession(this, ex, {
+      endpoint: ep.value,
+      peer: { address: rinfo.address, port: rinfo.port, family: rinfo.family },
+      identity: rinfo.identity,
+      query,
+      preferredContentFormat: pct.value,
+    });
+    this.sessions.set(session.id, session);
+    this.byEndpoint.set(session.endpoint, session);
+    this.counters.started++;
+    if (this.listenerCount('bootstrapRequest') === 0) {
+      void session.reject(this.params.timings.decisionTimeoutCode, 'no bootstrap handler').catch(() => undefined);
+      return;
+    }
+    try {
+      this.emit('bootstrapRequest', session);
+    } catch (err) {
+      this.reportListenerError('bootstrapRequest listener', err);
+      if (session.state === 'pending') {
+        void session.reject('5.00', undefined, SessionOutcome.INTERNAL_ERROR).catch(() => undefined);
+      }
+    }
+  }
+
+  private onPackRequest(ex: InboundExchange, p: ParsedPacket, rinfo: PeerInfo): void {
+    const query = parseQuery(uriQuery(p));
+    const ep = endpointName(query, rinfo.identity);
+    if (!ep.ok) return this.refuse(ex, ep.code, ep.diagnostic, rinfo);
+    const accept = uintOption(p, 'Accept') ?? 112;
+    if (!PACK_FORMATS.includes(accept)) {
+      return this.refuse(ex, '4.06', `Accept ${accept} is not one of ${PACK_FORMATS.join(', ')}`, rinfo);
+    }
+    const t = this.params.timings;
+    const req = new BootstrapPackRequest(
+      this,
+      ex,
+      { endpoint: ep.value, accept, peer: { address: rinfo.address, port: rinfo.port, family: rinfo.family }, identity: rinfo.identity, query },
+      t.packResponseTimeoutMs,
+      t.packDefaultCode,
+    );
+    this.packs.add(req);
+    if (this.listenerCount('packRequest') === 0) {
+      req.cancel();
+      return;
+    }
+    try {
+      this.emit('packRequest', req);
+    } catch (err) {
+      this.reportListenerError('packRequest listener', err);
+      if (!req.answered) void req.reject('5.00').catch(() => undefined);
+    }
+  }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

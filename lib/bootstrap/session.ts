@@ -1,0 +1,392 @@
+/**
+ * One device's bootstrap session: from its Bootstrap-Request to Bootstrap-Finish (or a failure).
+ *
+ * The flow decides with `accept()` / `reject()`; after the 2.04 has left, `send()` queues downlink requests
+ * and sends them one at a time (NSTART = 1), each with its own timeout; `finish()` ends the session.
+ * One timer per session covers the decision deadline and the session deadline. Per-session state is kept
+ * small: a benchmark holds thousands of pending sessions at a few KiB each.
+ */
+import { EventEmitter } from 'events';
+import { randomUUID } from 'crypto';
+import { Lwm2mError } from '../errors';
+import type { LwM2mNode, ObjectModel } from '../model/types';
+import { toPeerIdentity, stepOp, type AuditRecord, type AuditStep, type Peer, type PeerIdentity } from './audit';
+import { decodePayload, encodePayload, readDiscover, type DiscoverInfo } from './codec-port';
+import type { CoapEndpoint, InboundExchange, OutboundResult } from './coap/endpoint';
+import { isResponseCode, uintBuffer } from './coap/message';
+import type { ConTransmission } from './coap/transmission';
+import {
+  RequestFailedError,
+  RequestTimeoutError,
+  ResponseCodeError,
+  SessionEndedError,
+  SessionStateError,
+} from './errors';
+import { isRejection, SessionOutcome } from './outcome';
+import type { ResolvedParameters } from './parameters';
+import {
+  BootstrapFinishRequest,
+  expectedCode,
+  type BootstrapDownlinkRequest,
+  type BootstrapResponse,
+} from './requests';
+
+export type SessionState = 'pending' | 'accepted' | 'ended';
+
+/** A device's answer, with what the session read from it. */
+export interface SendResult extends BootstrapResponse {
+  /** Bootstrap-Read 2.05: the decoded tree. */
+  node?: LwM2mNode;
+  /** Bootstrap-Discover 2.05: what the link-format says. */
+  discover?: DiscoverInfo;
+  /** The 2.05 payload could not be decoded (the device still answered; the session goes on). */
+  decodeError?: Lwm2mError;
+}
+
+export interface SendOptions {
+  /** This request's timeout, ms (default: the server's requestTimeoutMs). */
+  timeoutMs?: number;
+}
+
+/** What a session needs from its server (a small seam, so sessions do not hold the server itself). */
+export interface SessionHost {
+  readonly coap: CoapEndpoint;
+  readonly params: ResolvedParameters;
+  readonly model: ObjectModel | undefined;
+  sessionEnded(s: BootstrapSession): void;
+  reportListenerError(where: string, err: unknown): void;
+}
+
+interface Job {
+  req: BootstrapDownlinkRequest;
+  timeoutMs: number;
+  resolve: (r: SendResult) => void;
+  reject: (e: Error) => void;
+}
+
+export interface SessionInit {
+  endpoint: string;
+  peer: Peer;
+  identity?: unknown;
+  query: Record<string, string>;
+  preferredContentFormat?: number;
+}
+
+export class BootstrapSession extends EventEmitter {
+  readonly id: string = randomUUID();
+  readonly kind = 'bootstrap' as const;
+  readonly endpoint: string;
+  readonly peer: Peer;
+  readonly identity: PeerIdentity | undefined;
+  readonly query: Record<string, string>;
+  /** The client's `pct`, if it sent one (1542 is read as 11542). */
+  readonly preferredContentFormat: number | undefined;
+  /** LwM2M version, once known (from Bootstrap-Discover). A hint only. */
+  lwm2mVersion: string | undefined;
+  state: SessionState = 'pending';
+  outcome: SessionOutcome | undefined;
+  detail: string | undefined;
+
+  private readonly host: SessionHost;
+  private exchange: InboundExchange | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly createdAt = Date.now();
+  private acceptedAt: number | undefined;
+  private endedAt: number | undefined;
+  private acceptPromise: Promise<void> | undefined;
+  private acceptSent = false;
+  private steps: AuditStep[] | undefined;
+  private queue: Job[] | undefined;
+  private inflight: { t: ConTransmission; job: Job } | undefined;
+
+  constructor(host: SessionHost, exchange: InboundExchange, init: SessionInit) {
+    super();
+    this.host = host;
+    this.exchange = exchange;
+    this.endpoint = init.endpoint;
+    this.peer = init.peer;
+    this.identity = toPeerIdentity(init.identity);
+    this.query = init.query;
+    this.preferredContentFormat = init.preferredContentFormat;
+    this.armTimer();
+  }
+
+  /** Answers the Bootstrap-Request 2.04. Idempotent; resolves once the 2.04 has been sent. */
+  accept(): Promise<void> {
+    if (this.acceptPromise) return this.acceptPromise;
+    if (this.state === 'ended') return Promise.reject(this.endedError());
+    const ex = this.exchange;
+    this.exchange = undefined;
+    this.state = 'accepted';
+    this.acceptedAt = Date.now();
+    this.armTimer();
+    this.acceptPromise = new Promise<void>((resolve, reject) => {
+      const sent = ex?.respond('2.04', {}, (err) => {
+        if (err) {
+          this.end(SessionOutcome.REQUEST_FAILED, `could not send 2.04: ${err.message}`);
+          reject(new RequestFailedError('2.04', '/bs', 'send', err.message));
+          return;
+        }
+        this.acceptSent = true;
+        resolve();
+        this.pump();
+      });
+      if (!sent) {
+        this.acceptSent = true;
+        resolve();
+      }
+    });
+    return this.acceptPromise;
+  }
+
+  /**
+   * Answers the Bootstrap-Request with an error code and ends the session with `outcome`.
+   * Only before accept(); afterwards use end().
+   */
+  reject(code = '4.00', diagnostic?: string, outcome: SessionOutcome = SessionOutcome.REJECTED): Promise<void> {
+    if (!isResponseCode(code) || code.startsWith('2')) return Promise.reject(new ResponseCodeError(code));
+    if (this.state === 'ended') return Promise.reject(this.endedError());
+    if (this.state !== 'pending') {
+      return Promise.reject(new SessionStateError(this.state, 'reject() answers the Bootstrap-Request, which was accepted'));
+    }
+    return new Promise<void>((resolve) => {
+      this.answerPending(code, diagnostic, () => resolve());
+      this.end(outcome, diagnostic ? `${code} ${diagnostic}` : code);
+    });
+  }
+
+  /** Queues a downlink request; requests go out one at a time, after the 2.04 to the Bootstrap-Request. */
+  send(req: BootstrapDownlinkRequest, opts: SendOptions = {}): Promise<SendResult> {
+    if (this.state === 'ended') return Promise.reject(this.endedError());
+    if (this.state === 'pending') {
+      return Promise.reject(new SessionStateError(this.state, 'accept() the Bootstrap-Request before sending requests'));
+    }
+    if (!req || typeof req !== 'object' || typeof expectedCodeOrUndefined(req) !== 'string') {
+      return Promise.reject(new SessionStateError(this.state, 'send() takes a Bootstrap*Request object'));
+    }
+    const timeoutMs = opts.timeoutMs ?? this.host.params.timings.requestTimeoutMs;
+    return new Promise<SendResult>((resolve, reject) => {
+      (this.queue ??= []).push({ req, timeoutMs, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Bootstrap-Finish: 2.04 ends the session SUCCESS; an error code ends it FINISH_FAILED with the diagnostic. */
+  async finish(opts: SendOptions = {}): Promise<SendResult> {
+    const r = await this.send(new BootstrapFinishRequest(), opts);
+    if (r.success) this.end(SessionOutcome.SUCCESS);
+    else this.end(SessionOutcome.FINISH_FAILED, r.diagnostic ? `${r.code} ${r.diagnostic}` : r.code);
+    return r;
+  }
+
+  /** Ends the session (idempotent): cancels what is queued or in flight, then emits 'ended'. */
+  end(outcome: SessionOutcome, detail?: string): void {
+    if (this.state === 'ended') return;
+    if (this.exchange && !this.exchange.answered) {
+      this.answerPending(isRejection(outcome) ? '4.00' : '5.03', undefined);
+    }
+    this.state = 'ended';
+    this.outcome = outcome;
+    this.detail = detail;
+    this.endedAt = Date.now();
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const inflight = this.inflight;
+    this.inflight = undefined;
+    if (inflight) {
+      this.host.coap.cancel(inflight.t);
+      inflight.job.reject(this.endedError());
+    }
+    const queue = this.queue;
+    this.queue = undefined;
+    if (queue) for (const job of queue) job.reject(this.endedError());
+    this.host.sessionEnded(this);
+    try {
+      this.emit('ended', outcome, detail);
+    } catch (err) {
+      this.host.reportListenerError('session ended listener', err);
+    }
+  }
+
+  /** A copy of the session's record: who, from where, each step, the outcome. No keys, no payloads. */
+  audit(): AuditRecord {
+    const iso = (t: number | undefined): string | undefined => (t === undefined ? undefined : new Date(t).toISOString());
+    const rec: AuditRecord = {
+      sessionId: this.id,
+      endpoint: this.endpoint,
+      peer: { ...this.peer },
+      query: { ...this.query },
+      startedAt: new Date(this.createdAt).toISOString(),
+      steps: (this.steps ?? []).map((s) => ({ ...s })),
+    };
+    if (this.identity) rec.identity = { ...this.identity };
+    if (this.preferredContentFormat !== undefined) rec.preferredContentFormat = this.preferredContentFormat;
+    if (this.lwm2mVersion !== undefined) rec.lwm2mVersion = this.lwm2mVersion;
+    if (this.acceptedAt !== undefined) rec.acceptedAt = iso(this.acceptedAt);
+    if (this.endedAt !== undefined) rec.endedAt = iso(this.endedAt);
+    if (this.outcome !== undefined) rec.outcome = this.outcome;
+    if (this.detail !== undefined) rec.detail = this.detail;
+    return rec;
+  }
+
+  /** Requests waiting behind the one in flight. */
+  get queued(): number {
+    return this.queue?.length ?? 0;
+  }
+
+  private endedError(): SessionEndedError {
+    return new SessionEndedError(this.id, this.endpoint, this.outcome);
+  }
+
+  private answerPending(code: string, diagnostic: string | undefined, cb?: () => void): void {
+    const ex = this.exchange;
+    this.exchange = undefined;
+    const payload = diagnostic ? Buffer.from(diagnostic, 'utf8') : undefined;
+    if (!ex || !ex.respond(code, { payload }, () => cb?.())) cb?.();
+  }
+
+  private armTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    const t = this.host.params.timings;
+    let at = this.createdAt + t.sessionTimeoutMs;
+    if (this.state === 'pending') at = Math.min(at, this.createdAt + t.decisionTimeoutMs);
+    this.timer = setTimeout(BootstrapSession.onTimer, Math.max(0, at - Date.now()), this);
+    this.timer.unref?.();
+  }
+
+  private static onTimer(s: BootstrapSession): void {
+    s.timer = undefined;
+    if (s.state === 'ended') return;
+    const t = s.host.params.timings;
+    const now = Date.now();
+    if (now >= s.createdAt + t.sessionTimeoutMs) {
+      if (s.state === 'pending') s.answerPending(t.decisionTimeoutCode, 'no decision in time');
+      s.end(SessionOutcome.TIMEOUT, `session not finished within ${t.sessionTimeoutMs} ms`);
+    } else if (s.state === 'pending' && now >= s.createdAt + t.decisionTimeoutMs) {
+      s.answerPending(t.decisionTimeoutCode, 'no decision in time');
+      s.end(SessionOutcome.TIMEOUT, `Bootstrap-Request not accepted or rejected within ${t.decisionTimeoutMs} ms`);
+    } else {
+      s.armTimer();
+    }
+  }
+
+  private pump(): void {
+    if (this.inflight || !this.acceptSent || this.state !== 'accepted') return;
+    const job = this.queue?.shift();
+    if (!job) return;
+    try {
+      this.start(job);
+    } catch (err) {
+      // Encoding failed (CodecError, bad node): the request never left; the session goes on.
+      const e = err instanceof Error ? err : new Error(String(err));
+      this.record(job.req, '', false, 0, e.message);
+      job.reject(e);
+      this.pump();
+    }
+  }
+
+  private start(job: Job): void {
+    const req = job.req;
+    const options: { name: string; value: Buffer }[] = [];
+    const segments = req.type === 'BootstrapFinishRequest' ? ['bs'] : req.path.toSegments();
+    for (const s of segments) options.push({ name: 'Uri-Path', value: Buffer.from(s) });
+    let payload: Buffer | undefined;
+    if (req.type === 'BootstrapWriteRequest') {
+      payload = encodePayload(req.contentFormat, req.path, req.node, this.host.model);
+      options.push({ name: 'Content-Format', value: uintBuffer(req.contentFormat) });
+    } else if (req.type === 'BootstrapDiscoverRequest') {
+      options.push({ name: 'Accept', value: uintBuffer(40) });
+    } else if (req.type === 'BootstrapReadRequest') {
+      options.push({ name: 'Accept', value: uintBuffer(req.accept) });
+    }
+    const t = this.host.coap.request(
+      this.peer.address,
+      this.peer.port,
+      { code: req.method, options: options as never, payload },
+      job.timeoutMs,
+      (r) => this.onResult(job, r),
+    );
+    if (t instanceof Error) throw new RequestFailedError(req.method, pathOf(req), 'send', t.message);
+    this.inflight = { t, job };
+  }
+
+  private onResult(job: Job, r: OutboundResult): void {
+    if (this.inflight?.job !== job) return; // cancelled by end(): already rejected there
+    this.inflight = undefined;
+    const req = job.req;
+    if (r.kind === 'response') {
+      const res = this.toResult(req, r);
+      this.record(req, r.code, res.success, r.rttMs, res.decodeError?.message);
+      job.resolve(res);
+      this.pump();
+      return;
+    }
+    const ms = Date.now() - (this.acceptedAt ?? this.createdAt);
+    if (r.kind === 'timeout') {
+      const err = new RequestTimeoutError(req.method, pathOf(req), job.timeoutMs);
+      this.record(req, '', false, job.timeoutMs, err.message);
+      job.reject(err);
+      this.end(SessionOutcome.TIMEOUT, err.message);
+    } else if (r.kind === 'reset' || r.kind === 'send-error') {
+      const err = new RequestFailedError(
+        req.method, pathOf(req), r.kind === 'reset' ? 'reset' : 'send', r.kind === 'send-error' ? r.error.message : undefined,
+      );
+      this.record(req, '', false, ms, err.message);
+      job.reject(err);
+      this.end(SessionOutcome.REQUEST_FAILED, err.message);
+    } else {
+      job.reject(this.endedError());
+    }
+  }
+
+  private toResult(req: BootstrapDownlinkRequest, r: Extract<OutboundResult, { kind: 'response' }>): SendResult {
+    const res: SendResult = {
+      code: r.code,
+      success: r.code === expectedCode(req),
+      payload: r.payload,
+      rttMs: r.rttMs,
+    };
+    if (r.contentFormat !== undefined) res.contentFormat = r.contentFormat;
+    if (!r.code.startsWith('2') && r.payload.length > 0) res.diagnostic = r.payload.toString('utf8');
+    if (res.success && req.type === 'BootstrapDiscoverRequest') {
+      try {
+        res.discover = readDiscover(r.payload);
+        if (res.discover.lwm2mVersion) this.lwm2mVersion = res.discover.lwm2mVersion;
+      } catch (err) {
+        res.decodeError = asLwm2mError(err);
+      }
+    } else if (res.success && req.type === 'BootstrapReadRequest') {
+      try {
+        res.node = decodePayload(r.contentFormat ?? req.accept, req.path, r.payload, this.host.model);
+      } catch (err) {
+        res.decodeError = asLwm2mError(err);
+      }
+    }
+    return res;
+  }
+
+  private record(req: BootstrapDownlinkRequest, code: string, success: boolean, ms: number, error?: string): void {
+    const step: AuditStep = { op: stepOp(req.type), method: req.method, path: pathOf(req), code, success, ms };
+    if (req.type === 'BootstrapWriteRequest') step.contentFormat = req.contentFormat;
+    else if (req.type === 'BootstrapReadRequest') step.contentFormat = req.accept;
+    if (error !== undefined) step.error = error;
+    (this.steps ??= []).push(step);
+  }
+}
+
+function pathOf(req: BootstrapDownlinkRequest): string {
+  return req.type === 'BootstrapFinishRequest' ? '/bs' : req.path.toString();
+}
+
+function expectedCodeOrUndefined(req: BootstrapDownlinkRequest): string | undefined {
+  try {
+    return expectedCode(req);
+  } catch {
+    return undefined;
+  }
+}
+
+function asLwm2mError(err: unknown): Lwm2mError {
+  if (err instanceof Lwm2mError) return err;
+  return new Lwm2mError('DECODE', err instanceof Error ? err.message : String(err));
+}
