@@ -1,0 +1,112 @@
+/**
+ * Loading the native addon (native/*.c, built by node-gyp, loaded by node-gyp-build from prebuilds/ or
+ * build/Release). Never throws: when the addon cannot load, `loadDtls()` says exactly why, and plain CoAP
+ * keeps working.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** Opaque handles owned by the addon. */
+export type NativeContext = { readonly __nativeContext: unique symbol };
+export type NativePeer = { readonly __nativePeer: unique symbol };
+
+/** What every addon call returns (see native/peer.c). */
+export interface NativeResult {
+  out: Buffer[];
+  data: Buffer[];
+  connected: boolean;
+  closed: boolean;
+  timeout: number;
+  error?: string;
+  alertSent?: string;
+  alertReceived?: string;
+  peer?: NativePeer;
+}
+
+export interface NativeContextOptions {
+  ciphers: string;
+  mtu: number;
+  cookieRotateMs: number;
+  securityLevel?: number;
+  psk?: (identity: Buffer) => Buffer | undefined;
+  cert?: Buffer;
+  key?: Buffer;
+  ca?: Buffer;
+  requireClientCert?: boolean;
+}
+
+export interface NativePeerInfo {
+  version?: string;
+  cipher?: string;
+  cipherStandardName?: string;
+  pskIdentity?: Buffer;
+  cert?: { subject: string; cn?: string; san: string[] };
+}
+
+export interface DtlsBinding {
+  createContext(opts: NativeContextOptions): NativeContext;
+  rotateCookieSecret(ctx: NativeContext): void;
+  listen(ctx: NativeContext, addressKey: Buffer, datagram: Buffer): NativeResult;
+  feed(peer: NativePeer, datagram: Buffer): NativeResult;
+  write(peer: NativePeer, data: Buffer): NativeResult;
+  handleTimeout(peer: NativePeer): NativeResult;
+  shutdown(peer: NativePeer): NativeResult;
+  free(peer: NativePeer): void;
+  peerInfo(peer: NativePeer): NativePeerInfo;
+  opensslVersion(): string;
+  cipherAvailable(name: string): boolean;
+}
+
+export type DtlsLoadResult = { ok: true; binding: DtlsBinding } | { ok: false; reason: string };
+
+const REQUIRED: (keyof DtlsBinding)[] = ['createContext', 'listen', 'feed', 'write', 'handleTimeout', 'shutdown', 'free', 'peerInfo'];
+
+const PACKAGE_NAME = 'node-red-contrib-lwm2m-bootstrap';
+
+/** The package root: the nearest folder above this file whose package.json is ours (source tree or installed). */
+export function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (pkg.name === PACKAGE_NAME) return dir;
+    } catch {
+      // no package.json here: keep going up
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return path.resolve(__dirname, '..', '..', '..');
+    dir = up;
+  }
+}
+
+let cached: DtlsLoadResult | undefined;
+
+/**
+ * Loads the addon once. `dir` (for tests and tools) loads from another folder and is not cached.
+ * Set LWM2M_DTLS_DISABLE=1 to run without DTLS.
+ */
+export function loadDtls(dir?: string): DtlsLoadResult {
+  if (dir === undefined && cached) return cached;
+  const result = tryLoad(dir ?? packageRoot());
+  if (dir === undefined) cached = result;
+  return result;
+}
+
+function tryLoad(dir: string): DtlsLoadResult {
+  if (process.env.LWM2M_DTLS_DISABLE === '1') return { ok: false, reason: 'disabled by LWM2M_DTLS_DISABLE=1' };
+  if (!process.versions.openssl) {
+    return { ok: false, reason: 'this Node.js has no OpenSSL (process.versions.openssl is empty); the addon needs its symbols' };
+  }
+  let binding: DtlsBinding;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = require('node-gyp-build') as (root: string) => unknown;
+    binding = load(dir) as DtlsBinding;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    return { ok: false, reason: `cannot load the DTLS addon from ${dir}: ${msg.split('\n')[0]}` };
+  }
+  const missing = REQUIRED.filter((k) => typeof binding[k] !== 'function');
+  if (missing.length > 0) return { ok: false, reason: `the DTLS addon lacks ${missing.join(', ')}` };
+  return { ok: true, binding };
+}

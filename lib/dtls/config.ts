@@ -1,0 +1,88 @@
+/** DtlsServerOptions -> checked limits and the native context options. */
+import type { NativeContextOptions } from './binding';
+import { DEFAULT_CIPHER_SUITES, opensslCipherList } from './ciphers';
+import { DtlsError } from './errors';
+import type { EngineLimits } from './engine';
+import { pskIdentityArg } from './peer';
+import type { DtlsLogger, DtlsServerOptions } from './types';
+
+export const DTLS_DEFAULTS = {
+  mtu: 1200,
+  maxPeers: 1000,
+  handshakeTimeoutMs: 30_000,
+  idleTimeoutMs: 600_000,
+  handshakesPerSourcePerSecond: 10,
+  cookieSecretRotationMs: 60_000,
+} as const;
+
+function positive(name: string, value: number | undefined, dflt: number, min = 1): number {
+  if (value === undefined) return dflt;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new DtlsError('DTLS_ARGUMENT', `option ${name} must be a number >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function pem(name: string, v: string | Buffer | undefined): Buffer | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') return Buffer.from(v, 'utf8');
+  if (Buffer.isBuffer(v)) return v;
+  throw new DtlsError('DTLS_ARGUMENT', `option ${name} must be PEM text or a Buffer`);
+}
+
+export function engineLimits(o: DtlsServerOptions): EngineLimits {
+  return {
+    maxPeers: positive('maxPeers', o.maxPeers, DTLS_DEFAULTS.maxPeers),
+    handshakeTimeoutMs: positive('handshakeTimeoutMs', o.handshakeTimeoutMs, DTLS_DEFAULTS.handshakeTimeoutMs),
+    idleTimeoutMs: positive('idleTimeoutMs', o.idleTimeoutMs, DTLS_DEFAULTS.idleTimeoutMs),
+    handshakesPerSourcePerSecond: positive(
+      'handshakesPerSourcePerSecond',
+      o.handshakesPerSourcePerSecond,
+      DTLS_DEFAULTS.handshakesPerSourcePerSecond,
+    ),
+  };
+}
+
+/** Wraps the PSK store for the addon: exact identity bytes in, Buffer or undefined out, never a throw. */
+function pskLookup(store: NonNullable<DtlsServerOptions['psk']>, log: DtlsLogger): (identity: Buffer) => Buffer | undefined {
+  return (raw) => {
+    const id = pskIdentityArg(raw);
+    const shown = typeof id === 'string' ? JSON.stringify(id) : `hex ${raw.toString('hex')}`;
+    try {
+      const key = store.get(id);
+      if (key === undefined) {
+        log.info?.(`DTLS: unknown PSK identity ${shown}`);
+        return undefined;
+      }
+      if (!Buffer.isBuffer(key) || key.length === 0) {
+        log.warn?.(`DTLS: the PSK store gave no usable key (not a non-empty Buffer) for identity ${shown}`);
+        return undefined;
+      }
+      return key;
+    } catch (err) {
+      log.error?.(`DTLS: the PSK store failed for identity ${shown}: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
+  };
+}
+
+export function nativeOptions(o: DtlsServerOptions, log: DtlsLogger): NativeContextOptions {
+  const cert = pem('cert', o.cert);
+  const key = pem('key', o.key);
+  const ca = pem('ca', o.ca);
+  if (!o.psk && !cert) throw new DtlsError('DTLS_ARGUMENT', 'a DTLS server needs a PSK store (psk) or a certificate (cert and key)');
+  if ((cert && !key) || (key && !cert)) throw new DtlsError('DTLS_ARGUMENT', 'cert and key go together');
+  if (o.psk && typeof o.psk.get !== 'function') throw new DtlsError('DTLS_ARGUMENT', 'psk must have a get(identity) method');
+  const opts: NativeContextOptions = {
+    ciphers: opensslCipherList(o.ciphers ?? DEFAULT_CIPHER_SUITES),
+    mtu: positive('mtu', o.mtu, DTLS_DEFAULTS.mtu, 256),
+    cookieRotateMs: positive('cookieSecretRotationMs', o.cookieSecretRotationMs, DTLS_DEFAULTS.cookieSecretRotationMs),
+  };
+  if (o.securityLevel !== undefined) opts.securityLevel = positive('securityLevel', o.securityLevel, 0, 0);
+  if (o.psk) opts.psk = pskLookup(o.psk, log);
+  if (cert) opts.cert = cert;
+  if (key) opts.key = key;
+  if (ca) opts.ca = ca;
+  if (o.requireClientCert !== undefined) opts.requireClientCert = o.requireClientCert;
+  return opts;
+}

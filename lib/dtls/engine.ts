@@ -1,0 +1,309 @@
+/**
+ * The DTLS server engine: the per-peer map and its limits over the native addon. It knows nothing of
+ * sockets: datagrams come in through `receive`, go out through `hooks.transmit`, and decrypted
+ * application data leaves through `hooks.message`. Nothing thrown in here reaches a socket callback.
+ */
+import type { DtlsBinding, NativeContext, NativeResult } from './binding';
+import { DtlsError } from './errors';
+import { SourceRateLimiter } from './limits';
+import { DtlsPeer, describeIdentity, identityOf, isClientHello, peerKey } from './peer';
+import type { DtlsLogger, DtlsPeerSummary, DtlsRemoteInfo, DtlsStats } from './types';
+
+export interface EngineLimits {
+  maxPeers: number;
+  handshakeTimeoutMs: number;
+  idleTimeoutMs: number;
+  handshakesPerSourcePerSecond: number;
+}
+
+export interface PeerEvent {
+  address: string;
+  port: number;
+  reason: string;
+  alertSent?: string;
+  alertReceived?: string;
+}
+
+export interface EngineHooks {
+  transmit(datagrams: Buffer[], port: number, address: string, done: (err: Error | null) => void): void;
+  message(data: Buffer, rinfo: DtlsRemoteInfo): void;
+  handshake(peer: DtlsPeerSummary): void;
+  handshakeFailed(ev: PeerEvent): void;
+  peerClosed(ev: PeerEvent): void;
+}
+
+export function emptyStats(): DtlsStats {
+  return {
+    peers: 0,
+    handshaking: 0,
+    established: 0,
+    datagramsIn: 0,
+    datagramsOut: 0,
+    helloVerifyRequests: 0,
+    handshakesStarted: 0,
+    handshakesCompleted: 0,
+    handshakesFailed: 0,
+    closedByPeer: 0,
+    dropped: { maxPeers: 0, rateLimited: 0, notClientHello: 0, invalidClientHello: 0, noSession: 0 },
+    expired: { handshakeTimeout: 0, idleTimeout: 0 },
+  };
+}
+
+export class DtlsEngine {
+  private readonly peers = new Map<string, DtlsPeer>();
+  private readonly counters = emptyStats();
+  private readonly rate: SourceRateLimiter;
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly binding: DtlsBinding,
+    private readonly ctx: NativeContext,
+    private readonly limits: EngineLimits,
+    private readonly hooks: EngineHooks,
+    private readonly log: DtlsLogger,
+  ) {
+    this.rate = new SourceRateLimiter(limits.handshakesPerSourcePerSecond);
+  }
+
+  /** Starts the timeout sweep (handshake and idle timeouts). */
+  start(): void {
+    if (this.sweepTimer) return;
+    const every = Math.min(1000, Math.max(50, Math.min(this.limits.handshakeTimeoutMs, this.limits.idleTimeoutMs) / 4));
+    this.sweepTimer = setInterval(() => this.guard('sweep', () => this.sweep(Date.now())), every);
+    this.sweepTimer.unref();
+  }
+
+  /** One datagram from the UDP socket. */
+  receive(msg: Buffer, rinfo: { address: string; port: number; family: string }): void {
+    this.guard('receive', () => {
+      this.counters.datagramsIn++;
+      const now = Date.now();
+      const key = peerKey(rinfo.address, rinfo.port);
+      const peer = this.peers.get(key);
+      if (peer) {
+        peer.lastActivity = now;
+        this.apply(peer, this.binding.feed(peer.handle, msg));
+        return;
+      }
+      this.receiveFromNewSource(msg, rinfo, key, now);
+    });
+  }
+
+  private receiveFromNewSource(msg: Buffer, rinfo: { address: string; port: number; family: string }, key: string, now: number): void {
+    if (!isClientHello(msg)) {
+      this.counters.dropped.notClientHello++;
+      return;
+    }
+    if (this.peers.size >= this.limits.maxPeers) {
+      this.counters.dropped.maxPeers++;
+      return;
+    }
+    if (!this.rate.allows(rinfo.address, now)) {
+      this.counters.dropped.rateLimited++;
+      return;
+    }
+    const res = this.binding.listen(this.ctx, Buffer.from(key), msg);
+    if (!res.peer) {
+      // Stateless: a HelloVerifyRequest (no cookie or a stale one), or a datagram OpenSSL would not take.
+      if (res.out.length > 0) this.counters.helloVerifyRequests++;
+      else this.counters.dropped.invalidClientHello++;
+      this.sendOut(res.out, rinfo.port, rinfo.address);
+      return;
+    }
+    this.rate.record(rinfo.address, now);
+    this.counters.handshakesStarted++;
+    const family = rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4';
+    const peer = new DtlsPeer(key, rinfo.address, rinfo.port, family, res.peer, now);
+    this.peers.set(key, peer);
+    this.apply(peer, res);
+  }
+
+  /** Encrypts `data` for the established peer at address:port and sends it. */
+  write(data: Buffer, port: number, address: string, done: (err: Error | null, bytes?: number) => void): void {
+    const peer = this.peers.get(peerKey(address, port));
+    if (!peer || peer.state !== 'established') {
+      this.counters.dropped.noSession++;
+      const err = new DtlsError('DTLS_NO_SESSION', `no established DTLS session with ${address}:${port}`, { address, port });
+      process.nextTick(done, err);
+      return;
+    }
+    let res: NativeResult;
+    try {
+      res = this.binding.write(peer.handle, data);
+    } catch (err) {
+      process.nextTick(done, err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    if (res.error) {
+      process.nextTick(done, new DtlsError('DTLS_WRITE', `DTLS write to ${address}:${port} failed: ${res.error}`, { address, port }));
+      return;
+    }
+    peer.lastActivity = Date.now();
+    this.sendOut(res.out, port, address, (err) => done(err, data.length));
+  }
+
+  /** The port's only peer address, for callers (node-coap's error replies) that give a port but no host. */
+  addressForPort(port: number): string | undefined {
+    let found: string | undefined;
+    for (const p of this.peers.values()) {
+      if (p.port !== port) continue;
+      if (found !== undefined) return undefined;
+      found = p.address;
+    }
+    return found;
+  }
+
+  /** Sends close_notify to the peer and forgets it. */
+  closePeer(address: string, port: number, reason = 'closed by server'): boolean {
+    const peer = this.peers.get(peerKey(address, port));
+    if (!peer) return false;
+    this.remove(peer, reason, true);
+    return true;
+  }
+
+  /** Closes every peer (close_notify to established ones); `done` once those datagrams have left. */
+  closeAll(done: () => void): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+    let pending = 1;
+    const one = (): void => {
+      if (--pending === 0) done();
+    };
+    for (const peer of [...this.peers.values()]) {
+      pending++;
+      this.remove(peer, 'socket closed', true, one);
+    }
+    one();
+  }
+
+  stats(): DtlsStats {
+    const s: DtlsStats = JSON.parse(JSON.stringify(this.counters)) as DtlsStats;
+    s.peers = this.peers.size;
+    for (const p of this.peers.values()) {
+      if (p.state === 'established') s.established++;
+      else s.handshaking++;
+    }
+    return s;
+  }
+
+  summaries(): DtlsPeerSummary[] {
+    const now = Date.now();
+    return [...this.peers.values()].map((p) => p.summary(now));
+  }
+
+  private apply(peer: DtlsPeer, res: NativeResult): void {
+    this.sendOut(res.out, peer.port, peer.address);
+    if (res.connected) this.established(peer);
+    for (const data of res.data) {
+      if (peer.state !== 'established') break;
+      try {
+        this.hooks.message(data, peer.remoteInfo(data.length));
+      } catch (err) {
+        this.log.error?.(`a DTLS 'message' listener threw: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    if (peer.state === 'closed') return; // a message handler closed it
+    if (res.error) {
+      this.fail(peer, res);
+    } else if (res.closed) {
+      this.counters.closedByPeer++;
+      this.remove(peer, 'close_notify from peer', false);
+    } else {
+      this.arm(peer, res.timeout);
+    }
+  }
+
+  private established(peer: DtlsPeer): void {
+    const info = this.binding.peerInfo(peer.handle);
+    peer.identity = identityOf(info);
+    peer.cipher = info.cipherStandardName ?? info.cipher ?? '';
+    peer.state = 'established';
+    this.counters.handshakesCompleted++;
+    this.log.debug?.(`DTLS session with ${peer.address}:${peer.port} (${describeIdentity(peer.identity)}, ${peer.cipher})`);
+    this.hooks.handshake(peer.summary(Date.now()));
+  }
+
+  private fail(peer: DtlsPeer, res: NativeResult): void {
+    const during = peer.state === 'handshaking';
+    if (during) this.counters.handshakesFailed++;
+    const alerts = [res.alertSent && `alert sent: ${res.alertSent}`, res.alertReceived && `alert received: ${res.alertReceived}`]
+      .filter(Boolean)
+      .join(', ');
+    const reason = `${res.error ?? 'error'}${alerts ? ` (${alerts})` : ''}`;
+    const what = during ? 'handshake with' : 'session with';
+    this.log.warn?.(`DTLS ${what} ${peer.address}:${peer.port} failed: ${reason}`);
+    const ev: PeerEvent = { address: peer.address, port: peer.port, reason: res.error ?? 'error' };
+    if (res.alertSent) ev.alertSent = res.alertSent;
+    if (res.alertReceived) ev.alertReceived = res.alertReceived;
+    this.remove(peer, reason, false);
+    if (during) this.hooks.handshakeFailed(ev);
+  }
+
+  private remove(peer: DtlsPeer, reason: string, graceful: boolean, done?: () => void): void {
+    if (peer.state === 'closed') {
+      done?.();
+      return;
+    }
+    if (peer.timer) clearTimeout(peer.timer);
+    peer.timer = undefined;
+    const wasEstablished = peer.state === 'established';
+    peer.state = 'closed';
+    this.peers.delete(peer.key);
+    if (graceful) {
+      const res = this.binding.shutdown(peer.handle); // frees the SSL object
+      this.sendOut(res.out, peer.port, peer.address, () => done?.());
+    } else {
+      this.binding.free(peer.handle);
+      done?.();
+    }
+    if (wasEstablished) this.hooks.peerClosed({ address: peer.address, port: peer.port, reason });
+  }
+
+  /** Arms the handshake retransmission timer OpenSSL asked for (DTLSv1_get_timeout). */
+  private arm(peer: DtlsPeer, timeoutMs: number): void {
+    if (peer.timer) clearTimeout(peer.timer);
+    peer.timer = undefined;
+    if (timeoutMs < 0) return;
+    peer.timer = setTimeout(() => this.guard('retransmit', () => this.retransmit(peer)), Math.max(1, timeoutMs));
+    peer.timer.unref();
+  }
+
+  private retransmit(peer: DtlsPeer): void {
+    peer.timer = undefined;
+    if (peer.state === 'closed') return;
+    this.apply(peer, this.binding.handleTimeout(peer.handle));
+  }
+
+  private sweep(now: number): void {
+    for (const peer of [...this.peers.values()]) {
+      if (peer.state === 'handshaking' && now - peer.createdAt >= this.limits.handshakeTimeoutMs) {
+        this.counters.expired.handshakeTimeout++;
+        this.log.debug?.(`DTLS handshake with ${peer.address}:${peer.port} timed out; peer freed`);
+        this.remove(peer, 'handshake timeout', false);
+      } else if (peer.state === 'established' && now - peer.lastActivity >= this.limits.idleTimeoutMs) {
+        this.counters.expired.idleTimeout++;
+        this.log.debug?.(`DTLS session with ${peer.address}:${peer.port} idle; closed`);
+        this.remove(peer, 'idle timeout', true);
+      }
+    }
+    this.rate.prune(now);
+  }
+
+  private sendOut(datagrams: Buffer[], port: number, address: string, done?: (err: Error | null) => void): void {
+    if (datagrams.length === 0) {
+      if (done) process.nextTick(done, null);
+      return;
+    }
+    this.counters.datagramsOut += datagrams.length;
+    this.hooks.transmit(datagrams, port, address, done ?? (() => undefined));
+  }
+
+  /** Runs `fn`, reporting anything thrown through the logger instead of letting it reach a socket callback. */
+  private guard(where: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error?.(`DTLS ${where}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}

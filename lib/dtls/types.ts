@@ -1,0 +1,117 @@
+/** Public types of the DTLS server transport. */
+
+/**
+ * Where PSK keys come from. Called synchronously inside the handshake, so keys must already be in memory.
+ * `identity` is a string when its bytes are valid UTF-8 (the usual case), else the raw bytes.
+ * Return undefined for an unknown identity (the client gets an unknown_psk_identity alert).
+ */
+export interface PskStore {
+  get(identity: Buffer | string): Buffer | undefined;
+}
+
+/** Lines about the transport; keys never appear in them. Every method is optional. */
+export interface DtlsLogger {
+  debug?(msg: string): void;
+  info?(msg: string): void;
+  warn?(msg: string): void;
+  error?(msg: string): void;
+}
+
+/** The authenticated identity of a DTLS peer. */
+export type DtlsIdentity =
+  | {
+      type: 'psk';
+      /** The identity as UTF-8 text, or as lowercase hex when its bytes are not valid UTF-8. */
+      id: string;
+      encoding: 'utf8' | 'hex';
+    }
+  | {
+      type: 'x509';
+      /** Common name of the client certificate, else its first DNS/URI subjectAltName, else its subject. */
+      id: string;
+      subject: string;
+      san: string[];
+    };
+
+/** The remote-info object of a `'message'` event (dgram's RemoteInfo plus the identity). */
+export interface DtlsRemoteInfo {
+  address: string;
+  family: 'IPv4' | 'IPv6';
+  port: number;
+  size: number;
+  /** Absent only when a certificate suite ran without a client certificate (no `ca` configured). */
+  identity?: DtlsIdentity;
+  cipher: string;
+}
+
+export interface DtlsServerOptions {
+  /** 'udp4' (default) or 'udp6'. */
+  type?: 'udp4' | 'udp6';
+  /** PSK key store; enables the PSK suites. */
+  psk?: PskStore;
+  /** Server certificate (PEM, chain allowed) and private key (PEM); enable the ECDHE-ECDSA suites. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** CA certificates (PEM) that client certificates must chain to. */
+  ca?: string | Buffer;
+  /** With `ca`: refuse clients without a certificate on certificate suites (default true). */
+  requireClientCert?: boolean;
+  /** Cipher suites, IANA or OpenSSL names, in preference order. Default: DEFAULT_CIPHER_SUITES. */
+  ciphers?: string[];
+  /** OpenSSL security level; leave unset unless a suite needs it (OpenSSL's default applies). */
+  securityLevel?: number;
+  /** Largest datagram we send (default 1200). */
+  mtu?: number;
+  /** Most peers (handshaking or established) at once (default 1000). */
+  maxPeers?: number;
+  /** A peer that has not finished its handshake after this is freed (default 30 s). */
+  handshakeTimeoutMs?: number;
+  /** An established peer silent this long is closed (default 10 min). */
+  idleTimeoutMs?: number;
+  /** New handshakes (cookie-verified ClientHellos) allowed per source IP address per second (default 10). */
+  handshakesPerSourcePerSecond?: number;
+  /** How often the cookie secret changes (default 60 s; the previous secret stays valid one period). */
+  cookieSecretRotationMs?: number;
+  logger?: DtlsLogger;
+}
+
+/** Counters of a DTLS socket. Carries no keys and no identities. */
+export interface DtlsStats {
+  peers: number;
+  handshaking: number;
+  established: number;
+  datagramsIn: number;
+  datagramsOut: number;
+  helloVerifyRequests: number;
+  handshakesStarted: number;
+  handshakesCompleted: number;
+  handshakesFailed: number;
+  closedByPeer: number;
+  dropped: {
+    /** ClientHello from a new source while maxPeers peers exist. */
+    maxPeers: number;
+    /** ClientHello from a source past handshakesPerSourcePerSecond. */
+    rateLimited: number;
+    /** Datagram from an unknown source that is not a ClientHello. */
+    notClientHello: number;
+    /** Unknown-source datagram that OpenSSL rejected as a ClientHello. */
+    invalidClientHello: number;
+    /** send() to an address with no established session. */
+    noSession: number;
+  };
+  expired: {
+    handshakeTimeout: number;
+    idleTimeout: number;
+  };
+}
+
+/** What a DTLS peer looks like from outside (no secrets). */
+export interface DtlsPeerSummary {
+  address: string;
+  port: number;
+  state: 'handshaking' | 'established';
+  identity?: DtlsIdentity;
+  cipher?: string;
+  ageMs: number;
+  idleMs: number;
+}
