@@ -7,7 +7,8 @@ import { Decoder, Encoder, Tag } from 'cbor-x';
 import type { CodecContext } from './context';
 import { guard } from './context';
 import { type CborScan, scanCbor } from './cbor-scan';
-import type { LooseValue } from './value-types';
+import type { ObjLnk, ResourceType, ResourceValue } from '../model/types';
+import { formatObjlnk, type LooseValue } from './value-types';
 
 // useTag259ForMaps is read by cbor-x 1.6 but missing from its typings.
 const encoderOptions = { useRecords: false, useTag259ForMaps: false, tagUint8Array: false, mapsAsObjects: false };
@@ -54,4 +55,18 @@ export function describeCbor(v: unknown): string {
   if (v instanceof Map) return 'a map';
   if (Array.isArray(v)) return 'an array';
   return typeof v;
+}
+
+/** A checked resource value as the item cbor-x should write (objlnk as "OID:IID" text). */
+export function cborValue(type: ResourceType, v: ResourceValue): unknown {
+  switch (type) {
+    case 'integer':
+    case 'unsigned':
+    case 'time':
+      return cborInt(v as number | bigint);
+    case 'objlnk':
+      return formatObjlnk(v as ObjLnk);
+    default:
+      return v;
+  }
 }

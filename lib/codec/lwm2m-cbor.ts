@@ -6,30 +6,17 @@
  * definite or indefinite lengths, absolute paths or (for Write/Create payloads) paths relative to the request.
  */
 import { LwM2mPath } from '../model/path';
-import type { LwM2mNode, ObjectInstanceNode, ObjectModel, ObjectNode, ResourceNode, ResourceType, ResourceValue } from '../model/types';
-import { cborDecode, cborEncode, cborInt, describeCbor, looseFromCbor } from './cbor';
+import type { LwM2mNode, ObjectInstanceNode, ObjectModel, ObjectNode, ResourceNode } from '../model/types';
+import { cborDecode, cborEncode, cborValue, describeCbor, looseFromCbor } from './cbor';
 import type { Codec } from './codec';
 import { asBuffer, CodecContext } from './context';
 import { TreeBuilder } from './tree-builder';
 import { checkedValue, checkNodeAt, checkResource, instancesOf, resourceInfo, resourcesOf } from './tree-walk';
-import { formatObjlnk, typedValue } from './value-types';
+import { typedValue } from './value-types';
 
 export const LWM2M_CBOR_FORMAT = 11544;
 
 type CborMap = Map<unknown, unknown>;
-
-function cborValue(type: ResourceType, v: ResourceValue): unknown {
-  switch (type) {
-    case 'integer':
-    case 'unsigned':
-    case 'time':
-      return cborInt(v as number | bigint);
-    case 'objlnk':
-      return formatObjlnk(v as { objectId: number; instanceId: number });
-    default:
-      return v;
-  }
-}
 
 function resourceContent(ctx: CodecContext, model: ObjectModel, path: LwM2mPath, r: ResourceNode): unknown {
   const type = checkResource(ctx, model, path, r);

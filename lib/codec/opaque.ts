@@ -1,0 +1,27 @@
+/** Opaque (CF 42, application/octet-stream): the raw bytes of one Opaque resource or resource instance. */
+import type { LwM2mPath } from '../model/path';
+import type { LwM2mNode, ObjectModel } from '../model/types';
+import type { Codec } from './codec';
+import { asBuffer, CodecContext } from './context';
+import { singleNode, singleValueOf, targetType } from './single-value';
+
+export const OPAQUE_FORMAT = 42;
+
+export const opaqueCodec: Codec = {
+  formats: [OPAQUE_FORMAT],
+  name: 'opaque',
+
+  encode(path: LwM2mPath, node: LwM2mNode, model: ObjectModel): Buffer {
+    const ctx: CodecContext = new CodecContext(OPAQUE_FORMAT, path.toString());
+    const { type, value } = singleValueOf(ctx, model, path, node, 'opaque content');
+    if (type !== 'opaque') ctx.fail(`content format 42 carries opaque resources only, this one is ${type}`);
+    return Buffer.from(value as Buffer);
+  },
+
+  decode(path: LwM2mPath, payload: Buffer, model: ObjectModel): LwM2mNode {
+    const ctx: CodecContext = new CodecContext(OPAQUE_FORMAT, path.toString());
+    const type = targetType(ctx, model, path, 'opaque content');
+    if (type !== undefined && type !== 'opaque') ctx.fail(`content format 42 carries opaque resources only, this one is ${type}`);
+    return singleNode(path, 'opaque', Buffer.from(asBuffer(ctx, payload)));
+  },
+};
