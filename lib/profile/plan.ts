@@ -1,0 +1,196 @@
+/**
+ * From a resolved profile (and what Bootstrap-Discover learned) to the ordered Bootstrap requests:
+ *
+ *  1. Bootstrap-Delete, in the profile's order (default /0, /1, plus /2 with ACLs); a delete of the
+ *     Bootstrap-Server account's own instance is left out, since the client may not remove it;
+ *  2. Bootstrap-Write of each server account's Security instance (/0/i), then the Bootstrap-Server account
+ *     rewrite if any (into the instance that holds it), then the Server instances (/1/i), the Access
+ *     Control instances (/2/i) and the other objects by ascending object id. Writes are whole instances
+ *     with every mandatory resource; the single Device instance /3/0 is written resource by resource;
+ *  3. Bootstrap-Discover of "/" when the profile asks for it;
+ *  4. Bootstrap-Read of the profile's paths, only for LwM2M 1.1+ clients.
+ * Bootstrap-Finish is not part of the plan: the caller sends it.
+ *
+ * buildBootstrapPack gives the same configuration as one tree for a Bootstrap-Pack (LwM2M 1.2,
+ * GET /bspack): what a bootstrap would write, but no deletes, discovers or reads, since the client itself
+ * replaces the instances of every object in the pack, keeping its Bootstrap-Server account. Its instance
+ * ids avoid the Bootstrap-Server account's instance (bootstrapAccountInstanceId, default 0).
+ */
+import {
+  BootstrapDeleteRequest,
+  BootstrapDiscoverRequest,
+  BootstrapReadRequest,
+  BootstrapWriteRequest,
+  type BootstrapDownlinkRequest,
+} from '../bootstrap/requests';
+import { ValueError } from '../model/errors';
+import { LwM2mPath } from '../model/path';
+import { defaultModel } from '../model/registry';
+import { instanceFromJson } from '../model/tree';
+import type { LwM2mNode, ObjectInstanceNode, ObjectModel, ObjectNode, RootNode } from '../model/types';
+import { ProfileError } from './errors';
+import { chooseInstanceIds, type DiscoverInfo, type InstanceIds } from './ids';
+import {
+  aclInstance,
+  bootstrapSecurityInstance,
+  contentFormatSetting,
+  defaultDeletes,
+  serverInstance,
+  serverSecurityInstance,
+} from './instances';
+import type { BootstrapProfile, ResourcesJson } from './types';
+import { validateProfile } from './validate';
+
+export type { DiscoverInfo, InstanceIds } from './ids';
+
+export interface PlanContext {
+  /** The write (and read) format, e.g. contentFormatFor(profile, session.preferredContentFormat). */
+  contentFormat: number;
+  /** Bootstrap-Discover results, when a Discover was made (autoId). */
+  discovered?: DiscoverInfo;
+  /** The client's LwM2M version when known; else the discovered one. Reads need 1.1+. */
+  lwm2mVersion?: string;
+  model?: ObjectModel;
+}
+
+/** One write of the plan: where, and the tree to write. */
+export interface PlannedWrite {
+  path: LwM2mPath;
+  node: LwM2mNode;
+}
+
+/** Formats a client may name in pct, and the legacy codes mapped onto them. */
+const PCT_FORMATS = new Set([11542, 110, 112, 11544]);
+const LEGACY: Record<number, number> = { 1542: 11542, 1543: 11543 };
+
+/**
+ * The write format: the profile's fixed format, else the client's preferred one (pct) when it is a
+ * hierarchical format, else TLV (the format every 1.0 client reads, and OMA's advice when unknown).
+ */
+export function contentFormatFor(profile: BootstrapProfile, preferredFromClient?: number): number {
+  const setting = contentFormatSetting(profile.contentFormat);
+  if (typeof setting === 'number') return setting;
+  const pct = preferredFromClient === undefined ? undefined : (LEGACY[preferredFromClient] ?? preferredFromClient);
+  return pct !== undefined && PCT_FORMATS.has(pct) ? pct : 11542;
+}
+
+/** True when the profile wants a Bootstrap-Discover before planning (autoId, the default). */
+export function wantsDiscovery(profile: BootstrapProfile): boolean {
+  return profile.autoId !== false;
+}
+
+/** "1.1" >= "1.1", "1.2" >= "1.1", "1.0" < "1.1"; unknown versions are not >= anything. */
+export function versionAtLeast(version: string | undefined, min: string): boolean {
+  if (!version || !/^\d+(\.\d+)*$/.test(version)) return false;
+  const a = version.split('.').map(Number);
+  const b = min.split('.').map(Number);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
+}
+
+/** A resolved, valid profile, or a ProfileError. */
+function checked(profile: BootstrapProfile, model: ObjectModel): BootstrapProfile {
+  const r = validateProfile(profile, { model, resolved: true });
+  if (!r.ok) throw new ProfileError(r.issues, profile.name);
+  return r.profile;
+}
+
+function instance(objectId: number, instanceId: number, resources: ResourcesJson, model: ObjectModel, at: string, name?: string) {
+  try {
+    return instanceFromJson(objectId, instanceId, resources, model);
+  } catch (e) {
+    if (e instanceof ValueError) throw new ProfileError([{ pointer: at, message: e.message }], name);
+    throw e;
+  }
+}
+
+/** The deletes the plan sends: the profile's (or the default), without the Bootstrap-Server account. */
+export function plannedDeletes(profile: BootstrapProfile): string[] {
+  return profile.delete ?? defaultDeletes((profile.acl ?? []).length > 0);
+}
+
+/** Every write of a profile, in plan order, at the ids chosen in `ids`. */
+export function profileWrites(profile: BootstrapProfile, ids: InstanceIds, model: ObjectModel): PlannedWrite[] {
+  const out: PlannedWrite[] = [];
+  const w = (path: LwM2mPath, node: LwM2mNode) => out.push({ path, node });
+  const servers = profile.servers ?? [];
+  servers.forEach((s, i) => {
+    const id = ids.security[i];
+    w(new LwM2mPath(0, id), instance(0, id, serverSecurityInstance(s).resources, model, `/servers/${i}`, profile.name));
+  });
+  if (profile.bootstrapServer) {
+    const id = ids.bootstrapAccount;
+    w(new LwM2mPath(0, id), instance(0, id, bootstrapSecurityInstance(profile.bootstrapServer).resources, model, '/bootstrapServer', profile.name));
+  }
+  servers.forEach((s, i) => {
+    const id = ids.server[i];
+    w(new LwM2mPath(1, id), instance(1, id, serverInstance(s).resources, model, `/servers/${i}`, profile.name));
+  });
+  (profile.acl ?? []).forEach((a, i) => {
+    const id = ids.acl[i];
+    w(new LwM2mPath(2, id), instance(2, id, aclInstance(a).resources, model, `/acl/${i}`, profile.name));
+  });
+  const objectIds = Object.keys(profile.objects ?? {}).map(Number).sort((a, b) => a - b);
+  for (const oid of objectIds) {
+    const def = model.getObject(oid);
+    const list = profile.objects![String(oid)];
+    list.forEach((entry, j) => {
+      const iid = ids.objects[String(oid)][j];
+      const node = instance(oid, iid, entry.resources, model, `/objects/${oid}/${j}`, profile.name);
+      if (def && !def.multiple && def.mandatory) {
+        // The single mandatory instance (Device /3/0) is never replaced whole: write resource by resource.
+        for (const [rid, r] of node.resources) w(new LwM2mPath(oid, iid, rid), r);
+      } else {
+        w(new LwM2mPath(oid, iid), node);
+      }
+    });
+  }
+  return out;
+}
+
+/** The ordered Bootstrap requests for `profile` on one device (Bootstrap-Finish not included). */
+export function planBootstrap(profileIn: BootstrapProfile, ctx: PlanContext): BootstrapDownlinkRequest[] {
+  const model = ctx.model ?? defaultModel;
+  const profile = checked(profileIn, model);
+  const deletes = plannedDeletes(profile);
+  const ids = chooseInstanceIds(profile, deletes, ctx.discovered, model);
+  const bsAccount = new LwM2mPath(0, ids.bootstrapAccount);
+
+  const plan: BootstrapDownlinkRequest[] = [];
+  for (const d of deletes) {
+    const p = LwM2mPath.parse(d);
+    if (p.equals(bsAccount)) continue;
+    plan.push(new BootstrapDeleteRequest(p));
+  }
+  for (const { path, node } of profileWrites(profile, ids, model)) {
+    plan.push(new BootstrapWriteRequest(path, node, ctx.contentFormat));
+  }
+  if (profile.discover === true) plan.push(new BootstrapDiscoverRequest('/'));
+  const version = ctx.lwm2mVersion ?? ctx.discovered?.lwm2mVersion;
+  if ((profile.read ?? []).length && versionAtLeast(version, '1.1')) {
+    for (const r of profile.read ?? []) plan.push(new BootstrapReadRequest(r, ctx.contentFormat));
+  }
+  return plan;
+}
+
+
+/** The whole configuration of `profile` as one tree, for a Bootstrap-Pack (no Bootstrap-Server account unless rewritten). */
+export function buildBootstrapPack(profileIn: BootstrapProfile, model: ObjectModel = defaultModel): RootNode {
+  const profile = checked(profileIn, model);
+  const ids = chooseInstanceIds(profile, [], undefined, model);
+  const root: RootNode = { kind: 'root', objects: new Map() };
+  for (const { path, node } of profileWrites(profile, ids, model)) {
+    const [oid, iid] = path.ids;
+    let obj: ObjectNode | undefined = root.objects.get(oid);
+    if (!obj) root.objects.set(oid, (obj = { kind: 'object', id: oid, instances: new Map() }));
+    let inst: ObjectInstanceNode | undefined = obj.instances.get(iid);
+    if (!inst) obj.instances.set(iid, (inst = { kind: 'instance', id: iid, resources: new Map() }));
+    if (node.kind === 'instance') for (const [rid, res] of node.resources) inst.resources.set(rid, res);
+    else if (node.kind === 'single' || node.kind === 'multiple') inst.resources.set(node.id, node);
+  }
+  root.objects = new Map([...root.objects].sort((a, b) => a[0] - b[0]));
+  return root;
+}

@@ -1,0 +1,67 @@
+/**
+ * Per-device values for a profile: every `${name}` in every string (keys excepted, the `templates`
+ * section excepted) is replaced. A string that is exactly one placeholder takes the value's type, so
+ * `"lifetime": "${lifetime}"` becomes a number when the value is one; inside a longer string the value is
+ * written as text. `$${name}` stays the literal text `${name}`.
+ *
+ * Values come from the caller (the endpoint name as `endpoint`, device-table columns, generated
+ * credentials) over the profile's own `templates` defaults. A placeholder without a value is a
+ * ProfileError naming where it is; the filled-in profile is validated again, so a device value that
+ * breaks it (a malformed key, an SSID out of range) is reported against the device, not at run time.
+ */
+import type { ObjectModel } from '../model/types';
+import { pointer, ProfileError } from './errors';
+import { PLACEHOLDER, WHOLE_PLACEHOLDER } from './placeholders';
+import type { BootstrapProfile, ProfileIssue } from './types';
+import { validateProfile } from './validate';
+
+export type TemplateValues = Record<string, string | number | boolean>;
+
+function fill(v: unknown, values: TemplateValues, at: string, issues: ProfileIssue[]): unknown {
+  if (typeof v === 'string') {
+    const whole = WHOLE_PLACEHOLDER.exec(v);
+    if (whole) {
+      if (Object.prototype.hasOwnProperty.call(values, whole[1])) return values[whole[1]];
+      issues.push({ pointer: at, message: `the placeholder \${${whole[1]}} has no value; give it one in the device's values or in templates` });
+      return v;
+    }
+    return v.replace(PLACEHOLDER, (m: string, name: string) => {
+      if (m.startsWith('$$')) return m.slice(1);
+      if (Object.prototype.hasOwnProperty.call(values, name)) return String(values[name]);
+      issues.push({ pointer: at, message: `the placeholder \${${name}} has no value; give it one in the device's values or in templates` });
+      return m;
+    });
+  }
+  if (Array.isArray(v)) return v.map((x, i) => fill(x, values, pointer(at, i), issues));
+  if (v && typeof v === 'object' && !Buffer.isBuffer(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = at === '' && k === 'templates' ? x : fill(x, values, pointer(at, k), issues);
+    return out;
+  }
+  return v;
+}
+
+export interface ApplyTemplateOptions {
+  /** The object model for re-validation (default: defaultModel). */
+  model?: ObjectModel;
+}
+
+/**
+ * A copy of `profile` with every placeholder filled from `values` over `profile.templates`, validated
+ * as a resolved profile. Throws ProfileError with the pointer of each placeholder left without a value,
+ * or of each value that makes the profile invalid.
+ */
+export function applyTemplate(profile: BootstrapProfile, values: TemplateValues = {}, opts: ApplyTemplateOptions = {}): BootstrapProfile {
+  for (const [k, v] of Object.entries(values)) {
+    if (!['string', 'number', 'boolean'].includes(typeof v)) {
+      throw new ProfileError([{ pointer: '', message: `the value for \${${k}} must be a text, number or boolean, got ${v === null ? 'null' : typeof v}` }], profile.name);
+    }
+  }
+  const all: TemplateValues = { ...(profile.templates ?? {}), ...values };
+  const issues: ProfileIssue[] = [];
+  const filled = fill(profile, all, '', issues);
+  if (issues.length) throw new ProfileError(issues, profile.name);
+  const r = validateProfile(filled, { model: opts.model, resolved: true });
+  if (!r.ok) throw new ProfileError(r.issues, profile.name);
+  return r.profile;
+}
