@@ -70,7 +70,7 @@ export = function (RED: NodeAPI): void {
           send([null, null, msg]);
           return done();
         }
-        const diag = res.payload && res.payload.length ? res.payload.toString('utf8') : undefined;
+        const diag = res.diagnostic ?? (res.payload && res.payload.length ? res.payload.toString('utf8') : undefined);
         info.steps.push({
           op: 'finish',
           method: 'POST',
@@ -108,7 +108,8 @@ export = function (RED: NodeAPI): void {
         return;
       }
       const session = listener.getSession(info.sessionId);
-      await session.reject(code, diagnostic);
+      if (session.state === 'pending') await session.reject(code, diagnostic);
+      else session.end(SessionOutcome.REJECTED, diagnostic ? `${code} ${diagnostic}` : code); // accepted already: stop it
       closeWith(session, info, SessionOutcome.REJECTED);
     }
 

@@ -1,6 +1,6 @@
-/** True for the library's "no answer in time" errors (request timeout, session timeout). */
+/** True for the library's "no answer in time" errors: a request timeout, or a session that ended TIMEOUT. */
 export function isTimeout(e: unknown): boolean {
   if (!(e instanceof Error)) return false;
-  const code = (e as Error & { code?: unknown }).code;
-  return code === 'TIMEOUT' || code === 'REQUEST_TIMEOUT' || /timeout/i.test(e.name);
+  const x = e as Error & { code?: unknown; outcome?: unknown };
+  return x.code === 'REQUEST_TIMEOUT' || x.outcome === 'TIMEOUT';
 }

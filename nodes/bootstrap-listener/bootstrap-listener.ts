@@ -86,10 +86,6 @@ export = function (RED: NodeAPI): void {
       server = createBootstrapServer(settings as ListenerSettings, logger);
       server.on('bootstrapRequest', (session: BootstrapSession) => {
         try {
-          session.once('ended', (outcome: string) => {
-            lastOutcome = String(outcome);
-            refreshStatus();
-          });
           const info: Lwm2mMsgInfo = {
             sessionId: session.id,
             listenerId: node.id,
@@ -106,6 +102,10 @@ export = function (RED: NodeAPI): void {
         } catch (e) {
           node.error(e instanceof Error ? e.message : String(e));
         }
+      });
+      server.on('sessionEnded', (_s: BootstrapSession, outcome: string) => {
+        lastOutcome = String(outcome);
+        refreshStatus();
       });
       server.on('packRequest', (req: BootstrapPackRequest) => {
         try {

@@ -8,16 +8,18 @@ import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import {
   contentFormatFor,
   nodeToJson,
+  ProfileError,
   runBootstrap,
   SessionNotFoundError,
+  type BootstrapProfile,
   type BootstrapSession,
 } from '../shared/lib';
 import { answerPack, checkedProfile } from '../shared/pack';
 import { listenerFor, lwm2mInfo, type Lwm2mMsgInfo, type Lwm2mStep } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
-import { failedStep, normaliseStep, stepOf } from '../shared/steps';
-import { requestFromOperation } from './single-op';
+import { failedStep, stepOf } from '../shared/steps';
+import { OperationError, requestFromOperation } from './single-op';
 
 interface WriteDef extends NodeDef {
   mode: 'profile' | 'single';
@@ -39,6 +41,8 @@ export = function (RED: NodeAPI): void {
     const timeoutS = Number(config.requestTimeout);
     const timeoutMs = Number.isFinite(timeoutS) && timeoutS > 0 ? timeoutS * 1000 : undefined;
     let inFlight = 0;
+    /** Sessions this node works on, so that one ending underneath a run can still be reported. */
+    const lastSeen = new Map<string, BootstrapSession>();
 
     node.on('input', async (msg: Msg, send, done) => {
       inFlight++;
@@ -57,6 +61,8 @@ export = function (RED: NodeAPI): void {
         }
 
         const session = listener.getSession(info.sessionId);
+        lastSeen.set(session.id, session);
+        session.once('ended', () => setTimeout(() => lastSeen.delete(session.id), 1000).unref());
         const steps = mode === 'single' ? await single(session, msg, info) : await fromProfile(session, msg, info);
         info.steps.push(...steps);
         const failed = steps.find((s) => !s.success);
@@ -73,6 +79,20 @@ export = function (RED: NodeAPI): void {
         done();
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
+        const ended = endedSession(msg.lwm2m);
+        if (ended && !(err instanceof SessionNotFoundError) && !(err instanceof ProfileError) && !(err instanceof OperationError)) {
+          // The device went away (timeout, Reset) or a newer request cancelled the session: the error output.
+          const info = msg.lwm2m as Lwm2mMsgInfo;
+          info.outcome = ended.outcome;
+          info.audit = plain(ended.audit());
+          info.steps.push(...auditSteps(ended, info.steps.length));
+          msg.payload = err.message;
+          msg.error = { message: err.message, code: (err as { code?: string }).code };
+          showStatus(node, 'failed', t('status.ended', { outcome: String(ended.outcome) }));
+          send([null, msg]);
+          done();
+          return;
+        }
         showStatus(node, 'failed', err instanceof SessionNotFoundError ? t('status.noSession') : t('status.error'));
         done(err);
       } finally {
@@ -83,16 +103,17 @@ export = function (RED: NodeAPI): void {
     async function fromProfile(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<Lwm2mStep[]> {
       const profile = checkedProfile(msg.profile);
       msg.profile = profile;
-      const result = (await runBootstrap(session, profile, { stopOnError, requestTimeoutMs: timeoutMs })) as unknown;
-      return collect(result, info);
+      const result = await runBootstrap(session, profile, { stopOnError, requestTimeoutMs: timeoutMs });
+      if (result.discovered) info.discovered = plain(result.discovered);
+      const version = result.discovered?.lwm2mVersion ?? session.lwm2mVersion;
+      if (version) info.lwm2mVersion = version;
+      return result.steps.map((s) => stepOf(s.request, s.response));
     }
 
     async function single(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<Lwm2mStep[]> {
       await session.accept();
-      const cf =
-        msg.profile !== undefined && msg.profile !== null
-          ? contentFormatFor(checkedProfile(msg.profile), session.preferredContentFormat)
-          : (session.preferredContentFormat ?? TLV);
+      const profile = msg.profile !== undefined && msg.profile !== null ? checkedProfile(msg.profile) : undefined;
+      const cf = writeFormat(profile, session.preferredContentFormat);
       const req = requestFromOperation(msg.operation, cf);
       const started = Date.now();
       try {
@@ -105,12 +126,18 @@ export = function (RED: NodeAPI): void {
         else msg.payload = t('payload.single', { op: step.op, path: step.path, code: step.code });
         return [step];
       } catch (e) {
-        if (e instanceof SessionNotFoundError) throw e;
+        if (session.state !== 'ended') throw e;
         return [failedStep(req, e instanceof Error ? e : new Error(String(e)), Date.now() - started)];
       }
     }
 
+    /** The session of this message if it exists and has ended (kept by the listener until then only). */
+    function endedSession(info: Lwm2mMsgInfo | undefined): BootstrapSession | undefined {
+      return info ? lastSeen.get(info.sessionId) : undefined;
+    }
+
     node.on('close', (_removed: boolean, done: () => void) => {
+      lastSeen.clear();
       clearStatus(node);
       done();
     });
@@ -119,15 +146,15 @@ export = function (RED: NodeAPI): void {
   RED.nodes.registerType('lwm2m-object-write', ObjectWriteNode);
 };
 
-/** Steps and discovery facts from runBootstrap's result, as plain data. */
-function collect(result: unknown, info: Lwm2mMsgInfo): Lwm2mStep[] {
-  const r = result as { steps?: unknown[]; discovered?: { lwm2mVersion?: string } } | unknown[];
-  const list = Array.isArray(r) ? r : (r.steps ?? []);
-  if (!Array.isArray(r) && r.discovered) {
-    info.discovered = plain(r.discovered);
-    if (r.discovered.lwm2mVersion) info.lwm2mVersion = r.discovered.lwm2mVersion;
-  }
-  return list.map((s) => normaliseStep(s as Record<string, unknown>));
+/** Write format: the profile's contentFormat, else the client's pct, else TLV. */
+function writeFormat(profile: BootstrapProfile | undefined, pct: number | undefined): number {
+  return profile ? contentFormatFor(profile, pct) : (pct ?? TLV);
+}
+
+/** Steps the audit holds beyond those already on the message (the run that was cut short). */
+function auditSteps(session: BootstrapSession, already: number): Lwm2mStep[] {
+  const steps = session.audit().steps ?? [];
+  return steps.slice(already).map((s) => ({ ...s }) as Lwm2mStep);
 }
 
 function plain<T>(v: T): T {

@@ -7,11 +7,12 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { RequestFacts } from '../device-table/device-key';
 import type { DeviceRow } from '../device-table/table';
-import { applyTemplate, generatePskCredentials, ProfileError, validateProfile } from '../shared/lib';
+import { generatePskCredentials, ProfileError } from '../shared/lib';
 import type { Lwm2mMsgInfo } from '../shared/session-ref';
 import { NotABootstrapMessageError } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
+import { fillProfile } from './fill';
 import { templateValues } from './template-values';
 
 interface LookupDef extends NodeDef {
@@ -45,7 +46,7 @@ export = function (RED: NodeAPI): void {
     const t = translator(RED, 'lwm2m-profile-lookup');
     const profiles = config.profiles ? (RED.nodes.getNode(config.profiles) as ProfilesConfig | null) : null;
     const table = config.deviceTable ? (RED.nodes.getNode(config.deviceTable) as TableConfig | null) : null;
-    const keyBytes = Math.min(64, Math.max(8, Number(config.keyBytes) || 16));
+    const keyBytes = Math.min(64, Math.max(16, Number(config.keyBytes) || 16));
 
     if (config.profiles && !profiles) node.error(t('errors.missingProfiles'));
     if (config.deviceTable && !table) node.error(t('errors.missingTable'));
@@ -106,11 +107,7 @@ export = function (RED: NodeAPI): void {
           request: info,
           oneTime,
         });
-        const filled = applyTemplate(raw as never, values);
-        const res = validateProfile(filled);
-        if (!res.ok) throw new ProfileError(res.issues);
-
-        msg.profile = res.profile;
+        msg.profile = fillProfile(raw, values, row?.values);
         info.profileName = name;
         if (oneTime) info.credentials = { pskIdentity: oneTime.pskIdentity, pskKey: oneTime.pskKey, secret: true };
         msg.payload = t('payload.found', { endpoint: info.endpoint, name });

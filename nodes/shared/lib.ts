@@ -11,22 +11,28 @@ export {
   BootstrapReadRequest,
   BootstrapWriteRequest,
   BootstrapFinishRequest,
-} from '../../lib/bootstrap/requests';
-export type { BootstrapDownlinkRequest, BootstrapResponse } from '../../lib/bootstrap/requests';
-export {
   BootstrapServer,
   BootstrapSession,
+  BootstrapPackRequest,
   runBootstrap,
   SessionOutcome,
   SessionNotFoundError,
+  SessionEndedError,
+  RequestTimeoutError,
 } from '../../lib/bootstrap';
-export type { BootstrapServerOptions, BootstrapPackRequest } from '../../lib/bootstrap';
+export type {
+  BootstrapDownlinkRequest,
+  BootstrapResponse,
+  BootstrapServerOptions,
+  RunStep,
+  SendResult,
+} from '../../lib/bootstrap';
 export {
   validateProfile,
-  applyTemplate,
-  buildBootstrapPack,
-  generatePskCredentials,
-  contentFormatFor,
   ProfileError,
+  applyTemplate,
+  generatePskCredentials,
+  buildBootstrapPack,
+  contentFormatFor,
 } from '../../lib/profile';
 export type { BootstrapProfile, ProfileIssue } from '../../lib/profile';

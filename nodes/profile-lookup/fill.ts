@@ -1,0 +1,40 @@
+/**
+ * Fills a profile's placeholders and validates the result (lib applyTemplate). Device tables in CSV carry
+ * text only; when the profile is invalid with the table's values as text, it is tried once more with the
+ * numbers and booleans among them (e.g. "lifetime": "${lifetime}" and a CSV cell 300) as typed values.
+ */
+import { applyTemplate, ProfileError, type BootstrapProfile } from '../shared/lib';
+import type { TemplateValue } from './template-values';
+
+const NUMBER = /^-?(0|[1-9]\d{0,14})(\.\d+)?$/;
+
+export function fillProfile(
+  raw: Record<string, unknown>,
+  values: Record<string, TemplateValue>,
+  rowValues?: Record<string, string>,
+): BootstrapProfile {
+  try {
+    return applyTemplate(raw as BootstrapProfile, values);
+  } catch (e) {
+    if (!(e instanceof ProfileError) || !rowValues) throw e;
+    const typed: Record<string, TemplateValue> = { ...values };
+    let changed = false;
+    for (const k of Object.keys(rowValues)) {
+      const v = values[k];
+      if (typeof v !== 'string') continue;
+      if (NUMBER.test(v) && v.replace(/^-/, '').length <= 12) {
+        typed[k] = Number(v);
+        changed = true;
+      } else if (v === 'true' || v === 'false') {
+        typed[k] = v === 'true';
+        changed = true;
+      }
+    }
+    if (!changed) throw e;
+    try {
+      return applyTemplate(raw as BootstrapProfile, typed);
+    } catch {
+      throw e; // report the first attempt's issues: they name the text values as the table gave them
+    }
+  }
+}
