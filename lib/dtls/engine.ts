@@ -278,7 +278,11 @@ export class DtlsEngine {
     for (const peer of [...this.peers.values()]) {
       if (peer.state === 'handshaking' && now - peer.createdAt >= this.limits.handshakeTimeoutMs) {
         this.counters.expired.handshakeTimeout++;
-        this.log.debug?.(`DTLS handshake with ${peer.address}:${peer.port} timed out; peer freed`);
+        // A ClientKeyExchange was seen when the identity is known: then a wrong key is the likely cause
+        // (DTLS silently drops the Finished record it cannot decrypt).
+        const id = identityOf(this.binding.peerInfo(peer.handle));
+        const hint = id ? ` after ${describeIdentity(id)} (wrong key?)` : '';
+        this.log.info?.(`DTLS handshake with ${peer.address}:${peer.port} timed out${hint}; peer freed`);
         this.remove(peer, 'handshake timeout', false);
       } else if (peer.state === 'established' && now - peer.lastActivity >= this.limits.idleTimeoutMs) {
         this.counters.expired.idleTimeout++;

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import type { DtlsRemoteInfo } from '../../../lib/dtls';
+import { HalfOpenClient, KEY, clientHello, closeClient, connectClient, roundTrip, startServer, waitFor, type TestServer } from './support';
+
+describe('DTLS server limits', function () {
+  let srv: TestServer;
+  const raws: HalfOpenClient[] = [];
+  afterEach(async () => {
+    await Promise.all(raws.splice(0).map((r) => r.close()));
+    await srv?.close();
+  });
+
+  async function halfOpen(): Promise<{ client: HalfOpenClient; answered: boolean }> {
+    const client = await HalfOpenClient.create();
+    raws.push(client);
+    const answered = await client.start(srv.port, 300);
+    return { client, answered };
+  }
+
+  it('keeps no state for a ClientHello without a valid cookie', async () => {
+    srv = await startServer();
+    const client = await HalfOpenClient.create();
+    raws.push(client);
+    client.udp.send(clientHello(Buffer.alloc(0), 0, 0), srv.port, '127.0.0.1');
+    await waitFor(() => client.received.length === 1, 1000, 'HelloVerifyRequest');
+    assert.equal(client.received[0][13], 3, 'handshake type 3 = HelloVerifyRequest');
+    const s = srv.socket.stats();
+    assert.equal(s.helloVerifyRequests, 1);
+    assert.equal(s.peers, 0);
+  });
+
+  it('frees a peer that stops mid-handshake after the handshake timeout', async () => {
+    srv = await startServer({ handshakeTimeoutMs: 300 });
+    const { answered } = await halfOpen();
+    assert.ok(answered, 'the server answered the cookie-verified ClientHello');
+    assert.equal(srv.socket.stats().handshaking, 1);
+    await waitFor(() => srv.socket.stats().peers === 0, 2000, 'half-open peer freed');
+    assert.equal(srv.socket.stats().expired.handshakeTimeout, 1);
+  });
+
+  it('retransmits its flight on the DTLS timer while the peer is silent', async () => {
+    srv = await startServer({ handshakeTimeoutMs: 5000 });
+    const { client } = await halfOpen();
+    const before = client.received.length;
+    await waitFor(() => client.received.length > before, 2500, 'retransmitted flight');
+    assert.deepEqual(client.received[client.received.length - 1].subarray(0, 3), client.received[1].subarray(0, 3));
+  });
+
+  it('drops and counts new handshakes past maxPeers while an established session keeps working', async () => {
+    srv = await startServer({ maxPeers: 2, handshakesPerSourcePerSecond: 100 });
+    srv.socket.on('message', (msg: Buffer, rinfo: DtlsRemoteInfo) => srv.socket.send(msg, rinfo.port, rinfo.address));
+    const client = await connectClient(srv.port, 'dev1', KEY);
+    assert.ok((await halfOpen()).answered, 'second peer fits');
+    const third = await halfOpen();
+    assert.equal(third.answered, false, 'third peer gets no answer');
+    assert.equal(third.client.received.length, 0, 'not even a HelloVerifyRequest');
+    const s = srv.socket.stats();
+    assert.equal(s.peers, 2);
+    assert.ok(s.dropped.maxPeers >= 1);
+    assert.equal((await roundTrip(client, Buffer.from('still here'))).toString(), 'still here');
+    await closeClient(client);
+  });
+
+  it('drops and counts handshakes from one source past the per-second rate', async () => {
+    srv = await startServer({ handshakesPerSourcePerSecond: 2 });
+    srv.socket.on('message', (msg: Buffer, rinfo: DtlsRemoteInfo) => srv.socket.send(msg, rinfo.port, rinfo.address));
+    const client = await connectClient(srv.port, 'dev1', KEY); // handshake 1 from 127.0.0.1
+    assert.ok((await halfOpen()).answered, 'handshake 2 from 127.0.0.1');
+    const third = await halfOpen();
+    assert.equal(third.answered, false);
+    assert.ok(srv.socket.stats().dropped.rateLimited >= 1);
+    assert.equal((await roundTrip(client, Buffer.from('established'))).toString(), 'established');
+    await new Promise((r) => setTimeout(r, 1050));
+    assert.ok((await halfOpen()).answered, 'a new second allows new handshakes');
+    await closeClient(client);
+  });
+
+  it('closes an idle established session with close_notify', async () => {
+    srv = await startServer({ idleTimeoutMs: 300 });
+    const closed: string[] = [];
+    srv.socket.on('peerClosed', (ev) => closed.push(ev.reason));
+    const client = await connectClient(srv.port, 'dev1', KEY);
+    let clientClosed = false;
+    client.on('close', () => (clientClosed = true));
+    await waitFor(() => srv.socket.stats().peers === 0, 2000, 'idle peer closed');
+    assert.deepEqual(closed, ['idle timeout']);
+    assert.equal(srv.socket.stats().expired.idleTimeout, 1);
+    await waitFor(() => clientClosed, 1000, 'client saw close_notify');
+  });
+
+  it('drops datagrams from unknown sources that are not a ClientHello', async () => {
+    srv = await startServer();
+    const client = await HalfOpenClient.create();
+    raws.push(client);
+    client.udp.send(Buffer.from([0x40, 0x01, 0x00, 0x01]), srv.port, '127.0.0.1'); // plain CoAP
+    await waitFor(() => srv.socket.stats().dropped.notClientHello === 1, 1000, 'drop counted');
+    assert.equal(client.received.length, 0);
+  });
+});

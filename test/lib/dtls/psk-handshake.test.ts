@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { DtlsSocket, type DtlsRemoteInfo } from '../../../lib/dtls';
+import type { PeerEvent } from '../../../lib/dtls/engine';
+import { KEY, closeClient, connectClient, roundTrip, startServer, waitFor, type CipherName, type TestServer } from './support';
+
+/** Echoes every datagram back to its sender through the DTLS socket, prefixed with the identity. */
+function echo(socket: DtlsSocket, seen: DtlsRemoteInfo[]): void {
+  socket.on('message', (msg: Buffer, rinfo: DtlsRemoteInfo) => {
+    seen.push(rinfo);
+    const reply = Buffer.concat([Buffer.from(`${rinfo.identity?.id}:`), msg]);
+    socket.send(reply, 0, reply.length, rinfo.port, rinfo.address);
+  });
+}
+
+describe('DTLS server with PSK (node-dtls-client as the peer)', function () {
+  let srv: TestServer;
+  afterEach(async () => {
+    await srv?.close();
+  });
+
+  for (const cipher of ['TLS_PSK_WITH_AES_128_CCM_8', 'TLS_PSK_WITH_AES_128_CBC_SHA256'] as CipherName[]) {
+    it(`completes a ${cipher} handshake and exchanges application data both ways`, async () => {
+      srv = await startServer();
+      const seen: DtlsRemoteInfo[] = [];
+      const handshakes: string[] = [];
+      srv.socket.on('handshake', (p) => handshakes.push(p.cipher ?? ''));
+      echo(srv.socket, seen);
+      const client = await connectClient(srv.port, 'dev1', KEY, cipher);
+      const answer = await roundTrip(client, Buffer.from('ping'));
+      assert.equal(answer.toString(), 'dev1:ping');
+      assert.deepEqual(seen[0].identity, { type: 'psk', id: 'dev1', encoding: 'utf8' });
+      assert.equal(seen[0].cipher, cipher);
+      assert.equal(seen[0].size, 4);
+      assert.equal(seen[0].address, '127.0.0.1');
+      assert.deepEqual(handshakes, [cipher]);
+      const s = srv.socket.stats();
+      assert.equal(s.handshakesCompleted, 1);
+      assert.equal(s.helloVerifyRequests, 1, 'one HelloVerifyRequest: the cookie exchange ran');
+      assert.equal(s.established, 1);
+      await closeClient(client);
+      await waitFor(() => srv.socket.stats().peers === 0, 2000, 'peer freed after close_notify');
+      assert.equal(srv.socket.stats().closedByPeer, 1);
+    });
+  }
+
+  it('keeps several sessions apart and answers each with its own identity', async () => {
+    srv = await startServer();
+    srv.store.set('dev2', Buffer.from('another key of 24 bytes!'));
+    echo(srv.socket, []);
+    const [a, b] = await Promise.all([
+      connectClient(srv.port, 'dev1', KEY),
+      connectClient(srv.port, 'dev2', Buffer.from('another key of 24 bytes!'), 'TLS_PSK_WITH_AES_128_CBC_SHA256'),
+    ]);
+    const [ra, rb] = await Promise.all([roundTrip(a, Buffer.from('A')), roundTrip(b, Buffer.from('B'))]);
+    assert.equal(ra.toString(), 'dev1:A');
+    assert.equal(rb.toString(), 'dev2:B');
+    assert.equal(srv.socket.peers().length, 2);
+    await Promise.all([closeClient(a), closeClient(b)]);
+  });
+
+  it('fails the handshake with a wrong key, frees the peer after the handshake timeout and names the identity', async () => {
+    // DTLS silently drops the client's Finished record that it cannot decrypt (RFC 6347 4.1.2.7), so a
+    // wrong key shows as a handshake that never completes.
+    srv = await startServer({ handshakeTimeoutMs: 1000 });
+    await assert.rejects(
+      connectClient(srv.port, 'dev1', Buffer.from('not the right key'), 'TLS_PSK_WITH_AES_128_CCM_8', 2000),
+      /timed out/,
+    );
+    await waitFor(() => srv.socket.stats().peers === 0, 3000, 'peer freed');
+    const s = srv.socket.stats();
+    assert.equal(s.handshakesCompleted, 0);
+    assert.equal(s.expired.handshakeTimeout, 1);
+    assert.ok(srv.logs.some((l) => /timed out after PSK identity "dev1" \(wrong key\?\)/.test(l.msg)), JSON.stringify(srv.logs));
+  });
+
+  it('answers an unknown identity with an unknown_psk_identity alert', async () => {
+    srv = await startServer();
+    const failed: PeerEvent[] = [];
+    srv.socket.on('handshakeFailed', (ev) => failed.push(ev));
+    await assert.rejects(connectClient(srv.port, 'nobody', KEY), /unknown_psk_identity/);
+    await waitFor(() => failed.length === 1, 2000, 'handshakeFailed event');
+    assert.equal(failed[0].reason, 'unknown PSK identity');
+    assert.match(failed[0].alertSent ?? '', /unknown PSK identity/i);
+    assert.equal(srv.socket.stats().handshakesFailed, 1);
+    assert.equal(srv.socket.stats().peers, 0);
+    assert.ok(srv.logs.some((l) => l.level === 'info' && l.msg.includes('unknown PSK identity "nobody"')));
+  });
+
+  it('refuses an identity containing a zero byte instead of matching its prefix, and says so in the log', async () => {
+    srv = await startServer();
+    // 'dev1' is a known identity: OpenSSL's C-string view of 'dev1\0x' would match it.
+    await assert.rejects(connectClient(srv.port, 'dev1\u0000x', KEY), /unknown_psk_identity/);
+    await waitFor(() => srv.socket.stats().handshakesFailed === 1, 2000, 'failure counted');
+    const line = srv.logs.find((l) => l.level === 'warn' && l.msg.includes('zero byte'));
+    assert.ok(line, `a warning about the zero byte, got ${JSON.stringify(srv.logs)}`);
+    assert.match(line.msg, /PSK identity of 6 bytes contains a zero byte/);
+  });
+
+  it('never logs a key', async () => {
+    srv = await startServer();
+    echo(srv.socket, []);
+    const client = await connectClient(srv.port, 'dev1', KEY);
+    await roundTrip(client, Buffer.from('x'));
+    await closeClient(client);
+    await assert.rejects(connectClient(srv.port, 'dev1', Buffer.from('wrong-key-material'), 'TLS_PSK_WITH_AES_128_CCM_8', 1500));
+    const text = JSON.stringify(srv.logs) + JSON.stringify(srv.socket.stats());
+    for (const secret of [KEY.toString('hex'), KEY.toString('base64'), KEY.toString('latin1'), 'wrong-key-material']) {
+      assert.ok(!text.includes(secret), 'key material in logs or stats');
+    }
+  });
+
+  it('refuses send() to an address without an established session', async () => {
+    srv = await startServer();
+    const err = await new Promise<Error | null>((resolve) => srv.socket.send(Buffer.from('x'), 5683, '127.0.0.1', resolve));
+    assert.ok(err);
+    assert.equal((err as { dtlsCode?: string }).dtlsCode, 'DTLS_NO_SESSION');
+    assert.equal(srv.socket.stats().dropped.noSession, 1);
+  });
+});
