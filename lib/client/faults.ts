@@ -27,6 +27,9 @@ export class FaultState {
   opts: FaultOptions;
   /** True while the device drops everything (set by vanishAfter, cleared at the next bootstrap attempt). */
   vanished = false;
+  /** Datagrams dropped / delayed so far. */
+  dropped = 0;
+  delayed = 0;
 
   constructor(
     opts: FaultOptions = {},
@@ -46,10 +49,15 @@ export class FaultState {
 
   /** Decides the fate of one datagram: 'drop', a delay in ms, or 0 (send now). */
   datagram(): 'drop' | number {
-    if (this.vanished) return 'drop';
     const { dropRate = 0, delayRate = 0, delayMs = 0 } = this.opts;
-    if (dropRate > 0 && this.random() < dropRate) return 'drop';
-    if (delayRate > 0 && delayMs > 0 && this.random() < delayRate) return delayMs;
+    if (this.vanished || (dropRate > 0 && this.random() < dropRate)) {
+      this.dropped++;
+      return 'drop';
+    }
+    if (delayRate > 0 && delayMs > 0 && this.random() < delayRate) {
+      this.delayed++;
+      return delayMs;
+    }
     return 0;
   }
 

@@ -52,14 +52,37 @@ export interface Answer {
 
 export type RequestHandler = (req: IncomingRequest) => Promise<Answer>;
 
-type RawOption = { name: string | number; value: Buffer };
+type RawOption = { name: string | number; value: unknown };
+
+/** Media types node-coap turns Content-Format/Accept values into (it rewrites option values in place). */
+const MEDIA_TYPES: Record<string, number> = {
+  'text/plain': 0,
+  'application/link-format': 40,
+  'application/octet-stream': 42,
+  'application/json': 50,
+  'application/cbor': 60,
+  'application/senml+json': 110,
+  'application/senml+cbor': 112,
+  'application/vnd.oma.lwm2m+tlv': 11542,
+  'application/vnd.oma.lwm2m+json': 11543,
+  'application/vnd.oma.lwm2m+cbor': 11544,
+};
+
+/** The numeric value of a Content-Format/Accept option, whether raw bytes, a number or a media type. */
+export function formatNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (Buffer.isBuffer(value)) {
+    let n = 0;
+    for (const b of value) n = n * 256 + b;
+    return n;
+  }
+  if (typeof value === 'string') return MEDIA_TYPES[value.split(';')[0].trim()];
+  return undefined;
+}
 
 function uintOption(options: RawOption[] | undefined, name: string): number | undefined {
   const o = options?.find((x) => x.name === name);
-  if (!o || !Buffer.isBuffer(o.value)) return undefined;
-  let n = 0;
-  for (const b of o.value) n = n * 256 + b;
-  return n;
+  return o ? formatNumber(o.value) : undefined;
 }
 
 function stringOptions(options: RawOption[] | undefined, name: string): string[] {
