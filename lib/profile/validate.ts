@@ -51,7 +51,7 @@ const propertyDescriptions = new Map<string, string>();
 function phrase(description: string | undefined): string {
   if (!description) return '';
   const first = description.split(/(?<=\.)\s+(?=[A-Z])/)[0].replace(/\.$/, '');
-  return /^[A-Z][a-z]/.test(first) ? first[0].toLowerCase() + first.slice(1) : first;
+  return /^[A-Z][a-z]*(?=[\s,.:;(]|$)/.test(first) ? first[0].toLowerCase() + first.slice(1) : first;
 }
 
 function show(v: unknown): string {
