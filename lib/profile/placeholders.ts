@@ -1,18 +1,16 @@
 /**
  * `${name}` placeholders in profiles. A name is a letter or underscore followed by letters, digits,
- * `_`, `.` or `-` (so device-table columns like `apn.name` work). `$${name}` stands for the literal text
- * `${name}`.
+ * `_`, `.` or `-` (so device-table columns like `apn.name` work). There is no escape: a profile cannot
+ * write the literal text `${name}` (no LwM2M resource needs it, and a resolved profile must hold none).
  */
 import { pointer } from './errors';
 
-export const PLACEHOLDER = /\$?\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}/g;
+export const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}/g;
 export const WHOLE_PLACEHOLDER = /^\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}$/;
 
-/** Names of the placeholders in one string (escaped `$${…}` excluded). */
+/** Names of the placeholders in one string. */
 export function placeholdersIn(s: string): string[] {
-  const out: string[] = [];
-  for (const m of s.matchAll(PLACEHOLDER)) if (!m[0].startsWith('$$')) out.push(m[1]);
-  return out;
+  return [...s.matchAll(PLACEHOLDER)].map((m) => m[1]);
 }
 
 /** True when `v`, or any string inside it, holds a placeholder. */

@@ -2,7 +2,7 @@
  * Per-device values for a profile: every `${name}` in every string (keys excepted, the `templates`
  * section excepted) is replaced. A string that is exactly one placeholder takes the value's type, so
  * `"lifetime": "${lifetime}"` becomes a number when the value is one; inside a longer string the value is
- * written as text. `$${name}` stays the literal text `${name}`.
+ * written as text.
  *
  * Values come from the caller (the endpoint name as `endpoint`, device-table columns, generated
  * credentials) over the profile's own `templates` defaults. A placeholder without a value is a
@@ -26,7 +26,6 @@ function fill(v: unknown, values: TemplateValues, at: string, issues: ProfileIss
       return v;
     }
     return v.replace(PLACEHOLDER, (m: string, name: string) => {
-      if (m.startsWith('$$')) return m.slice(1);
       if (Object.prototype.hasOwnProperty.call(values, name)) return String(values[name]);
       issues.push({ pointer: at, message: `the placeholder \${${name}} has no value; give it one in the device's values or in templates` });
       return m;
