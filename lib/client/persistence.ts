@@ -54,6 +54,7 @@ export async function saveStore(file: string, endpoint: string, store: ObjectSto
     await fsp.rm(tmp, { force: true });
     throw err;
   }
+  await removeStaleTemps(dir, path.basename(file), tmp);
   const dh = await fsp.open(dir, 'r');
   try {
     await dh.sync();
@@ -61,6 +62,22 @@ export async function saveStore(file: string, endpoint: string, store: ObjectSto
     // Some file systems refuse fsync on a directory; the rename is still atomic there.
   } finally {
     await dh.close();
+  }
+}
+
+/** Temp files left by a writer killed before its rename: never read, removed at the next save. */
+async function removeStaleTemps(dir: string, base: string, keep: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch {
+    return;
+  }
+  const prefix = `.${base}.`;
+  for (const n of names) {
+    if (n.startsWith(prefix) && n.endsWith('.tmp') && path.join(dir, n) !== keep) {
+      await fsp.rm(path.join(dir, n), { force: true });
+    }
   }
 }
 
