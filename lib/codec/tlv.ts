@@ -126,9 +126,8 @@ export const tlvCodec: Codec = {
       case 'object':
         b.container(path);
         for (const r of records) {
-          const ip = new LwM2mPath(oid, r.id);
-          if (r.kind !== TlvKind.ObjectInstance) d.unexpected(r, 'Object Instance', ip);
-          d.instance(ip, r.children!);
+          if (r.kind !== TlvKind.ObjectInstance) d.unexpected(r, 'Object Instance', path);
+          d.instance(new LwM2mPath(oid, r.id), r.children!);
         }
         break;
       case 'instance': {
