@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+'use strict';
+// Builds the DTLS addon (native/*.c -> build/Release/lwm2m_dtls.node) with node-gyp against the running
+// Node's own headers, offline: --nodedir is npm's `nodedir` setting, else this Node's install prefix when
+// it ships include/node/node_api.h. OpenSSL's symbols come from the node binary at load time.
+//
+//   node scripts/build-addon.js             build; on failure warn and exit 0 (plain CoAP still works)
+//   node scripts/build-addon.js --strict    build; on failure exit 1
+//   node scripts/build-addon.js --prebuild  also pack prebuilds/<platform>-<arch>/ with prebuildify (N-API)
+//   LWM2M_DTLS_SKIP_BUILD=1                 do nothing (a prebuild in prebuilds/ is then what loads)
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const args = new Set(process.argv.slice(2));
+const strict = args.has('--strict');
+
+function nodedir() {
+  if (process.env.npm_config_nodedir) return process.env.npm_config_nodedir;
+  const prefix = path.resolve(path.dirname(process.execPath), '..');
+  return fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined;
+}
+
+function nodeGyp() {
+  const candidates = [
+    process.env.npm_config_node_gyp,
+    path.join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    path.resolve(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+  ];
+  return candidates.find((c) => c && fs.existsSync(c));
+}
+
+function prebuildLoads() {
+  try {
+    return require('node-gyp-build')(root).opensslVersion();
+  } catch {
+    return undefined;
+  }
+}
+
+function fail(reason) {
+  const fallback = prebuildLoads();
+  const msg = fallback
+    ? `DTLS addon not built: ${reason}. A prebuilt addon loads instead (${fallback}).`
+    : `DTLS addon not built: ${reason}. CoAP over plain UDP still works; CoAPs needs the addon.`;
+  if (strict) {
+    console.error(`error: ${msg}`);
+    process.exit(1);
+  }
+  console.warn(`warning: ${msg}`);
+  process.exit(0);
+}
+
+function run(cmd, argv, env) {
+  const r = spawnSync(cmd, argv, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  if (r.error) return r.error.message;
+  return r.status === 0 ? undefined : `${path.basename(argv[0] || cmd)} exited with ${r.status}`;
+}
+
+if (process.env.LWM2M_DTLS_SKIP_BUILD === '1') {
+  console.log('DTLS addon build skipped (LWM2M_DTLS_SKIP_BUILD=1)');
+  process.exit(0);
+}
+if (!process.versions.openssl) fail('this Node.js has no OpenSSL');
+const gyp = nodeGyp();
+if (!gyp) fail('node-gyp not found (it ships with npm)');
+const dir = nodedir();
+// prebuildify rebuilds into build/ and clears it afterwards: pack first, then build for this tree.
+if (args.has('--prebuild')) {
+  const bin = path.join(root, 'node_modules', 'prebuildify', 'bin.js');
+  if (!fs.existsSync(bin)) fail('prebuildify is not installed (npm install --include=dev)');
+  const env = { PREBUILD_NODE_GYP: gyp, ...(dir ? { npm_config_nodedir: dir } : {}) };
+  const perr = run(process.execPath, [bin, '--napi', '--strip', '--target', `node@${process.versions.node}`], env);
+  if (perr) fail(`prebuildify: ${perr}`);
+}
+
+const gypArgs = [gyp, 'rebuild', ...(dir ? [`--nodedir=${dir}`] : [])];
+const err = run(process.execPath, gypArgs);
+if (err) fail(err);
+
+// Check that what was built loads and talks to OpenSSL.
+try {
+  const binding = require('node-gyp-build')(root);
+  console.log(`DTLS addon ready: ${binding.opensslVersion()}`);
+} catch (e) {
+  fail(`built, but it does not load: ${e.message.split('\n')[0]}`);
+}
+
