@@ -3,13 +3,14 @@
 // Reads the OMA registry files in lib/model/xml/*.xml and writes lib/model/objects.generated.ts, an array
 // of ObjectDefinition (see lib/model/types.ts). Run with `npm run gen:model` after dropping in a new file.
 // The output is committed, so the library needs no XML parser at run time.
+// Usage: node scripts/generate-model.js [xmlDir] [outFile]   (defaults: lib/model/xml, lib/model/objects.generated.ts)
 const fs = require('fs');
 const path = require('path');
 const { XMLParser } = require('fast-xml-parser');
 
 const root = path.resolve(__dirname, '..');
-const xmlDir = path.join(root, 'lib', 'model', 'xml');
-const outFile = path.join(root, 'lib', 'model', 'objects.generated.ts');
+const xmlDir = path.resolve(process.argv[2] || path.join(root, 'lib', 'model', 'xml'));
+const outFile = path.resolve(process.argv[3] || path.join(root, 'lib', 'model', 'objects.generated.ts'));
 
 const TYPES = {
   string: 'string',
@@ -129,7 +130,7 @@ function main() {
     JSON.stringify(defs, null, 2) +
     ';\n';
   fs.writeFileSync(outFile, out);
-  process.stdout.write(`wrote ${path.relative(root, outFile)}: ${defs.length} objects (${defs.map((d) => d.id).join(', ')})\n`);
+  process.stdout.write(`wrote ${path.relative(process.cwd(), outFile)}: ${defs.length} objects (${defs.map((d) => d.id).join(', ')})\n`);
 }
 
 main();

@@ -50,40 +50,39 @@ describe('model: generated definitions', () => {
     assert.equal(defaultModel.getResource(2, 2)?.rangeEnumeration, '0..31');
   });
 
+  const root = path.resolve(__dirname, '../../../..');
+  const generator = path.join(root, 'scripts/generate-model.js');
+
   it('the committed output is what the generator produces from the XML', () => {
-    const root = path.resolve(__dirname, '../../../..');
-    const file = path.join(root, 'lib/model/objects.generated.ts');
-    const before = fs.readFileSync(file, 'utf8');
-    execFileSync(process.execPath, [path.join(root, 'scripts/generate-model.js')], { cwd: root, stdio: 'pipe' });
-    assert.equal(fs.readFileSync(file, 'utf8'), before);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'genmodel-'));
+    try {
+      const out = path.join(tmp, 'objects.generated.ts');
+      execFileSync(process.execPath, [generator, path.join(root, 'lib/model/xml'), out], { stdio: 'pipe' });
+      assert.equal(fs.readFileSync(out, 'utf8'), fs.readFileSync(path.join(root, 'lib/model/objects.generated.ts'), 'utf8'));
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('the generator defaults ObjectVersion to 1.0 and rejects an untyped non-executable resource', () => {
-    const root = path.resolve(__dirname, '../../../..');
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'genmodel-'));
-    // The generator reads from and writes into its own tree, so run a copy of it against a scratch tree.
-    fs.mkdirSync(path.join(tmp, 'scripts'));
-    fs.mkdirSync(path.join(tmp, 'lib/model/xml'), { recursive: true });
-    fs.copyFileSync(path.join(root, 'scripts/generate-model.js'), path.join(tmp, 'scripts/generate-model.js'));
-    fs.symlinkSync(path.join(root, 'node_modules'), path.join(tmp, 'node_modules'));
     const xml = (type: string, ops: string) => `<?xml version="1.0"?><LWM2M><Object ObjectType="MODefinition">
       <Name>Vendor</Name><ObjectID>32769</ObjectID><ObjectURN>urn:oma:lwm2m:x:32769</ObjectURN>
       <MultipleInstances>Single</MultipleInstances><Mandatory>Optional</Mandatory><Resources>
       <Item ID="7"><Name>X</Name><Operations>${ops}</Operations><MultipleInstances>Single</MultipleInstances>
       <Mandatory>Mandatory</Mandatory><Type>${type}</Type><RangeEnumeration/><Units/><Description/></Item>
       </Resources></Object></LWM2M>`;
+    const out = path.join(tmp, 'out.ts');
+    const run = () => execFileSync(process.execPath, [generator, tmp, out], { stdio: 'pipe' });
     try {
-      fs.writeFileSync(path.join(tmp, 'lib/model/xml/32769.xml'), xml('Float', 'RW'));
-      execFileSync(process.execPath, ['scripts/generate-model.js'], { cwd: tmp, stdio: 'pipe' });
-      const out = fs.readFileSync(path.join(tmp, 'lib/model/objects.generated.ts'), 'utf8');
-      assert.match(out, /"version": "1.0"/);
-      assert.match(out, /"lwm2mVersion": "1.0"/);
-      assert.match(out, /"type": "float"/);
-      fs.writeFileSync(path.join(tmp, 'lib/model/xml/32769.xml'), xml('', 'RW'));
-      assert.throws(
-        () => execFileSync(process.execPath, ['scripts/generate-model.js'], { cwd: tmp, stdio: 'pipe' }),
-        (e: Error & { stderr?: Buffer }) => /only E may be untyped/.test(String(e.stderr)),
-      );
+      fs.writeFileSync(path.join(tmp, '32769.xml'), xml('Float', 'RW'));
+      run();
+      const text = fs.readFileSync(out, 'utf8');
+      assert.match(text, /"version": "1.0"/);
+      assert.match(text, /"lwm2mVersion": "1.0"/);
+      assert.match(text, /"type": "float"/);
+      fs.writeFileSync(path.join(tmp, '32769.xml'), xml('', 'RW'));
+      assert.throws(run, (e: Error & { stderr?: Buffer }) => /resource 7 has no Type but operations "RW"/.test(String(e.stderr)));
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
