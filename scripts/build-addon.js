@@ -7,6 +7,7 @@
 //   node scripts/build-addon.js             build; on failure warn and exit 0 (plain CoAP still works)
 //   node scripts/build-addon.js --strict    build; on failure exit 1
 //   node scripts/build-addon.js --prebuild  also pack prebuilds/<platform>-<arch>/ with prebuildify (N-API)
+//   ... --prebuild --arm64                  and cross-compile prebuilds/linux-arm64/ (Debian gcc-aarch64-linux-gnu)
 //   LWM2M_DTLS_SKIP_BUILD=1                 do nothing (a prebuild in prebuilds/ is then what loads)
 const { spawnSync } = require('child_process');
 const fs = require('fs');
@@ -73,6 +74,12 @@ if (args.has('--prebuild')) {
   const env = { PREBUILD_NODE_GYP: gyp, ...(dir ? { npm_config_nodedir: dir } : {}) };
   const perr = run(process.execPath, [bin, '--napi', '--strip', '--target', `node@${process.versions.node}`], env);
   if (perr) fail(`prebuildify: ${perr}`);
+  if (args.has('--arm64')) {
+    const cc = 'aarch64-linux-gnu-gcc';
+    const cross = { ...env, CC: cc, CXX: cc, LINK: cc, PREBUILD_STRIP_BIN: 'aarch64-linux-gnu-strip' };
+    const aerr = run(process.execPath, [bin, '--napi', '--strip', '--arch', 'arm64', '--target', `node@${process.versions.node}`], cross);
+    if (aerr) fail(`prebuildify for linux-arm64 (needs apt-get install gcc-aarch64-linux-gnu): ${aerr}`);
+  }
 }
 
 const gypArgs = [gyp, 'rebuild', ...(dir ? [`--nodedir=${dir}`] : [])];
