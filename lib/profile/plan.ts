@@ -11,6 +11,11 @@
  *  4. Bootstrap-Read of the profile's paths, only for LwM2M 1.1+ clients.
  * Bootstrap-Finish is not part of the plan: the caller sends it.
  *
+ * Instance ids come from ids.ts: with `ctx.discovered` (the profile's autoId, on by default, asks the
+ * caller to Bootstrap-Discover first; see wantsDiscovery) the Bootstrap-Server account's instance and the
+ * instances the device keeps are avoided; without it (autoId false, or a client that refused Discover)
+ * the account is assumed at bootstrapAccountInstanceId (default 0).
+ *
  * buildBootstrapPack gives the same configuration as one tree for a Bootstrap-Pack (LwM2M 1.2,
  * GET /bspack): what a bootstrap would write, but no deletes, discovers or reads, since the client itself
  * replaces the instances of every object in the pack, keeping its Bootstrap-Server account. Its instance
