@@ -7,7 +7,7 @@
  * A Write answered 4.15 (Unsupported Content-Format) is retried in the next hierarchical format,
  * SenML CBOR -> SenML JSON -> TLV (lwm2m-bootstrap.md §4, §12), and later writes use the format that worked.
  */
-import { planBootstrap } from '../profile/plan';
+import { contentFormatFor, planBootstrap, wantsDiscovery } from '../profile/plan';
 import type { BootstrapProfile } from '../profile/types';
 import type { DiscoverInfo } from './codec-port';
 import { BootstrapDiscoverRequest, BootstrapWriteRequest, type BootstrapDownlinkRequest } from './requests';
@@ -21,7 +21,7 @@ export interface RunBootstrapOptions {
   stopOnError?: boolean;
   /** Timeout per request, ms (default: the server's requestTimeoutMs). */
   requestTimeoutMs?: number;
-  /** Write format; default: the session's pct, else TLV. */
+  /** Write format; default: the profile's fixed format, else the session's pct, else TLV. */
   contentFormat?: number;
   /** LwM2M version of the client when known (otherwise from Discover). */
   lwm2mVersion?: string;
@@ -58,14 +58,14 @@ export async function runBootstrap(
   const sendOpts = opts.requestTimeoutMs !== undefined ? { timeoutMs: opts.requestTimeoutMs } : {};
   const steps: RunStep[] = [];
   let discovered: DiscoverInfo | undefined;
-  if (profile.autoId !== false) {
+  if (wantsDiscovery(profile)) {
     const request = new BootstrapDiscoverRequest('/');
     const response = await session.send(request, sendOpts);
     steps.push({ request, response });
     if (response.success && response.discover) discovered = response.discover;
-    else if (opts.stopOnError) return finish(steps, discovered, initialFormat(session, opts), true);
+    else if (opts.stopOnError) return finish(steps, discovered, initialFormat(session, profile, opts), true);
   }
-  let cf = initialFormat(session, opts);
+  let cf = initialFormat(session, profile, opts);
   const lwm2mVersion = opts.lwm2mVersion ?? discovered?.lwm2mVersion ?? session.lwm2mVersion;
   const plan = planBootstrap(profile, { contentFormat: cf, discovered, lwm2mVersion });
   const unsupported = new Set<number>();
@@ -92,7 +92,8 @@ export async function runBootstrap(
         response = r;
         if (r.code !== '4.15') break;
       }
-      retried = tried.slice(0, -1);
+      const used = (request as BootstrapWriteRequest).contentFormat;
+      retried = tried.filter((f) => f !== used);
       if (response.success) {
         cf = (request as BootstrapWriteRequest).contentFormat;
         for (const f of retried) unsupported.add(f);
@@ -106,8 +107,9 @@ export async function runBootstrap(
   return finish(steps, discovered, cf, false);
 }
 
-function initialFormat(session: BootstrapSession, opts: RunBootstrapOptions): number {
-  return opts.contentFormat ?? session.preferredContentFormat ?? 11542;
+/** opts.contentFormat, else the profile's fixed format, else the client's pct, else TLV (plan.contentFormatFor). */
+function initialFormat(session: BootstrapSession, profile: BootstrapProfile, opts: RunBootstrapOptions): number {
+  return opts.contentFormat ?? contentFormatFor(profile, session.preferredContentFormat);
 }
 
 function finish(steps: RunStep[], discovered: DiscoverInfo | undefined, cf: number, stopped: boolean): RunBootstrapResult {

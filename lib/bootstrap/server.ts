@@ -176,6 +176,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     }
     for (const s of [...this.sessions.values()]) s.end(SessionOutcome.CANCELLED, 'bootstrap server closed');
     for (const p of [...this.packs]) p.cancel();
+    await this.endpoint?.whenSent(); // the answers just given must leave before the socket closes
     this.endpoint?.stop();
     const socket = this.socket;
     this.socket = undefined;

@@ -101,6 +101,10 @@ export class ScriptedDevice {
   private readonly pending = new Set<{ req: coap.OutgoingMessage; timer: NodeJS.Timeout; fail: (e: Error) => void }>();
   private readonly delayed = new Set<NodeJS.Timeout>();
   private readonly droppedSeen = new Set<string>();
+  /** Requests seen on the wire, waiting for node-coap to hand them to onRequest (keyed address|port|MID). */
+  private readonly arriving = new Map<string, ReceivedRequest>();
+  /** Content-Format of responses to our requests, by token (node-coap turns option values into names). */
+  private readonly responseCf = new Map<string, number>();
   private vanished = false;
   private closed = false;
   private waiters: { pred: (r: ReceivedRequest) => boolean; resolve: (r: ReceivedRequest) => void }[] = [];
@@ -203,7 +207,10 @@ export class ScriptedDevice {
       req.on('response', (res: coap.IncomingMessage) => {
         clearTimeout(entry.timer);
         this.pending.delete(entry);
-        resolve({ code: res.code, payload: res.payload, contentFormat: numericOption(res._packet.options as never, 12) });
+        const tokenHex = res._packet.token?.toString('hex') ?? '';
+        const contentFormat = this.responseCf.get(tokenHex);
+        this.responseCf.delete(tokenHex);
+        resolve({ code: res.code, payload: res.payload, contentFormat });
       });
       req.on('error', (err: Error) => {
         clearTimeout(entry.timer);
@@ -256,6 +263,7 @@ export class ScriptedDevice {
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
+  /** Sees every datagram first: records requests from the raw bytes, drops what it must (true = drop). */
   private shouldDrop(msg: Buffer, rinfo: dgram.RemoteInfo): boolean {
     if (this.closed) return true;
     let p;
@@ -264,13 +272,22 @@ export class ScriptedDevice {
     } catch {
       return false; // let node-coap deal with it
     }
-    if (!p.code.startsWith('0.') || p.code === '0.00') return this.vanished;
+    if (p.code === '0.00') return this.vanished;
+    if (!p.code.startsWith('0.')) {
+      if (this.vanished) return true;
+      const cf = numericOption(p.options, 12);
+      if (cf !== undefined) this.responseCf.set(p.token.toString('hex'), cf);
+      return false;
+    }
     const rec = toRecord(p, rinfo);
+    const key = `${rinfo.address}|${rinfo.port}|${p.messageId}`;
     const rule = this.vanished ? undefined : this.findRule(rec, false);
     const reply = rule ? resolveResponder(rule.responder, rec) : undefined;
-    if (!this.vanished && !reply?.drop) return false;
+    if (!this.vanished && !reply?.drop) {
+      if (!this.arriving.has(key)) this.arriving.set(key, rec);
+      return false;
+    }
     if (rule) rule.remaining--;
-    const key = `${rinfo.address}|${rinfo.port}|${p.messageId}`;
     if (!this.droppedSeen.has(key)) {
       this.droppedSeen.add(key);
       rec.dropped = true;
@@ -280,8 +297,10 @@ export class ScriptedDevice {
   }
 
   private onRequest(req: coap.IncomingMessage, res: coap.OutgoingMessage): void {
-    const p = (req as unknown as { _packet: ReturnType<typeof parsePacket> })._packet;
-    const rec = toRecord(p, req.rsinfo);
+    const key = `${req.rsinfo.address}|${req.rsinfo.port}|${req._packet.messageId}`;
+    const rec = this.arriving.get(key);
+    this.arriving.delete(key);
+    if (!rec) return; // cannot happen: every request passes shouldDrop first
     this.record(rec);
     const rule = this.findRule(rec, true);
     const reply = (rule ? resolveResponder(rule.responder, rec) : undefined) ?? this.defaultReply(rec);
@@ -346,9 +365,9 @@ function resolveResponder(r: Responder, rec: ReceivedRequest): ScriptedReply | u
   return typeof r === 'function' ? r(rec) : r;
 }
 
-function numericOption(options: { name: string | number; value: Buffer }[] | undefined, num: number): number | undefined {
+function numericOption(options: { name: string | number; value: Buffer }[], num: number): number | undefined {
   const names: Record<number, string> = { 12: 'Content-Format', 17: 'Accept' };
-  const o = (options ?? []).find((x) => x.name === names[num] || x.name === num || x.name === String(num));
+  const o = options.find((x) => x.name === names[num] || x.name === num || x.name === String(num));
   if (!o) return undefined;
   let n = 0;
   for (const b of o.value) n = n * 256 + b;
@@ -368,9 +387,9 @@ function toRecord(p: ReturnType<typeof parsePacket>, rinfo: { address: string; p
     time: Date.now(),
     from: { address: rinfo.address, port: rinfo.port },
   };
-  const cf = numericOption(p.options as never, 12);
+  const cf = numericOption(p.options, 12);
   if (cf !== undefined) rec.contentFormat = cf;
-  const accept = numericOption(p.options as never, 17);
+  const accept = numericOption(p.options, 17);
   if (accept !== undefined) rec.accept = accept;
   return rec;
 }

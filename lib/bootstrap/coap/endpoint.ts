@@ -123,6 +123,8 @@ export class CoapEndpoint implements TransmissionHost {
   private readonly tokenPool = Buffer.alloc(TOKEN_POOL_SIZE);
   private tokenPos = TOKEN_POOL_SIZE;
   private running = false;
+  private sending = 0;
+  private drained: (() => void) | undefined;
   private readonly onMessageBound = (msg: Buffer, rinfo: PeerInfo): void => this.onMessage(msg, rinfo);
   private readonly onErrorBound = (err: Error): void => this.handlers.onInternalError(err);
 
@@ -186,12 +188,40 @@ export class CoapEndpoint implements TransmissionHost {
   }
 
   sendRaw(buf: Buffer, address: string, port: number, cb?: (err: Error | null) => void): void {
+    this.sending++;
     try {
-      this.socket.send(buf, 0, buf.length, port, address, (err) => cb?.(err ?? null));
+      this.socket.send(buf, 0, buf.length, port, address, (err) => {
+        this.sent();
+        cb?.(err ?? null);
+      });
     } catch (err) {
+      this.sent();
       const e = err instanceof Error ? err : new Error(String(err));
       if (cb) queueMicrotask(() => cb(e));
     }
+  }
+
+  private sent(): void {
+    if (--this.sending === 0 && this.drained) {
+      const d = this.drained;
+      this.drained = undefined;
+      d();
+    }
+  }
+
+  /** Resolves when every datagram handed to the socket has left (dgram sends after an async lookup). */
+  whenSent(): Promise<void> {
+    if (this.sending === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.drained = undefined;
+        resolve();
+      }, 1000);
+      this.drained = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
   }
 
   /** A separate (CON) response: retransmitted until the device ACKs it or MAX_TRANSMIT_WAIT passes. */

@@ -47,30 +47,46 @@ export function parseDatagram(buf: Buffer): ParsedPacket {
   const tkl = b0 & 0x0f;
   if (tkl > 8) throw new CoapFormatError(`token length ${tkl} is reserved`);
   if (buf.length < 4 + tkl) throw new CoapFormatError('datagram ends inside the token');
-  let p: ParsedPacket;
+  if (buf[1] === 0 && buf.length !== 4) throw new CoapFormatError('Empty messages must be empty (4 bytes, no token)');
+  checkOptions(buf, 4 + tkl);
   try {
-    p = parse(buf);
+    return parse(buf);
   } catch (err) {
     throw new CoapFormatError(err instanceof Error ? err.message : String(err));
   }
-  // coap-packet slices past the end silently: check every option fits and a payload marker has a payload.
-  let used = 4 + tkl;
-  let last = 0;
-  for (const o of p.options) {
-    const n = optionNumber(o.name);
-    const delta = n - last;
-    last = n;
-    used += 1 + extLen(delta) + extLen(o.value.length) + o.value.length;
-  }
-  if (used > buf.length) throw new CoapFormatError('an option runs past the end of the datagram');
-  if (used < buf.length && (buf[used] !== 0xff || used + 1 === buf.length)) {
-    throw new CoapFormatError('payload marker without payload');
-  }
-  return p;
 }
 
-function extLen(v: number): number {
-  return v < 13 ? 0 : v < 269 ? 1 : 2;
+/** Walks the options as RFC 7252 §3.1 lays them out; coap-packet slices past the end without a word. */
+function checkOptions(buf: Buffer, start: number): void {
+  let i = start;
+  while (i < buf.length) {
+    const b = buf[i++];
+    if (b === 0xff) {
+      if (i === buf.length) throw new CoapFormatError('payload marker without payload');
+      return;
+    }
+    let delta = b >> 4;
+    let len = b & 0x0f;
+    if (delta === 15) throw new CoapFormatError('option delta nibble 15 is reserved');
+    if (len === 15) throw new CoapFormatError('option length nibble 15 is reserved');
+    if (delta === 13) delta = byteAt(buf, i++) + 13;
+    else if (delta === 14) {
+      delta = ((byteAt(buf, i) << 8) | byteAt(buf, i + 1)) + 269;
+      i += 2;
+    }
+    if (len === 13) len = byteAt(buf, i++) + 13;
+    else if (len === 14) {
+      len = ((byteAt(buf, i) << 8) | byteAt(buf, i + 1)) + 269;
+      i += 2;
+    }
+    i += len;
+    if (i > buf.length) throw new CoapFormatError('an option runs past the end of the datagram');
+  }
+}
+
+function byteAt(buf: Buffer, i: number): number {
+  if (i >= buf.length) throw new CoapFormatError('an option header runs past the end of the datagram');
+  return buf[i];
 }
 
 const OPTION_NUMBERS: Record<string, number> = {
