@@ -102,3 +102,19 @@ export function bootstrapFlow(o: FlowOptions): object[] {
   if (o.table) flow.push({ id: 'n-table', type: 'lwm2m-device-table', format: 'auto', keyColumn: 'endpoint', profileColumn: 'profile', matchOn: 'endpoint', keyRegex: '', ...o.table });
   return flow;
 }
+
+/** Changes properties of one node of a flow (e.g. its wires). */
+export function patch(flow: object[], id: string, props: Record<string, unknown>): object[] {
+  const n = flow.find((x) => (x as { id: string }).id === id);
+  if (!n) throw new Error(`no node ${id} in the flow`);
+  Object.assign(n, props);
+  return flow;
+}
+
+/** A bootstrap-finish node in reject mode, wired to the helper 'h-rejected'. */
+export function rejectNode(id: string, code: string, diagnostic = ''): object[] {
+  return [
+    { id, z: 'tab', type: 'lwm2m-bootstrap-finish', mode: 'reject', rejectCode: code, diagnostic, timeout: '', outputs: 1, wires: [['h-rejected']] },
+    { id: 'h-rejected', z: 'tab', type: 'helper' },
+  ];
+}
