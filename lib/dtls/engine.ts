@@ -80,21 +80,30 @@ export class DtlsEngine {
       const now = Date.now();
       const key = peerKey(rinfo.address, rinfo.port);
       const peer = this.peers.get(key);
-      if (peer) {
+      if (peer && !(peer.state === 'established' && isClientHello(msg) && msg.readUInt16BE(3) === 0)) {
         peer.lastActivity = now;
         this.apply(peer, this.binding.feed(peer.handle, msg));
         return;
       }
-      this.receiveFromNewSource(msg, rinfo, key, now);
+      // New source, or a fresh (epoch 0) ClientHello on an established association: a client that
+      // restarted from the same address and port. RFC 6347 4.2.8: the old association stays until the
+      // new handshake has passed the cookie exchange.
+      this.receiveFromNewSource(msg, rinfo, key, now, peer);
     });
   }
 
-  private receiveFromNewSource(msg: Buffer, rinfo: { address: string; port: number; family: string }, key: string, now: number): void {
+  private receiveFromNewSource(
+    msg: Buffer,
+    rinfo: { address: string; port: number; family: string },
+    key: string,
+    now: number,
+    replacing?: DtlsPeer,
+  ): void {
     if (!isClientHello(msg)) {
       this.counters.dropped.notClientHello++;
       return;
     }
-    if (this.peers.size >= this.limits.maxPeers) {
+    if (!replacing && this.peers.size >= this.limits.maxPeers) {
       this.counters.dropped.maxPeers++;
       return;
     }
@@ -109,6 +118,10 @@ export class DtlsEngine {
       else this.counters.dropped.invalidClientHello++;
       this.sendOut(res.out, rinfo.port, rinfo.address);
       return;
+    }
+    if (replacing) {
+      this.log.debug?.(`DTLS client at ${rinfo.address}:${rinfo.port} started a new handshake; old session dropped`);
+      this.remove(replacing, 'replaced by a new handshake from the same address', false);
     }
     this.rate.record(rinfo.address, now);
     this.counters.handshakesStarted++;

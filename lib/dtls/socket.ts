@@ -35,6 +35,7 @@ export class DtlsSocket extends EventEmitter {
   private readonly binding: DtlsBinding;
   private readonly ctx: NativeContext;
   private closing = false;
+  private closed = false;
 
   /** Throws DtlsUnavailableError when the addon is missing, DtlsError for bad options. */
   constructor(options: DtlsServerOptions) {
@@ -67,7 +68,10 @@ export class DtlsSocket extends EventEmitter {
       this.engine.start();
       this.emit('listening');
     });
-    this.udp.on('close', () => this.emit('close'));
+    this.udp.on('close', () => {
+      this.closed = true;
+      this.emit('close');
+    });
   }
 
   /** As dgram's bind: `bind(port?, address?, cb?)` or `bind({ port, address }, cb?)`. */
@@ -120,6 +124,10 @@ export class DtlsSocket extends EventEmitter {
 
   /** Sends close_notify to every peer, frees them, then closes the UDP socket. */
   close(cb?: () => void): this {
+    if (this.closed) {
+      if (cb) process.nextTick(cb);
+      return this;
+    }
     if (cb) this.once('close', cb);
     if (this.closing) return this;
     this.closing = true;
@@ -153,11 +161,17 @@ export class DtlsSocket extends EventEmitter {
   private transmit(datagrams: Buffer[], port: number, address: string, done: (err: Error | null) => void): void {
     let pending = datagrams.length;
     let first: Error | null = null;
+    const sent = (err: Error | null): void => {
+      if (err && !first) first = err;
+      if (--pending === 0) done(first);
+    };
     for (const d of datagrams) {
-      this.udp.send(d, port, address, (err) => {
-        if (err && !first) first = err;
-        if (--pending === 0) done(first);
-      });
+      try {
+        this.udp.send(d, port, address, sent);
+      } catch (err) {
+        // e.g. ERR_SOCKET_DGRAM_NOT_RUNNING once closed: report through the callback, never throw
+        process.nextTick(sent, err instanceof Error ? err : new Error(String(err)));
+      }
     }
   }
 }

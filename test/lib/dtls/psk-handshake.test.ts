@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { DtlsSocket, type DtlsRemoteInfo } from '../../../lib/dtls';
+import type * as dgram from 'dgram';
+import { nextPort } from '../../support/ports';
+import { DtlsSocket, MemoryPskStore, type DtlsRemoteInfo } from '../../../lib/dtls';
 import type { PeerEvent } from '../../../lib/dtls/engine';
 import { KEY, closeClient, connectClient, roundTrip, startServer, waitFor, type CipherName, type TestServer } from './support';
 
@@ -106,6 +108,39 @@ describe('DTLS server with PSK (node-dtls-client as the peer)', function () {
     const text = JSON.stringify(srv.logs) + JSON.stringify(srv.socket.stats());
     for (const secret of [KEY.toString('hex'), KEY.toString('base64'), KEY.toString('latin1'), 'wrong-key-material']) {
       assert.ok(!text.includes(secret), 'key material in logs or stats');
+    }
+  });
+
+  it('gives a client that restarts from the same address and port a new session after the cookie exchange', async () => {
+    srv = await startServer();
+    echo(srv.socket, []);
+    const localPort = await nextPort();
+    const first = await connectClient(srv.port, 'dev1', KEY, 'TLS_PSK_WITH_AES_128_CCM_8', 3000, { listenPort: localPort });
+    assert.equal((await roundTrip(first, Buffer.from('1'))).toString(), 'dev1:1');
+    // The device reboots: its socket goes away without close_notify, and it comes back on the same port.
+    await new Promise<void>((resolve) => (first as unknown as { udp: dgram.Socket }).udp.close(() => resolve()));
+    srv.store.set('dev1-rebooted', KEY);
+    const second = await connectClient(srv.port, 'dev1-rebooted', KEY, 'TLS_PSK_WITH_AES_128_CCM_8', 3000, { listenPort: localPort });
+    assert.equal((await roundTrip(second, Buffer.from('2'))).toString(), 'dev1-rebooted:2');
+    const s = srv.socket.stats();
+    assert.equal(s.handshakesCompleted, 2);
+    assert.equal(s.peers, 1);
+    await closeClient(second);
+  });
+
+  it('works over IPv6 loopback', async () => {
+    const socket = new DtlsSocket({ type: 'udp6', psk: new MemoryPskStore().set('dev6', KEY) });
+    try {
+      await new Promise<void>((resolve) => socket.bind(0, '::1', () => resolve()));
+      const seen: DtlsRemoteInfo[] = [];
+      echo(socket, seen);
+      const client = await connectClient(socket.address().port, 'dev6', KEY, 'TLS_PSK_WITH_AES_128_CCM_8', 3000, { type: 'udp6', address: '::1' });
+      assert.equal((await roundTrip(client, Buffer.from('v6'))).toString(), 'dev6:v6');
+      assert.equal(seen[0].family, 'IPv6');
+      assert.equal(seen[0].address, '::1');
+      await closeClient(client);
+    } finally {
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
     }
   });
 

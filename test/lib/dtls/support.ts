@@ -43,15 +43,17 @@ export function connectClient(
   key: Buffer,
   cipher: CipherName = 'TLS_PSK_WITH_AES_128_CCM_8',
   timeout = 3000,
+  extra: { type?: 'udp4' | 'udp6'; address?: string; listenPort?: number } = {},
 ): Promise<dtls.Socket> {
   return new Promise((resolve, reject) => {
     const client = dtls.createSocket({
-      type: 'udp4',
-      address: '127.0.0.1',
+      type: extra.type ?? 'udp4',
+      address: extra.address ?? '127.0.0.1',
       port,
       psk: { [identity]: key },
       ciphers: [cipher],
       timeout,
+      ...(extra.listenPort !== undefined ? { listenPort: extra.listenPort } : {}),
     });
     client.once('connected', () => resolve(client));
     client.once('error', (err: Error) => reject(err));
