@@ -1,0 +1,126 @@
+/** The device table behind profile lookup: CSV/JSON parsing, key extraction, hot reload from real files. */
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseCsv, csvToRecords, CsvError } from '../../nodes/device-table/csv';
+import { deviceKeyFor, compileKeyRegex } from '../../nodes/device-table/device-key';
+import { DeviceTable, parseRows, DeviceTableError } from '../../nodes/device-table/table';
+
+describe('device table', () => {
+  describe('CSV', () => {
+    it('reads quoted fields with commas, quotes and line breaks, CRLF and a BOM', () => {
+      const rows = parseCsv('\ufeffa,b,c\r\n"x, y","say ""hi""","two\nlines"\r\n\r\n1,,3\n');
+      assert.deepEqual(rows, [
+        ['a', 'b', 'c'],
+        ['x, y', 'say "hi"', 'two\nlines'],
+        ['1', '', '3'],
+      ]);
+    });
+    it('takes ; as the separator when the header has no comma (German spreadsheets)', () => {
+      assert.deepEqual(csvToRecords('endpoint;profile\nm-1;meters\n'), [{ endpoint: 'm-1', profile: 'meters' }]);
+    });
+    it('reports an unclosed quote with its line', () => {
+      assert.throws(() => parseCsv('a,b\n"open,1\n'), (e: unknown) => e instanceof CsvError && e.line === 3);
+    });
+  });
+
+  describe('rows', () => {
+    it('keys CSV rows by the key column and keeps every column as a value', () => {
+      const rows = parseRows('endpoint,profile,apn\nm-1,meters,iot.a\nm-2,,iot.b\n', 'csv', 'endpoint', 'profile');
+      assert.deepEqual(rows.get('m-1'), { key: 'm-1', profile: 'meters', values: { endpoint: 'm-1', profile: 'meters', apn: 'iot.a' } });
+      assert.equal(rows.get('m-2')?.profile, undefined);
+    });
+    it('reads JSON as an array of rows or as an object keyed by device', () => {
+      const a = parseRows('[{"imei":"356938035643809","profile":"meters","lifetime":600}]', 'json', 'imei', 'profile');
+      assert.equal(a.get('356938035643809')?.values.lifetime, '600');
+      const o = parseRows('{"356938035643809":{"profile":"meters"}}', 'json', 'imei', 'profile');
+      assert.equal(o.get('356938035643809')?.profile, 'meters');
+    });
+    it('refuses a table where no row has the key column', () => {
+      assert.throws(() => parseRows('name,profile\nx,y\n', 'csv', 'endpoint', 'profile'), DeviceTableError);
+      assert.throws(() => parseRows('{not json', 'json', 'endpoint', 'profile'), /not valid JSON/);
+    });
+  });
+
+  describe('device keys', () => {
+    const facts = {
+      endpoint: 'urn:imei:356938035643809',
+      identity: { type: 'psk', id: 'dev42-89490200001234567890' },
+      query: {},
+    };
+    it('takes the endpoint, the identity, an IMEI or an ICCID', () => {
+      assert.equal(deviceKeyFor(facts, 'endpoint'), 'urn:imei:356938035643809');
+      assert.equal(deviceKeyFor(facts, 'identity'), 'dev42-89490200001234567890');
+      assert.equal(deviceKeyFor(facts, 'imei'), '356938035643809');
+      assert.equal(deviceKeyFor(facts, 'iccid'), '89490200001234567890');
+      assert.equal(deviceKeyFor({ endpoint: 'x', query: { imei: '490154203237518' } }, 'imei'), '490154203237518');
+    });
+    it('picks a part with a regular expression (first group)', () => {
+      assert.equal(deviceKeyFor(facts, 'identity', compileKeyRegex('^(dev\\d+)-')), 'dev42');
+      assert.equal(deviceKeyFor(facts, 'identity', compileKeyRegex('^nomatch')), undefined);
+      assert.throws(() => compileKeyRegex('(unclosed'), SyntaxError);
+    });
+    it('has no key when the part is absent', () => {
+      assert.equal(deviceKeyFor({ endpoint: 'plain-name' }, 'imei'), undefined);
+      assert.equal(deviceKeyFor({ endpoint: 'a' }, 'identity'), undefined);
+    });
+  });
+
+  describe('hot reload', () => {
+    let dir: string;
+    let table: DeviceTable | undefined;
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lwm2m-table-'));
+    });
+    afterEach(() => {
+      table?.close();
+      table = undefined;
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('sees a changed file on the next lookup, also when the file is replaced by rename', async () => {
+      const file = path.join(dir, 'devices.csv');
+      fs.writeFileSync(file, 'endpoint,profile\nm-1,meters\n');
+      table = new DeviceTable({ file, keyColumn: 'endpoint', checkIntervalMs: 0 });
+      await table.start();
+      assert.equal((await table.lookup('m-1'))?.profile, 'meters');
+      assert.equal(await table.lookup('m-2'), undefined);
+      // An editor's save: write a temp file, rename over the table.
+      const tmp = path.join(dir, 'devices.csv.tmp');
+      fs.writeFileSync(tmp, 'endpoint,profile\nm-1,gateways\nm-2,meters\nm-3,meters\n');
+      fs.renameSync(tmp, file);
+      assert.equal((await table.lookup('m-1'))?.profile, 'gateways');
+      assert.equal((await table.lookup('m-2'))?.profile, 'meters');
+      assert.equal(table.count, 3);
+    });
+
+    it('keeps the last good rows when the new file is broken, and reports that version once', async () => {
+      const file = path.join(dir, 'devices.json');
+      fs.writeFileSync(file, '[{"endpoint":"m-1","profile":"meters"}]');
+      table = new DeviceTable({ file, keyColumn: 'endpoint', checkIntervalMs: 0, watch: false });
+      const failures: Error[] = [];
+      table.on('loadFailed', (e: Error) => failures.push(e));
+      await table.start();
+      fs.writeFileSync(file, '[{"endpoint": broken');
+      assert.equal((await table.lookup('m-1'))?.profile, 'meters');
+      await table.lookup('m-1'); // the same broken version: no second report
+      assert.equal(failures.length, 1);
+      assert.match(failures[0].message, /not valid JSON/);
+    });
+
+    it('loads ten thousand rows quickly', async () => {
+      const file = path.join(dir, 'many.csv');
+      const lines = ['endpoint,profile,imei'];
+      for (let i = 0; i < 10000; i++) lines.push(`meter-${i},meters,${String(356938035600000 + i)}`);
+      fs.writeFileSync(file, lines.join('\n'));
+      table = new DeviceTable({ file, keyColumn: 'imei', watch: false });
+      const t0 = process.hrtime.bigint();
+      await table.start();
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      assert.equal(table.count, 10000);
+      assert.equal((await table.lookup('356938035609999'))?.values.endpoint, 'meter-9999');
+      assert.ok(ms < 1000, `loaded in ${ms.toFixed(1)} ms`);
+    });
+  });
+});
