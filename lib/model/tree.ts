@@ -20,7 +20,6 @@ import type {
   ObjectModel,
   ObjectNode,
   ResourceDefinition,
-  ResourceInstanceNode,
   ResourceNode,
   ResourceValue,
   RootNode,
