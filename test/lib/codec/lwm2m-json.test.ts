@@ -1,6 +1,7 @@
 /** LwM2M JSON (11543, legacy 1543) against encodings.md §5, including Leshan's "sv" forms. */
-import { LWM2M_JSON_FORMAT } from '../../../lib/codec';
-import { hex, inst, malformedSuite, multi, obj, res, root, vectorSuite } from './support';
+import assert from 'node:assert/strict';
+import { decode, LWM2M_JSON_FORMAT } from '../../../lib/codec';
+import { hex, inst, malformedSuite, multi, obj, P, res, root, testModel, vectorSuite } from './support';
 
 const URI = 'coap://127.0.0.1:5683';
 
@@ -38,11 +39,9 @@ describe('codec: LwM2M JSON (11543)', () => {
     },
   ]);
 
-  it('reads the legacy Content-Format 1543 (same codec)', () => {
-    // covered by the table: getCodec(1543) is this codec; decode through it once
-    const { decode } = require('../../../lib/codec') as typeof import('../../../lib/codec');
-    const n = decode(1543, require('../../../lib/model/path').LwM2mPath.parse('/1/0/1'), Buffer.from('{"bn":"/1/0/","e":[{"n":"1","v":5}]}'));
-    if (n.kind !== 'single' || n.value !== 5) throw new Error('1543 did not decode');
+  it('reads the legacy Content-Format 1543 like 11543', () => {
+    const n = decode(1543, P('/1/0/1'), Buffer.from('{"bn":"/1/0/","e":[{"n":"1","v":5}]}'), testModel);
+    assert.deepStrictEqual(n, res(1, 'integer', 5));
   });
 
   describe('malformed payloads', () => {
