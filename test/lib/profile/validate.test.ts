@@ -30,6 +30,17 @@ describe('profile: schema', () => {
     })(profileSchema, '#');
     assert.deepEqual(missing, []);
   });
+
+  it('describes every set of alternatives, since those descriptions become the messages', () => {
+    const bare: string[] = [];
+    (function walk(node: unknown, at: string): void {
+      if (!node || typeof node !== 'object') return;
+      if ('anyOf' in node && !('description' in node)) bare.push(at);
+      for (const [k, v] of Object.entries(node)) walk(v, `${at}/${k}`);
+    })(profileSchema, '#');
+    assert.deepEqual(bare, []);
+    oneIssue({ ...meters(), acl: [{ objectId: 3, objectInstanceId: 0, rights: { '1': 40 } }] }, '/acl/0/rights/1', /40 is not valid here; expected rights as a bitmask 0..31/);
+  });
 });
 
 describe('profile: validateProfile accepts', () => {
