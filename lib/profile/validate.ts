@@ -98,8 +98,11 @@ function message(e: ErrorObject): string {
       return `"${(e.params as { propertyName: string }).propertyName}" is not a valid key here: ${phrase(parent?.description) || 'ids are whole numbers 0..65535 written as text'}`;
     case 'enum':
       return `must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map(show).join(', ')}; got ${show(e.data)}`;
-    case 'type':
-      return `must be ${(e.params as { type: string }).type === 'integer' ? 'a whole number' : `a ${(e.params as { type: string }).type}`}; got ${show(e.data)}`;
+    case 'type': {
+      const t = (e.params as { type: string }).type;
+      const what = t === 'integer' ? 'a whole number' : t === 'string' ? 'a text' : `${/^[aeiou]/.test(t) ? 'an' : 'a'} ${t}`;
+      return `must be ${what}; got ${show(e.data)}`;
+    }
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
