@@ -20,12 +20,16 @@ interface SuperRequest {
   send(body: unknown): SuperRequest;
   expect(code: number): Promise<{ body: unknown; text: string }>;
 }
+interface SpyCall {
+  args: unknown[];
+  thisValue: unknown;
+}
 export interface RuntimeNode {
   id: string;
   on(event: string, cb: (...args: any[]) => void): void;
   once(event: string, cb: (...args: any[]) => void): void;
   receive(msg: Record<string, unknown>): void;
-  status: { (s: object): void; args?: unknown[][]; getCalls?: () => { args: unknown[] }[] };
+  status: { (s: object): void; getCalls?: () => SpyCall[] };
   [k: string]: any;
 }
 
@@ -63,14 +67,19 @@ export async function until(pred: () => boolean, ms = 5000, what = 'condition'):
   }
 }
 
-/** Every status object a node has shown so far (the helper spies on Node.prototype.status). */
-export function statusCalls(node: RuntimeNode): Record<string, unknown>[] {
-  const calls = node.status.getCalls ? node.status.getCalls() : [];
-  return calls.map((c) => c.args[0] as Record<string, unknown>);
+/** Calls of a Node.prototype method the helper spies on (status, warn, error, log, send), made by `node`. */
+export function callsOf(node: RuntimeNode, method: string): unknown[][] {
+  const spy = node[method] as { getCalls?: () => SpyCall[] };
+  const calls = spy.getCalls ? spy.getCalls() : [];
+  return calls.filter((c) => c.thisValue === node).map((c) => c.args);
 }
 
-/** Every error a node reported through done(err) or node.error (the helper spies on Node.prototype.error). */
+/** Every status object a node has shown so far. */
+export function statusCalls(node: RuntimeNode): Record<string, unknown>[] {
+  return callsOf(node, 'status').map((a) => a[0] as Record<string, unknown>);
+}
+
+/** Every error a node reported through done(err) or node.error. */
 export function errorCalls(node: RuntimeNode): unknown[][] {
-  const e = node.error as { getCalls?: () => { args: unknown[] }[] };
-  return e.getCalls ? e.getCalls().map((c) => c.args) : [];
+  return callsOf(node, 'error');
 }
