@@ -22,7 +22,9 @@ export function cborEncode(ctx: CodecContext, value: unknown): Buffer {
 /** Decodes one CBOR item (after the well-formedness scan). */
 export function cborDecode(ctx: CodecContext, payload: Buffer): { value: unknown; scan: CborScan } {
   const scan = scanCbor(ctx, payload);
-  const value = guard(ctx, 'invalid CBOR', () => decoder.decode(payload) as unknown);
+  // cbor-x caches a DataView on the buffer it reads: give it a view of its own, not the caller's Buffer.
+  const view = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const value = guard(ctx, 'invalid CBOR', () => decoder.decode(view) as unknown);
   return { value, scan };
 }
 
