@@ -62,6 +62,8 @@ typedef struct dtls_peer {
   int psk_id_len; /* -1: not seen */
   int connected;
   int freed;
+  int busy;            /* inside an OpenSSL call (a JS callback may run then) */
+  int release_pending; /* free/shutdown asked while busy: release when the call returns */
   char reason[DTLS_REASON_LEN]; /* why the handshake failed, set by our callbacks */
   char alert_sent[64];
   char alert_received[64];

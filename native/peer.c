@@ -15,8 +15,14 @@
 
 static unsigned char read_buf[16384 + 2048];
 
+static napi_value finish(napi_env env, dtls_peer_t *peer, napi_value res);
+
 static void peer_release(napi_env env, dtls_peer_t *peer) {
   if (peer->freed) return;
+  if (peer->busy) { /* reentered from the PSK callback: never free an SSL object OpenSSL is using */
+    peer->release_pending = 1;
+    return;
+  }
   peer->freed = 1;
   if (peer->ssl != NULL) SSL_free(peer->ssl); /* frees the BIO too */
   peer->ssl = NULL;
@@ -185,7 +191,9 @@ napi_value dtls_listen(napi_env env, napi_callback_info info) {
   peer->in = dgram;
   peer->in_len = dgram_len;
   BIO_ADDR *client = BIO_ADDR_new();
+  peer->busy = 1;
   int r = DTLSv1_listen(peer->ssl, client);
+  peer->busy = 0;
   BIO_ADDR_free(client);
   peer->in = NULL;
 
@@ -205,10 +213,12 @@ napi_value dtls_listen(napi_env env, napi_callback_info info) {
   napi_value ctx_value = argv[0];
   napi_create_reference(env, ctx_value, 1, &peer->ctx_ref);
   int closed = 0;
+  peer->busy = 1;
   int rc = step(peer, &data, &closed, err, sizeof(err));
+  peer->busy = 0;
   res = result(env, peer, &data, 0, closed, rc < 0 ? err : NULL);
   napi_set_named_property(env, res, "peer", ext);
-  return res;
+  return finish(env, peer, res);
 }
 
 static dtls_peer_t *peer_arg(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
@@ -217,9 +227,32 @@ static dtls_peer_t *peer_arg(napi_env env, napi_callback_info info, size_t want,
   if (argc < want) return NULL;
   dtls_peer_t *peer = get_peer(env, argv[0]);
   if (peer == NULL || peer->freed) return NULL;
-  reset_call_state(peer);
+  if (!peer->busy) reset_call_state(peer);
   return peer;
 }
+
+/* Ends a call: a release asked for from a callback during it happens now. */
+static napi_value finish(napi_env env, dtls_peer_t *peer, napi_value res) {
+  if (peer->release_pending) peer_release(env, peer);
+  return res;
+}
+
+static napi_value empty_result(napi_env env) {
+  napi_value obj, arr, v;
+  napi_create_object(env, &obj);
+  napi_create_array(env, &arr);
+  napi_set_named_property(env, obj, "out", arr);
+  napi_create_array(env, &arr);
+  napi_set_named_property(env, obj, "data", arr);
+  set_bool(env, obj, "connected", 0);
+  set_bool(env, obj, "closed", 1);
+  napi_create_double(env, -1, &v);
+  napi_set_named_property(env, obj, "timeout", v);
+  return obj;
+}
+
+#define REFUSE_IF_BUSY(peer) \
+  if ((peer)->busy) return dtls_throw(env, "DTLS_BUSY", "peer is inside an OpenSSL call (reentered from a callback)")
 
 /* feed(peer, datagram) */
 napi_value dtls_feed(napi_env env, napi_callback_info info) {
@@ -230,13 +263,16 @@ napi_value dtls_feed(napi_env env, napi_callback_info info) {
   dtls_peer_t *peer = peer_arg(env, info, 2, argv);
   if (peer == NULL || !get_buffer_arg(env, argv[1], &dgram, &len))
     return dtls_throw(env, "DTLS_ARGUMENT", "feed(peer, datagram: Buffer) on a live peer");
+  REFUSE_IF_BUSY(peer);
   int was = peer->connected, closed = 0;
   dtls_outq_t data = {0};
   peer->in = dgram;
   peer->in_len = len;
+  peer->busy = 1;
   int rc = step(peer, &data, &closed, err, sizeof(err));
+  peer->busy = 0;
   peer->in = NULL;
-  return result(env, peer, &data, was, closed, rc < 0 ? err : NULL);
+  return finish(env, peer, result(env, peer, &data, was, closed, rc < 0 ? err : NULL));
 }
 
 /* write(peer, data): one record; out holds the protected datagram. */
@@ -248,12 +284,15 @@ napi_value dtls_write(napi_env env, napi_callback_info info) {
   dtls_peer_t *peer = peer_arg(env, info, 2, argv);
   if (peer == NULL || !get_buffer_arg(env, argv[1], &buf, &len))
     return dtls_throw(env, "DTLS_ARGUMENT", "write(peer, data: Buffer) on a live peer");
+  REFUSE_IF_BUSY(peer);
   dtls_outq_t data = {0};
   if (!peer->connected) return result(env, peer, &data, 1, 0, "handshake not complete");
   if (len == 0) return result(env, peer, &data, 1, 0, NULL);
+  peer->busy = 1;
   int n = SSL_write(peer->ssl, buf, (int)len);
+  peer->busy = 0;
   if (n <= 0) describe_failure(peer, SSL_get_error(peer->ssl, n), err, sizeof(err));
-  return result(env, peer, &data, 1, 0, n <= 0 ? err : NULL);
+  return finish(env, peer, result(env, peer, &data, 1, 0, n <= 0 ? err : NULL));
 }
 
 /* handleTimeout(peer): retransmit the last flight when OpenSSL's timer has expired. */
@@ -262,11 +301,14 @@ napi_value dtls_handle_timeout(napi_env env, napi_callback_info info) {
   char err[DTLS_REASON_LEN + 64] = {0};
   dtls_peer_t *peer = peer_arg(env, info, 1, argv);
   if (peer == NULL) return dtls_throw(env, "DTLS_ARGUMENT", "handleTimeout(peer) on a live peer");
+  REFUSE_IF_BUSY(peer);
   int was = peer->connected;
   dtls_outq_t data = {0};
+  peer->busy = 1;
   int r = DTLSv1_handle_timeout(peer->ssl);
+  peer->busy = 0;
   if (r < 0) describe_failure(peer, SSL_get_error(peer->ssl, r), err, sizeof(err));
-  return result(env, peer, &data, was, 0, r < 0 ? err : NULL);
+  return finish(env, peer, result(env, peer, &data, was, 0, r < 0 ? err : NULL));
 }
 
 /* shutdown(peer): send close_notify (if the handshake completed) and free the peer. */
@@ -275,8 +317,8 @@ napi_value dtls_shutdown(napi_env env, napi_callback_info info) {
   dtls_peer_t *peer = peer_arg(env, info, 1, argv);
   if (peer == NULL) return dtls_throw(env, "DTLS_ARGUMENT", "shutdown(peer) on a live peer");
   dtls_outq_t data = {0};
-  if (peer->connected) SSL_shutdown(peer->ssl);
-  napi_value res = result(env, peer, &data, 1, 1, NULL);
+  if (peer->connected && !peer->busy) SSL_shutdown(peer->ssl);
+  napi_value res = peer->busy ? empty_result(env) : result(env, peer, &data, 1, 1, NULL);
   peer_release(env, peer);
   return res;
 }

@@ -205,6 +205,7 @@ export class DtlsEngine {
   }
 
   private apply(peer: DtlsPeer, res: NativeResult): void {
+    if (peer.isClosed()) return; // closed from a callback during the native call (e.g. the PSK store)
     this.sendOut(res.out, peer.port, peer.address);
     if (res.connected) this.established(peer);
     for (const data of res.data) {
@@ -215,7 +216,7 @@ export class DtlsEngine {
         this.log.error?.(`a DTLS 'message' listener threw: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    if (peer.state === 'closed') return; // a message handler closed it
+    if (peer.isClosed()) return; // a message handler closed it
     if (res.error) {
       this.fail(peer, res);
     } else if (res.closed) {

@@ -25,6 +25,11 @@ export class DtlsPeer {
     this.lastActivity = createdAt;
   }
 
+  /** A method, not a field test: the state changes under callbacks that TypeScript's narrowing cannot see. */
+  isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
   remoteInfo(size: number): DtlsRemoteInfo {
     const rinfo: DtlsRemoteInfo = { address: this.address, family: this.family, port: this.port, size, cipher: this.cipher };
     if (this.identity) rinfo.identity = this.identity;

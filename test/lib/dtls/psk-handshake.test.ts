@@ -144,6 +144,17 @@ describe('DTLS server with PSK (node-dtls-client as the peer)', function () {
     }
   });
 
+  it('survives a PSK store that closes the socket from inside the handshake', async () => {
+    let lookups = 0;
+    const psk = { get: () => (lookups++, srv.socket.close(), KEY) };
+    srv = await startServer({ psk });
+    await assert.rejects(connectClient(srv.port, 'dev1', KEY, 'TLS_PSK_WITH_AES_128_CCM_8', 1000));
+    assert.equal(srv.socket.stats().peers, 0);
+    assert.equal(srv.socket.stats().handshakesCompleted, 0);
+    assert.equal(lookups, 1);
+    assert.ok(!srv.logs.some((l) => l.level === 'error'), JSON.stringify(srv.logs));
+  });
+
   it('refuses send() to an address without an established session', async () => {
     srv = await startServer();
     const err = await new Promise<Error | null>((resolve) => srv.socket.send(Buffer.from('x'), 5683, '127.0.0.1', resolve));
