@@ -133,7 +133,8 @@ export = function (RED: NodeAPI): void {
 
     /** The session of this message if it exists and has ended (kept by the listener until then only). */
     function endedSession(info: Lwm2mMsgInfo | undefined): BootstrapSession | undefined {
-      return info ? lastSeen.get(info.sessionId) : undefined;
+      const s = info ? lastSeen.get(info.sessionId) : undefined;
+      return s && s.state === 'ended' ? s : undefined;
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
