@@ -131,6 +131,9 @@ napi_value dtls_create_context(napi_env env, napi_callback_info info) {
                              SSL_OP_COOKIE_EXCHANGE | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_read_ahead(c, 1);
   SSL_CTX_set_session_id_context(c, (const unsigned char *)"lwm2m-bs", 8);
+  /* No resumption: a bootstrap is one handshake per device, and a server-side cache would hold every
+   * session (up to 20480 by default) in memory for five minutes. */
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_cookie_generate_cb(c, dtls_cookie_generate);
   SSL_CTX_set_cookie_verify_cb(c, dtls_cookie_verify);
   SSL_CTX_set_info_callback(c, dtls_info_callback);

@@ -4,7 +4,8 @@
 // load in a child process (PSK, TLS_PSK_WITH_AES_128_CCM_8, cookie exchange on). Each client does a full
 // handshake, one application-data round trip, and close_notify. Bounded: stops after --handshakes.
 //
-//   npm run build && node scripts/dtls-bench.js [--handshakes 400] [--concurrency 16]
+//   npm run build && node --expose-gc scripts/dtls-bench.js [--handshakes 400] [--concurrency 16] [--rounds 1]
+//   (--rounds N repeats the load on the same server and prints RSS after each round: a leak check)
 //
 // Prints wall-clock handshakes per second and handshakes per server CPU-second (this process only).
 const { fork } = require('child_process');
@@ -50,8 +51,7 @@ async function client(port, total, concurrency) {
 async function main() {
   if (process.argv[2] === '--client') {
     process.on('message', async (m) => {
-      const r = await client(m.port, m.total, m.concurrency);
-      process.send(r, () => process.exit(0));
+      process.send(await client(m.port, m.total, m.concurrency));
     });
     return;
   }
@@ -66,16 +66,28 @@ async function main() {
   socket.on('message', (msg, rinfo) => socket.send(msg, rinfo.port, rinfo.address));
   await new Promise((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const port = socket.address().port;
+  const rounds = arg('rounds', 1);
+  const rssAfterRound = [];
+  global.gc?.();
+  const rss0 = process.memoryUsage().rss;
   const child = fork(__filename, ['--client']);
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  child.send({ port, total, concurrency });
-  const result = await new Promise((resolve) => child.once('message', resolve));
-  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  let failed = 0;
+  for (let r = 0; r < rounds; r++) {
+    child.send({ port, total, concurrency });
+    failed += (await new Promise((resolve) => child.once('message', resolve))).failed;
+    await new Promise((res) => setTimeout(res, 200)); // let close_notify arrive
+    global.gc?.();
+    rssAfterRound.push(+(process.memoryUsage().rss / 1048576).toFixed(1));
+  }
+  child.kill();
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9 - 0.2 * rounds;
   const cpu = process.cpuUsage(cpu0);
   const cpuSec = (cpu.user + cpu.system) / 1e6;
   const stats = socket.stats();
   await new Promise((resolve) => socket.close(resolve));
+  const result = { failed };
   const completed = stats.handshakesCompleted;
   console.log(JSON.stringify({
     node: process.version,
@@ -88,6 +100,9 @@ async function main() {
     serverCpuSeconds: +cpuSec.toFixed(3),
     handshakesPerServerCpuSecond: +(completed / cpuSec).toFixed(1),
     helloVerifyRequests: stats.helloVerifyRequests,
+    peersLeft: stats.peers,
+    rssStartMB: +(rss0 / 1048576).toFixed(1),
+    rssAfterRoundMB: rssAfterRound,
   }, null, 2));
 }
 
