@@ -11,7 +11,7 @@ import { cborDecode, cborEncode, cborValue, describeCbor, looseFromCbor } from '
 import type { Codec } from './codec';
 import { asBuffer, CodecContext } from './context';
 import { TreeBuilder } from './tree-builder';
-import { checkedValue, checkNodeAt, checkResource, instancesOf, resourceInfo, resourcesOf } from './tree-walk';
+import { checkedValue, checkNodeAt, checkResource, instancesOf, objectsOf, resourceInfo, resourcesOf } from './tree-walk';
 import { typedValue } from './value-types';
 
 export const LWM2M_CBOR_FORMAT = 11544;
@@ -81,11 +81,7 @@ export const lwm2mCborCodec: Codec = {
     switch (node.kind) {
       case 'root': {
         const m: CborMap = new Map();
-        if (!(node.objects instanceof Map)) ctx.fail('root objects must be a Map');
-        for (const [k, o] of node.objects) {
-          if (!o || o.kind !== 'object' || o.id !== k) ctx.fail(`root: entry under key ${String(k)} is not object ${String(k)}`);
-          m.set(o.id, objectContent(ctx, model, path.append(o.id), o));
-        }
+        for (const o of objectsOf(ctx, path, node).values()) m.set(o.id, objectContent(ctx, model, path.append(o.id), o));
         return cborEncode(ctx, m);
       }
       case 'object':

@@ -11,6 +11,7 @@ import type {
   ResourceNode,
   ResourceType,
   ResourceValue,
+  RootNode,
 } from '../model/types';
 import type { CodecContext } from './context';
 import { checkValue } from './value-types';
@@ -76,6 +77,12 @@ export function instancesOf(ctx: CodecContext, path: LwM2mPath, node: ObjectNode
   return m;
 }
 
+export function objectsOf(ctx: CodecContext, path: LwM2mPath, node: RootNode): Map<number, ObjectNode> {
+  const m = checkMap<ObjectNode>(ctx, path, node.objects, 'root objects');
+  for (const o of m.values()) if (o.kind !== 'object') ctx.fail('expected object nodes below the root', undefined, path.toString());
+  return m;
+}
+
 export function resourcesOf(ctx: CodecContext, path: LwM2mPath, node: ObjectInstanceNode): Map<number, ResourceNode> {
   const m = checkMap<ResourceNode>(ctx, path, node.resources, 'resources');
   for (const r of m.values()) {
@@ -98,7 +105,12 @@ export function checkResource(
   if (info.multiple === false && node.kind === 'multiple') {
     ctx.fail('the resource is single-instance: it has no resource instances', undefined, path.toString());
   }
-  if (node.kind === 'multiple' && !(node.instances instanceof Map)) ctx.fail('resource instances must be a Map', undefined, path.toString());
+  if (node.kind === 'multiple') {
+    if (!(node.instances instanceof Map)) ctx.fail('resource instances must be a Map', undefined, path.toString());
+    for (const ri of node.instances.keys()) {
+      if (!Number.isInteger(ri) || ri < 0 || ri > 65535) ctx.fail(`resource instance id ${String(ri)} is not in 0..65535`, undefined, path.toString());
+    }
+  }
   return info.type;
 }
 
@@ -125,11 +137,7 @@ export function collectLeaves(ctx: CodecContext, model: ObjectModel, path: LwM2m
   };
   switch (node.kind) {
     case 'root':
-      if (!(node.objects instanceof Map)) ctx.fail('root objects must be a Map');
-      for (const [k, o] of node.objects) {
-        if (!o || o.kind !== 'object' || o.id !== k) ctx.fail(`root: entry under key ${String(k)} is not object ${String(k)}`);
-        visitObject(path.append(o.id), o);
-      }
+      for (const o of objectsOf(ctx, path, node).values()) visitObject(path.append(o.id), o);
       break;
     case 'object':
       visitObject(path, node);

@@ -123,4 +123,38 @@ describe('codec: robustness (fast-check)', () => {
       { numRuns: 3000 },
     );
   });
+
+  it('random values and node shapes never make an encoder throw anything but a CodecError', () => {
+    const types = ['string', 'integer', 'unsigned', 'float', 'boolean', 'opaque', 'time', 'objlnk', 'corelnk', 'none'] as const;
+    const arbNode = fc.oneof(
+      fc.record({ kind: fc.constant('single'), id: fc.constantFrom(0, 1, 5, 6, 9, 77), type: fc.constantFrom(...types), value: fc.anything() }),
+      fc.record({
+        kind: fc.constant('multiple'),
+        id: fc.constantFrom(6, 16, 25, 77),
+        type: fc.constantFrom(...types),
+        instances: fc.oneof(fc.anything(), fc.array(fc.tuple(fc.integer({ min: -1, max: 70000 }), fc.anything()), { maxLength: 3 }).map((e) => new Map(e))),
+      }),
+      fc.record({ kind: fc.constantFrom('instance', 'object', 'root', 'resourceInstance', 'bogus'), id: fc.integer({ min: 0, max: 3 }), resources: fc.anything(), instances: fc.anything(), objects: fc.anything() }),
+      fc
+        .array(fc.tuple(fc.integer({ min: -1, max: 70000 }), fc.integer({ min: -1, max: 70000 }), fc.anything()), { maxLength: 3 })
+        .chain((entries) =>
+          fc.constantFrom(
+            { kind: 'root', objects: new Map(entries.map(([k, id, x]) => [k, { kind: 'object', id, instances: x }])) },
+            { kind: 'object', id: 0, instances: new Map(entries.map(([k, id, x]) => [k, { kind: 'instance', id, resources: x }])) },
+            { kind: 'instance', id: 1, resources: new Map(entries.map(([k, id, x]) => [k, { kind: 'single', id, type: 'integer', value: x }])) },
+          ),
+        ),
+      fc.anything(),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...formats), fc.constantFrom(...paths), arbNode, (cf, path, node) => {
+        try {
+          encode(cf, path, node as never, testModel);
+        } catch (e) {
+          assert.ok(e instanceof CodecError, `format ${cf} ${path}: ${String(e)}`);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
 });
