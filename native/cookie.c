@@ -34,8 +34,17 @@ int dtls_cookie_rotate(dtls_ctx_t *ctx) {
   return 1;
 }
 
+/* Lazy rotation: after one period the secret becomes the previous one; after two, both are gone, so a
+ * cookie is never accepted much beyond two periods, however quiet the server was. */
 static void maybe_rotate(dtls_ctx_t *ctx) {
-  if (ctx->rotate_ms > 0 && dtls_now_ms() - ctx->secret_born_ms >= ctx->rotate_ms) dtls_cookie_rotate(ctx);
+  if (ctx->rotate_ms == 0) return;
+  uint64_t age = dtls_now_ms() - ctx->secret_born_ms;
+  if (age < ctx->rotate_ms) return;
+  dtls_cookie_rotate(ctx);
+  if (age >= 2 * ctx->rotate_ms) {
+    OPENSSL_cleanse(ctx->prev_secret, sizeof(ctx->prev_secret));
+    ctx->has_prev_secret = 0;
+  }
 }
 
 static int mac(const unsigned char *secret, const dtls_peer_t *peer, unsigned char *out, unsigned int *out_len) {

@@ -29,6 +29,19 @@ describe('DTLS server limits', function () {
     assert.equal(s.peers, 0);
   });
 
+  it('accepts a cookie within one secret rotation and refuses one two rotations old', async () => {
+    srv = await startServer({ cookieSecretRotationMs: 200 });
+    const fresh = await HalfOpenClient.create();
+    raws.push(fresh);
+    assert.ok(await fresh.start(srv.port, 300, 0));
+    assert.equal(fresh.received[1][13], 2, 'ServerHello');
+    const late = await HalfOpenClient.create();
+    raws.push(late);
+    await late.start(srv.port, 300, 450);
+    assert.equal(late.received[1][13], 3, 'a stale cookie gets a new HelloVerifyRequest, not a ServerHello');
+    assert.equal(srv.socket.stats().handshakesStarted, 1);
+  });
+
   it('frees a peer that stops mid-handshake after the handshake timeout', async () => {
     srv = await startServer({ handshakeTimeoutMs: 300 });
     const { answered } = await halfOpen();

@@ -138,9 +138,10 @@ export class HalfOpenClient {
   }
 
   /** Sends ClientHello, answers the HelloVerifyRequest; true when the server answered with its flight. */
-  async start(port: number, waitMs = 500): Promise<boolean> {
+  async start(port: number, waitMs = 500, cookieDelayMs = 0): Promise<boolean> {
     this.udp.send(clientHello(Buffer.alloc(0), 0, 0), port, '127.0.0.1');
     if (!(await this.waitCount(1, waitMs))) return false;
+    if (cookieDelayMs > 0) await new Promise((r) => setTimeout(r, cookieDelayMs));
     this.udp.send(clientHello(cookieOf(this.received[0]), 1, 1), port, '127.0.0.1');
     return this.waitCount(2, waitMs);
   }
