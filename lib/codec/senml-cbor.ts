@@ -4,7 +4,7 @@
  */
 import type { LwM2mPath } from '../model/path';
 import type { LwM2mNode, ObjectModel } from '../model/types';
-import { cborDecode, cborEncode, cborInt, describeCbor } from './cbor';
+import { cborDecode, cborEncode, cborInt, describeCbor, looseFromCbor } from './cbor';
 import type { Codec } from './codec';
 import { asBuffer, CodecContext } from './context';
 import { recordsFromTree, type SenmlRecord, treeFromRecords } from './senml-records';
@@ -47,10 +47,12 @@ function recordFromCbor(ctx: CodecContext, m: unknown, idx: number, offset: numb
         if (typeof v !== 'string') bad(k, 'a text string', v);
         r[k] = v as string;
         break;
-      case 'v':
-        if (typeof v !== 'number' && typeof v !== 'bigint') bad(k, 'a number', v);
-        r.v = v as number | bigint;
+      case 'v': {
+        const n = looseFromCbor(v); // unwraps tags (1: epoch time, 4: decimal fraction, 2/3: bignum)
+        if (n?.kind !== 'number') return bad(k, 'a number', v);
+        r.v = n.value as number | bigint;
         break;
+      }
       case 'vb':
         if (typeof v !== 'boolean') bad(k, 'true or false', v);
         r.vb = v as boolean;

@@ -100,6 +100,14 @@ describe('codec: SenML CBOR (112)', () => {
         hex: '81 A2 21 69 2F 31 30 30 30 2F 30 2F 36 02 1B 00 00 00 01 00 00 00 00',
       },
       {
+        name: 'a time under tag 1 (epoch seconds)',
+        path: '/1000/0/9',
+        tree: res(9, 'time', 1367491215),
+        hex: '81 A2 21 69 2F 31 30 30 30 2F 30 2F 39 02 C1 1A 51 82 42 8F',
+        encodes: false,
+        canonical: '81 A2 21 69 2F 31 30 30 30 2F 30 2F 39 02 1A 51 82 42 8F',
+      },
+      {
         name: 'integer -1',
         path: '/1000/0/5',
         tree: res(5, 'integer', -1),
