@@ -1,7 +1,8 @@
 /**
- * Fills a profile's placeholders and validates the result (lib applyTemplate). Device tables in CSV carry
- * text only; when the profile is invalid with the table's values as text, it is tried once more with the
- * numbers and booleans among them (e.g. "lifetime": "${lifetime}" and a CSV cell 300) as typed values.
+ * Fills a profile's placeholders and validates the result (lib applyTemplate). CSV device tables and
+ * environment variables carry text only; when the profile is invalid with those values as text, it is
+ * tried once more with the numbers and booleans among them (e.g. "lifetime": "${lifetime}" and a CSV cell
+ * 300) as typed values.
  */
 import { applyTemplate, ProfileError, type BootstrapProfile } from '../shared/lib';
 import type { TemplateValue } from './template-values';
@@ -11,15 +12,15 @@ const NUMBER = /^-?(0|[1-9]\d{0,14})(\.\d+)?$/;
 export function fillProfile(
   raw: Record<string, unknown>,
   values: Record<string, TemplateValue>,
-  rowValues?: Record<string, string>,
+  textKeys: string[] = [],
 ): BootstrapProfile {
   try {
     return applyTemplate(raw as BootstrapProfile, values);
   } catch (e) {
-    if (!(e instanceof ProfileError) || !rowValues) throw e;
+    if (!(e instanceof ProfileError) || textKeys.length === 0) throw e;
     const typed: Record<string, TemplateValue> = { ...values };
     let changed = false;
-    for (const k of Object.keys(rowValues)) {
+    for (const k of textKeys) {
       const v = values[k];
       if (typeof v !== 'string') continue;
       if (NUMBER.test(v) && v.replace(/^-/, '').length <= 12) {

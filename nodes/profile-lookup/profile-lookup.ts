@@ -96,7 +96,7 @@ export = function (RED: NodeAPI): void {
           const c = generatePskCredentials({ identityPrefix: prefix, keyBytes });
           oneTime = { pskIdentity: c.identity, pskKey: c.key.toString('hex') };
         }
-        const values = templateValues(raw, {
+        const { values, textKeys } = templateValues(raw, {
           profileDefaults: raw.templates,
           env: (n) => {
             const v = RED.util.evaluateNodeProperty(n, 'env', node, msg) as unknown;
@@ -107,7 +107,7 @@ export = function (RED: NodeAPI): void {
           request: info,
           oneTime,
         });
-        msg.profile = fillProfile(raw, values, row?.values);
+        msg.profile = fillProfile(raw, values, textKeys);
         info.profileName = name;
         if (oneTime) info.credentials = { pskIdentity: oneTime.pskIdentity, pskKey: oneTime.pskKey, secret: true };
         msg.payload = t('payload.found', { endpoint: info.endpoint, name });

@@ -25,8 +25,15 @@ export interface ValueSources {
   oneTime?: { pskIdentity: string; pskKey: string };
 }
 
-export function templateValues(doc: unknown, s: ValueSources): Record<string, TemplateValue> {
+export interface FilledValues {
+  values: Record<string, TemplateValue>;
+  /** Names whose value came as text from outside (environment, device table): numbers may hide in them. */
+  textKeys: string[];
+}
+
+export function templateValues(doc: unknown, s: ValueSources): FilledValues {
   const v: Record<string, TemplateValue> = {};
+  const textKeys: string[] = [];
   if (s.profileDefaults && typeof s.profileDefaults === 'object') {
     for (const [k, val] of Object.entries(s.profileDefaults as Record<string, unknown>)) {
       if (typeof val === 'string' || typeof val === 'number' || typeof val === 'boolean') v[k] = val;
@@ -35,10 +42,14 @@ export function templateValues(doc: unknown, s: ValueSources): Record<string, Te
   if (s.env) {
     for (const name of placeholderNames(doc)) {
       const e = s.env(name);
-      if (e !== undefined && e !== '') v[name] = e;
+      if (e !== undefined && e !== '') {
+        v[name] = e;
+        textKeys.push(name);
+      }
     }
   }
   Object.assign(v, s.secrets ?? {}, s.row ?? {});
+  textKeys.push(...Object.keys(s.row ?? {}));
   if (s.request.endpoint !== undefined) v.endpoint = s.request.endpoint;
   if (s.request.identity) v.identity = s.request.identity.id;
   if (s.request.peer) {
@@ -49,5 +60,5 @@ export function templateValues(doc: unknown, s: ValueSources): Record<string, Te
     v.pskIdentity = s.oneTime.pskIdentity;
     v.pskKey = s.oneTime.pskKey;
   }
-  return v;
+  return { values: v, textKeys: textKeys.filter((k) => typeof v[k] === 'string') };
 }

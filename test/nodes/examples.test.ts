@@ -1,0 +1,235 @@
+/**
+ * Every example under examples/ loads and deploys in a real Node-RED runtime (its own process, the package
+ * linked in as an operator installs it) without errors, and bootstraps a scripted device over UDP.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as path from 'path';
+import * as readline from 'readline';
+import { decode } from '../../lib/codec';
+import { LwM2mPath } from '../../lib/model/path';
+import { nodeToJson } from '../../lib/model/tree';
+import { nextPort } from '../support/ports';
+import { ScriptedDevice, type ReceivedRequest } from '../support/scripted-device';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const EXAMPLES = path.join(ROOT, 'examples');
+const RUNNER = path.join(__dirname, 'support', 'run-example.js');
+
+interface Report {
+  ready?: boolean;
+  status?: { id: string; status: { fill?: string; shape?: string; text?: string } };
+  debug?: { name?: string; msg: string; property?: string };
+  log?: { level: number; msg: string; type?: string; id?: string };
+}
+
+class ExampleRun {
+  readonly reports: Report[] = [];
+  private waiters: { pred: (r: Report) => boolean; resolve: (r: Report) => void }[] = [];
+  constructor(readonly proc: ChildProcess) {
+    readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
+      let r: Report;
+      try {
+        r = JSON.parse(line) as Report;
+      } catch {
+        return;
+      }
+      this.reports.push(r);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.pred(r)) return true;
+        w.resolve(r);
+        return false;
+      });
+    });
+  }
+  waitFor(pred: (r: Report) => boolean, ms = 10000, what = 'report'): Promise<Report> {
+    const seen = this.reports.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const w = { pred, resolve: (r: Report) => (clearTimeout(t), resolve(r)) };
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        reject(new Error(`no ${what} within ${ms} ms; reports: ${JSON.stringify(this.reports.slice(-8))}`));
+      }, ms);
+      this.waiters.push(w);
+    });
+  }
+  debugNamed(name: string, ms = 10000): Promise<Report> {
+    return this.waitFor((r) => r.debug?.name === name, ms, `debug "${name}"`);
+  }
+  problems(): Report['log'][] {
+    // Errors, and warnings a node raised (the runtime's own start-up notes carry no node id).
+    return this.reports.filter((r) => r.log && (r.log.level <= 20 || (r.log.level <= 30 && r.log.id))).map((r) => r.log);
+  }
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null) return;
+    const exited = new Promise((r) => this.proc.once('exit', r));
+    this.proc.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
+  }
+}
+
+async function tcpPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+function written(dev: ScriptedDevice, prefix: string): Record<string, unknown> {
+  const r = dev.received.find((x: ReceivedRequest) => x.method === 'PUT' && x.path.startsWith(prefix));
+  assert.ok(r, `a write to ${prefix}…`);
+  return nodeToJson(decode(r.contentFormat!, LwM2mPath.parse(r.path), r.payload)) as Record<string, unknown>;
+}
+
+describe('examples', function () {
+  this.timeout(60000);
+  let run: ExampleRun | undefined;
+  const devices: ScriptedDevice[] = [];
+  let bsPort = 0;
+  let httpPort = 0;
+
+  async function start(file: string, env: Record<string, string> | ((httpPort: number) => Record<string, string>) = {}): Promise<ExampleRun> {
+    bsPort = await nextPort();
+    httpPort = await tcpPort();
+    if (typeof env === 'function') env = env(httpPort);
+    const proc = spawn(process.execPath, [RUNNER, path.join(EXAMPLES, file)], {
+      env: { ...process.env, BS_PORT: String(bsPort), BS_ADDRESS: '127.0.0.1', HTTP_PORT: String(httpPort), ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    run = new ExampleRun(proc);
+    await run.waitFor((r) => r.ready === true, 30000, 'flows started');
+    const flow = JSON.parse(fs.readFileSync(path.join(EXAMPLES, file), 'utf8')) as { id: string; type: string }[];
+    const listener = flow.find((n) => n.type === 'lwm2m-bootstrap-listener')!;
+    await run.waitFor((r) => r.status?.id === listener.id && r.status.status.fill === 'green', 10000, 'listener listening');
+    return run;
+  }
+  async function device(): Promise<ScriptedDevice> {
+    const d = await ScriptedDevice.create();
+    devices.push(d);
+    return d;
+  }
+  const bs = () => ({ address: '127.0.0.1', port: bsPort });
+
+  afterEach(async () => {
+    await Promise.all(devices.splice(0).map((d) => d.close()));
+    if (run) {
+      const problems = run.problems();
+      await run.stop();
+      run = undefined;
+      assert.deepEqual(problems, [], 'no warnings or errors from the runtime');
+    }
+  });
+
+  it('ships the five documented examples, each importable JSON with the data they need', () => {
+    const files = fs.readdirSync(EXAMPLES).filter((f) => f.endsWith('.json')).sort();
+    for (const f of ['01-default-profile.json', '02-device-table.json', '03-http-authorization.json', '04-one-time-psk.json', '05-portal-imei.json']) {
+      assert.ok(files.includes(f), f);
+    }
+    for (const f of files) {
+      const flow = JSON.parse(fs.readFileSync(path.join(EXAMPLES, f), 'utf8')) as { id: string; type: string }[];
+      assert.ok(Array.isArray(flow) && flow.length > 0, f);
+      assert.equal(new Set(flow.map((n) => n.id)).size, flow.length, `${f}: unique ids`);
+      assert.ok(!/"pskKey"\s*:\s*\{\s*\\?"hex\\?"\s*:\s*\\?"[0-9a-fA-F]{8,}/.test(fs.readFileSync(path.join(EXAMPLES, f), 'utf8')), `${f}: no literal key`);
+    }
+    assert.ok(fs.existsSync(path.join(EXAMPLES, 'data', 'devices.csv')));
+    assert.ok(fs.existsSync(path.join(EXAMPLES, 'data', 'imei-config.csv')));
+  });
+
+  it('01 (the demo): every device gets the default profile, with DM_SERVER_URI and DM_LIFETIME from the environment', async () => {
+    const r = await start('01-default-profile.json', { DM_SERVER_URI: 'coap://192.0.2.10:5783', DM_LIFETIME: '600' });
+    const dev = await device();
+    const done = r.debugNamed('bootstrapped (audit)');
+    assert.equal((await dev.bootstrapRequest(bs(), { ep: 'demo-1' })).code, '2.04');
+    const audit = JSON.parse((await done).debug!.msg) as { outcome: string; endpoint: string };
+    assert.equal(audit.outcome, 'SUCCESS');
+    assert.equal(audit.endpoint, 'demo-1');
+    assert.equal(written(dev, '/0/')['0'], 'coap://192.0.2.10:5783');
+    assert.equal(written(dev, '/1/')['1'], 600);
+  });
+
+  it('01 without the environment variables uses the defaults', async () => {
+    const saved = { uri: process.env.DM_SERVER_URI, lt: process.env.DM_LIFETIME };
+    delete process.env.DM_SERVER_URI;
+    delete process.env.DM_LIFETIME;
+    try {
+      const r = await start('01-default-profile.json');
+      const dev = await device();
+      const done = r.debugNamed('bootstrapped (audit)');
+      await dev.bootstrapRequest(bs(), { ep: 'demo-2', pct: 112 });
+      await done;
+      assert.equal(written(dev, '/0/')['0'], 'coap://127.0.0.1:5783');
+      assert.equal(written(dev, '/1/')['1'], 300);
+    } finally {
+      if (saved.uri !== undefined) process.env.DM_SERVER_URI = saved.uri;
+      if (saved.lt !== undefined) process.env.DM_LIFETIME = saved.lt;
+    }
+  });
+
+  it('02: per-device profile and APN from the CSV device table; unknown devices get 4.03', async () => {
+    const r = await start('02-device-table.json');
+    const dev = await device();
+    const done = r.debugNamed('bootstrapped (audit)');
+    await dev.bootstrapRequest(bs(), { ep: 'meter-003' });
+    await done;
+    assert.equal(written(dev, '/11/')['1'], 'iot.backup.example');
+    assert.equal(written(dev, '/1/')['1'], 7200);
+    const stranger = await device();
+    assert.equal((await stranger.bootstrapRequest(bs(), { ep: 'nobody' })).code, '4.03');
+  });
+
+  it('03: asks the authorization service over HTTP; 200 bootstraps, 403 is refused', async () => {
+    const r = await start('03-http-authorization.json', (http) => ({ AUTH_URL: `http://127.0.0.1:${http}/lwm2m-authorize` }));
+    const dev = await device();
+    const done = r.debugNamed('bootstrapped (audit)');
+    assert.equal((await dev.bootstrapRequest(bs(), { ep: 'meter-9' })).code, '2.04');
+    assert.equal(JSON.parse((await done).debug!.msg).outcome, 'SUCCESS');
+    const intruder = await device();
+    const refused = r.debugNamed('rejected');
+    const res = await intruder.bootstrapRequest(bs(), { ep: 'intruder' });
+    assert.equal(res.code, '4.03');
+    assert.equal(res.payload.toString(), 'not authorized');
+    await refused;
+    assert.equal(intruder.received.length, 0);
+  });
+
+  it('04: a one-time PSK goes to the DM server first, then to the device; the key never reaches the debug sidebar', async () => {
+    const r = await start('04-one-time-psk.json', (http) => ({ DM_CREDENTIALS_URL: `http://127.0.0.1:${http}/dm-credentials` }));
+    const dev = await device();
+    const done = r.debugNamed('bootstrapped: PSK identity (key hidden)');
+    assert.equal((await dev.bootstrapRequest(bs(), { ep: 'otp-dev', pct: 11542 })).code, '2.04');
+    const shown = (await done).debug!.msg;
+    const sec = dev.received.find((x) => x.method === 'PUT' && x.path.startsWith('/0/'))!;
+    const inst = decode(sec.contentFormat!, LwM2mPath.parse(sec.path), sec.payload);
+    assert.ok(inst.kind === 'instance');
+    const value = (id: number) => {
+      const res = inst.kind === 'instance' ? inst.resources.get(id) : undefined;
+      return res && res.kind === 'single' ? (res.value as Buffer) : Buffer.alloc(0);
+    };
+    const identity = value(3).toString('utf8');
+    const key = value(5).toString('hex');
+    assert.match(identity, /^otp-dev-[0-9a-f]{16}$/);
+    assert.equal(key.length, 32);
+    assert.equal(shown, identity, 'the debug node shows the identity');
+    const sidebar = JSON.stringify(r.reports.filter((x) => x.debug || x.status || x.log));
+    assert.ok(!sidebar.includes(key), 'the key is in no debug message, status or log line');
+    assert.equal(written(dev, '/0/')['0'], 'coaps://127.0.0.1:5784');
+  });
+
+  it('05: the IMEI picks the target profile and its configuration; an unknown IMEI gets 4.04', async () => {
+    const r = await start('05-portal-imei.json');
+    const dev = await device();
+    const done = r.debugNamed('bootstrapped (audit)');
+    await dev.bootstrapRequest(bs(), { ep: 'urn:imei:490154203237518' });
+    await done;
+    assert.equal(written(dev, '/1/')['1'], 300);
+    assert.equal(written(dev, '/11/')['1'], 'ltem.example');
+    assert.equal(written(dev, '/11/')['0'], 'lte-m');
+    const unknown = await device();
+    assert.equal((await unknown.bootstrapRequest(bs(), { ep: 'urn:imei:111111111111111' })).code, '4.04');
+  });
+});
