@@ -87,12 +87,6 @@ unsigned int dtls_psk_server_callback(SSL *ssl, const char *identity, unsigned c
   return result;
 }
 
-static napi_value utf8(napi_env env, const char *s) {
-  napi_value v;
-  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
-  return v;
-}
-
 static napi_value common_name(napi_env env, X509_NAME *name) {
   napi_value v = NULL;
   int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
@@ -137,6 +131,5 @@ napi_value dtls_cert_info(napi_env env, X509 *cert) {
   }
   if (names != NULL) GENERAL_NAMES_free(names);
   napi_set_named_property(env, obj, "san", san);
-  (void)utf8;
   return obj;
 }
