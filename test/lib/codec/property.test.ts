@@ -29,7 +29,9 @@ function roundTrips(cf: number, a: Addressed): void {
   assert.deepStrictEqual(encode(cf, a.path, decode(cf, a.path, bytes, testModel), testModel), bytes);
 }
 
-describe('codec: round-trip properties (fast-check)', () => {
+describe('codec: round-trip properties (fast-check)', function () {
+  // Thousands of generated cases: allow for a loaded machine (mocha's default is 2 s).
+  this.timeout(60_000);
   const hierarchical: [string, number, { allowEmpty: boolean; root: boolean }][] = [
     ['TLV', TLV_FORMAT, { allowEmpty: true, root: false }],
     ['SenML JSON', SENML_JSON_FORMAT, { allowEmpty: false, root: true }],
