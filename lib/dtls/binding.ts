@@ -83,11 +83,12 @@ let cached: DtlsLoadResult | undefined;
 
 /**
  * Loads the addon once. `dir` (for tests and tools) loads from another folder and is not cached.
- * Set LWM2M_DTLS_DISABLE=1 to run without DTLS.
+ * Set LWM2M_DTLS_DISABLE=1 to run without DTLS; LWM2M_DTLS_ADDON_DIR loads the addon from another
+ * package folder (scripts/dtls-asan.sh uses it for a sanitizer build).
  */
 export function loadDtls(dir?: string): DtlsLoadResult {
   if (dir === undefined && cached) return cached;
-  const result = tryLoad(dir ?? packageRoot());
+  const result = tryLoad(dir ?? process.env.LWM2M_DTLS_ADDON_DIR ?? packageRoot());
   if (dir === undefined) cached = result;
   return result;
 }
