@@ -11,17 +11,10 @@ import { LwM2mPath } from '../model/path';
 import type { ObjectModel } from '../model/types';
 import { pointer, ProfileError } from './errors';
 import type { BootstrapProfile } from './types';
+import type { DiscoverInfo } from '../codec/discover';
 
-/** What a Bootstrap-Discover learned about the device (shape of the codec's bootstrapDiscoverInfo). */
-export interface DiscoverInfo {
-  /** Enabler version from `</>;lwm2m=1.1` or `lwm2m="1.0"`. */
-  lwm2mVersion?: string;
-  /** The Security instance holding the Bootstrap-Server account (the one without ssid). */
-  bootstrapAccountInstanceId?: number;
-  securityInstances: { id: number; ssid?: number; uri?: string }[];
-  serverInstances: { id: number; ssid?: number }[];
-  objects: { id: number; instances: number[]; version?: string }[];
-}
+/** What a Bootstrap-Discover learned about the device: the codec parses it, the plan uses it. */
+export type { DiscoverInfo };
 
 export interface InstanceIds {
   /** The Bootstrap-Server account's Security instance id (discovered, pinned, or assumed 0). */
