@@ -107,7 +107,11 @@ export = function (RED: NodeAPI): void {
       if (result.discovered) info.discovered = plain(result.discovered);
       const version = result.discovered?.lwm2mVersion ?? session.lwm2mVersion;
       if (version) info.lwm2mVersion = version;
-      return result.steps.map((s) => stepOf(s.request, s.response));
+      return result.steps.map((s) => {
+        const step = stepOf(s.request, s.response);
+        if (s.retriedFormats?.length) step.retriedFormats = [...s.retriedFormats];
+        return step;
+      });
     }
 
     async function single(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<Lwm2mStep[]> {

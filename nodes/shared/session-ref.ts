@@ -16,6 +16,8 @@ export interface Lwm2mStep {
   success: boolean;
   ms: number;
   error?: string;
+  /** Formats refused with 4.15 before this one (Bootstrap-Write only). */
+  retriedFormats?: number[];
 }
 
 /** msg.lwm2m as ARCHITECTURE.md describes it. */
