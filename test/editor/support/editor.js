@@ -70,27 +70,33 @@ async function openNodeEditor(page, id) {
   return waitForTray(page);
 }
 
-/** The topmost edit tray once it has finished opening. */
-async function waitForTray(page, depth = 1) {
-  const tray = page.locator('.red-ui-tray').nth(depth - 1);
+/**
+ * The edit tray once it has finished opening: the node's (`config: false`) or a config node's opened from
+ * it (`config: true`). Node-RED keeps only the topmost tray in the page.
+ */
+async function waitForTray(page, { config = false } = {}) {
+  const ok = config ? '#node-config-dialog-ok' : '#node-dialog-ok';
+  const tray = page.locator('.red-ui-tray', { has: page.locator(ok) }).last();
   await tray.locator('.red-ui-tray-body').waitFor({ state: 'visible' });
-  await page.waitForFunction((n) => {
-    const trays = document.querySelectorAll('.red-ui-tray');
-    return trays.length >= n && trays[n - 1].querySelector('#dialog-form') !== null;
-  }, depth);
+  await tray.locator('.red-ui-tray-body input, .red-ui-tray-body select').first().waitFor({ state: 'attached' });
   return tray;
 }
 
-/** Click Done (or Add/Update for config nodes) in the topmost tray and wait for it to close. */
+/** Click Done (Add/Update for config nodes) or Cancel in the topmost tray and wait for it to go. */
 async function closeTray(page, which = 'done') {
-  const count = await page.locator('.red-ui-tray').count();
   const ids = {
-    done: ['#node-dialog-ok', '#node-config-dialog-ok'],
-    cancel: ['#node-dialog-cancel', '#node-config-dialog-cancel'],
+    done: ['#node-config-dialog-ok', '#node-dialog-ok'],
+    cancel: ['#node-config-dialog-cancel', '#node-dialog-cancel'],
   }[which];
-  const top = page.locator('.red-ui-tray').nth(count - 1);
-  await top.locator(ids.join(', ')).first().click();
-  await page.waitForFunction((n) => document.querySelectorAll('.red-ui-tray').length < n, count);
+  for (const id of ids) {
+    const button = page.locator(id);
+    if ((await button.count()) > 0 && (await button.isVisible())) {
+      await button.click();
+      await button.waitFor({ state: 'detached' });
+      return;
+    }
+  }
+  throw new Error(`no ${which} button in an open tray`);
 }
 
 /**
@@ -156,9 +162,37 @@ async function showHelpFromIndex(page, moduleName, label) {
   return helpPanel(page);
 }
 
-/** The help panel of the sidebar. */
+/** The help panel of the sidebar: an h1.red-ui-help-title and the help text under it. */
 function helpPanel(page) {
-  return page.locator('.red-ui-sidebar-info .red-ui-help');
+  return page.locator('.red-ui-sidebar-info .red-ui-help:has(> h1.red-ui-help-title)');
+}
+
+/**
+ * Check that the help panel shows `type`'s help in `lang` as the package writes it
+ * (locales/<lang>/<name>.html): the title, the first paragraph and the section headings.
+ * Resolves null when it does, else a description of the difference.
+ */
+async function helpDifference(page, panel, expectedHtml, expectedTitle) {
+  await panel.locator('h1.red-ui-help-title').waitFor({ state: 'visible' });
+  return page.evaluate(({ html, title, sel }) => {
+    const norm = (s) => (s || '').replace(/\s+/g, ' ').trim();
+    const doc = new DOMParser().parseFromString(`<div>${html}</div>`, 'text/html');
+    const p = doc.querySelector('p');
+    const heads = [...doc.querySelectorAll('h3')].map((h) => norm(h.textContent));
+    const shown = document.querySelector(sel);
+    if (!shown) return 'no help panel';
+    const shownTitle = norm(shown.querySelector('h1.red-ui-help-title').textContent);
+    if (title && shownTitle !== norm(title)) return `title is "${shownTitle}", expected "${title}"`;
+    const body = shown.querySelector(':scope > .red-ui-help');
+    if (!body) return 'the help panel has no text';
+    if (body.querySelector('.red-ui-help-info-none')) return 'the help panel says there is no help';
+    const text = norm(body.textContent);
+    if (p && !text.includes(norm(p.textContent))) return `the first paragraph "${norm(p.textContent)}" is not shown`;
+    const shownHeads = [...body.querySelectorAll('h3')].map((h) => norm(h.textContent));
+    const missing = heads.filter((h) => !shownHeads.includes(h));
+    if (missing.length) return `headings not shown: ${missing.join(', ')} (shown: ${shownHeads.join(', ')})`;
+    return null;
+  }, { html: expectedHtml, title: expectedTitle, sel: '.red-ui-sidebar-info .red-ui-help:has(> h1.red-ui-help-title)' });
 }
 
 /** Close every notification (they sit over the tab bar). */
@@ -283,6 +317,7 @@ module.exports = {
   fieldValidation,
   showHelpFromIndex,
   helpPanel,
+  helpDifference,
   dismissNotifications,
   importExample,
   deploy,
