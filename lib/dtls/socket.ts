@@ -26,6 +26,14 @@ export interface DtlsSocket {
   on(event: 'handshake', listener: (peer: DtlsPeerSummary) => void): this;
   on(event: 'handshakeFailed' | 'peerClosed', listener: (ev: PeerEvent) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this; // eslint-disable-line @typescript-eslint/no-explicit-any
+  once(event: 'message', listener: (msg: Buffer, rinfo: DtlsRemoteInfo) => void): this;
+  once(event: 'listening' | 'close', listener: () => void): this;
+  once(event: 'error', listener: (err: Error) => void): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this; // eslint-disable-line @typescript-eslint/no-explicit-any
+  removeListener(event: 'message', listener: (msg: Buffer, rinfo: DtlsRemoteInfo) => void): this;
+  removeListener(event: 'listening' | 'close', listener: () => void): this;
+  removeListener(event: 'error', listener: (err: Error) => void): this;
+  removeListener(event: string | symbol, listener: (...args: any[]) => void): this; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 export class DtlsSocket extends EventEmitter {

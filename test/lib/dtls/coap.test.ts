@@ -45,4 +45,29 @@ describe('node-coap Server over the DTLS socket', function () {
     assert.equal(seen.length, 1);
     await closeClient(client);
   });
+
+  it('lets a node-coap Agent on the same DTLS socket send a confirmable request to the device and get its response', async () => {
+    srv = await startServer();
+    server = coap.createServer(() => undefined);
+    await new Promise<void>((resolve) => server!.listen(srv.socket as unknown as dgram.Socket, () => resolve()));
+    const agent = new coap.Agent({ socket: srv.socket as unknown as dgram.Socket });
+    const device = await connectClient(srv.port, 'dev1', KEY);
+    const requests: string[] = [];
+    device.on('message', (msg: Buffer) => {
+      const p = parse(msg);
+      requests.push(`${p.code} ${p.options.filter((o) => o.name === 'Uri-Path').map((o) => o.value.toString()).join('/')} ${p.payload}`);
+      device.send(generate({ messageId: p.messageId, token: p.token, code: '2.04', ack: true }));
+    });
+    const devicePort = srv.socket.peers()[0].port;
+    const res = await new Promise<coap.IncomingMessage>((resolve, reject) => {
+      const req = coap.request({ hostname: '127.0.0.1', port: devicePort, method: 'PUT', pathname: '/1/0/1', confirmable: true, agent });
+      req.on('response', resolve);
+      req.on('error', reject);
+      req.end('86400');
+    });
+    assert.equal(res.code, '2.04');
+    assert.deepEqual(requests, ['0.03 1/0/1 86400']);
+    agent.close();
+    await closeClient(device);
+  });
 });
