@@ -149,7 +149,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
           resolve();
         });
       });
-      socket = s as unknown as DatagramSocket;
+      socket = s;
     }
     this.socket = socket;
     this.endpoint = new CoapEndpoint(socket, this.params, {

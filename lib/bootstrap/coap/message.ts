@@ -33,7 +33,8 @@ export interface DatagramSocket {
   ): void;
   on(event: 'message', listener: (msg: Buffer, rinfo: PeerInfo) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
-  removeListener(event: string, listener: (...args: never[]) => void): unknown;
+  removeListener(event: 'message', listener: (msg: Buffer, rinfo: PeerInfo) => void): unknown;
+  removeListener(event: 'error', listener: (err: Error) => void): unknown;
   close?(cb?: () => void): unknown;
 }
 
