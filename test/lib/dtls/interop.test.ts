@@ -107,6 +107,14 @@ describe('DTLS interop with openssl s_client and libcoap coap-client', function 
     assert.match(failed[0].reason, /peer did not return a certificate/);
   });
 
+  it('openssl s_client: without a CA configured, a certificate suite runs with no client identity', async function () {
+    requireBinary(this, 'openssl');
+    srv = await startServer({ psk: undefined, cert: fs.readFileSync(certs!.serverCert), key: fs.readFileSync(certs!.serverKey) });
+    const rinfo = await sClientExchange(srv, ['-CAfile', certs!.ca, '-verify_return_error', '-cipher', 'ECDHE-ECDSA-AES128-CCM8']);
+    assert.equal(rinfo.identity, undefined);
+    assert.equal(rinfo.cipher, 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8');
+  });
+
   for (const bin of ['coap-client-openssl', 'coap-client-gnutls']) {
     it(`${bin}: CoAP GET over DTLS with PSK`, async function () {
       requireBinary(this, bin);
