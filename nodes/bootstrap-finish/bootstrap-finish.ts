@@ -17,6 +17,7 @@ interface FinishDef extends NodeDef {
   mode: 'finish' | 'reject';
   rejectCode: string;
   diagnostic: string;
+  diagnosticType: string;
   timeout: string;
 }
 
@@ -31,7 +32,14 @@ export = function (RED: NodeAPI): void {
     const t = translator(RED, 'lwm2m-bootstrap-finish');
     const mode = config.mode === 'reject' ? 'reject' : 'finish';
     const code = REJECT_CODES.includes(config.rejectCode) ? config.rejectCode : '4.03';
-    const diagnostic = (config.diagnostic ?? '').trim() || undefined;
+    const diagnosticType = ['str', 'msg', 'env'].includes(config.diagnosticType) ? config.diagnosticType : 'str';
+    /** The diagnostic text for a rejection: literal, from the message (e.g. an authorization service's reason) or env. */
+    const diagnosticFor = (msg: Msg): string | undefined => {
+      if (!config.diagnostic) return undefined;
+      const v = RED.util.evaluateNodeProperty(config.diagnostic, diagnosticType, node, msg) as unknown;
+      const text = v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+      return text.trim() ? text.trim().slice(0, 256) : undefined;
+    };
     const timeoutS = Number(config.timeout);
     const timeoutMs = Number.isFinite(timeoutS) && timeoutS > 0 ? timeoutS * 1000 : undefined;
     if (config.rejectCode && !REJECT_CODES.includes(config.rejectCode)) node.error(t('errors.badCode', { code: config.rejectCode }));
@@ -39,9 +47,9 @@ export = function (RED: NodeAPI): void {
     node.on('input', async (msg: Msg, send, done) => {
       try {
         const info = lwm2mInfo(msg, t);
-        const listener = listenerFor(RED, info, t);
+        const listener = listenerFor(RED, info);
         if (mode === 'reject') {
-          await reject(listener, info);
+          await reject(listener, info, diagnosticFor(msg));
           msg.payload = t('payload.rejected', { endpoint: info.endpoint, code });
           showStatus(node, 'done', t('status.rejected', { code }));
           send(msg);
@@ -99,7 +107,7 @@ export = function (RED: NodeAPI): void {
       }
     });
 
-    async function reject(listener: ListenerNode, info: Lwm2mMsgInfo): Promise<void> {
+    async function reject(listener: ListenerNode, info: Lwm2mMsgInfo, diagnostic: string | undefined): Promise<void> {
       if (info.kind === 'pack') {
         const req = listener.getPackRequest(info.sessionId);
         await req.reject(code, diagnostic);

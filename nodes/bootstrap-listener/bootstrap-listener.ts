@@ -33,9 +33,9 @@ export = function (RED: NodeAPI): void {
     const node = this;
     const t = translator(RED, 'lwm2m-bootstrap-listener');
 
-    const settings = readSettings(config);
-    if (typeof settings === 'string') {
-      node.error(t(`errors.${settings}`));
+    const read = readSettings(config);
+    if (typeof read === 'string') {
+      node.error(t(`errors.${read}`));
       showStatus(node, 'failed', t(`status.badConfig`));
       node.on('close', (_r: boolean, done: () => void) => {
         clearStatus(node);
@@ -44,6 +44,7 @@ export = function (RED: NodeAPI): void {
       return;
     }
 
+    const settings: ListenerSettings = read;
     let server: BootstrapServer | undefined;
     const packRequests = new Map<string, { req: BootstrapPackRequest; timer: NodeJS.Timeout }>();
     let lastOutcome: string | undefined;
@@ -83,7 +84,7 @@ export = function (RED: NodeAPI): void {
     };
 
     function start(): void {
-      server = createBootstrapServer(settings as ListenerSettings, logger);
+      server = createBootstrapServer(settings, logger);
       server.on('bootstrapRequest', (session: BootstrapSession) => {
         try {
           const info: Lwm2mMsgInfo = {
@@ -110,7 +111,7 @@ export = function (RED: NodeAPI): void {
       server.on('packRequest', (req: BootstrapPackRequest) => {
         try {
           // The server answers an unanswered pack request itself after packResponseTimeoutMs; forget ours then.
-          const timer = setTimeout(() => packRequests.delete(req.id), settings_.packResponseTimeoutMs + 1000);
+          const timer = setTimeout(() => packRequests.delete(req.id), settings.packResponseTimeoutMs + 1000);
           timer.unref?.();
           packRequests.set(req.id, { req, timer });
           const info: Lwm2mMsgInfo = {
@@ -136,11 +137,10 @@ export = function (RED: NodeAPI): void {
           refreshStatus();
         })
         .catch((e: Error) => {
-          node.error(t('errors.listenFailed', { address: settings_.address, port: settings_.port, reason: e.message }));
-          showStatus(node, 'failed', t('status.listenFailed', { port: settings_.port }));
+          node.error(t('errors.listenFailed', { address: settings.address, port: settings.port, reason: e.message }));
+          showStatus(node, 'failed', t('status.listenFailed', { port: settings.port }));
         });
     }
-    const settings_ = settings;
     start();
 
     node.on('close', (_removed: boolean, done: () => void) => {

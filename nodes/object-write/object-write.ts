@@ -48,7 +48,7 @@ export = function (RED: NodeAPI): void {
       inFlight++;
       try {
         const info = lwm2mInfo(msg, t);
-        const listener = listenerFor(RED, info, t);
+        const listener = listenerFor(RED, info);
         showStatus(node, 'working', t('status.working', { count: inFlight }));
 
         if (info.kind === 'pack') {

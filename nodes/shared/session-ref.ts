@@ -77,9 +77,8 @@ export function lwm2mInfo(msg: unknown, t: (k: string) => string): Lwm2mMsgInfo 
 }
 
 /** The listener node that owns the session, or a clear error when it is gone (redeployed, removed). */
-export function listenerFor(RED: NodeAPI, info: Lwm2mMsgInfo, t: (k: string) => string): ListenerNode {
+export function listenerFor(RED: NodeAPI, info: Lwm2mMsgInfo): ListenerNode {
   const n = RED.nodes.getNode(info.listenerId) as ListenerNode | null;
   if (!n || typeof n.getSession !== 'function') throw new SessionNotFoundError(info.sessionId);
-  void t;
   return n;
 }

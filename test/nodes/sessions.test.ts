@@ -46,6 +46,24 @@ describe('server nodes: decisions, failures and timeouts', function () {
     assert.equal(dev.received.length, 0, 'no operation reached the device');
   });
 
+  it('takes the rejection text from the message when told to (e.g. an authorization service\'s reason)', async () => {
+    const port = await nextPort();
+    const flow = bootstrapFlow({ port, listenerOnly: true });
+    patch(flow, 'n-listener', { wires: [['h-requests']] });
+    flow.push(...rejectNode('n-reject', '4.01', 'payload.reason', 'msg'));
+    await helper.load(ALL_NODES, flow);
+    const requested = nextMessage(helper.getNode('h-requests'));
+    const dev = await device();
+    const answer = dev.bootstrapRequest(SERVER(port), { ep: 'revoked' });
+    const msg = await requested;
+    const rejected = nextMessage(helper.getNode('h-rejected'));
+    helper.getNode('n-reject').receive({ ...msg, payload: { reason: 'certificate revoked' } });
+    const res = await answer;
+    assert.equal(res.code, '4.01');
+    assert.equal(res.payload.toString(), 'certificate revoked');
+    assert.equal((await rejected).lwm2m.outcome, 'REJECTED');
+  });
+
   it('answers the configured code itself when the flow does not decide in time', async () => {
     const port = await nextPort();
     await helper.load(ALL_NODES, bootstrapFlow({ port, listenerOnly: true, listener: { decisionTimeout: '1', decisionCode: '4.04' } }));

@@ -112,9 +112,9 @@ export function patch(flow: object[], id: string, props: Record<string, unknown>
 }
 
 /** A bootstrap-finish node in reject mode, wired to the helper 'h-rejected'. */
-export function rejectNode(id: string, code: string, diagnostic = ''): object[] {
+export function rejectNode(id: string, code: string, diagnostic = '', diagnosticType = 'str'): object[] {
   return [
-    { id, z: 'tab', type: 'lwm2m-bootstrap-finish', mode: 'reject', rejectCode: code, diagnostic, timeout: '', outputs: 1, wires: [['h-rejected']] },
+    { id, z: 'tab', type: 'lwm2m-bootstrap-finish', mode: 'reject', rejectCode: code, diagnostic, diagnosticType, timeout: '', outputs: 1, wires: [['h-rejected']] },
     { id: 'h-rejected', z: 'tab', type: 'helper' },
   ];
 }
