@@ -249,3 +249,28 @@ describe('BootstrapSession: downlink requests against a scripted device', () => 
     assert.equal(s.audit().steps[0].success, false);
   });
 });
+
+describe('BootstrapServer on IPv6', () => {
+  it('serves a device over ::1, and IPv4 devices too when bound to :: (dual stack)', async () => {
+    const { server, port } = await startServer({ address: '::' });
+    const v6 = await ScriptedDevice.create({ type: 'udp6' });
+    const v4 = await ScriptedDevice.create();
+    try {
+      const sessions: BootstrapSession[] = [];
+      server.on('bootstrapRequest', (s) => {
+        sessions.push(s);
+        void s.accept().then(() => s.send(new BootstrapDeleteRequest('/0')));
+      });
+      assert.equal((await v6.bootstrapRequest({ address: '::1', port }, { ep: 'six' })).code, '2.04');
+      assert.equal((await v4.bootstrapRequest({ address: '127.0.0.1', port }, { ep: 'four' })).code, '2.04');
+      await v6.waitFor((r) => r.method === 'DELETE');
+      await v4.waitFor((r) => r.method === 'DELETE');
+      assert.deepEqual(sessions[0].peer, { address: '::1', port: v6.port, family: 'IPv6' });
+      assert.equal(sessions[1].peer.address, '::ffff:127.0.0.1');
+    } finally {
+      await v6.close();
+      await v4.close();
+      await server.close();
+    }
+  });
+});
