@@ -8,13 +8,11 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <string.h>
-#include <time.h>
+#include <uv.h>
 #include "dtls.h"
 
 uint64_t dtls_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+  return uv_hrtime() / 1000000u; /* monotonic, from the libuv inside Node (portable) */
 }
 
 int dtls_cookie_init(dtls_ctx_t *ctx) {

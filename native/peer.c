@@ -10,7 +10,11 @@
 #include <openssl/err.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef _WIN32
+#include <winsock2.h> /* struct timeval */
+#else
 #include <sys/time.h>
+#endif
 #include "dtls.h"
 
 static unsigned char read_buf[16384 + 2048];
