@@ -97,6 +97,7 @@ async function startNodeRed(options = {}) {
     ...process.env,
     // The examples use Node-RED's ${VAR} convention for their ports (see scripts/start.js).
     BS_PORT: String(bsPort),
+    BS_ADDRESS: '127.0.0.1',
     DM_PORT: String(dmPort),
     DM_SERVER_URI: `coap://127.0.0.1:${dmPort}`,
     NODE_RED_EDITOR_TEST_PORT: String(port),
