@@ -74,7 +74,7 @@ describe('server nodes: listener', function () {
     assert.equal(msg.lwm2m.steps[0].code, '2.05');
   });
 
-  it('retries a write answered 4.15 in the next format and records both attempts', async () => {
+  it('retries a write answered 4.15 in the next format and records the refused format on the step', async () => {
     const port = await nextPort();
     await helper.load(ALL_NODES, bootstrapFlow({ port }));
     const success = nextMessage(helper.getNode('h-success'));
