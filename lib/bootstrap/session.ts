@@ -14,7 +14,7 @@ import { toPeerIdentity, stepOp, type AuditRecord, type AuditStep, type Peer, ty
 import { decodePayload, encodePayload, readDiscover, type DiscoverInfo } from './codec-port';
 import type { CoapEndpoint, InboundExchange, OutboundResult } from './coap/endpoint';
 import { isResponseCode, uintBuffer } from './coap/message';
-import type { ConTransmission } from './coap/transmission';
+import { Transfer } from './coap/transfer';
 import {
   RequestFailedError,
   RequestTimeoutError,
@@ -97,7 +97,7 @@ export class BootstrapSession extends EventEmitter {
   private acceptSent = false;
   private steps: AuditStep[] | undefined;
   private queue: Job[] | undefined;
-  private inflight: { t: ConTransmission; job: Job } | undefined;
+  private inflight: { t: Transfer; job: Job } | undefined;
 
   constructor(host: SessionHost, exchange: InboundExchange, init: SessionInit) {
     super();
@@ -194,7 +194,7 @@ export class BootstrapSession extends EventEmitter {
     const inflight = this.inflight;
     this.inflight = undefined;
     if (inflight) {
-      this.host.coap.cancel(inflight.t);
+      inflight.t.cancel();
       inflight.job.reject(this.endedError());
     }
     const queue = this.queue;
@@ -299,15 +299,15 @@ export class BootstrapSession extends EventEmitter {
     } else if (req.type === 'BootstrapReadRequest') {
       options.push({ name: 'Accept', value: uintBuffer(req.accept) });
     }
-    const t = this.host.coap.request(
-      this.peer.address,
-      this.peer.port,
-      { code: req.method, options: options as never, payload },
-      job.timeoutMs,
-      (r) => this.onResult(job, r),
+    const t = new Transfer(this.host.coap, this.peer.address, this.peer.port, req.method, options, payload, job.timeoutMs, (r) =>
+      this.onResult(job, r),
     );
-    if (t instanceof Error) throw new RequestFailedError(req.method, pathOf(req), 'send', t.message);
     this.inflight = { t, job };
+    const err = t.start();
+    if (err) {
+      this.inflight = undefined;
+      throw new RequestFailedError(req.method, pathOf(req), 'send', err.message);
+    }
   }
 
   private onResult(job: Job, r: OutboundResult): void {

@@ -9,7 +9,8 @@
  *   Accept 40, 4.04 to any other GET, 4.05 to the rest. `reply(method, path, …)` overrides them; the most
  *   recent matching rule wins, and `times` limits how often a rule applies.
  * - It records every request it received (`received`), in order: method, path, query, Content-Format,
- *   Accept, payload bytes, Message ID, token, time. `waitFor` waits for one.
+ *   Accept, payload bytes, Message ID, token, time. `waitFor` waits for one. `wire` has every request
+ *   datagram as it arrived (retransmissions and RFC 7959 block parts included).
  * - `vanish()` makes it drop every datagram from then on (no ACK, no answer): a device that went away.
  *
  * Example:
@@ -92,7 +93,10 @@ const METHODS: Record<string, string> = { '0.01': 'GET', '0.02': 'POST', '0.03':
 export const DEFAULT_DISCOVER = '</>;lwm2m=1.1,</0/0>,</1>,</3/0>';
 
 export class ScriptedDevice {
+  /** Requests as the device's application saw them: one per exchange, block-wise bodies put together. */
   readonly received: ReceivedRequest[] = [];
+  /** Every request datagram on the wire, retransmissions and block-wise parts included. */
+  readonly wire: ReceivedRequest[] = [];
   /** The Bootstrap-Discover link-format this device answers with by default. */
   discover: string;
   private readonly rules: Rule[] = [];
@@ -280,11 +284,15 @@ export class ScriptedDevice {
       return false;
     }
     const rec = toRecord(p, rinfo);
+    this.wire.push({ ...rec });
     const key = `${rinfo.address}|${rinfo.port}|${p.messageId}`;
     const rule = this.vanished ? undefined : this.findRule(rec, false);
     const reply = rule ? resolveResponder(rule.responder, rec) : undefined;
     if (!this.vanished && !reply?.drop) {
-      if (!this.arriving.has(key)) this.arriving.set(key, rec);
+      // node-coap answers the inner parts of a Block1 transfer itself (2.31) and hands over only the whole.
+      const b1 = p.options.find((o) => o.name === 'Block1')?.value;
+      const moreBlocks = b1 !== undefined && b1.length > 0 && (b1[b1.length - 1] & 0x08) !== 0;
+      if (!moreBlocks && !this.arriving.has(key)) this.arriving.set(key, rec);
       return false;
     }
     if (rule) rule.remaining--;
@@ -301,6 +309,7 @@ export class ScriptedDevice {
     const rec = this.arriving.get(key);
     this.arriving.delete(key);
     if (!rec) return; // cannot happen: every request passes shouldDrop first
+    rec.payload = Buffer.from(req.payload); // whole, when node-coap reassembled Block1 parts
     this.record(rec);
     const rule = this.findRule(rec, true);
     const reply = (rule ? resolveResponder(rule.responder, rec) : undefined) ?? this.defaultReply(rec);

@@ -173,7 +173,8 @@ export class CoapEndpoint implements TransmissionHost {
     return false;
   }
 
-  private nextToken(): Buffer {
+  /** A fresh random 8-byte token. */
+  nextToken(): Buffer {
     if (this.tokenPos + 8 > TOKEN_POOL_SIZE) {
       randomFillSync(this.tokenPool);
       this.tokenPos = 0;
@@ -245,9 +246,9 @@ export class CoapEndpoint implements TransmissionHost {
     packet: Pick<Packet, 'code' | 'options' | 'payload'>,
     timeoutMs: number,
     done: (r: OutboundResult) => void,
+    token: Buffer = this.nextToken(),
   ): ConTransmission | Error {
     const mid = this.nextMessageId();
-    const token = this.nextToken();
     let buf: Buffer;
     try {
       buf = this.generate({ ...packet, messageId: mid, token, confirmable: true });
@@ -393,6 +394,8 @@ export class CoapEndpoint implements TransmissionHost {
       code: p.code,
       payload: p.payload,
       contentFormat: uintOption(p, 'Content-Format'),
+      block1: uintOption(p, 'Block1'),
+      block2: uintOption(p, 'Block2'),
       rttMs: Date.now() - t.startedAt,
     });
   }

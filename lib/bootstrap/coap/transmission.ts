@@ -6,7 +6,16 @@
 import type { CoapParameters } from '../parameters';
 
 export type OutboundResult =
-  | { kind: 'response'; code: string; payload: Buffer; contentFormat?: number; rttMs: number }
+  | {
+      kind: 'response';
+      code: string;
+      payload: Buffer;
+      contentFormat?: number;
+      /** Raw Block1 / Block2 option values (RFC 7959), when present. */
+      block1?: number;
+      block2?: number;
+      rttMs: number;
+    }
   | { kind: 'acked' }
   | { kind: 'timeout' }
   | { kind: 'reset' }
