@@ -90,7 +90,8 @@ describe('editor: German (browser language de-DE)', function () {
             for (const spec of el.getAttribute('data-i18n').split(';')) {
               const m = /^(?:\[(\w+)\])?(.+)$/.exec(spec.trim());
               const attr = m[1];
-              const key = m[2];
+              // Node-RED rewrites the node's own keys to "<module>/<set>:<key>" when it loads the template.
+              const key = m[2].replace(/^[^:]*:/, '');
               if (!key.startsWith(ns + '.')) continue;
               n += 1;
               const want = get(key);
