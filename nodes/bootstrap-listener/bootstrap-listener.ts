@@ -54,7 +54,7 @@ export = function (RED: NodeAPI): void {
       debug: (m: string) => node.debug(m),
       info: (m: string) => node.log(m),
       warn: (m: string) => node.warn(m),
-      error: (m: string) => node.warn(m),
+      error: (m: string) => node.error(m),
     };
 
     function refreshStatus(): void {

@@ -34,6 +34,9 @@ export = function (RED: NodeAPI): void {
     for (const issue of parsed.issues) {
       node.warn(RED._('lwm2m-bootstrap-profiles.errors.issue', { pointer: issue.pointer || '/', message: issue.message }));
     }
+    for (const pointer of parsed.literalSecrets) {
+      node.warn(RED._('lwm2m-bootstrap-profiles.errors.literalSecret', { pointer }));
+    }
     node.defaultProfile = (config.defaultProfile || '').trim();
     if (node.defaultProfile && !parsed.profiles.has(node.defaultProfile)) {
       node.warn(RED._('lwm2m-bootstrap-profiles.errors.noDefault', { name: node.defaultProfile }));
@@ -65,7 +68,12 @@ export = function (RED: NodeAPI): void {
     const body = (req.body ?? {}) as { profiles?: unknown };
     const text = typeof body.profiles === 'string' ? body.profiles : JSON.stringify(body.profiles ?? []);
     const parsed = parseProfiles(text);
-    res.json({ ok: parsed.issues.length === 0, names: [...parsed.profiles.keys()], issues: parsed.issues });
+    res.json({
+      ok: parsed.issues.length === 0,
+      names: [...parsed.profiles.keys()],
+      issues: parsed.issues,
+      literalSecrets: parsed.literalSecrets,
+    });
   });
   RED.httpAdmin.get(`${ROUTE}/profile.schema.json`, read, (_req, res) => {
     const file = path.resolve(__dirname, '..', '..', 'lib', 'profile', 'profile.schema.json');

@@ -17,11 +17,31 @@ export interface ParsedProfiles {
   profiles: Map<string, StoredProfile>;
   /** Problems of the whole text (not JSON, not an array, duplicate names), pointers from the document root. */
   issues: ProfileIssue[];
+  /** Keys written literally into the profiles (so into the flow file): pointers of each, never the value. */
+  literalSecrets: string[];
+}
+
+/** Profile fields that hold secret keys (Security /0/x/5 and the like). */
+const SECRET_FIELDS = new Set(['pskKey', 'secretKey']);
+
+/** Pointers of secret fields whose value is not (only) a placeholder, i.e. a key typed into the profile. */
+export function literalSecretPointers(doc: unknown, at = ''): string[] {
+  if (Array.isArray(doc)) return doc.flatMap((v, i) => literalSecretPointers(v, `${at}/${i}`));
+  if (!doc || typeof doc !== 'object') return [];
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+    const ptr = `${at}/${escapePointer(k)}`;
+    if (SECRET_FIELDS.has(k)) {
+      const text = typeof v === 'string' ? v : v && typeof v === 'object' ? Object.values(v as Record<string, unknown>).join('') : '';
+      if (text !== '' && !/^\$\{[^}]+\}$/.test(text.trim())) out.push(ptr);
+    } else out.push(...literalSecretPointers(v, ptr));
+  }
+  return out;
 }
 
 /** Parses the editor's JSON: an array of profiles, each with a unique "name" (an object keyed by name works too). */
 export function parseProfiles(text: string | undefined): ParsedProfiles {
-  const out: ParsedProfiles = { profiles: new Map(), issues: [] };
+  const out: ParsedProfiles = { profiles: new Map(), issues: [], literalSecrets: [] };
   if (text === undefined || text.trim() === '') return out;
   let data: unknown;
   try {
@@ -59,6 +79,7 @@ export function parseProfiles(text: string | undefined): ParsedProfiles {
       out.issues.push({ pointer: ptr + '/name', message: `the name "${name}" is used twice` });
       continue;
     }
+    out.literalSecrets.push(...literalSecretPointers(raw, ptr));
     const issues = validateAsWritten(raw);
     out.profiles.set(name, { name, raw, issues });
     for (const i of issues) out.issues.push({ pointer: ptr + i.pointer, message: i.message });
