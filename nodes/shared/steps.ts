@@ -27,19 +27,23 @@ export function requestFormat(req: BootstrapDownlinkRequest): number | undefined
   return undefined;
 }
 
-/** A step from a request and its response. */
-export function stepOf(req: BootstrapDownlinkRequest, res: BootstrapResponse): Lwm2mStep {
+/**
+ * A step from a request and its response. A response the library could not decode (a Read or Discover
+ * payload in error) counts as a failed step, as it does for runBootstrap.
+ */
+export function stepOf(req: BootstrapDownlinkRequest, res: BootstrapResponse & { decodeError?: Error }): Lwm2mStep {
   const step: Lwm2mStep = {
     op: opName(req),
     method: req.method,
     path: requestPath(req),
     code: res.code,
-    success: res.success,
+    success: res.success && !res.decodeError,
     ms: Math.round(res.rttMs),
   };
   const cf = requestFormat(req);
   if (cf !== undefined) step.contentFormat = cf;
-  if (!res.success && res.payload && res.payload.length > 0 && res.payload.length < 512) {
+  if (res.decodeError) step.error = res.decodeError.message;
+  else if (!res.success && res.payload && res.payload.length > 0 && res.payload.length < 512) {
     step.error = res.payload.toString('utf8');
   }
   return step;

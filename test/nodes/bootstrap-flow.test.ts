@@ -94,6 +94,21 @@ describe('server nodes: a whole bootstrap in the Node-RED runtime', function () 
     assert.ok(writes(dev).every((p) => p.contentFormat === 110));
   });
 
+  it('reads /1 back from a 1.1 client after the writes (Bootstrap-Read)', async () => {
+    const port = await nextPort();
+    await helper.load(ALL_NODES, bootstrapFlow({ port, profiles: [{ ...NOSEC_PROFILE, read: ['/1'] }] }));
+    const done = nextMessage(helper.getNode('h-success'));
+    dev = await ScriptedDevice.create();
+    dev.reply('GET', '/1', { code: '2.05', contentFormat: 11542, payload: Buffer.from('080006c10001c10101', 'hex') });
+    await dev.bootstrapRequest({ address: '127.0.0.1', port }, { ep: 'reader', pct: 11542 });
+    const msg = await done;
+    const read = dev.received.find((r) => r.method === 'GET' && r.path === '/1');
+    assert.ok(read, 'a Bootstrap-Read of /1');
+    assert.equal(read.accept, 11542);
+    const step = msg.lwm2m.steps.find((s: { op: string }) => s.op === 'read');
+    assert.deepEqual([step.path, step.code, step.success, step.error], ['/1', '2.05', true, undefined]);
+  });
+
   it('without autoId writes where the profile says and sends no Discover', async () => {
     const port = await nextPort();
     const profile = { ...NOSEC_PROFILE, autoId: false, delete: ['/1'] };

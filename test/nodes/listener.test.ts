@@ -4,7 +4,7 @@ import { decode } from '../../lib/codec';
 import { LwM2mPath } from '../../lib/model/path';
 import { nextPort } from '../support/ports';
 import { ScriptedDevice } from '../support/scripted-device';
-import { bootstrapFlow, patch } from './support/flows';
+import { bootstrapFlow, patch, rejectNode } from './support/flows';
 import { ALL_NODES, errorCalls, helper, nextMessage, statusCalls, until } from './support/runtime';
 
 describe('server nodes: listener', function () {
@@ -72,6 +72,23 @@ describe('server nodes: listener', function () {
     const msg = await success;
     assert.equal(msg.lwm2m.outcome, 'SUCCESS');
     assert.equal(msg.lwm2m.steps[0].code, '2.05');
+  });
+
+  it('rejects a pack request with the chosen code, so the client falls back at once', async () => {
+    const port = await nextPort();
+    const flow = bootstrapFlow({ port, listenerOnly: true });
+    patch(flow, 'n-listener', { wires: [['n-reject']] });
+    flow.push(...rejectNode('n-reject', '4.04', 'use POST /bs'));
+    await helper.load(ALL_NODES, flow);
+    const rejected = nextMessage(helper.getNode('h-rejected'));
+    const dev = await ScriptedDevice.create();
+    devices.push(dev);
+    const started = Date.now();
+    const res = await dev.packRequest({ address: '127.0.0.1', port }, { ep: 'pack-4' });
+    assert.equal(res.code, '4.04');
+    assert.equal(res.payload.toString(), 'use POST /bs');
+    assert.ok(Date.now() - started < 1000, 'without waiting for the pack timeout');
+    assert.equal((await rejected).lwm2m.outcome, 'REJECTED');
   });
 
   it('retries a write answered 4.15 in the next format and records the refused format on the step', async () => {

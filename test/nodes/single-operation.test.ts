@@ -66,11 +66,20 @@ describe('server nodes: single operations from msg.operation', function () {
     const get = dev.received.find((r) => r.method === 'GET' && r.path === '/1')!;
     assert.equal(get.accept, 11542);
 
+    // A payload the device got wrong is a failed step (error output), not a crash.
+    dev.reply('GET', '/2', { code: '2.05', contentFormat: 11542, payload: Buffer.from('080007c10001', 'hex') });
+    const bad = nextMessage(helper.getNode('h-err'));
+    write.receive({ ...first, lwm2m: { ...first.lwm2m, steps: [] }, operation: { op: 'read', path: '/2', contentFormat: 11542 } });
+    const badStep = (await bad).lwm2m.steps[0];
+    assert.equal(badStep.code, '2.05');
+    assert.equal(badStep.success, false);
+    assert.match(badStep.error, /TLV|byte|length/i);
+
     const success = nextMessage(helper.getNode('h-success'));
     helper.getNode('n-finish').receive({ ...first, lwm2m: { ...first.lwm2m, steps: [] } });
     const done = await success;
     assert.equal(done.lwm2m.outcome, 'SUCCESS');
-    assert.equal(done.lwm2m.audit.steps.length, 6);
+    assert.equal(done.lwm2m.audit.steps.length, 7);
   });
 
   it('refuses a malformed operation with a clear error, and leaves the session usable', async () => {
