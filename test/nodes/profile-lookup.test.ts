@@ -156,6 +156,32 @@ describe('server nodes: profile lookup', function () {
     assert.match(schema.text, /"\$id"/);
   });
 
+  it('fills keys from the profiles\' secret values (credentials), never from the flow', async () => {
+    const key = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+    const psk = {
+      name: 'meters',
+      servers: [{ shortServerId: 1, uri: 'coaps://dm:5684', securityMode: 'psk', pskIdentity: '${endpoint}', pskKey: { hex: '${DM_PSK_KEY}' } }],
+    };
+    const flow = bootstrapFlow({ port: await nextPort(), profiles: [psk] });
+    patch(flow, 'n-lookup', { wires: [['h-found'], ['h-notFound']] });
+    await helper.load(ALL_NODES, flow, { 'n-profiles': { secrets: JSON.stringify({ DM_PSK_KEY: key }) } });
+    const found = nextMessage(helper.getNode('h-found'));
+    helper.getNode('n-lookup').receive(request('m-5'));
+    const msg = await found;
+    assert.deepEqual(msg.profile.servers[0].pskKey, { hex: key });
+    assert.equal(msg.profile.servers[0].pskIdentity, 'm-5');
+    assert.ok(!JSON.stringify(helper.log().args).includes(key), 'the key is in no log line');
+    assert.deepEqual(callsOf(helper.getNode('n-profiles'), 'warn'), [], 'no literal key warning for a placeholder');
+  });
+
+  it('reports secret values that are not JSON without echoing them', async () => {
+    const flow = bootstrapFlow({ port: await nextPort() });
+    await helper.load(ALL_NODES, flow, { 'n-profiles': { secrets: 'DM_PSK_KEY=topsecret' } });
+    const errs = errorCalls(helper.getNode('n-profiles'));
+    assert.deepEqual(errs.map((a) => a[0]), ['lwm2m-bootstrap-profiles.errors.badSecrets']);
+    assert.ok(!JSON.stringify(helper.log().args).includes('topsecret'));
+  });
+
   it('generates a one-time PSK per bootstrap, writes it to the device and never shows the key', async () => {
     const port = await nextPort();
     const psk = {
