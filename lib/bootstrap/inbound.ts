@@ -42,3 +42,9 @@ export function preferredContentFormat(query: Record<string, string>): Checked<n
   }
   return { ok: true, value: n === 1542 ? 11542 : n };
 }
+
+/** What a pct says of the client's version: pct exists since LwM2M 1.1, LwM2M CBOR (11544) since 1.2. */
+export function versionHint(pct: number | undefined): string | undefined {
+  if (pct === undefined) return undefined;
+  return pct === 11544 ? '1.2' : '1.1';
+}

@@ -10,6 +10,8 @@ import { toPeerIdentity, type Peer, type PeerIdentity } from './audit';
 import { encodePayload } from './codec-port';
 import type { InboundExchange } from './coap/endpoint';
 import { isResponseCode } from './coap/message';
+import { blockSize } from './coap/transfer';
+import { PackBlockCache, type PackBlock } from './pack-blocks';
 import { RequestFailedError, ResponseCodeError, SessionStateError } from './errors';
 
 /** Content formats a Bootstrap-Pack may be sent in: SenML CBOR, SenML JSON, LwM2M CBOR. */
@@ -18,6 +20,8 @@ export const PACK_FORMATS: readonly number[] = Object.freeze([112, 110, 11544]);
 export interface PackHost {
   readonly model: ObjectModel | undefined;
   packDone(p: BootstrapPackRequest): void;
+  /** Keeps a pack that did not fit one block, for the client's requests of the next blocks. */
+  keepPack(p: BootstrapPackRequest, payload: Buffer): void;
 }
 
 export interface PackInit {
@@ -26,6 +30,8 @@ export interface PackInit {
   peer: Peer;
   identity?: unknown;
   query: Record<string, string>;
+  /** SZX the client asked for in a Block2 option of its request (default 6, 1024 bytes). */
+  blockSzx?: number;
 }
 
 export class BootstrapPackRequest {
@@ -40,6 +46,7 @@ export class BootstrapPackRequest {
   readonly query: Record<string, string>;
   private exchange: InboundExchange | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private readonly blockSzx: number;
 
   constructor(
     private readonly host: PackHost,
@@ -54,6 +61,7 @@ export class BootstrapPackRequest {
     this.peer = init.peer;
     this.identity = toPeerIdentity(init.identity);
     this.query = init.query;
+    this.blockSzx = Math.min(init.blockSzx ?? 6, 6);
     this.timer = setTimeout(BootstrapPackRequest.onTimeout, timeoutMs, this);
     this.timer.unref?.();
   }
@@ -71,7 +79,11 @@ export class BootstrapPackRequest {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.answer('2.05', payload, this.accept);
+    if (payload.length <= blockSize(this.blockSzx)) return this.answer('2.05', payload, this.accept);
+    // Too large for one datagram: block 0 now, the rest from the server's pack cache (RFC 7959 Block2).
+    this.host.keepPack(this, payload);
+    const first = PackBlockCache.block(payload, this.accept, 0, this.blockSzx) as PackBlock;
+    return this.answer('2.05', first.payload, this.accept, first.options);
   }
 
   /** Answers an error code (default 4.04) with an optional diagnostic text. */
@@ -86,14 +98,19 @@ export class BootstrapPackRequest {
     if (this.exchange) void this.answer(this.defaultCode, undefined, undefined).catch(() => undefined);
   }
 
-  private answer(code: string, payload: Buffer | undefined, contentFormat: number | undefined): Promise<void> {
+  private answer(
+    code: string,
+    payload: Buffer | undefined,
+    contentFormat: number | undefined,
+    options?: { name: string; value: Buffer }[],
+  ): Promise<void> {
     const ex = this.exchange as InboundExchange;
     this.exchange = undefined;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.host.packDone(this);
     return new Promise<void>((resolve, reject) => {
-      ex.respond(code, { payload, contentFormat }, (err) => {
+      ex.respond(code, { payload, contentFormat, options }, (err) => {
         if (err) reject(new RequestFailedError(code, '/bspack', 'send', err.message));
         else resolve();
       });

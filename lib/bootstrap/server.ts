@@ -12,9 +12,10 @@ import { CoapEndpoint, type InboundExchange } from './coap/endpoint';
 import { isResponseCode, unknownCriticalOption, uintOption, uriPath, uriQuery } from './coap/message';
 import type { DatagramSocket, ParsedPacket, PeerInfo } from './coap/message';
 import { ServerStateError, SessionNotFoundError } from './errors';
-import { endpointName, parseQuery, preferredContentFormat } from './inbound';
+import { endpointName, parseQuery, preferredContentFormat, versionHint } from './inbound';
 import { isRejection, SessionOutcome } from './outcome';
 import { BootstrapPackRequest, PACK_FORMATS } from './pack';
+import { PackBlockCache } from './pack-blocks';
 import { resolveParameters, type CoapParameterOverrides, type ResolvedParameters } from './parameters';
 import { BootstrapSession, type SessionHost } from './session';
 
@@ -90,6 +91,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
   private readonly sessions = new Map<string, BootstrapSession>();
   private readonly byEndpoint = new Map<string, BootstrapSession>();
   private readonly packs = new Set<BootstrapPackRequest>();
+  private readonly packBlocks: PackBlockCache;
   private readonly counters = { started: 0, succeeded: 0, rejected: 0, failed: 0, malformed: 0 };
   private lastOutcome: SessionOutcome | undefined;
   private listening: Promise<AddressInfo> | undefined;
@@ -105,6 +107,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     this.opts = { ...opts };
     this.logger = opts.logger;
     this.model = opts.model;
+    this.packBlocks = new PackBlockCache(60_000);
     this.params = resolveParameters({
       coap: opts.coap,
       timings: {
@@ -178,6 +181,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     for (const p of [...this.packs]) p.cancel();
     await this.endpoint?.whenSent(); // the answers just given must leave before the socket closes
     this.endpoint?.stop();
+    this.packBlocks.clear();
     const socket = this.socket;
     this.socket = undefined;
     const closeIt = this.opts.closeSocket ?? this.opts.socket === undefined;
@@ -234,6 +238,10 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     this.packs.delete(p);
   }
 
+  keepPack(p: BootstrapPackRequest, payload: Buffer): void {
+    this.packBlocks.put(PackBlockCache.key(p.peer.address, p.peer.port, p.endpoint, p.accept), payload, p.accept);
+  }
+
   private refuse(ex: InboundExchange, code: string, diagnostic: string, rinfo: PeerInfo): void {
     this.counters.malformed++;
     this.logger?.debug(`bootstrap server: ${code} to ${rinfo.address}:${rinfo.port}: ${diagnostic}`);
@@ -278,6 +286,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
       identity: rinfo.identity,
       query,
       preferredContentFormat: pct.value,
+      lwm2mVersion: versionHint(pct.value),
     });
     this.sessions.set(session.id, session);
     this.byEndpoint.set(session.endpoint, session);
@@ -304,11 +313,28 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     if (!PACK_FORMATS.includes(accept)) {
       return this.refuse(ex, '4.06', `Accept ${accept} is not one of ${PACK_FORMATS.join(', ')}`, rinfo);
     }
+    const block2 = uintOption(p, 'Block2');
+    const szx = block2 === undefined ? 6 : Math.min(block2 & 0x07, 6);
+    if (block2 !== undefined && block2 >> 4 > 0) {
+      // A later block of a pack already encoded: served from the cache, the flow is not asked again.
+      const key = PackBlockCache.key(rinfo.address, rinfo.port, ep.value, accept);
+      const b = this.packBlocks.get(key, block2 >> 4, szx);
+      if (!b) return this.refuse(ex, '4.08', 'no Bootstrap-Pack in progress: request block 0 again', rinfo);
+      ex.respond('2.05', { payload: b.payload, contentFormat: b.contentFormat, options: b.options });
+      return;
+    }
     const t = this.params.timings;
     const req = new BootstrapPackRequest(
       this,
       ex,
-      { endpoint: ep.value, accept, peer: { address: rinfo.address, port: rinfo.port, family: rinfo.family }, identity: rinfo.identity, query },
+      {
+        endpoint: ep.value,
+        accept,
+        peer: { address: rinfo.address, port: rinfo.port, family: rinfo.family },
+        identity: rinfo.identity,
+        query,
+        blockSzx: szx,
+      },
       t.packResponseTimeoutMs,
       t.packDefaultCode,
     );

@@ -70,6 +70,7 @@ export interface SessionInit {
   identity?: unknown;
   query: Record<string, string>;
   preferredContentFormat?: number;
+  lwm2mVersion?: string;
 }
 
 export class BootstrapSession extends EventEmitter {
@@ -81,7 +82,10 @@ export class BootstrapSession extends EventEmitter {
   readonly query: Record<string, string>;
   /** The client's `pct`, if it sent one (1542 is read as 11542). */
   readonly preferredContentFormat: number | undefined;
-  /** LwM2M version, once known (from Bootstrap-Discover). A hint only. */
+  /**
+   * LwM2M version, a hint: "1.1" when the client sent pct (1.1+ only), "1.2" for pct 11544 (LwM2M CBOR),
+   * replaced by what Bootstrap-Discover reports.
+   */
   lwm2mVersion: string | undefined;
   state: SessionState = 'pending';
   outcome: SessionOutcome | undefined;
@@ -108,6 +112,7 @@ export class BootstrapSession extends EventEmitter {
     this.identity = toPeerIdentity(init.identity);
     this.query = init.query;
     this.preferredContentFormat = init.preferredContentFormat;
+    this.lwm2mVersion = init.lwm2mVersion;
     this.armTimer();
   }
 

@@ -76,6 +76,8 @@ export interface RequestSpec {
   contentFormat?: number;
   payload?: Buffer;
   confirmable?: boolean;
+  /** Raw Block2 option value (NUM << 4 | M << 3 | SZX), e.g. to ask for a given block. */
+  block2?: number;
   /** Give up after this many ms (default 5000). */
   timeoutMs?: number;
 }
@@ -189,6 +191,7 @@ export class ScriptedDevice {
       const options: Record<string, unknown> = {};
       if (spec.accept !== undefined) options.Accept = spec.accept;
       if (spec.contentFormat !== undefined) options['Content-Format'] = spec.contentFormat;
+      if (spec.block2 !== undefined) options.Block2 = uintBytes(spec.block2);
       const req = this.agent.request({
         hostname: server.address ?? (this.socket.address().family === 'IPv6' ? '::1' : '127.0.0.1'),
         port: server.port,
@@ -401,4 +404,10 @@ function toRecord(p: ReturnType<typeof parsePacket>, rinfo: { address: string; p
   const accept = numericOption(p.options, 17);
   if (accept !== undefined) rec.accept = accept;
   return rec;
+}
+
+function uintBytes(n: number): Buffer {
+  const out: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) out.unshift(v & 0xff);
+  return Buffer.from(out);
 }

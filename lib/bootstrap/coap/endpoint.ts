@@ -40,6 +40,8 @@ export interface EndpointHandlers {
 export interface ResponseOptions {
   payload?: Buffer;
   contentFormat?: number;
+  /** Further options (Block2, Size2 …). */
+  options?: { name: string; value: Buffer }[];
 }
 
 const TOKEN_POOL_SIZE = 4096;
@@ -75,7 +77,10 @@ export class InboundExchange {
     this.ep.sendRaw(ack, this.address, this.port);
   }
 
-  /** Answers once; later calls return false. `cb` runs when the datagram has left (or failed). */
+  /**
+   * Answers once; later calls return false. `cb` runs when the datagram has left (piggy-backed answer)
+   * or when the device has acknowledged it (separate answer), or with the error.
+   */
   respond(code: string, opts: ResponseOptions = {}, cb?: (err: Error | null) => void): boolean {
     if (this.state === 2) return false;
     const separate = this.state === 1;
@@ -87,6 +92,7 @@ export class InboundExchange {
     if (opts.contentFormat !== undefined) {
       options.push({ name: 'Content-Format', value: uintBuffer(opts.contentFormat) });
     }
+    if (opts.options) options.push(...opts.options);
     const packet: Packet = {
       code,
       token: this.token,
@@ -225,15 +231,20 @@ export class CoapEndpoint implements TransmissionHost {
     });
   }
 
-  /** A separate (CON) response: retransmitted until the device ACKs it or MAX_TRANSMIT_WAIT passes. */
+  /**
+   * A separate (CON) response: retransmitted until the device ACKs it or MAX_TRANSMIT_WAIT passes.
+   * `cb` runs once the device has acknowledged it (or with the error when it never does).
+   */
   sendSeparate(buf: Buffer, mid: number, address: string, port: number, cb?: (err: Error | null) => void): void {
     const key = peerKey(address, port) + '|' + mid;
     const t = new ConTransmission(
       this, key, address, port, mid, buf, undefined, this.params.coap.maxTransmitWait * 1000, this.params.coap,
-      () => undefined,
+      (r) => cb?.(r.kind === 'acked' ? null : new Error(`separate response not acknowledged (${r.kind})`)),
     );
     this.awaitingAck.set(key, t);
-    this.sendRaw(buf, address, port, cb);
+    this.sendRaw(buf, address, port, (err) => {
+      if (err) this.finish(t, { kind: 'send-error', error: err });
+    });
   }
 
   /**

@@ -274,3 +274,47 @@ describe('BootstrapServer on IPv6', () => {
     }
   });
 });
+
+describe('BootstrapServer limits and listener faults', () => {
+  it('answers 5.03 beyond maxSessions and 5.00 when the listener throws, serving others meanwhile', async () => {
+    const { server, port } = await startServer({ maxSessions: 1 });
+    const a = await ScriptedDevice.create();
+    const b = await ScriptedDevice.create();
+    try {
+      server.once('bootstrapRequest', (s) => void s.accept());
+      assert.equal((await a.bootstrapRequest({ port }, { ep: 'first' })).code, '2.04');
+      const full = await b.bootstrapRequest({ port }, { ep: 'second' });
+      assert.equal(full.code, '5.03');
+      assert.equal(server.stats().sessionsInFlight, 1);
+      server.findSessionByEndpoint('first')?.end(SessionOutcome.CANCELLED);
+      server.once('bootstrapRequest', () => {
+        throw new Error('listener bug');
+      });
+      assert.equal((await b.bootstrapRequest({ port }, { ep: 'second' })).code, '5.00');
+      assert.equal(server.stats().lastOutcome, SessionOutcome.INTERNAL_ERROR);
+    } finally {
+      await a.close();
+      await b.close();
+      await server.close();
+    }
+  });
+
+  it('hints LwM2M 1.1 from pct and 1.2 from pct=11544', async () => {
+    const { server, port } = await startServer();
+    const d = await ScriptedDevice.create();
+    try {
+      const seen: (string | undefined)[] = [];
+      server.on('bootstrapRequest', (s) => {
+        seen.push(s.lwm2mVersion);
+        void s.reject('4.00');
+      });
+      await d.bootstrapRequest({ port }, { ep: 'v10' });
+      await d.bootstrapRequest({ port }, { ep: 'v11', pct: 110 });
+      await d.bootstrapRequest({ port }, { ep: 'v12', pct: 11544 });
+      assert.deepEqual(seen, [undefined, '1.1', '1.2']);
+    } finally {
+      await d.close();
+      await server.close();
+    }
+  });
+});
