@@ -61,8 +61,11 @@ export = function (RED: NodeAPI): void {
         }
 
         const session = listener.getSession(info.sessionId);
-        lastSeen.set(session.id, session);
-        session.once('ended', () => setTimeout(() => lastSeen.delete(session.id), 1000).unref());
+        if (!lastSeen.has(session.id)) {
+          // One listener per session, however many single operations a trainer sends through it.
+          lastSeen.set(session.id, session);
+          session.once('ended', () => setTimeout(() => lastSeen.delete(session.id), 1000).unref());
+        }
         const steps = mode === 'single' ? await single(session, msg, info) : await fromProfile(session, msg, info);
         info.steps.push(...steps);
         const failed = steps.find((s) => !s.success);

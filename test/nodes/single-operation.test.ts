@@ -102,8 +102,20 @@ describe('server nodes: single operations from msg.operation', function () {
       helper.getNode('n-write').receive({ ...first, operation });
       assert.match((await c).error.message, pattern);
     }
-    const ok = nextMessage(helper.getNode('h-ok'));
-    helper.getNode('n-write').receive({ ...first, operation: { op: 'delete', path: '/' } });
-    assert.equal((await ok).lwm2m.steps[0].code, '2.02');
+    // Many operations on one session: one 'ended' listener, no MaxListeners warning.
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      for (let i = 0; i < 15; i++) {
+        const ok = nextMessage(helper.getNode('h-ok'));
+        helper.getNode('n-write').receive({ ...first, operation: { op: 'delete', path: '/' } });
+        assert.equal((await ok).lwm2m.steps[0].code, '2.02');
+      }
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings.map((w) => w.name), []);
   });
 });
