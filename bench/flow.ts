@@ -1,0 +1,94 @@
+/**
+ * The demo flow the storm runs against, as Node-RED flow JSON: listener -> profile lookup (with the
+ * device table) -> object write (Security + Server + APN instance) -> bootstrap finish. Nothing else is
+ * wired: every message in the runtime is bootstrap work. (Ids differ from names: Node-RED takes any string
+ * property equal to a config node's id for a reference to it.)
+ */
+import { benchProfile, PROFILE_NAME } from './scenario';
+
+export interface FlowOptions {
+  port: number;
+  dmPort: number;
+  tableFile: string;
+  requestTimeoutS: number;
+  maxSessions: number;
+}
+
+export function benchFlow(o: FlowOptions): object[] {
+  return [
+    { id: 'bench-tab', type: 'tab', label: 'bench' },
+    {
+      id: 'bench-listener',
+      z: 'bench-tab',
+      type: 'lwm2m-bootstrap-listener',
+      name: 'bootstrap server',
+      transport: 'coap',
+      address: '127.0.0.1',
+      port: String(o.port),
+      decisionTimeout: '30',
+      decisionCode: '5.03',
+      packTimeout: '5',
+      packCode: '4.04',
+      requestTimeout: String(o.requestTimeoutS),
+      sessionTimeout: '90',
+      maxSessions: String(o.maxSessions),
+      wires: [['bench-lookup']],
+    },
+    {
+      id: 'bench-profiles',
+      type: 'lwm2m-bootstrap-profiles',
+      name: 'profiles',
+      profiles: JSON.stringify([benchProfile(o.dmPort)]),
+      defaultProfile: PROFILE_NAME,
+    },
+    {
+      id: 'bench-table',
+      type: 'lwm2m-device-table',
+      name: 'devices',
+      file: o.tableFile,
+      format: 'csv',
+      keyColumn: 'endpoint',
+      profileColumn: 'profile',
+      matchOn: 'endpoint',
+      keyRegex: '',
+    },
+    {
+      id: 'bench-lookup',
+      z: 'bench-tab',
+      type: 'lwm2m-profile-lookup',
+      name: 'lookup',
+      profiles: 'bench-profiles',
+      deviceTable: 'bench-table',
+      profileName: '',
+      profileNameType: 'str',
+      useMsgProfile: true,
+      unknownDevice: 'notFound',
+      oneTimePsk: false,
+      identityPrefix: '${endpoint}-',
+      keyBytes: '16',
+      wires: [['bench-write'], []],
+    },
+    {
+      id: 'bench-write',
+      z: 'bench-tab',
+      type: 'lwm2m-object-write',
+      name: 'write',
+      mode: 'profile',
+      onError: 'stop',
+      requestTimeout: '',
+      wires: [['bench-finish'], []],
+    },
+    {
+      id: 'bench-finish',
+      z: 'bench-tab',
+      type: 'lwm2m-bootstrap-finish',
+      name: 'finish',
+      mode: 'finish',
+      rejectCode: '4.03',
+      diagnostic: '',
+      timeout: '',
+      outputs: 3,
+      wires: [[], [], []],
+    },
+  ];
+}

@@ -1,0 +1,75 @@
+/** The shape of bench/results/latest.json. */
+import type { LatencySummary } from './stats';
+
+export interface StormRow {
+  label: 'floor' | 'library' | 'node-red' | string;
+  format: string;
+  devices: number;
+  concurrency: number;
+  completed: number;
+  failed: number;
+  causes: Record<string, number>;
+  perSecond: number;
+  latency: LatencySummary;
+  /** perSecond / the floor's perSecond at the same format and concurrency. */
+  ofFloor?: number;
+  serverCpuMsPerBoot?: number;
+  peakRssBytes?: number;
+  loadgenCpuS?: number;
+  wallS: number;
+}
+
+export interface SweepPoint {
+  series: string;
+  concurrency: number;
+  perSecond: number;
+  p99Ms: number;
+}
+
+export interface PendingRow {
+  label: string;
+  sessions: number;
+  heapBeforeBytes: number;
+  heapHeldBytes: number;
+  bytesPerSession: number;
+  /** Heap after the sessions were released, minus before. */
+  residualBytes: number;
+}
+
+export interface HistoryRow {
+  storm: number;
+  devices: number;
+  perSecond: number;
+  p99Ms: number;
+  failed: number;
+  heapAfterBytes: number;
+}
+
+export interface Target {
+  name: string;
+  met: boolean | undefined;
+  measured: string;
+  goal: string;
+}
+
+export interface ProfileSummary {
+  sampledMs: number;
+  top: { name: string; where: string; selfMs: number; share: number }[];
+  byArea: { area: string; selfMs: number; share: number }[];
+}
+
+export interface Results {
+  startedAt: string;
+  durationS: number;
+  machine: { cpus: number; cpuModel: string; node: string; platform: string; totalMemMB: number };
+  options: Record<string, unknown> & { devices: number };
+  storms: StormRow[];
+  sweep: SweepPoint[];
+  pending: PendingRow[];
+  history: HistoryRow[];
+  historyBaselineHeapBytes?: number;
+  dtls?: { note: string; [k: string]: unknown };
+  targets: Target[];
+  profile?: ProfileSummary;
+  notes: string[];
+}

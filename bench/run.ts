@@ -1,0 +1,380 @@
+/**
+ * `npm run bench` (issue 5): storms of simulated devices bootstrapping against the demo flow in the real
+ * Node-RED runtime, with the floor (raw UDP with the same datagrams) and the library alone as baselines
+ * measured in the same run, so the figures read as ratios on a noisy machine. Prints a table and writes
+ * latest.json, latest.md and latest.svg to the results folder.
+ *
+ * Processes: this one only orchestrates; the load generator, the floor server, the library-only server
+ * and the Node-RED server each run in their own child process, all on 127.0.0.1.
+ */
+import * as fs from 'fs';
+import * as dgram from 'dgram';
+import * as os from 'os';
+import * as path from 'path';
+import type { WireStep } from './device';
+import { Child } from './ipc';
+import type { StormArgs, StormResult } from './loadgen';
+import { parseOptions, type BenchOptions } from './options';
+import type { ProbeReport } from './probe';
+import { markdown, svgChart, textTable } from './report';
+import type { HistoryRow, PendingRow, ProfileSummary, Results, StormRow, SweepPoint, Target } from './results';
+import { FORMATS, writeDeviceTable } from './scenario';
+import { runDtls } from './dtls-bench';
+import { round } from './stats';
+
+const root = path.resolve(__dirname, '..', '..');
+const dist = path.join(root, 'dist', 'bench');
+const HOST = '127.0.0.1';
+/** The format of the chart and of the history runs: SenML CBOR, the first `pct` of LwM2M 1.1 and 1.2 devices. */
+const MAIN_FORMAT = 'senml-cbor';
+
+function log(s: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+}
+
+async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, HOST, () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+class Bench {
+  private next = 0;
+  readonly storms: StormRow[] = [];
+  readonly sweep: SweepPoint[] = [];
+  readonly notes: string[] = [];
+  readonly scripts = new Map<string, WireStep[]>();
+  private floorRate = new Map<string, number>();
+  loadgen!: Child;
+  floor!: Child;
+  lib!: Child;
+  red!: Child;
+  libPort = 0;
+  redPort = 0;
+
+  constructor(readonly o: BenchOptions) {}
+
+  alloc(n: number): number {
+    const f = this.next;
+    this.next += n;
+    return f;
+  }
+
+  async start(tableFile: string): Promise<void> {
+    const dmPort = 5783; // written into devices, never contacted
+    this.redPort = await freeUdpPort();
+    this.loadgen = Child.start('load generator', path.join(dist, 'loadgen.js'));
+    this.floor = Child.start('floor server', path.join(dist, 'floor-server.js'));
+    this.lib = Child.start('library server', path.join(dist, 'server-lib.js'), {
+      execArgv: ['--expose-gc'],
+      env: { BENCH_CONFIG: JSON.stringify({ tableFile, dmPort, requestTimeoutMs: 30_000 }) },
+    });
+    this.red = Child.start('Node-RED server', path.join(dist, 'server-red.js'), {
+      execArgv: ['--expose-gc'],
+      env: {
+        BENCH_CONFIG: JSON.stringify({ port: this.redPort, dmPort, tableFile, requestTimeoutS: 30, maxSessions: 50_000 }),
+      },
+    });
+    const [, , lib] = await Promise.all([this.loadgen.ready, this.floor.ready, this.lib.ready, this.red.ready]);
+    this.libPort = (lib as { port: number }).port;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.loadgen, this.floor, this.lib, this.red].filter(Boolean).map((c) => c.stop()));
+  }
+
+  private server(label: 'library' | 'node-red'): { child: Child; port: number } {
+    return label === 'library' ? { child: this.lib, port: this.libPort } : { child: this.red, port: this.redPort };
+  }
+
+  /** One storm of `devices` new devices against the library or Node-RED server. */
+  async storm(label: 'library' | 'node-red', format: string, devices: number, concurrency: number, opts: { trace?: boolean; record?: boolean } = {}): Promise<StormRow & { trace?: WireStep[] }> {
+    const { child, port } = this.server(label);
+    const args: StormArgs = {
+      host: HOST,
+      port,
+      first: this.alloc(devices),
+      count: devices,
+      concurrency,
+      pct: FORMATS[format],
+      timeoutMs: this.o.timeoutMs,
+      trace: opts.trace,
+    };
+    await child.call('mark');
+    const r = await this.loadgen.call<StormResult>('storm', args);
+    const p = await child.call<ProbeReport>('report');
+    const row: StormRow & { trace?: WireStep[] } = {
+      label,
+      format,
+      devices,
+      concurrency,
+      completed: r.completed,
+      failed: r.failed,
+      causes: r.causes,
+      perSecond: r.perSecond,
+      latency: r.latency,
+      serverCpuMsPerBoot: r.completed ? ((p.cpuUserS + p.cpuSystemS) * 1000) / r.completed : undefined,
+      peakRssBytes: p.peakRssBytes,
+      loadgenCpuS: r.loadgenCpuS,
+      wallS: r.wallS,
+    };
+    const floor = this.floorRate.get(`${format}|${concurrency}`);
+    if (floor) row.ofFloor = r.perSecond / floor;
+    if (r.trace) row.trace = r.trace;
+    if (r.failed) log(`${label} ${format}: ${r.failed} failed: ${JSON.stringify(r.causes)}`);
+    if (opts.record !== false) this.storms.push(withoutTrace(row));
+    return row;
+  }
+
+  /** The floor at this format's datagram script. */
+  async floorStorm(format: string, devices: number, concurrency: number, record = true): Promise<StormRow> {
+    const script = this.scripts.get(format);
+    if (!script) throw new Error(`no traced bootstrap for ${format}`);
+    const { port } = await this.floor.call<{ port: number }>('script', script);
+    await this.floor.call('mark');
+    const r = await this.loadgen.call<{ completed: number; failed: number; latency: StormRow['latency']; wallS: number; perSecond: number }>('floor', {
+      host: HOST,
+      port,
+      script,
+      count: devices,
+      concurrency,
+    });
+    const p = await this.floor.call<ProbeReport>('report');
+    this.floorRate.set(`${format}|${concurrency}`, r.perSecond);
+    const row: StormRow = {
+      label: 'floor',
+      format,
+      devices,
+      concurrency,
+      completed: r.completed,
+      failed: r.failed,
+      causes: r.failed ? { timeout: r.failed } : {},
+      perSecond: r.perSecond,
+      latency: r.latency,
+      ofFloor: 1,
+      serverCpuMsPerBoot: r.completed ? ((p.cpuUserS + p.cpuSystemS) * 1000) / r.completed : undefined,
+      peakRssBytes: p.peakRssBytes,
+      wallS: r.wallS,
+    };
+    if (record) this.storms.push(row);
+    return row;
+  }
+
+  async heap(child: Child): Promise<number> {
+    return (await child.call<{ heapUsedBytes: number }>('heap')).heapUsedBytes;
+  }
+
+  /** Heap per pending session: `n` devices send POST /bs and then never answer the server's first request. */
+  async pending(label: 'library' | 'node-red', n: number): Promise<PendingRow> {
+    const { child, port } = this.server(label);
+    const before = await this.heap(child);
+    const held = await this.loadgen.call<{ pending: number; accepted: number; refused: Record<string, number>; ms: number }>('hold', {
+      host: HOST,
+      port,
+      first: this.alloc(n),
+      count: n,
+      sockets: 50,
+      waitMs: 20_000,
+    });
+    const during = await this.heap(child);
+    await this.loadgen.call('release');
+    if (held.pending < n) log(`${label}: only ${held.pending} of ${n} sessions came to hold a request (${JSON.stringify(held.refused)})`);
+    // Sessions end on the RST; Node-RED's flow gets its error output for each.
+    const until = Date.now() + 15_000;
+    if (label === 'library') {
+      while (Date.now() < until && (await child.call<{ sessionsInFlight: number }>('stats')).sessionsInFlight > 0) await sleep(100);
+    } else await sleep(2000);
+    const after = await this.heap(child);
+    return {
+      label,
+      sessions: held.pending,
+      heapBeforeBytes: before,
+      heapHeldBytes: during,
+      bytesPerSession: held.pending ? (during - before) / held.pending : NaN,
+      residualBytes: after - before,
+    };
+  }
+
+  /** The floor, the library and Node-RED at each concurrency of the chart. */
+  async runSweep(format: string): Promise<void> {
+    for (const c of this.o.sweep) {
+      const devices = c === 1 ? Math.min(this.o.devices, 200) : Math.max(this.o.devices, c * 4);
+      log(`sweep: concurrency ${c}, ${devices} devices`);
+      const f = await this.floorStorm(format, devices, c, false);
+      const l = await this.storm('library', format, devices, c, { record: false });
+      const r = await this.storm('node-red', format, devices, c, { record: false });
+      for (const row of [f, l, r]) {
+        this.sweep.push({ series: row.label, concurrency: c, perSecond: row.perSecond, p99Ms: row.latency.p99Ms });
+        if (row.failed) this.storms.push({ ...withoutTrace(row), label: `${row.label} (sweep)` });
+      }
+    }
+  }
+}
+
+function withoutTrace(r: StormRow & { trace?: WireStep[] }): StormRow {
+  const { trace: _t, ...rest } = r;
+  return rest;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const o = parseOptions(process.argv.slice(2), root);
+  if (!fs.existsSync(path.join(root, 'dist', 'nodes'))) throw new Error('build first: npm run build');
+  fs.mkdirSync(o.out, { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lwm2m-bench-'));
+  const tableFile = path.join(tmp, 'devices.csv');
+  const warm = o.smoke ? 100 : 300;
+  const sweepDevices = o.sweep.reduce((s, c) => s + Math.max(o.devices, c * 4), 0) * 2;
+  const total = 2 * warm * o.formats.length + 2 * o.devices * o.formats.length + sweepDevices + o.history * o.devices + o.big + 2 * o.pending + 1000;
+  writeDeviceTable(tableFile, total);
+
+  const b = new Bench(o);
+  const results: Results = {
+    startedAt: new Date(t0).toISOString(),
+    durationS: 0,
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', node: process.version, platform: `${os.platform()} ${os.release()}`, totalMemMB: Math.round(os.totalmem() / 1048576) },
+    options: { ...o, out: path.relative(root, o.out), deviceTableRows: total },
+    storms: b.storms,
+    sweep: b.sweep,
+    pending: [],
+    history: [],
+    targets: [],
+    notes: b.notes,
+  };
+  let failedTotal = 0;
+  try {
+    log(`starting load generator, floor, library and Node-RED servers (device table: ${total} rows)`);
+    await b.start(tableFile);
+
+    // Warm-up (not reported): JIT, ajv schema compilation, first-use allocations; one traced bootstrap per format.
+    for (const f of o.formats) {
+      const w = await b.storm('library', f, warm, o.concurrency, { trace: true, record: false });
+      if (!w.trace) throw new Error(`warm-up in ${f} failed: ${JSON.stringify(w.causes)}`);
+      b.scripts.set(f, w.trace);
+      await b.storm('node-red', f, warm, o.concurrency, { record: false });
+    }
+    log(`warm-up done; one bootstrap = ${b.scripts.get(o.formats[0])?.length} datagrams`);
+
+    // The storms per format, with the floor first.
+    let profile: ProfileSummary | undefined;
+    for (const f of o.formats) {
+      log(`storms in ${f}: floor, library, Node-RED (${o.devices} devices, concurrency ${o.concurrency})`);
+      await b.floorStorm(f, o.devices, o.concurrency);
+      await b.storm('library', f, o.devices, o.concurrency);
+      if (o.profile && f === o.formats[0]) await b.red.call('profStart');
+      await b.storm('node-red', f, o.devices, o.concurrency);
+    }
+    if (o.profile) {
+      fs.mkdirSync(path.join(o.out, 'profile'), { recursive: true });
+      profile = await b.red.call<ProfileSummary>('profStop', { file: path.join(o.out, 'profile', 'node-red-storms.cpuprofile') });
+      results.profile = profile;
+    }
+
+    const mainFormat = sweepFormat(o);
+    await b.runSweep(mainFormat);
+
+    // History: storms of new devices in a row; heap after a full GC after each.
+    if (o.history > 0) {
+      results.historyBaselineHeapBytes = await b.heap(b.red);
+      for (let i = 1; i <= o.history; i++) {
+        log(`history storm ${i}/${o.history}`);
+        const r = await b.storm('node-red', mainFormat, o.devices, o.concurrency, { record: false });
+        results.history.push({ storm: i, devices: o.devices, perSecond: r.perSecond, p99Ms: r.latency.p99Ms, failed: r.failed, heapAfterBytes: await b.heap(b.red) });
+        if (r.failed) b.storms.push({ ...withoutTrace(r), label: `node-red (history ${i})` });
+      }
+    }
+
+    if (o.big > 0) {
+      log(`big storm: ${o.big} devices through Node-RED`);
+      await b.storm('node-red', mainFormat, o.big, o.concurrency);
+    }
+
+    if (o.pending > 0) {
+      for (const label of ['library', 'node-red'] as const) {
+        log(`${o.pending} pending sessions on the ${label} server`);
+        results.pending.push(await b.pending(label, o.pending));
+      }
+    }
+
+    const redLog = await b.red.call<{ logged: Record<string, number> }>('stats');
+    const libStats = await b.lib.call<Record<string, unknown>>('stats');
+    results.notes.push(`library server counters: ${JSON.stringify(libStats)}`);
+    if (Object.keys(redLog.logged).length) results.notes.push(`Node-RED warnings/errors logged (the pending-session release causes one per held session): ${JSON.stringify(redLog.logged)}`);
+
+    if (o.dtls) {
+      log('DTLS');
+      results.dtls = await runDtls({ smoke: o.smoke, loadgen: b.loadgen, root });
+    }
+  } finally {
+    await b.stop().catch(() => undefined);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+
+  failedTotal = b.storms.reduce((s, r) => s + r.failed, 0) + results.history.reduce((s, h) => s + h.failed, 0);
+  results.targets = targets(results, o, sweepFormat(o));
+  results.durationS = round((Date.now() - t0) / 1000, 1);
+  results.notes.push(
+    'Load generator: lean devices (bench/device.ts) on lib/client BootstrapTransaction with raw CoAP; one UDP socket per concurrent device, reused device after device.',
+    `Server and load generator share ${os.cpus().length} cores; the load generator's CPU per storm is in storms[].loadgenCpuS.`,
+  );
+  const base = o.smoke ? 'smoke' : 'latest';
+  fs.writeFileSync(path.join(o.out, `${base}.json`), JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(path.join(o.out, `${base}.md`), markdown(results));
+  if (results.sweep.length) {
+    fs.writeFileSync(path.join(o.out, `${base}.svg`), svgChart(results.sweep, `LwM2M bootstrap storm, ${sweepFormat(o)}, plain CoAP on loopback (${results.machine.cpus} cores)`));
+  }
+  process.stdout.write(textTable(results) + '\n');
+  process.stdout.write(`\n${failedTotal} failed bootstraps; ${results.durationS} s; results in ${path.relative(process.cwd(), o.out) || '.'}/${base}.{json,md,svg}\n`);
+  if (failedTotal > 0) process.exitCode = 1;
+}
+
+function sweepFormat(o: BenchOptions): string {
+  return o.formats.includes(MAIN_FORMAT) ? MAIN_FORMAT : o.formats[0];
+}
+
+function targets(res: Results, o: BenchOptions, fmt: string): Target[] {
+  const t: Target[] = [];
+  const find = (label: string, format: string) => res.storms.find((s) => s.label === label && s.format === format && s.concurrency === o.concurrency && s.devices === o.devices);
+  const red = find('node-red', fmt);
+  const floor = find('floor', fmt);
+  if (red && floor) {
+    const ratio = red.perSecond / floor.perSecond;
+    t.push({ name: `plain CoAP through the Node-RED flow vs the floor (${fmt}, concurrency ${o.concurrency})`, met: ratio >= 0.5, measured: `${round(ratio * 100, 0)}% (${round(red.perSecond, 0)} vs ${round(floor.perSecond, 0)} boots/s)`, goal: '>= 50%' });
+    t.push({ name: `p99 latency, plain CoAP through Node-RED at concurrency ${o.concurrency}`, met: red.latency.p99Ms < 100, measured: `${round(red.latency.p99Ms, 1)} ms`, goal: '< 100 ms' });
+  }
+  if (res.history.length >= 2) {
+    const first = res.history[0];
+    const last = res.history[res.history.length - 1];
+    const ratio = last.perSecond / first.perSecond;
+    t.push({ name: `no degradation with history (storm ${last.storm} vs storm 1, ${o.devices} new devices each)`, met: ratio >= 0.9, measured: `${round(ratio * 100, 0)}% (${round(last.perSecond, 0)} vs ${round(first.perSecond, 0)} boots/s)`, goal: '>= 90%' });
+    // Memory: what stays after each storm beyond the duplicate-detection cache (one entry per device's
+    // POST /bs, kept EXCHANGE_LIFETIME = 247 s, at most 50,000) must not grow with the number of devices.
+    const base = res.historyBaselineHeapBytes ?? first.heapAfterBytes;
+    const growth = (last.heapAfterBytes - first.heapAfterBytes) / (o.devices * (res.history.length - 1));
+    t.push({
+      name: 'memory back to baseline after each storm (heap after GC)',
+      met: growth <= 512,
+      measured: `${round((last.heapAfterBytes - base) / 1048576, 1)} MB above the pre-storm baseline after ${res.history.length} storms; ${round(growth, 0)} B per device between storms`,
+      goal: '<= 512 B per device between storms (the bounded duplicate-detection cache), no per-session residue',
+    });
+  }
+  for (const p of res.pending) {
+    t.push({ name: `heap per pending session (${p.label})`, met: p.bytesPerSession <= 4096, measured: `${round(p.bytesPerSession, 0)} B (${p.sessions} sessions)`, goal: '<= 4096 B' });
+  }
+  if (res.dtls) {
+    const r = res.dtls.ratio as number | undefined;
+    t.push({ name: 'DTLS-PSK bootstraps vs raw handshakes', met: r === undefined ? undefined : r >= 0.8, measured: r === undefined ? String(res.dtls.note) : `${round(r * 100, 0)}%`, goal: '>= 80%' });
+  }
+  return t;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,101 @@
+/**
+ * The system under test: the real Node-RED runtime, started programmatically in this (child) process
+ * with a temporary user directory into whose node_modules this checkout is linked (as scripts/start.js
+ * does), running the demo flow of bench/flow.ts. Node-RED's log lines of level warn and above are
+ * counted by message, so failures the flow reports show up in the results.
+ *
+ * Config in BENCH_CONFIG (JSON).
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { serve } from './ipc';
+import { Probe, probeHandlers } from './probe';
+import { benchFlow } from './flow';
+
+interface Config {
+  port: number;
+  dmPort: number;
+  tableFile: string;
+  requestTimeoutS: number;
+  maxSessions: number;
+}
+
+const root = path.resolve(__dirname, '..', '..');
+
+function prepareUserDir(cfg: Config): string {
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lwm2m-bench-red-'));
+  fs.mkdirSync(path.join(userDir, 'node_modules'));
+  fs.symlinkSync(root, path.join(userDir, 'node_modules', 'node-red-contrib-lwm2m-bootstrap'), 'dir');
+  fs.writeFileSync(
+    path.join(userDir, 'package.json'),
+    JSON.stringify({ name: 'lwm2m-bench', private: true, dependencies: { 'node-red-contrib-lwm2m-bootstrap': 'file:' + root } }),
+  );
+  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(benchFlow(cfg)));
+  return userDir;
+}
+
+async function main(): Promise<void> {
+  const cfg = JSON.parse(process.env.BENCH_CONFIG ?? '{}') as Config;
+  const userDir = prepareUserDir(cfg);
+  const logged = new Map<string, number>();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const RED = require('node-red') as {
+    init(settings: object): void;
+    start(): Promise<void>;
+    stop(): Promise<void>;
+    events: { once(ev: string, cb: () => void): void };
+    nodes: { getNode(id: string): unknown };
+  };
+  RED.init({
+    userDir,
+    flowFile: 'flows.json',
+    credentialSecret: 'bench-only',
+    httpAdminRoot: false,
+    httpNodeRoot: false,
+    disableEditor: true,
+    externalModules: { autoInstall: false },
+    logging: {
+      // BENCH_RED_LOG=debug shows Node-RED's own log on stderr (for finding out why a flow does not run).
+      console: { level: process.env.BENCH_RED_LOG ?? 'off', metrics: false, audit: false },
+      bench: {
+        level: 'warn',
+        metrics: false,
+        audit: false,
+        handler: () => (m: { level: number; msg: unknown; type?: string }) => {
+          const text = `${m.type ?? 'runtime'}: ${String(m.msg).replace(/bench-dev-\d+/g, 'bench-dev-N').slice(0, 160)}`;
+          logged.set(text, (logged.get(text) ?? 0) + 1);
+        },
+      },
+    },
+  });
+  const started = new Promise<void>((resolve) => RED.events.once('flows:started', resolve));
+  await RED.start();
+  await started;
+  for (const id of ['bench-listener', 'bench-profiles', 'bench-table', 'bench-lookup', 'bench-write', 'bench-finish']) {
+    if (!RED.nodes.getNode(id)) throw new Error(`node ${id} of the bench flow did not start (is the package built? BENCH_RED_LOG=debug BENCH_VERBOSE=1 shows why)`);
+  }
+  logged.clear(); // start-up notices (projects disabled, no credentials file) are not bench findings
+  // Give the listener its socket.
+  await new Promise((r) => setTimeout(r, 200));
+
+  const probe = new Probe();
+  serve(
+    {
+      ...probeHandlers(probe),
+      stats: () => ({ logged: Object.fromEntries(logged) }),
+      clearLog: () => logged.clear(),
+      quit: async () => {
+        await RED.stop().catch(() => undefined);
+        fs.rmSync(userDir, { recursive: true, force: true });
+        setImmediate(() => process.exit(0));
+      },
+    },
+    { port: cfg.port, userDir },
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`server-red: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
