@@ -40,7 +40,7 @@ async function launchBrowser() {
 async function newEditorContext(browser, { locale = 'en-US' } = {}) {
   const context = await browser.newContext({
     locale,
-    viewport: { width: 1400, height: 900 },
+    viewport: { width: 1680, height: 1000 },
     deviceScaleFactor: 1,
   });
   context.setDefaultTimeout(20000);

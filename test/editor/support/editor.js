@@ -197,7 +197,7 @@ async function helpDifference(page, panel, expectedHtml, expectedTitle) {
 
 /** Close every notification (they sit over the tab bar). */
 async function dismissNotifications(page) {
-  for (;;) {
+  for (let i = 0; i < 10; i += 1) {
     const n = page.locator('#red-ui-notifications .red-ui-notification:visible');
     if ((await n.count()) === 0) return;
     await n.first().click().catch(() => {});
@@ -208,7 +208,7 @@ async function dismissNotifications(page) {
 
 /**
  * Import > Examples > <module> > <folders…> > <name>, then Import. Resolves the ids of the imported nodes
- * (flow tabs included) and the text of the import notification.
+ * (flow tabs included).
  */
 async function importExample(page, moduleName, example) {
   const before = await allIds(page);
@@ -222,14 +222,39 @@ async function importExample(page, moduleName, example) {
   const labelIn = (text) => tab.locator('.red-ui-treeList-label', {
     has: page.locator('.red-ui-treeList-label-text', { hasText: new RegExp(`^${escapeRe(text)}$`) }),
   }).first();
-  await labelIn(moduleName).click();
-  for (const folder of example.folders) await labelIn(folder).click();
-  await labelIn(example.name).click();
-  const ok = page.locator('#red-ui-clipboard-dialog-ok');
-  await page.waitForFunction(() => !document.querySelector('#red-ui-clipboard-dialog-ok').classList.contains('disabled') &&
-    !document.querySelector('#red-ui-clipboard-dialog-ok').disabled);
-  await ok.click();
+  // The library tree loads its entries lazily and re-renders while it does, so a click can land on an
+  // element that is then replaced: repeat until the example is selected and Import is enabled.
+  const okEnabled = () => page.waitForFunction(() => {
+    const b = document.querySelector('#red-ui-clipboard-dialog-ok');
+    return b && !b.disabled && !b.classList.contains('ui-state-disabled') && !b.classList.contains('disabled');
+  }, null, { timeout: 5000 }).then(() => true, () => false);
+  let selected = false;
+  for (let attempt = 0; attempt < 4 && !selected; attempt += 1) {
+    const item = labelIn(example.name);
+    if (!(await item.isVisible())) {
+      await labelIn(moduleName).click();
+      for (const folder of example.folders) await labelIn(folder).click();
+    }
+    await item.waitFor({ state: 'visible', timeout: 10000 }).catch(() => {});
+    if (await item.isVisible()) {
+      await item.click();
+      selected = await okEnabled();
+    }
+  }
+  if (!selected) {
+    const shown = await tab.locator('.red-ui-treeList-label-text').allInnerTexts();
+    throw new Error(`Import > Examples: cannot select ${[moduleName, ...example.folders, example.name].join(' > ')}; the tree shows ${JSON.stringify(shown)}`);
+  }
+  await page.locator('#red-ui-clipboard-dialog-ok').click();
   await dialog.waitFor({ state: 'hidden' });
+  // The flow is fetched after the click and then imported.
+  await page.waitForFunction((known) => {
+    const ids = [];
+    RED.nodes.eachNode((n) => ids.push(n.id));
+    RED.nodes.eachConfig((n) => ids.push(n.id));
+    RED.nodes.eachWorkspace((n) => ids.push(n.id));
+    return ids.some((id) => !known.includes(id));
+  }, before, { timeout: 20000 });
   // Nodes without a flow tab of their own hang on the pointer until a click places them.
   const placing = await page.evaluate(() => RED.view.state() !== RED.state.DEFAULT);
   if (placing) {
