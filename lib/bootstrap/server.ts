@@ -8,6 +8,7 @@ import * as dgram from 'dgram';
 import { EventEmitter } from 'events';
 import type { AddressInfo } from 'net';
 import type { ObjectModel } from '../model/types';
+import { toPeerIdentity, type PeerIdentity } from './audit';
 import { CoapEndpoint, type InboundExchange } from './coap/endpoint';
 import { isResponseCode, unknownCriticalOption, uintOption, uriPath, uriQuery } from './coap/message';
 import type { DatagramSocket, ParsedPacket, PeerInfo } from './coap/message';
@@ -272,8 +273,11 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     if (!ep.ok) return this.refuse(ex, ep.code, ep.diagnostic, rinfo);
     const pct = preferredContentFormat(query);
     if (!pct.ok) return this.refuse(ex, pct.code, pct.diagnostic, rinfo);
+    // A new request replaces the endpoint's live session, but only from the same (D)TLS identity: a peer
+    // holding other credentials must not be able to cut a device's bootstrap short by naming its ep.
     const old = this.byEndpoint.get(ep.value);
-    if (old) old.end(SessionOutcome.CANCELLED, 'replaced by a new Bootstrap-Request from the same endpoint');
+    const sameIdentity = old !== undefined && identityKey(old.identity) === identityKey(toPeerIdentity(rinfo.identity));
+    if (old && sameIdentity) old.end(SessionOutcome.CANCELLED, 'replaced by a new Bootstrap-Request from the same endpoint');
     const max = this.opts.maxSessions ?? 50_000;
     if (this.sessions.size >= max) {
       this.logger?.warn(`bootstrap server: ${max} sessions in flight, answering 5.03 to ${ep.value}`);
@@ -289,7 +293,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
       lwm2mVersion: versionHint(pct.value),
     });
     this.sessions.set(session.id, session);
-    this.byEndpoint.set(session.endpoint, session);
+    if (!this.byEndpoint.has(session.endpoint)) this.byEndpoint.set(session.endpoint, session);
     this.counters.started++;
     if (this.listenerCount('bootstrapRequest') === 0) {
       void session.reject(this.params.timings.decisionTimeoutCode, 'no bootstrap handler').catch(() => undefined);
@@ -350,6 +354,10 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
       if (!req.answered) void req.reject('5.00').catch(() => undefined);
     }
   }
+}
+
+function identityKey(id: PeerIdentity | undefined): string {
+  return id ? `${id.type}:${id.id}` : '';
 }
 
 function errText(err: unknown): string {

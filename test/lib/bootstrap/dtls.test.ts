@@ -67,4 +67,38 @@ describe('BootstrapServer over the DTLS socket (node-dtls-client as the device)'
     await server.close();
     assert.equal(dtlsServer.socket.address().port, dtlsServer.port, 'the DTLS socket stays bound: its owner closes it');
   });
+
+  it('a Bootstrap-Request naming another device\'s ep from a different identity does not cancel that device\'s session', async () => {
+    dtlsServer = await startDtls();
+    dtlsServer.store.set('dev2', KEY);
+    server = new BootstrapServer({ socket: dtlsServer.socket });
+    await server.listen();
+    const sessions: BootstrapSession[] = [];
+    server.on('bootstrapRequest', (s) => {
+      sessions.push(s);
+      if (s.identity?.id === 'dev1') void s.accept();
+      else void s.reject('4.00', 'Unauthorized', SessionOutcome.UNAUTHORIZED);
+    });
+    client = await connectClient(dtlsServer.port, 'dev1', KEY);
+    const real = deviceOver(client);
+    const bs = (ep: string, mid: number) =>
+      generate({ code: '0.02', confirmable: true, messageId: mid, token: Buffer.from([mid]), options: [
+        { name: 'Uri-Path', value: Buffer.from('bs') },
+        { name: 'Uri-Query', value: Buffer.from(`ep=${ep}`) },
+      ] });
+    client.send(bs('dev1', 1));
+    assert.equal((await real.next((p) => p.messageId === 1)).code, '2.04');
+    const intruder = await connectClient(dtlsServer.port, 'dev2', KEY);
+    try {
+      const other = deviceOver(intruder);
+      intruder.send(bs('dev1', 2));
+      assert.equal((await other.next((p) => p.messageId === 2)).code, '4.00');
+    } finally {
+      await closeClient(intruder);
+    }
+    assert.equal(sessions.length, 2);
+    assert.equal(sessions[0].state, 'accepted', 'the real device\'s session goes on');
+    assert.equal(sessions[1].outcome, SessionOutcome.UNAUTHORIZED);
+    assert.equal(server.findSessionByEndpoint('dev1'), sessions[0]);
+  });
 });
