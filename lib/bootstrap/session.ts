@@ -8,11 +8,11 @@
  */
 import { EventEmitter } from 'events';
 import { randomUUID } from 'crypto';
-import { Lwm2mError } from '../errors';
-import type { LwM2mNode, ObjectModel } from '../model/types';
+import type { ObjectModel } from '../model/types';
 import { toPeerIdentity, stepOp, type AuditRecord, type AuditStep, type Peer, type PeerIdentity } from './audit';
-import { decodePayload, encodePayload, readDiscover, type DiscoverInfo } from './codec-port';
+import { encodePayload } from './codec-port';
 import type { CoapEndpoint, InboundExchange, OutboundResult } from './coap/endpoint';
+import { readResponse, type SendResult } from './result';
 import { isResponseCode, uintBuffer } from './coap/message';
 import { Transfer } from './coap/transfer';
 import {
@@ -24,24 +24,11 @@ import {
 } from './errors';
 import { isRejection, SessionOutcome } from './outcome';
 import type { ResolvedParameters } from './parameters';
-import {
-  BootstrapFinishRequest,
-  expectedCode,
-  type BootstrapDownlinkRequest,
-  type BootstrapResponse,
-} from './requests';
+import { BootstrapFinishRequest, expectedCode, type BootstrapDownlinkRequest } from './requests';
+
+export type { SendResult };
 
 export type SessionState = 'pending' | 'accepted' | 'ended';
-
-/** A device's answer, with what the session read from it. */
-export interface SendResult extends BootstrapResponse {
-  /** Bootstrap-Read 2.05: the decoded tree. */
-  node?: LwM2mNode;
-  /** Bootstrap-Discover 2.05: what the link-format says. */
-  discover?: DiscoverInfo;
-  /** The 2.05 payload could not be decoded (the device still answered; the session goes on). */
-  decodeError?: Lwm2mError;
-}
 
 export interface SendOptions {
   /** This request's timeout, ms (default: the server's requestTimeoutMs). */
@@ -320,7 +307,8 @@ export class BootstrapSession extends EventEmitter {
     this.inflight = undefined;
     const req = job.req;
     if (r.kind === 'response') {
-      const res = this.toResult(req, r);
+      const res = readResponse(req, r, this.host.model);
+      if (res.discover?.lwm2mVersion) this.lwm2mVersion = res.discover.lwm2mVersion;
       this.record(req, r.code, res.success, r.rttMs, res.decodeError?.message);
       job.resolve(res);
       this.pump();
@@ -344,32 +332,6 @@ export class BootstrapSession extends EventEmitter {
     }
   }
 
-  private toResult(req: BootstrapDownlinkRequest, r: Extract<OutboundResult, { kind: 'response' }>): SendResult {
-    const res: SendResult = {
-      code: r.code,
-      success: r.code === expectedCode(req),
-      payload: r.payload,
-      rttMs: r.rttMs,
-    };
-    if (r.contentFormat !== undefined) res.contentFormat = r.contentFormat;
-    if (!r.code.startsWith('2') && r.payload.length > 0) res.diagnostic = r.payload.toString('utf8');
-    if (res.success && req.type === 'BootstrapDiscoverRequest') {
-      try {
-        res.discover = readDiscover(r.payload);
-        if (res.discover.lwm2mVersion) this.lwm2mVersion = res.discover.lwm2mVersion;
-      } catch (err) {
-        res.decodeError = asLwm2mError(err);
-      }
-    } else if (res.success && req.type === 'BootstrapReadRequest') {
-      try {
-        res.node = decodePayload(r.contentFormat ?? req.accept, req.path, r.payload, this.host.model);
-      } catch (err) {
-        res.decodeError = asLwm2mError(err);
-      }
-    }
-    return res;
-  }
-
   private record(req: BootstrapDownlinkRequest, code: string, success: boolean, ms: number, error?: string): void {
     const step: AuditStep = { op: stepOp(req.type), method: req.method, path: pathOf(req), code, success, ms };
     if (req.type === 'BootstrapWriteRequest') step.contentFormat = req.contentFormat;
@@ -389,9 +351,4 @@ function expectedCodeOrUndefined(req: BootstrapDownlinkRequest): string | undefi
   } catch {
     return undefined;
   }
-}
-
-function asLwm2mError(err: unknown): Lwm2mError {
-  if (err instanceof Lwm2mError) return err;
-  return new Lwm2mError('DECODE', err instanceof Error ? err.message : String(err));
 }

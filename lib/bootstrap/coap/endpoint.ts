@@ -10,23 +10,24 @@
  * a DTLS socket-like). We keep node-coap's codec (`coap-packet`) and the RFC's rules.
  */
 import { randomFillSync } from 'crypto';
-import { DedupCache, type DedupEntry } from './dedup';
+import { DedupCache } from './dedup';
 import {
   codeClass,
   emptyMessage,
   generatePacket,
   parseDatagram,
-  uintBuffer,
   uintOption,
   type DatagramSocket,
   type Packet,
   type ParsedPacket,
   type PeerInfo,
 } from './message';
+import { InboundExchange, type ExchangeHost } from './exchange';
 import { ConTransmission, type OutboundResult, type TransmissionHost } from './transmission';
 import type { ResolvedParameters } from '../parameters';
 
 export type { OutboundResult };
+export { InboundExchange, type ResponseOptions } from './exchange';
 
 export interface EndpointHandlers {
   /** A new (non-duplicate) request. `packet` is only valid during the call. */
@@ -37,12 +38,6 @@ export interface EndpointHandlers {
   onInternalError(err: unknown): void;
 }
 
-export interface ResponseOptions {
-  payload?: Buffer;
-  contentFormat?: number;
-  /** Further options (Block2, Size2 …). */
-  options?: { name: string; value: Buffer }[];
-}
 
 const TOKEN_POOL_SIZE = 4096;
 
@@ -50,78 +45,7 @@ export function peerKey(address: string, port: number): string {
   return address + '|' + port;
 }
 
-/** A request we received and owe an answer. Piggy-backed if answered before a retransmission arrives. */
-export class InboundExchange {
-  /** 0 open, 1 empty ACK sent (the answer goes separately, as CON), 2 answered. */
-  state = 0;
-  constructor(
-    private readonly ep: CoapEndpoint,
-    readonly address: string,
-    readonly port: number,
-    readonly messageId: number,
-    readonly token: Buffer,
-    readonly confirmable: boolean,
-    private entry: DedupEntry | undefined,
-  ) {}
-
-  get answered(): boolean {
-    return this.state === 2;
-  }
-
-  /** A retransmission of the request arrived while we are still deciding: send the empty ACK now. */
-  onDuplicate(): void {
-    if (this.state !== 0 || !this.confirmable) return;
-    this.state = 1;
-    const ack = emptyMessage('ack', this.messageId);
-    if (this.entry) this.entry.reply = ack;
-    this.ep.sendRaw(ack, this.address, this.port);
-  }
-
-  /**
-   * Answers once; later calls return false. `cb` runs when the datagram has left (piggy-backed answer)
-   * or when the device has acknowledged it (separate answer), or with the error.
-   */
-  respond(code: string, opts: ResponseOptions = {}, cb?: (err: Error | null) => void): boolean {
-    if (this.state === 2) return false;
-    const separate = this.state === 1;
-    this.state = 2;
-    const entry = this.entry;
-    this.entry = undefined;
-    if (entry) entry.open = undefined;
-    const options: { name: string; value: Buffer }[] = [];
-    if (opts.contentFormat !== undefined) {
-      options.push({ name: 'Content-Format', value: uintBuffer(opts.contentFormat) });
-    }
-    if (opts.options) options.push(...opts.options);
-    const packet: Packet = {
-      code,
-      token: this.token,
-      options: options as Packet['options'],
-      payload: opts.payload,
-      messageId: separate || !this.confirmable ? this.ep.nextMessageId() : this.messageId,
-      confirmable: separate,
-      ack: !separate && this.confirmable,
-    };
-    let buf: Buffer;
-    try {
-      buf = this.ep.generate(packet);
-    } catch (err) {
-      // Too large or invalid: answer 5.00 so the device is not left waiting.
-      buf = this.ep.generate({ ...packet, code: '5.00', payload: undefined, options: [] });
-      cb?.(err instanceof Error ? err : new Error(String(err)));
-      cb = undefined;
-    }
-    if (separate) {
-      this.ep.sendSeparate(buf, packet.messageId as number, this.address, this.port, cb);
-    } else {
-      if (entry) entry.reply = buf;
-      this.ep.sendRaw(buf, this.address, this.port, cb);
-    }
-    return true;
-  }
-}
-
-export class CoapEndpoint implements TransmissionHost {
+export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private readonly dedup: DedupCache;
   private readonly awaitingAck = new Map<string, ConTransmission>();
   private readonly byToken = new Map<string, ConTransmission>();
