@@ -1,11 +1,12 @@
 /**
- * The library surface the nodes use, in one place: nodes import from here, this file imports from lib/.
+ * The library surface the nodes use, in one place. Everything comes through lib/index.ts, the package's
+ * one entry point; nodes import from here.
  */
-export { Lwm2mError } from '../../lib/errors';
-export { defaultModel } from '../../lib/model/registry';
-export { nodeFromJson, nodeToJson } from '../../lib/model/tree';
-export type { LwM2mNode } from '../../lib/model/types';
 export {
+  Lwm2mError,
+  defaultModel,
+  nodeFromJson,
+  nodeToJson,
   BootstrapDeleteRequest,
   BootstrapDiscoverRequest,
   BootstrapReadRequest,
@@ -19,20 +20,20 @@ export {
   SessionNotFoundError,
   SessionEndedError,
   RequestTimeoutError,
-} from '../../lib/bootstrap';
-export type {
-  BootstrapDownlinkRequest,
-  BootstrapResponse,
-  BootstrapServerOptions,
-  RunStep,
-  SendResult,
-} from '../../lib/bootstrap';
-export {
   validateProfile,
   ProfileError,
   applyTemplate,
   generatePskCredentials,
   buildBootstrapPack,
   contentFormatFor,
-} from '../../lib/profile';
-export type { BootstrapProfile, ProfileIssue } from '../../lib/profile';
+} from '../../lib';
+export type {
+  LwM2mNode,
+  BootstrapDownlinkRequest,
+  BootstrapResponse,
+  BootstrapServerOptions,
+  RunStep,
+  SendResult,
+  BootstrapProfile,
+  ProfileIssue,
+} from '../../lib';

@@ -3,8 +3,7 @@
  * into the live session through the listener node that owns it, and fail with clear typed errors.
  */
 import type { Node, NodeAPI } from 'node-red';
-import { Lwm2mError } from '../../lib/errors';
-import { SessionNotFoundError, type BootstrapPackRequest, type BootstrapSession } from './lib';
+import { Lwm2mError, SessionNotFoundError, type BootstrapPackRequest, type BootstrapSession } from './lib';
 import type { ListenerSettings } from '../bootstrap-listener/transport';
 
 export interface Lwm2mStep {
