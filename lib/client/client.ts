@@ -47,6 +47,8 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
   private transaction: BootstrapTransaction | undefined;
   private bsTarget: Target | undefined;
   private bootstrapStarted = 0;
+  /** Why the last Bootstrap-Finish of the current attempt was refused (reported if no command follows). */
+  private finishRefusal: string | undefined;
   private diagramEvents: TraceEvent[] | undefined;
   private diagramPending = new Set<ServerRegistration>();
   registrations: ServerRegistration[] = [];
@@ -202,6 +204,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
     const id = ++this.bootstrapCount;
     this.bootstrapStarted = Date.now();
     this.diagramEvents = [];
+    this.finishRefusal = undefined;
     this.faults.vanished = false;
     this.setState('bootstrapping');
     const account = this.store.bootstrapAccount();
@@ -251,7 +254,13 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
     this.finishTimer = setTimeout(() => {
       if (this.transaction && id === this.bootstrapCount) {
         this.transaction = undefined;
-        this.bootstrapFailed(id, `no Bootstrap-Finish within ${this.timing.bootstrapTimeoutMs} ms`);
+        const refused = this.finishRefusal;
+        this.bootstrapFailed(
+          id,
+          refused
+            ? `Bootstrap-Finish refused (${refused}), no further command within ${this.timing.bootstrapTimeoutMs} ms`
+            : `no Bootstrap-Finish within ${this.timing.bootstrapTimeoutMs} ms`,
+        );
       }
     }, this.timing.bootstrapTimeoutMs);
   }
@@ -519,6 +528,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
       outPayload = h.responsePayload ?? (answer.payload && !answer.contentFormat ? answer.payload.toString('utf8') : undefined);
       this.armFinishTimer(id);
       if (h.finish === 'committed') after = () => void this.commit(id, tx.staged, 'request');
+      this.finishRefusal = h.finish === 'rejected' ? `${answer.code} ${answer.payload?.toString('utf8') ?? ''}`.trim() : undefined;
     } else if (fromBs) {
       answer = { code: '4.00', payload: Buffer.from('no bootstrap session in progress') };
     } else if (reg) {

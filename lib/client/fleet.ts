@@ -17,10 +17,21 @@ import { ClientConfigError } from './errors';
 import type { FaultOptions } from './faults';
 import type { ClientOptions } from './options';
 
+/** One device of a device table: its endpoint and, optionally, its own PSK towards the Bootstrap-Server. */
+export interface FleetDevice {
+  endpoint: string;
+  pskIdentity?: string;
+  /** hex */
+  pskKey?: string;
+}
+
 export interface FleetOptions {
+  /** Number of devices from the patterns; ignored when `devices` is given. */
   count: number;
+  /** A device table instead of patterns: one device per entry (count = devices.length). */
+  devices?: FleetDevice[];
   /** e.g. `meter-{n}` or `meter-{n:5}` (zero-padded to 5 digits). */
-  endpointPattern: string;
+  endpointPattern?: string;
   /** First n. Default 1. */
   first?: number;
   /** PSK identity towards the Bootstrap-Server, e.g. `{ep}` or `id-{n}`. */
@@ -65,6 +76,11 @@ export function expandPattern(pattern: string, n: number, ep?: string): string {
     .replace(/\{ep\}/g, ep ?? '');
 }
 
+/** A file name for an endpoint's store: `urn:imei:1/2` -> `urn_imei_1_2.json` (no path separators). */
+export function storeFileName(endpoint: string): string {
+  return endpoint.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') + '.json';
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
@@ -88,23 +104,38 @@ export class Fleet extends EventEmitter {
   constructor(opts: FleetOptions) {
     super();
     const max = opts.maxClients ?? 5000;
-    if (!Number.isInteger(opts.count) || opts.count < 1 || opts.count > max) {
-      throw new ClientConfigError('count', `must be an integer in 1..${max}`);
-    }
-    if (!opts.endpointPattern || !/\{n(:\d+)?\}/.test(opts.endpointPattern)) {
-      throw new ClientConfigError('endpointPattern', 'must contain {n} (or {n:width})');
+    const table = opts.devices;
+    if (table) {
+      if (table.length < 1 || table.length > max) throw new ClientConfigError('devices', `must list 1..${max} devices`);
+      const seen = new Set<string>();
+      for (const d of table) {
+        if (!d || typeof d.endpoint !== 'string' || !d.endpoint) throw new ClientConfigError('devices', 'every device needs an endpoint');
+        if (seen.has(d.endpoint)) throw new ClientConfigError('devices', `endpoint "${d.endpoint}" is listed twice`);
+        seen.add(d.endpoint);
+      }
+    } else {
+      if (!Number.isInteger(opts.count) || opts.count < 1 || opts.count > max) {
+        throw new ClientConfigError('count', `must be an integer in 1..${max}`);
+      }
+      if (!opts.endpointPattern || !/\{n(:\d+)?\}/.test(opts.endpointPattern)) {
+        throw new ClientConfigError('endpointPattern', 'must contain {n} (or {n:width})');
+      }
     }
     this.opts = { concurrency: 50, summaryIntervalMs: 1000, ...opts };
     if (!(this.opts.concurrency >= 1)) throw new ClientConfigError('concurrency', 'must be >= 1');
     const first = opts.first ?? 1;
-    for (let i = 0; i < opts.count; i++) {
+    const total = table ? table.length : opts.count;
+    for (let i = 0; i < total; i++) {
       const n = first + i;
-      const endpoint = expandPattern(opts.endpointPattern, n);
+      const row = table?.[i];
+      const endpoint = row ? row.endpoint : expandPattern(opts.endpointPattern ?? '', n);
       const base = opts.client.bootstrapServer;
+      const identity = opts.pskIdentityPattern ? expandPattern(opts.pskIdentityPattern, n, endpoint) : base?.pskIdentity;
+      const key = opts.pskKeyPattern ? expandPattern(opts.pskKeyPattern, n, endpoint) : base?.pskKey;
       const bootstrapServer = base && {
         ...base,
-        pskIdentity: opts.pskIdentityPattern ? expandPattern(opts.pskIdentityPattern, n, endpoint) : base.pskIdentity,
-        pskKey: opts.pskKeyPattern ? expandPattern(opts.pskKeyPattern, n, endpoint) : base.pskKey,
+        pskIdentity: row?.pskIdentity ?? identity,
+        pskKey: row?.pskKey ?? key,
       };
       if (typeof bootstrapServer?.pskKey === 'string' && !/^([0-9a-fA-F]{2})*$/.test(bootstrapServer.pskKey)) {
         throw new ClientConfigError('pskKeyPattern', `expands to a value that is not hex for ${endpoint}`);
@@ -114,7 +145,7 @@ export class Fleet extends EventEmitter {
         endpoint,
         bootstrapServer,
         trace: opts.client.trace ?? false,
-        storeFile: opts.storeDir ? path.join(opts.storeDir, `${endpoint}.json`) : undefined,
+        storeFile: opts.storeDir ? path.join(opts.storeDir, storeFileName(endpoint)) : undefined,
       });
       this.watch(c);
       this.clients.push(c);

@@ -19,5 +19,5 @@ export type { TraceEvent } from './trace';
 export type { ClientOptions, BootstrapServerConfig, DeviceInfo } from './options';
 export { CoapEndpoint } from './transport';
 export { BootstrapRefusedError, StoreFileError, ClientConfigError, ExchangeError } from './errors';
-export { Fleet, expandPattern } from './fleet';
-export type { FleetOptions, FleetSummary } from './fleet';
+export { Fleet, expandPattern, storeFileName } from './fleet';
+export type { FleetOptions, FleetSummary, FleetDevice } from './fleet';

@@ -135,7 +135,7 @@ describe('simulated client: bootstrap over loopback', () => {
     assert.equal(finish.code, '4.06');
     const diag = finish.payload.toString('utf8');
     assert.match(diag, /C4 \/0\/1\/10: Short Server ID 7 has no Server instance/);
-    assert.match((await failed).reason, /no Bootstrap-Finish/);
+    assert.match((await failed).reason, /^Bootstrap-Finish refused \(4\.06 C4 \/0\/1\/10: Short Server ID 7 has no Server instance\), no further command within \d+ ms$/);
     assert.equal(c.store.instance(0, 1), undefined, 'staged write was discarded');
     assert.equal(c.state, 'failed');
   });
