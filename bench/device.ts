@@ -32,6 +32,13 @@ export interface WireStep {
   size: number;
 }
 
+/** The datagram channel a slot talks over: a UDP socket, or a DTLS session. */
+export interface Wire {
+  send(buf: Buffer, host: string, port: number): void;
+  onMessage(fn: (msg: Buffer, address: string, port: number) => void): void;
+  close(): Promise<void>;
+}
+
 export interface DeviceContext {
   host: string;
   port: number;
@@ -77,21 +84,19 @@ export class DeviceSlot {
   strays = 0;
 
   private constructor(
-    private readonly sock: dgram.Socket,
+    private readonly wire: Wire,
     private readonly ctx: DeviceContext,
   ) {
-    sock.on('message', (msg, rinfo) => {
+    wire.onMessage((msg, address, port) => {
       try {
-        this.onMessage(msg, rinfo.address, rinfo.port);
+        this.onMessage(msg, address, port);
       } catch {
         this.strays++;
       }
     });
-    sock.on('error', () => {
-      this.strays++;
-    });
   }
 
+  /** A slot on its own UDP socket (plain CoAP), reused device after device. */
   static async open(ctx: DeviceContext): Promise<DeviceSlot> {
     const sock = dgram.createSocket('udp4');
     await new Promise<void>((resolve, reject) => {
@@ -101,11 +106,21 @@ export class DeviceSlot {
         resolve();
       });
     });
-    return new DeviceSlot(sock, ctx);
+    const slot = new DeviceSlot(
+      {
+        send: (buf, host, port) => sock.send(buf, 0, buf.length, port, host, (err) => err && slot.strays++),
+        onMessage: (fn) => sock.on('message', (msg, rinfo) => fn(msg, rinfo.address, rinfo.port)),
+        close: () => new Promise<void>((resolve) => sock.close(() => resolve())),
+      },
+      ctx,
+    );
+    sock.on('error', () => slot.strays++);
+    return slot;
   }
 
-  get localPort(): number {
-    return this.sock.address().port;
+  /** A slot over any datagram channel to the server (a DTLS session). */
+  static over(wire: Wire, ctx: DeviceContext): DeviceSlot {
+    return new DeviceSlot(wire, ctx);
   }
 
   /**
@@ -167,7 +182,7 @@ export class DeviceSlot {
 
   close(): Promise<void> {
     if (this.run) this.end(this.run, false, 'closed');
-    return new Promise((resolve) => this.sock.close(() => resolve()));
+    return this.wire.close();
   }
 
   private armRetransmit(run: Run, ms: number, count: number): void {
@@ -185,9 +200,7 @@ export class DeviceSlot {
   }
 
   private sendRaw(buf: Buffer, host: string, port: number): void {
-    this.sock.send(buf, 0, buf.length, port, host, (err) => {
-      if (err) this.strays++;
-    });
+    this.wire.send(buf, host, port);
   }
 
   private end(run: Run, ok: boolean, cause: string | undefined): void {
@@ -285,7 +298,10 @@ export class DeviceSlot {
     run.replies.set(p.messageId, reply);
     this.send(run, reply);
     if (handled.finish === 'committed') this.end(run, true, undefined);
-    else if (handled.finish === 'rejected') this.end(run, false, `finish-${a.code}`);
+    else if (handled.finish === 'rejected') {
+      const why = a.payload ? `: ${a.payload.toString('utf8').replace(/\d+/g, 'N').slice(0, 80)}` : '';
+      this.end(run, false, `finish-${a.code}${why}`);
+    }
     else if (!a.code.startsWith('2') && run.refused === undefined) run.refused = `${req.method}-${a.code}`;
   }
 }

@@ -14,6 +14,8 @@ export class PendingHolder {
   private readonly held: Set<number>[] = [];
   accepted = 0;
   refused = new Map<string, number>();
+  /** Our Bootstrap-Requests not yet acknowledged, by socket index and Message ID (resent like CoAP would). */
+  private readonly unacked = new Map<string, { sock: dgram.Socket; buf: Buffer }>();
 
   private constructor(
     private readonly host: string,
@@ -30,8 +32,10 @@ export class PendingHolder {
         try {
           const p = parse(msg);
           if (p.code.startsWith('0.') && p.code !== '0.00') held.add(p.messageId);
-          else if (p.ack && p.code === '2.04') h.accepted++;
-          else if (p.ack && p.code !== '0.00') h.refused.set(p.code, (h.refused.get(p.code) ?? 0) + 1);
+          else if (p.ack && h.unacked.delete(`${i}|${p.messageId}`)) {
+            if (p.code === '2.04') h.accepted++;
+            else if (p.code !== '0.00') h.refused.set(p.code, (h.refused.get(p.code) ?? 0) + 1);
+          }
         } catch {
           // not CoAP: ignore
         }
@@ -49,8 +53,11 @@ export class PendingHolder {
     return n;
   }
 
-  /** Sends the Bootstrap-Requests, in batches so the server's receive buffer never overflows. */
-  async send(endpoints: string[], batch = 100): Promise<void> {
+  /**
+   * Sends the Bootstrap-Requests in small batches (a socket's receive buffer holds only a few hundred
+   * datagrams, whatever their size), and resends the unacknowledged ones every second until `untilMs`.
+   */
+  async send(endpoints: string[], untilMs: number, batch = 50): Promise<void> {
     let mid = Math.floor(Math.random() * 0x10000);
     for (let i = 0; i < endpoints.length; i++) {
       const s = this.socks[i % this.socks.length];
@@ -65,21 +72,52 @@ export class PendingHolder {
           { name: 'Uri-Query', value: Buffer.from(`ep=${endpoints[i]}`) },
         ],
       });
+      this.unacked.set(`${i % this.socks.length}|${mid}`, { sock: s, buf });
       s.send(buf, 0, buf.length, this.port, this.host);
-      if (i % batch === batch - 1) await new Promise((r) => setTimeout(r, 5));
+      if (i % batch === batch - 1) await new Promise((r) => setTimeout(r, 10));
+    }
+    const end = Date.now() + untilMs;
+    while (this.unacked.size > 0 && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 1000));
+      let n = 0;
+      for (const { sock, buf } of this.unacked.values()) {
+        sock.send(buf, 0, buf.length, this.port, this.host);
+        if (++n % batch === 0) await new Promise((r) => setTimeout(r, 10));
+      }
     }
   }
 
-  /** RST for every held request: the server ends those sessions now. */
-  async release(): Promise<void> {
-    for (let i = 0; i < this.socks.length; i++) {
-      let n = 0;
-      for (const mid of this.held[i]) {
-        this.socks[i].send(Buffer.from([0x70, 0, mid >> 8, mid & 0xff]), this.port, this.host);
-        if (++n % 100 === 0) await new Promise((r) => setTimeout(r, 2));
+  /** Bootstrap-Requests the server has not acknowledged (yet). */
+  get unacknowledged(): number {
+    return this.unacked.size;
+  }
+
+  /**
+   * RST for every held request, in small batches; then again for every request the server sends after
+   * that (retransmissions of requests whose RST was lost), until none came for `quietMs`. Resolves with
+   * the number of RSTs sent.
+   */
+  async release(quietMs = 4000, maxMs = 40_000): Promise<number> {
+    const answered = this.held.map(() => new Set<number>());
+    let sent = 0;
+    let lastNew = Date.now();
+    const end = Date.now() + maxMs;
+    while (Date.now() < end) {
+      let fresh = 0;
+      for (let i = 0; i < this.socks.length; i++) {
+        for (const mid of this.held[i]) {
+          this.socks[i].send(Buffer.from([0x70, 0, mid >> 8, mid & 0xff]), this.port, this.host);
+          if (!answered[i].has(mid)) fresh++;
+          answered[i].add(mid);
+          if (++sent % 50 === 0) await new Promise((r) => setTimeout(r, 5));
+        }
+        this.held[i].clear();
       }
-      this.held[i].clear();
+      if (fresh > 0) lastNew = Date.now();
+      else if (Date.now() - lastNew >= quietMs) break;
+      await new Promise((r) => setTimeout(r, 250));
     }
+    return sent;
   }
 
   async close(): Promise<void> {

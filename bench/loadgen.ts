@@ -7,7 +7,9 @@ import type { HandlerConfig } from '../lib/client/bootstrap-handler';
 import { FaultState } from '../lib/client/faults';
 import { factoryStore, resolveOptions } from '../lib/client/options';
 import { decode, encode } from '../lib/codec';
-import { DeviceSlot, type DeviceResult, type WireStep } from './device';
+import { DeviceSlot, type DeviceContext, type DeviceResult, type WireStep } from './device';
+import { dtlsStorm, type DtlsStormArgs } from './dtls-client';
+import { BENCH_PSK_HEX } from './dtls-bench';
 import { runFloor } from './floor';
 import { PendingHolder } from './holder';
 import { serve } from './ipc';
@@ -49,21 +51,29 @@ function handlerConfig(pct: number): HandlerConfig {
   };
 }
 
+function deviceContext(a: { host: string; port: number; pct: number; timeoutMs: number }, scheme = 'coap'): DeviceContext {
+  const uri = `${scheme}://${a.host}:${a.port}`;
+  // Over DTLS the factory Bootstrap-Server account is PSK mode and needs its identity and key (check C6).
+  const psk = scheme === 'coaps' ? { pskIdentity: 'bench-dev', pskKey: BENCH_PSK_HEX } : {};
+  const opts = resolveOptions({ endpoint: 'bench-device', version: '1.2', bootstrapServer: { uri, ...psk } });
+  return { host: a.host, port: a.port, base: factoryStore(opts), cfg: handlerConfig(a.pct), timeoutMs: a.timeoutMs, ackTimeoutMs: 2000 };
+}
+
 async function storm(a: StormArgs): Promise<StormResult> {
-  const opts = resolveOptions({ endpoint: 'bench-device', version: '1.2', bootstrapServer: { uri: `coap://${a.host}:${a.port}` } });
-  const base = factoryStore(opts);
-  const ctx = { host: a.host, port: a.port, base, cfg: handlerConfig(a.pct), timeoutMs: a.timeoutMs, ackTimeoutMs: 2000 };
+  const ctx = deviceContext(a);
   const n = Math.min(a.concurrency, a.count);
   const slots = await Promise.all(Array.from({ length: n }, () => DeviceSlot.open(ctx)));
   const latencies: number[] = [];
   const causes: Record<string, number> = {};
   let failed = 0;
   let next = 0;
+  let strays = 0;
   let trace: WireStep[] | undefined = a.trace ? [] : undefined;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
-    slots.map(async (slot) => {
+    slots.map(async (first, k) => {
+      let slot = first;
       while (next < a.count) {
         const i = next++;
         const t = i === 0 ? trace : undefined;
@@ -74,13 +84,19 @@ async function storm(a: StormArgs): Promise<StormResult> {
           const c = r.cause ?? 'unknown';
           causes[c] = (causes[c] ?? 0) + 1;
           if (t) trace = undefined;
+          // The failed device's session may live on at the server: the next device gets a new socket,
+          // so that session's requests cannot reach it.
+          strays += slot.strays;
+          await slot.close();
+          slot = await DeviceSlot.open(ctx);
+          slots[k] = slot;
         }
       }
     }),
   );
   const wallS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const strays = slots.reduce((s, x) => s + x.strays, 0);
+  strays += slots.reduce((s, x) => s + x.strays, 0);
   await Promise.all(slots.map((s) => s.close()));
   const r: StormResult = {
     completed: latencies.length,
@@ -100,6 +116,7 @@ let holder: PendingHolder | undefined;
 
 serve({
   storm: (a: StormArgs) => storm(a),
+  dtls: (a: DtlsStormArgs) => dtlsStorm(a, deviceContext(a, 'coaps')),
   floor: async (a: { host: string; port: number; script: WireStep[]; count: number; concurrency: number }) => {
     const r = await runFloor(a.host, a.port, a.script, a.count, a.concurrency, 10_000);
     return { completed: r.completed, failed: r.failed, latency: summarize(r.latencies), wallS: r.wallS, perSecond: r.completed / r.wallS };
@@ -108,20 +125,18 @@ serve({
   hold: async (a: { host: string; port: number; first: number; count: number; sockets: number; waitMs: number }) => {
     holder = await PendingHolder.open(a.host, a.port, a.sockets);
     const t0 = performance.now();
-    await holder.send(Array.from({ length: a.count }, (_, i) => endpointName(a.first + i)));
     const h = holder;
+    await h.send(Array.from({ length: a.count }, (_, i) => endpointName(a.first + i)), a.waitMs);
     while (h.pending < a.count && performance.now() - t0 < a.waitMs) await new Promise((r) => setTimeout(r, 50));
-    return { pending: h.pending, accepted: h.accepted, refused: Object.fromEntries(h.refused), ms: performance.now() - t0 };
+    return { pending: h.pending, accepted: h.accepted, unacknowledged: h.unacknowledged, refused: Object.fromEntries(h.refused), ms: performance.now() - t0 };
   },
   release: async () => {
     if (!holder) return { released: 0 };
     const n = holder.pending;
-    await holder.release();
-    await new Promise((r) => setTimeout(r, 300));
-    await holder.release(); // retransmissions that crossed the first RSTs
+    const rst = await holder.release();
     await holder.close();
     holder = undefined;
-    return { released: n };
+    return { released: n, rst };
   },
   quit: () => setImmediate(() => process.exit(0)),
 });

@@ -30,7 +30,7 @@ const HELP = `usage: node dist/bench/run.js [options]
   --concurrency C    devices bootstrapping at once (default 50)
   --history H        storms of N new devices in a row through Node-RED (default 3; the issue's check is 10)
   --pending P        sessions held open for heap per session (default 5000)
-  --sweep a,b,c      concurrency levels of the chart (default 1,10,50,100,200,500)
+  --sweep a,b,c      concurrency levels of the chart (default 1,10,25,50,100,200)
   --formats list     tlv,senml-json,senml-cbor,lwm2m-cbor (default: all)
   --big N            one extra Node-RED storm of N devices (default 10000, 0 = skip)
   --no-profile       do not profile the Node-RED server
@@ -61,7 +61,7 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
         concurrency: 50,
         history: 3,
         pending: 5000,
-        sweep: [1, 10, 50, 100, 200, 500],
+        sweep: [1, 10, 25, 50, 100, 200],
         formats: Object.keys(FORMATS),
         big: 10_000,
         profile: true,

@@ -179,13 +179,14 @@ class Bench {
       waitMs: 20_000,
     });
     const during = await this.heap(child);
-    await this.loadgen.call('release');
+    await this.loadgen.call('release', undefined, 120_000);
     if (held.pending < n) log(`${label}: only ${held.pending} of ${n} sessions came to hold a request (${JSON.stringify(held.refused)})`);
-    // Sessions end on the RST; Node-RED's flow gets its error output for each.
-    const until = Date.now() + 15_000;
+    // Sessions end on the RST (the holder resends RSTs until the server has gone quiet); Node-RED's flow
+    // gets its error output for each.
     if (label === 'library') {
+      const until = Date.now() + 15_000;
       while (Date.now() < until && (await child.call<{ sessionsInFlight: number }>('stats')).sessionsInFlight > 0) await sleep(100);
-    } else await sleep(2000);
+    }
     const after = await this.heap(child);
     return {
       label,
@@ -309,7 +310,18 @@ async function main(): Promise<void> {
 
     if (o.dtls) {
       log('DTLS');
-      results.dtls = await runDtls({ smoke: o.smoke, loadgen: b.loadgen, root });
+      const dtls = await runDtls({
+        loadgen: b.loadgen,
+        tableFile,
+        alloc: (n) => b.alloc(n),
+        devices: o.smoke ? 50 : Math.min(o.devices, 500),
+        concurrency: Math.min(o.concurrency, 20),
+        pct: FORMATS[sweepFormat(o)],
+        format: sweepFormat(o),
+        profileFile: o.profile ? path.join(o.out, 'profile', 'library-dtls.cpuprofile') : undefined,
+      });
+      results.dtls = dtls;
+      for (const row of [dtls.raw, dtls.library]) if (row) b.storms.push(row);
     }
   } finally {
     await b.stop().catch(() => undefined);

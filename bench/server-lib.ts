@@ -1,15 +1,14 @@
 /**
- * Baseline "the library alone": the same storm against lib/bootstrap without Node-RED. Per
- * Bootstrap-Request it does what the demo flow does (device-table row -> profile with the device's
- * values filled in and validated -> runBootstrap -> Bootstrap-Finish), in plain code.
+ * Baseline "the library alone": the same storm against lib/bootstrap without Node-RED
+ * (bench/lib-handler.ts does per request what the demo flow does).
  *
  * Child process of bench/run; config in BENCH_CONFIG (JSON).
  */
-import { BootstrapServer, runBootstrap, SessionOutcome, type BootstrapSession } from '../lib/bootstrap';
-import { applyTemplate, type BootstrapProfile } from '../lib/profile';
+import { BootstrapServer } from '../lib/bootstrap';
 import { serve } from './ipc';
+import { handleBootstraps } from './lib-handler';
 import { Probe, probeHandlers } from './probe';
-import { benchProfile, readDeviceTable } from './scenario';
+import { readDeviceTable } from './scenario';
 
 interface Config {
   tableFile: string;
@@ -19,11 +18,6 @@ interface Config {
 
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.env.BENCH_CONFIG ?? '{}') as Config;
-  const table = readDeviceTable(cfg.tableFile);
-  const profile = benchProfile(cfg.dmPort) as unknown as BootstrapProfile;
-  const errors = new Map<string, number>();
-  const count = (k: string): void => void errors.set(k, (errors.get(k) ?? 0) + 1);
-
   const server = new BootstrapServer({
     port: 0,
     address: '127.0.0.1',
@@ -31,30 +25,7 @@ async function main(): Promise<void> {
     sessionTimeoutMs: 90_000,
     maxSessions: 50_000,
   });
-  server.on('bootstrapRequest', (session: BootstrapSession) => {
-    void bootstrap(session).catch((err: unknown) => {
-      count(err instanceof Error ? err.name : 'error');
-      if (session.state === 'pending') void session.reject('5.00', 'bootstrap failed').catch(() => undefined);
-      else session.end(SessionOutcome.INTERNAL_ERROR, err instanceof Error ? err.message : String(err));
-    });
-  });
-
-  async function bootstrap(session: BootstrapSession): Promise<void> {
-    const row = table.get(session.endpoint);
-    if (!row) {
-      await session.reject('4.04', 'unknown device');
-      return;
-    }
-    const p = applyTemplate(profile, { apn: row.apn });
-    const r = await runBootstrap(session, p, { stopOnError: true });
-    if (!r.ok) {
-      count('step-failed');
-      session.end(SessionOutcome.REQUEST_FAILED, 'a bootstrap step failed');
-      return;
-    }
-    await session.finish();
-  }
-
+  const errors = handleBootstraps(server, readDeviceTable(cfg.tableFile), cfg.dmPort);
   const addr = await server.listen();
   const probe = new Probe();
   serve(

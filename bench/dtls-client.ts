@@ -1,0 +1,118 @@
+/**
+ * The DTLS side of the load generator: node-dtls-client (the independent PSK client the DTLS tests use)
+ * opens one session per device. 'raw' only handshakes and closes; 'lib' runs a lean device
+ * (bench/device.ts) over the session. Latency counts from the first ClientHello.
+ */
+import { dtls } from 'node-dtls-client';
+import { DeviceSlot, type DeviceContext } from './device';
+import { endpointName } from './scenario';
+import { summarize, type LatencySummary } from './stats';
+
+export interface DtlsStormArgs {
+  mode: 'raw' | 'lib';
+  host: string;
+  port: number;
+  first: number;
+  count: number;
+  concurrency: number;
+  pct: number;
+  timeoutMs: number;
+  key: string;
+}
+
+export interface DtlsStormResult {
+  completed: number;
+  failed: number;
+  causes: Record<string, number>;
+  latency: LatencySummary;
+  wallS: number;
+  perSecond: number;
+  loadgenCpuS: number;
+}
+
+function connect(a: DtlsStormArgs, identity: string): Promise<dtls.Socket> {
+  return new Promise((resolve, reject) => {
+    const client = dtls.createSocket({
+      type: 'udp4',
+      address: a.host,
+      port: a.port,
+      psk: { [identity]: Buffer.from(a.key, 'hex') },
+      ciphers: ['TLS_PSK_WITH_AES_128_CCM_8'],
+      timeout: a.timeoutMs,
+    } as never);
+    client.once('connected', () => resolve(client));
+    client.once('error', (err: Error) => reject(err));
+  });
+}
+
+function close(client: dtls.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, 500);
+    try {
+      client.close(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    } catch {
+      clearTimeout(t);
+      resolve();
+    }
+  });
+}
+
+export async function dtlsStorm(a: DtlsStormArgs, ctx: DeviceContext): Promise<DtlsStormResult> {
+  const latencies: number[] = [];
+  const causes: Record<string, number> = {};
+  let failed = 0;
+  let next = 0;
+  const fail = (c: string): void => {
+    failed++;
+    causes[c] = (causes[c] ?? 0) + 1;
+  };
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(a.concurrency, a.count) }, async () => {
+      while (next < a.count) {
+        const ep = endpointName(a.first + next++);
+        const started = performance.now();
+        let client: dtls.Socket;
+        try {
+          client = await connect(a, ep);
+        } catch (err) {
+          fail(`handshake: ${err instanceof Error ? err.message.slice(0, 60) : String(err)}`);
+          continue;
+        }
+        if (a.mode === 'raw') {
+          latencies.push(performance.now() - started);
+          await close(client);
+          continue;
+        }
+        const c = client;
+        const slot = DeviceSlot.over(
+          {
+            send: (buf) => c.send(buf),
+            onMessage: (fn) => c.on('message', (msg: Buffer) => fn(msg, a.host, a.port)),
+            close: () => close(c),
+          },
+          ctx,
+        );
+        const r = await slot.bootstrap(ep, a.pct);
+        if (r.ok) latencies.push(performance.now() - started);
+        else fail(r.cause ?? 'unknown');
+        await slot.close();
+      }
+    }),
+  );
+  const wallS = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    completed: latencies.length,
+    failed,
+    causes,
+    latency: summarize(latencies),
+    wallS,
+    perSecond: latencies.length / wallS,
+    loadgenCpuS: (cpu.user + cpu.system) / 1e6,
+  };
+}
