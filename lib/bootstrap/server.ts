@@ -138,22 +138,17 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
 
   private async open(): Promise<AddressInfo> {
     let socket = this.opts.socket;
+    const port = this.opts.port ?? 5683;
     if (!socket) {
       const address = this.opts.address ?? (this.opts.type === 'udp6' ? '::' : '0.0.0.0');
-      const type = this.opts.type ?? (address.includes(':') ? 'udp6' : 'udp4');
-      const s = dgram.createSocket({ type, ipv6Only: false });
-      await new Promise<void>((resolve, reject) => {
-        const onError = (err: Error): void => {
-          s.close();
-          reject(new ServerStateError(`cannot listen on ${address}:${this.opts.port ?? 5683}: ${err.message}`));
-        };
-        s.once('error', onError);
-        s.bind(this.opts.port ?? 5683, address, () => {
-          s.removeListener('error', onError);
-          resolve();
-        });
+      const s = dgram.createSocket({ type: this.opts.type ?? (address.includes(':') ? 'udp6' : 'udp4') });
+      await bindSocket(s, port, address).catch((err: unknown) => {
+        s.close();
+        throw err;
       });
       socket = s;
+    } else if (!isBound(socket)) {
+      await bindSocket(socket, port, this.opts.address ?? (socket.type === 'udp6' ? '::' : '0.0.0.0'));
     }
     this.socket = socket;
     this.endpoint = new CoapEndpoint(socket, this.params, {
@@ -353,6 +348,33 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
       this.reportListenerError('packRequest listener', err);
       if (!req.answered) void req.reject('5.00').catch(() => undefined);
     }
+  }
+}
+
+function bindSocket(s: DatagramSocket, port: number, address: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (typeof s.bind !== 'function') {
+      reject(new ServerStateError('the socket passed in is not bound and has no bind()'));
+      return;
+    }
+    const onError = (err: Error): void => {
+      s.removeListener('error', onError);
+      reject(new ServerStateError(`cannot listen on ${address}:${port}: ${err.message}`));
+    };
+    s.on('error', onError);
+    s.bind(port, address, () => {
+      s.removeListener('error', onError);
+      resolve();
+    });
+  });
+}
+
+function isBound(s: DatagramSocket): boolean {
+  try {
+    s.address();
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -36,6 +36,8 @@ export interface DatagramSocket {
   removeListener(event: 'message', listener: (msg: Buffer, rinfo: PeerInfo) => void): unknown;
   removeListener(event: 'error', listener: (err: Error) => void): unknown;
   close?(cb?: () => void): unknown;
+  /** Used by listen() when the socket passed in is not bound yet. */
+  bind?(port: number, address: string, cb: () => void): unknown;
 }
 
 export class CoapFormatError extends Error {}

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import * as dgram from 'dgram';
 import {
   BootstrapDeleteRequest,
   BootstrapDiscoverRequest,
@@ -7,7 +8,7 @@ import {
   SessionNotFoundError,
   SessionOutcome,
   SessionStateError,
-  type BootstrapServer,
+  BootstrapServer,
   type BootstrapSession,
 } from '../../../lib/bootstrap';
 import { defaultModel, instanceFromJson } from '../../../lib/model';
@@ -316,5 +317,25 @@ describe('BootstrapServer limits and listener faults', () => {
       await d.close();
       await server.close();
     }
+  });
+});
+
+describe('BootstrapServer on a socket it is given', () => {
+  it('binds an unbound dgram socket, serves on it and leaves it open on close()', async () => {
+    const socket = dgram.createSocket('udp4');
+    const server = new BootstrapServer({ socket, port: 0, address: '127.0.0.1' });
+    const { port } = await server.listen();
+    assert.equal(socket.address().port, port);
+    const d = await ScriptedDevice.create();
+    try {
+      server.once('bootstrapRequest', (s) => void s.accept());
+      assert.equal((await d.bootstrapRequest({ port }, { ep: 'given' })).code, '2.04');
+    } finally {
+      await d.close();
+      await server.close();
+    }
+    assert.equal(socket.address().port, port, 'still bound: the caller owns it');
+    assert.equal(socket.listenerCount('message'), 0, 'our listener is gone');
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
   });
 });
