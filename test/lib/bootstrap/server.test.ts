@@ -8,6 +8,7 @@ import {
   SessionNotFoundError,
   SessionOutcome,
   SessionStateError,
+  ResponseCodeError,
   BootstrapServer,
   type BootstrapSession,
 } from '../../../lib/bootstrap';
@@ -134,6 +135,22 @@ describe('BootstrapServer: Bootstrap-Request and the flow decision', () => {
     await s.accept();
     await s.accept(); // idempotent
     assert.equal((await pending).code, '2.04');
+  });
+
+  it('meets bad input from a flow with typed errors, never a crash', async () => {
+    const got = nextSession(server);
+    const answered = dev.bootstrapRequest({ port }, { ep: 'typed' });
+    const s = await got;
+    await assert.rejects(s.reject('2.04'), (e: unknown) => e instanceof ResponseCodeError && e.input === '2.04');
+    await assert.rejects(s.reject('teapot'), ResponseCodeError);
+    await s.accept();
+    await assert.rejects(s.send(null as never), SessionStateError);
+    await assert.rejects(s.send({ type: 'BootstrapExecuteRequest' } as never), SessionStateError);
+    await assert.rejects(s.reject('4.00'), SessionStateError);
+    assert.throws(() => server.getSession(undefined as never), SessionNotFoundError);
+    assert.throws(() => new BootstrapServer({ decisionTimeoutCode: '2.05' }), /not an error response code/);
+    assert.equal((await answered).code, '2.04');
+    assert.equal(s.state, 'accepted');
   });
 
   it('finds live sessions by id and throws SessionNotFoundError for unknown or ended ones', async () => {
