@@ -11,7 +11,11 @@
  * - It records every request it received (`received`), in order: method, path, query, Content-Format,
  *   Accept, payload bytes, Message ID, token, time. `waitFor` waits for one. `wire` has every request
  *   datagram as it arrived (retransmissions and RFC 7959 block parts included).
+ *   A reply may be delayed (`delayMs` > 50: empty ACK, then a separate CON response) or dropped (`drop`:
+ *   no ACK, no answer; with `times` = 1 only the first transmission is lost and the retransmission is
+ *   answered). Bodies larger than a block arrive put together (node-coap handles RFC 7959 Block1/Block2).
  * - `vanish()` makes it drop every datagram from then on (no ACK, no answer): a device that went away.
+ * - It never touches node-coap's process-wide timing (`updateTiming`): RFC 7252 defaults throughout.
  *
  * Example:
  *   const dev = await ScriptedDevice.create();
