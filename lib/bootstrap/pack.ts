@@ -13,6 +13,7 @@ import { isResponseCode } from './coap/message';
 import { blockSize } from './coap/transfer';
 import { PackBlockCache, type PackBlock } from './pack-blocks';
 import { RequestFailedError, ResponseCodeError, SessionStateError } from './errors';
+import { handled, rejected } from './promise';
 
 /** Content formats a Bootstrap-Pack may be sent in: SenML CBOR, SenML JSON, LwM2M CBOR. */
 export const PACK_FORMATS: readonly number[] = Object.freeze([112, 110, 11544]);
@@ -72,12 +73,12 @@ export class BootstrapPackRequest {
 
   /** Answers 2.05 with `root` encoded in the Accept format. Throws (rejects) CodecError on a bad tree. */
   respond(root: RootNode): Promise<void> {
-    if (!this.exchange) return Promise.reject(new SessionStateError('answered', 'this Bootstrap-Pack-Request was already answered'));
+    if (!this.exchange) return rejected(new SessionStateError('answered', 'this Bootstrap-Pack-Request was already answered'));
     let payload: Buffer;
     try {
       payload = encodePayload(this.accept, LwM2mPath.root(), root, this.host.model);
     } catch (err) {
-      return Promise.reject(err);
+      return rejected(err);
     }
     if (payload.length <= blockSize(this.blockSzx)) return this.answer('2.05', payload, this.accept);
     // Too large for one datagram: block 0 now, the rest from the server's pack cache (RFC 7959 Block2).
@@ -88,8 +89,8 @@ export class BootstrapPackRequest {
 
   /** Answers an error code (default 4.04) with an optional diagnostic text. */
   reject(code = '4.04', diagnostic?: string): Promise<void> {
-    if (!isResponseCode(code) || code.startsWith('2')) return Promise.reject(new ResponseCodeError(code));
-    if (!this.exchange) return Promise.reject(new SessionStateError('answered', 'this Bootstrap-Pack-Request was already answered'));
+    if (!isResponseCode(code) || code.startsWith('2')) return rejected(new ResponseCodeError(code));
+    if (!this.exchange) return rejected(new SessionStateError('answered', 'this Bootstrap-Pack-Request was already answered'));
     return this.answer(code, diagnostic ? Buffer.from(diagnostic, 'utf8') : undefined, undefined);
   }
 
@@ -109,12 +110,14 @@ export class BootstrapPackRequest {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.host.packDone(this);
-    return new Promise<void>((resolve, reject) => {
-      ex.respond(code, { payload, contentFormat, options }, (err) => {
-        if (err) reject(new RequestFailedError(code, '/bspack', 'send', err.message));
-        else resolve();
-      });
-    });
+    return handled(
+      new Promise<void>((resolve, reject) => {
+        ex.respond(code, { payload, contentFormat, options }, (err) => {
+          if (err) reject(new RequestFailedError(code, '/bspack', 'send', err.message));
+          else resolve();
+        });
+      }),
+    );
   }
 
   private static onTimeout(p: BootstrapPackRequest): void {

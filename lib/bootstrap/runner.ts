@@ -10,6 +10,7 @@
 import { contentFormatFor, planBootstrap, wantsDiscovery } from '../profile/plan';
 import type { BootstrapProfile } from '../profile/types';
 import type { DiscoverInfo } from './codec-port';
+import { handled } from './promise';
 import { BootstrapDiscoverRequest, BootstrapWriteRequest, type BootstrapDownlinkRequest } from './requests';
 import type { BootstrapSession, SendResult } from './session';
 
@@ -49,11 +50,15 @@ export interface RunBootstrapResult {
  * Runs the bootstrap of `profile` on `session` up to (not including) Bootstrap-Finish.
  * Rejects when the session ends underneath it (timeout, Reset, cancellation): the session has the outcome.
  */
-export async function runBootstrap(
+export function runBootstrap(
   session: BootstrapSession,
   profile: BootstrapProfile,
   opts: RunBootstrapOptions = {},
 ): Promise<RunBootstrapResult> {
+  return handled(run(session, profile, opts));
+}
+
+async function run(session: BootstrapSession, profile: BootstrapProfile, opts: RunBootstrapOptions): Promise<RunBootstrapResult> {
   await session.accept();
   const sendOpts = opts.requestTimeoutMs !== undefined ? { timeoutMs: opts.requestTimeoutMs } : {};
   const steps: RunStep[] = [];

@@ -25,6 +25,7 @@ import {
 import { isRejection, SessionOutcome } from './outcome';
 import type { ResolvedParameters } from './parameters';
 import { BootstrapFinishRequest, expectedCode, type BootstrapDownlinkRequest } from './requests';
+import { handled, rejected } from './promise';
 
 export type { SendResult };
 
@@ -106,13 +107,13 @@ export class BootstrapSession extends EventEmitter {
   /** Answers the Bootstrap-Request 2.04. Idempotent; resolves once the 2.04 has been sent. */
   accept(): Promise<void> {
     if (this.acceptPromise) return this.acceptPromise;
-    if (this.state === 'ended') return Promise.reject(this.endedError());
+    if (this.state === 'ended') return rejected(this.endedError());
     const ex = this.exchange;
     this.exchange = undefined;
     this.state = 'accepted';
     this.acceptedAt = Date.now();
     this.armTimer();
-    this.acceptPromise = new Promise<void>((resolve, reject) => {
+    this.acceptPromise = handled(new Promise<void>((resolve, reject) => {
       const sent = ex?.respond('2.04', {}, (err) => {
         if (err) {
           this.end(SessionOutcome.REQUEST_FAILED, `could not send 2.04: ${err.message}`);
@@ -127,7 +128,7 @@ export class BootstrapSession extends EventEmitter {
         this.acceptSent = true;
         resolve();
       }
-    });
+    }));
     return this.acceptPromise;
   }
 
@@ -136,10 +137,10 @@ export class BootstrapSession extends EventEmitter {
    * Only before accept(); afterwards use end().
    */
   reject(code = '4.00', diagnostic?: string, outcome: SessionOutcome = SessionOutcome.REJECTED): Promise<void> {
-    if (!isResponseCode(code) || code.startsWith('2')) return Promise.reject(new ResponseCodeError(code));
-    if (this.state === 'ended') return Promise.reject(this.endedError());
+    if (!isResponseCode(code) || code.startsWith('2')) return rejected(new ResponseCodeError(code));
+    if (this.state === 'ended') return rejected(this.endedError());
     if (this.state !== 'pending') {
-      return Promise.reject(new SessionStateError(this.state, 'reject() answers the Bootstrap-Request, which was accepted'));
+      return rejected(new SessionStateError(this.state, 'reject() answers the Bootstrap-Request, which was accepted'));
     }
     return new Promise<void>((resolve) => {
       this.answerPending(code, diagnostic, () => resolve());
@@ -149,26 +150,31 @@ export class BootstrapSession extends EventEmitter {
 
   /** Queues a downlink request; requests go out one at a time, after the 2.04 to the Bootstrap-Request. */
   send(req: BootstrapDownlinkRequest, opts: SendOptions = {}): Promise<SendResult> {
-    if (this.state === 'ended') return Promise.reject(this.endedError());
+    if (this.state === 'ended') return rejected(this.endedError());
     if (this.state === 'pending') {
-      return Promise.reject(new SessionStateError(this.state, 'accept() the Bootstrap-Request before sending requests'));
+      return rejected(new SessionStateError(this.state, 'accept() the Bootstrap-Request before sending requests'));
     }
     if (!req || typeof req !== 'object' || typeof expectedCodeOrUndefined(req) !== 'string') {
-      return Promise.reject(new SessionStateError(this.state, 'send() takes a Bootstrap*Request object'));
+      return rejected(new SessionStateError(this.state, 'send() takes a Bootstrap*Request object'));
     }
     const timeoutMs = opts.timeoutMs ?? this.host.params.timings.requestTimeoutMs;
-    return new Promise<SendResult>((resolve, reject) => {
-      (this.queue ??= []).push({ req, timeoutMs, resolve, reject });
-      this.pump();
-    });
+    return handled(
+      new Promise<SendResult>((resolve, reject) => {
+        (this.queue ??= []).push({ req, timeoutMs, resolve, reject });
+        this.pump();
+      }),
+    );
   }
 
   /** Bootstrap-Finish: 2.04 ends the session SUCCESS; an error code ends it FINISH_FAILED with the diagnostic. */
-  async finish(opts: SendOptions = {}): Promise<SendResult> {
-    const r = await this.send(new BootstrapFinishRequest(), opts);
-    if (r.success) this.end(SessionOutcome.SUCCESS);
-    else this.end(SessionOutcome.FINISH_FAILED, r.diagnostic ? `${r.code} ${r.diagnostic}` : r.code);
-    return r;
+  finish(opts: SendOptions = {}): Promise<SendResult> {
+    return handled(
+      this.send(new BootstrapFinishRequest(), opts).then((r) => {
+        if (r.success) this.end(SessionOutcome.SUCCESS);
+        else this.end(SessionOutcome.FINISH_FAILED, r.diagnostic ? `${r.code} ${r.diagnostic}` : r.code);
+        return r;
+      }),
+    );
   }
 
   /** Ends the session (idempotent): cancels what is queued or in flight, then emits 'ended'. */

@@ -147,6 +147,32 @@ describe('BootstrapServer robustness', () => {
     assert.equal(srv.stats().sessionsInFlight, 1);
   });
 
+  it('fire-and-forget calls on a session that ends never become unhandled rejections', async () => {
+    const { server: srv, port } = await server();
+    const dev = await device();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      dev.reply('DELETE', '*', { code: '2.02', drop: true });
+      const sp = nextSession(srv);
+      srv.once('bootstrapRequest', (s) => void s.accept());
+      await dev.bootstrapRequest({ port }, { ep: 'careless' });
+      const s = await sp;
+      void s.send(new BootstrapDeleteRequest('/0'));
+      void s.send(new BootstrapDeleteRequest('/1'));
+      void s.finish();
+      await dev.waitFor((r) => r.method === 'DELETE');
+      s.end(SessionOutcome.CANCELLED);
+      void s.send(new BootstrapDeleteRequest('/2'));
+      void s.accept();
+      await sleep(50);
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.removeListener('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('a device that vanishes: the request times out, send() rejects and the session ends TIMEOUT', async () => {
     const { server: srv, port } = await server({ requestTimeoutMs: 400, coap: { ackTimeout: 0.05 } });
     const dev = await device();
