@@ -119,7 +119,7 @@ serve({
   dtls: (a: DtlsStormArgs) => dtlsStorm(a, deviceContext(a, 'coaps')),
   floor: async (a: { host: string; port: number; script: WireStep[]; count: number; concurrency: number }) => {
     const r = await runFloor(a.host, a.port, a.script, a.count, a.concurrency, 10_000);
-    return { completed: r.completed, failed: r.failed, latency: summarize(r.latencies), wallS: r.wallS, perSecond: r.completed / r.wallS };
+    return { completed: r.completed, failed: r.failed, latency: summarize(r.latencies), wallS: r.wallS, perSecond: r.completed / r.wallS, loadgenCpuS: r.loadgenCpuS };
   },
   /** Opens `count` pending sessions and resolves when each has a request in flight (or after waitMs). */
   hold: async (a: { host: string; port: number; first: number; count: number; sockets: number; waitMs: number }) => {

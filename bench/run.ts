@@ -134,7 +134,7 @@ class Bench {
     if (!script) throw new Error(`no traced bootstrap for ${format}`);
     const { port } = await this.floor.call<{ port: number }>('script', script);
     await this.floor.call('mark');
-    const r = await this.loadgen.call<{ completed: number; failed: number; latency: StormRow['latency']; wallS: number; perSecond: number }>('floor', {
+    const r = await this.loadgen.call<{ completed: number; failed: number; latency: StormRow['latency']; wallS: number; perSecond: number; loadgenCpuS: number }>('floor', {
       host: HOST,
       port,
       script,
@@ -156,6 +156,7 @@ class Bench {
       ofFloor: 1,
       serverCpuMsPerBoot: r.completed ? ((p.cpuUserS + p.cpuSystemS) * 1000) / r.completed : undefined,
       peakRssBytes: p.peakRssBytes,
+      loadgenCpuS: r.loadgenCpuS,
       wallS: r.wallS,
     };
     if (record) this.storms.push(row);
@@ -366,14 +367,15 @@ function targets(res: Results, o: BenchOptions, fmt: string): Target[] {
     const ratio = last.perSecond / first.perSecond;
     t.push({ name: `no degradation with history (storm ${last.storm} vs storm 1, ${o.devices} new devices each)`, met: ratio >= 0.9, measured: `${round(ratio * 100, 0)}% (${round(last.perSecond, 0)} vs ${round(first.perSecond, 0)} boots/s)`, goal: '>= 90%' });
     // Memory: what stays after each storm beyond the duplicate-detection cache (one entry per device's
-    // POST /bs, kept EXCHANGE_LIFETIME = 247 s, at most 50,000) must not grow with the number of devices.
+    // POST /bs, kept EXCHANGE_LIFETIME = 247 s, at most 50,000; ~0.5 KiB each, measured) must not grow with
+    // the number of devices: a leaked session would leave ~5 KiB.
     const base = res.historyBaselineHeapBytes ?? first.heapAfterBytes;
     const growth = (last.heapAfterBytes - first.heapAfterBytes) / (o.devices * (res.history.length - 1));
     t.push({
       name: 'memory back to baseline after each storm (heap after GC)',
-      met: growth <= 512,
+      met: growth <= 1024,
       measured: `${round((last.heapAfterBytes - base) / 1048576, 1)} MB above the pre-storm baseline after ${res.history.length} storms; ${round(growth, 0)} B per device between storms`,
-      goal: '<= 512 B per device between storms (the bounded duplicate-detection cache), no per-session residue',
+      goal: '<= 1 KiB per device between storms: the duplicate-detection cache (~0.5 KiB per device, kept 247 s, at most 50,000 entries) and no per-session residue (a pending session is ~5 KiB)',
     });
   }
   for (const p of res.pending) {
