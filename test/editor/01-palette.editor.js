@@ -54,9 +54,18 @@ describe('editor: palette', function () {
       const shown = (await entry.locator('.red-ui-palette-label').innerText()).replace(/\s+/g, ' ').trim();
       assert.equal(shown, expected.replace(/\s+/g, ' ').trim(), `${type}: the label drawn in the palette`);
 
-      // Icon: one of the package's own, served by Node-RED and loaded by the browser.
-      const icon = await entry.locator('.red-ui-palette-icon-container').getAttribute('data-palette-icon');
-      const m = /^icons\/([^/]+)\/(.+)$/.exec(icon || '');
+      // Icon: one of the package's own files, served by Node-RED and drawn by the browser, or a Font
+      // Awesome glyph Node-RED knows (an unknown glyph name falls back to the generic arrow-in icon).
+      const icon = (await entry.locator('.red-ui-palette-icon-container').getAttribute('data-palette-icon')) || '';
+      const fa = /^font-awesome\/(fa-[\w-]+)$/.exec(icon);
+      if (fa) {
+        const glyph = entry.locator(`i.red-ui-palette-icon-fa.fa.${fa[1]}`);
+        assert.equal(await glyph.count(), 1, `${type}: ${icon} is not a Font Awesome icon the editor knows`);
+        const content = await glyph.evaluate((el) => getComputedStyle(el, '::before').content);
+        assert.ok(content && content !== 'none' && content !== '""', `${type}: ${icon} draws no glyph`);
+        return;
+      }
+      const m = /^icons\/([^/]+)\/(.+)$/.exec(icon);
       assert.ok(m, `${type}: no icon (data-palette-icon=${icon})`);
       assert.equal(m[1], info.PACKAGE, `${type}: icon ${icon} is not one of the package's icons`);
       assert.ok(fs.existsSync(path.join(info.packageDir, 'icons', m[2])), `${type}: icons/${m[2]} does not exist`);
