@@ -21,7 +21,13 @@ const INVALID_FIELDS = [
     prepare: async (page) => { await page.locator('#node-input-oneTimePsk').check(); } },
   { type: 'lwm2m-object-write', field: 'requestTimeout', values: ['0', 'abc'], valid: '20', message: /3600/ },
   { type: 'lwm2m-bootstrap-finish', field: 'timeout', values: ['0', '99999'], valid: '30', message: /3600/ },
+  { type: 'lwm2m-client-sim', field: 'count', values: ['0', '6000'], valid: '100', message: /5000/,
+    prepare: async (page) => { await page.selectOption('#node-input-mode', 'fleet'); await setEndpoint(page, 'meter-{n}'); } },
 ];
+
+async function setEndpoint(page, v) {
+  await E.setField(page, '#node-input-endpoint', v);
+}
 
 async function trayTitle(tray) {
   return (await tray.locator('.red-ui-tray-titlebar').innerText()).replace(/\s+/g, ' ').trim();
@@ -100,6 +106,35 @@ describe('editor: edit dialogs', function () {
         `${c.type}: no warning triangle on the canvas node`);
     });
   }
+
+  it('refuses a coaps:// bootstrap server without a PSK key in lwm2m-client-sim with a visible message', async function () {
+    const { page } = editor;
+    const type = 'lwm2m-client-sim';
+    assert.equal(await E.paletteNode(page, type).count(), 1, `${type} is not in the palette`);
+    const id = await E.addFromPalette(page, type);
+    await E.openNodeEditor(page, id);
+    await page.selectOption('#node-input-mode', 'single');
+    await E.setField(page, '#node-input-endpoint', 'sim-1');
+    await E.setField(page, '#node-input-pskIdentity', 'sim-1');
+    await E.setField(page, '#node-input-pskKey', '');
+    await E.setField(page, '#node-input-bsUri', 'coaps://127.0.0.1:5684');
+    const marked = [];
+    for (const f of ['#node-input-pskKey', '#node-input-bsUri', '#node-input-pskIdentity']) {
+      const r = await E.fieldValidation(page, f);
+      if (r.error) marked.push({ field: f, message: r.message });
+    }
+    assert.ok(marked.length > 0, `${type}: coaps:// (PSK) with no PSK key is accepted; the PSK key (or the URI) field should be marked`);
+    assert.ok(marked.some((m) => m.message && /PSK/i.test(m.message)),
+      `${type}: no message says the PSK key is missing: ${JSON.stringify(marked)}`);
+
+    // With a key, nothing is marked.
+    await E.setField(page, '#node-input-pskKey', '000102030405060708090a0b0c0d0e0f');
+    await E.setField(page, '#node-input-bsUri', 'coaps://127.0.0.1:5684');
+    for (const f of ['#node-input-pskKey', '#node-input-bsUri']) {
+      assert.equal((await E.fieldValidation(page, f)).error, false, `${type}: ${f} still marked with a key given`);
+    }
+    await E.closeTray(page, 'cancel');
+  });
 
   describe('profiles config node', function () {
     /** Open profile-lookup, then "add new profiles config node"; resolves the config tray. */
