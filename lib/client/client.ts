@@ -9,6 +9,7 @@
  *  'bootstrapFailed' ({bootstrapId, reason, attempt, retryInMs?}), 'diagram' ({bootstrapId, success, mermaid}),
  *  'registered' / 'updated' / 'registrationFailed' ({ssid, uri, location?, reason?}), 'warning' ({message}).
  */
+import { createHash } from 'crypto';
 import { EventEmitter } from 'events';
 import { LwM2mPath } from '../model/path';
 import { ContentFormat } from '../model/types';
@@ -41,6 +42,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
   private attempt = 0;
   private endpoint: CoapEndpoint | undefined;
   private dtls = new Map<string, DtlsChannel>();
+  private dtlsCred = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private finishTimer: NodeJS.Timeout | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
@@ -141,6 +143,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
     this.registrations = [];
     for (const ch of this.dtls.values()) await ch.close();
     this.dtls.clear();
+    this.dtlsCred.clear();
     await this.endpoint?.close();
     this.endpoint = undefined;
     this.setState('stopped');
@@ -223,19 +226,23 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
     }
     const query = [`ep=${this.endpointName}`];
     if (this.version !== '1.0') query.push(`pct=${this.options.formats[0]}`);
+    // The transaction opens when the request goes out: over UDP the server's 2.04 may be lost (and come
+    // again with the retransmitted request) while its first commands already arrive; firmware takes them.
+    const tx = new BootstrapTransaction(this.store, this.handlerConfig());
+    this.transaction = tx;
     let res: CoapResponse;
     try {
       res = await this.send('bs', target, { method: 'POST', path: ['bs'], query });
     } catch (err) {
-      this.bootstrapFailed(id, (err as Error).message);
+      if (this.running && id === this.bootstrapCount && this.transaction === tx) this.bootstrapFailed(id, (err as Error).message);
       return;
     }
     if (!this.running || id !== this.bootstrapCount) return;
+    if (this.transaction !== tx) return; // finished (or failed) while the response was on its way
     if (res.code !== '2.04') {
       this.bootstrapFailed(id, `Bootstrap-Request answered ${res.code}` + (res.payload.length ? `: ${res.payload.toString('utf8')}` : ''));
       return;
     }
-    this.transaction = new BootstrapTransaction(this.store, this.handlerConfig());
     this.armFinishTimer(id);
   }
 
@@ -438,14 +445,27 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
       return this.endpoint;
     }
     const key = `${target.address}:${target.port}`;
-    const existing = this.dtls.get(key);
-    if (existing) return existing.endpoint;
     const wrong = this.faults.opts.wrongPskKey;
+    const pskKeyOverride = wrong && this.bsTarget === target ? Buffer.from(wrong, 'hex') : undefined;
+    // A session is reused only with the same credentials: after a bootstrap that rotated the keys the
+    // device opens a new DTLS session (new handshake) with the new identity and key.
+    const cred = createHash('sha256')
+      .update(target.pskIdentity ?? Buffer.alloc(0))
+      .update('\0')
+      .update(pskKeyOverride ?? target.pskKey ?? Buffer.alloc(0))
+      .digest('hex');
+    const existing = this.dtls.get(key);
+    if (existing && this.dtlsCred.get(key) === cred) return existing.endpoint;
+    if (existing) {
+      this.dtls.delete(key);
+      this.dtlsCred.delete(key);
+      await existing.close();
+    }
     const ch = await openDtlsEndpoint(target, {
       timeoutMs: Math.min(this.timing.requestTimeoutMs, 10_000),
       faults: this.faults,
       onError: (err) => this.warn(`DTLS ${target.uri}: ${err.message}`),
-      pskKeyOverride: wrong && this.bsTarget === target ? Buffer.from(wrong, 'hex') : undefined,
+      pskKeyOverride,
     });
     if (!this.running) {
       await ch.close();
@@ -453,6 +473,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
     }
     ch.endpoint.onRequest((req) => this.onRequest(req, target));
     this.dtls.set(key, ch);
+    this.dtlsCred.set(key, cred);
     return ch.endpoint;
   }
 
