@@ -15,7 +15,7 @@ function causes(c: Record<string, number>): string {
   return e.length ? e.map(([k, v]) => `${k}×${v}`).join(', ') : '–';
 }
 
-const STORM_HEAD = ['run', 'format', 'devices', 'conc', 'boots/s', 'vs floor', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'failed', 'server CPU ms/boot', 'peak RSS MB'];
+const STORM_HEAD = ['run', 'format', 'devices', 'conc', 'boots/s', 'vs floor', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'failed', 'server CPU ms/boot', 'peak RSS MB', 'UDP drops'];
 
 function stormCells(r: StormRow): string[] {
   return [
@@ -32,6 +32,7 @@ function stormCells(r: StormRow): string[] {
     r.failed ? `${r.failed} (${causes(r.causes)})` : '0',
     r.serverCpuMsPerBoot === undefined ? '–' : fmt(r.serverCpuMsPerBoot, 2),
     r.peakRssBytes === undefined ? '–' : fmt(r.peakRssBytes / 1048576, 0),
+    r.udpDrops === undefined ? '–' : String(r.udpDrops),
   ];
 }
 
@@ -128,13 +129,13 @@ export function svgChart(sweep: SweepPoint[], title: string): string {
     `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${esc(title)}</text>`,
   ];
   const panels: { key: 'perSecond' | 'p99Ms'; label: string }[] = [
-    { key: 'perSecond', label: 'bootstraps per second' },
+    { key: 'perSecond', label: 'bootstraps per second (log)' },
     { key: 'p99Ms', label: 'p99 latency, ms (log)' },
   ];
   panels.forEach((panel, pi) => {
     const x0 = lefts[pi];
     const vals = sweep.map((p) => p[panel.key]).filter((v) => Number.isFinite(v) && v > 0);
-    const log = panel.key === 'p99Ms';
+    const log = true; // the floor runs an order of magnitude above the servers
     const maxV = Math.max(...vals, 1);
     const minV = log ? Math.max(0.1, Math.min(...vals)) : 0;
     const niceMax = log ? 10 ** Math.ceil(Math.log10(maxV)) : niceCeil(maxV);

@@ -16,6 +16,8 @@ export interface StormRow {
   serverCpuMsPerBoot?: number;
   peakRssBytes?: number;
   loadgenCpuS?: number;
+  /** Datagrams the kernel dropped on full UDP receive buffers during the storm (Linux RcvbufErrors, whole host). */
+  udpDrops?: number;
   wallS: number;
 }
 
@@ -24,6 +26,7 @@ export interface SweepPoint {
   concurrency: number;
   perSecond: number;
   p99Ms: number;
+  udpDrops?: number;
 }
 
 export interface PendingRow {

@@ -103,7 +103,9 @@ class Bench {
       trace: opts.trace,
     };
     await child.call('mark');
+    const drops0 = udpRcvbufErrors();
     const r = await this.loadgen.call<StormResult>('storm', args);
+    const udpDrops = dropsSince(drops0);
     const p = await child.call<ProbeReport>('report');
     const row: StormRow & { trace?: WireStep[] } = {
       label,
@@ -118,6 +120,7 @@ class Bench {
       serverCpuMsPerBoot: r.completed ? ((p.cpuUserS + p.cpuSystemS) * 1000) / r.completed : undefined,
       peakRssBytes: p.peakRssBytes,
       loadgenCpuS: r.loadgenCpuS,
+      udpDrops,
       wallS: r.wallS,
     };
     const floor = this.floorRate.get(`${format}|${concurrency}`);
@@ -138,6 +141,7 @@ class Bench {
     if (!script) throw new Error(`no traced bootstrap for ${format}`);
     const { port } = await this.floor.call<{ port: number }>('script', script);
     await this.floor.call('mark');
+    const drops0 = udpRcvbufErrors();
     const r = await this.loadgen.call<{ completed: number; failed: number; latency: StormRow['latency']; wallS: number; perSecond: number; loadgenCpuS: number }>('floor', {
       host: HOST,
       port,
@@ -161,6 +165,7 @@ class Bench {
       serverCpuMsPerBoot: r.completed ? ((p.cpuUserS + p.cpuSystemS) * 1000) / r.completed : undefined,
       peakRssBytes: p.peakRssBytes,
       loadgenCpuS: r.loadgenCpuS,
+      udpDrops: dropsSince(drops0),
       wallS: r.wallS,
     };
     if (record) this.storms.push(row);
@@ -212,7 +217,7 @@ class Bench {
       const l = await this.storm('library', format, devices, c, { record: false });
       const r = await this.storm('node-red', format, devices, c, { record: false });
       for (const row of [f, l, r]) {
-        this.sweep.push({ series: row.label, concurrency: c, perSecond: row.perSecond, p99Ms: row.latency.p99Ms });
+        this.sweep.push({ series: row.label, concurrency: c, perSecond: row.perSecond, p99Ms: row.latency.p99Ms, udpDrops: row.udpDrops });
         if (row.failed) this.storms.push({ ...withoutTrace(row), label: `${row.label} (sweep)` });
       }
     }
@@ -222,6 +227,24 @@ class Bench {
 function withoutTrace(r: StormRow & { trace?: WireStep[] }): StormRow {
   const { trace: _t, ...rest } = r;
   return rest;
+}
+
+/** Linux: UDP datagrams dropped on full receive buffers so far (host-wide), or undefined elsewhere. */
+function udpRcvbufErrors(): number | undefined {
+  try {
+    const lines = fs.readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+    const names = lines[0].split(/\s+/);
+    const values = lines[1].split(/\s+/);
+    const i = names.indexOf('RcvbufErrors');
+    return i > 0 ? Number(values[i]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function dropsSince(before: number | undefined): number | undefined {
+  const after = udpRcvbufErrors();
+  return before === undefined || after === undefined ? undefined : after - before;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -357,7 +380,9 @@ function sweepFormat(o: BenchOptions): string {
 
 function targets(res: Results, o: BenchOptions, fmt: string): Target[] {
   const t: Target[] = [];
-  const find = (label: string, format: string) => res.storms.find((s) => s.label === label && s.format === format && s.concurrency === o.concurrency && s.devices === o.devices);
+  // The floor runs more exchanges than a storm has devices (see floorStorm): match it on format and concurrency.
+  const find = (label: string, format: string) =>
+    res.storms.find((s) => s.label === label && s.format === format && s.concurrency === o.concurrency && (label === 'floor' || s.devices === o.devices));
   const red = find('node-red', fmt);
   const floor = find('floor', fmt);
   if (red && floor) {
