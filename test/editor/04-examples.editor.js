@@ -90,6 +90,8 @@ describe('editor: examples', function () {
 
       if (index === 0) {
         await E.dismissNotifications(page);
+        // Zoom out a step, as one does to see a whole flow, for the picture.
+        await page.click('#red-ui-view-zoom-out');
         await E.screenshot(page, 'example-deployed.png');
       }
     });

@@ -185,6 +185,12 @@ async function startNodeRed(options = {}) {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+  // The editor's rotating tips would make every screenshot different: switch them off for this user.
+  const tips = await red.post('settings/user', { editor: { view: { 'view-show-tips': false } } });
+  if (tips.status !== 204 && tips.status !== 200) {
+    await red.stop();
+    throw new Error(`POST /settings/user: ${tips.status} ${tips.body}`);
+  }
   return red;
 }
 
