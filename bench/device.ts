@@ -51,6 +51,13 @@ export interface DeviceContext {
   ackTimeoutMs: number;
 }
 
+/**
+ * How long replies are kept for retransmitted requests: past the server's first retransmission (2-3 s),
+ * and short of the time its one Message ID counter takes to wrap (65,536 messages: ~8 s at 1,000
+ * bootstraps/s of 8 messages), after which an old ID may name a new request.
+ */
+const REPLY_KEEP_MS = 4_000;
+
 const METHODS: Record<string, IncomingRequest['method']> = { '0.01': 'GET', '0.02': 'POST', '0.03': 'PUT', '0.04': 'DELETE' };
 
 interface Run {
@@ -78,8 +85,13 @@ interface Run {
 export class DeviceSlot {
   private mid = Math.floor(Math.random() * 0x10000);
   private run: Run | undefined;
-  /** Replies of the previous device, for retransmissions that arrive after it finished. */
-  private previous: Map<number, Buffer> | undefined;
+  /**
+   * Every reply this socket sent in the last REPLY_KEEP_MS, by Message ID, whichever device sent it (and
+   * the running device's own replies for its whole run): a
+   * server that missed a device's last ACK resends its request after 2-3 s, when the socket may already
+   * be on its second or third next device; firmware repeats its answer from such a cache (RFC 7252 §4.5).
+   */
+  private readonly recent = new Map<number, { buf: Buffer; at: number }>();
   /** Datagrams that were not CoAP, or requests for no running device (answered with RST). */
   strays = 0;
 
@@ -208,7 +220,6 @@ export class DeviceSlot {
     clearTimeout(run.timer);
     if (run.retx) clearTimeout(run.retx);
     this.run = undefined;
-    this.previous = run.replies;
     const r: DeviceResult = { ok, ms: performance.now() - run.started };
     if (cause !== undefined) r.cause = cause;
     run.done(r);
@@ -255,7 +266,12 @@ export class DeviceSlot {
   }
 
   private onRequest(run: Run | undefined, p: ParsedPacket, address: string, port: number): void {
-    const cached = run?.replies.get(p.messageId) ?? this.previous?.get(p.messageId);
+    const now = Date.now();
+    for (const [mid, r] of this.recent) {
+      if (now - r.at < REPLY_KEEP_MS) break;
+      this.recent.delete(mid);
+    }
+    const cached = this.recent.get(p.messageId)?.buf ?? run?.replies.get(p.messageId);
     if (cached) {
       this.sendRaw(cached, address, port);
       return;
@@ -296,6 +312,8 @@ export class DeviceSlot {
       payload: a.payload,
     });
     run.replies.set(p.messageId, reply);
+    this.recent.delete(p.messageId);
+    this.recent.set(p.messageId, { buf: reply, at: Date.now() });
     this.send(run, reply);
     if (handled.finish === 'committed') this.end(run, true, undefined);
     else if (handled.finish === 'rejected') {
