@@ -58,6 +58,7 @@ async function freeUdpPort() {
   sim.count = String(count);
   sim.dropRate = String(loss);
   sim.summaryInterval = '1';
+  sim.autoStart = true; // the example waits for its start button
   if (concurrency !== undefined) sim.concurrency = String(concurrency);
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow));
 

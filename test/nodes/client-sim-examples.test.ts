@@ -185,9 +185,11 @@ describe('client-sim examples', function () {
       const sim = flow.find((n) => n.type === 'lwm2m-client-sim')!;
       assert.equal(sim.count, '1000');
       assert.equal(sim.dropRate, '5');
+      assert.equal(sim.autoStart, false, 'the fleet waits for its start button');
       sim.count = '20';
       sim.summaryInterval = '0.5';
     });
+    await r.press('start all');
     const settled = await r.waitFor(
       (x) => x.debug?.name === 'fleet summary' && JSON.parse(x.debug.msg).registered === 20,
       60000,
@@ -230,6 +232,7 @@ describe('client-sim examples', function () {
       DM_CREDENTIALS_URL: `http://127.0.0.1:${apiPort}/credentials`,
       DM_COAPS_URI: `coaps://127.0.0.1:${sock.address().port}`,
     });
+    await r.press('start the device');
     const first = JSON.parse((await r.debug('device registered (with the new key)', 30000)).debug!.msg) as { uri: string };
     assert.equal(first.uri, `coaps://127.0.0.1:${sock.address().port}`);
     assert.equal(issued.length, 1);
