@@ -339,6 +339,55 @@ describe('client-sim node', function () {
     assert.ok(!everything.includes('00112233445566778899aabbccdd'), 'no key (or key pattern) in outputs');
   });
 
+  it('runs a fleet from a device table file, and stops one device by name', async () => {
+    const port = await nextPort();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'client-sim-table-'));
+    dirs.push(dir);
+    const keys = ['00', '01', '02', '03'].map((k) => `aabbccddeeff00112233445566778899aabbcc${k}`);
+    const file = path.join(dir, 'devices.csv');
+    fs.writeFileSync(file, 'endpoint,pskIdentity,pskKey\n' + keys.map((k, i) => `urn:dev:t${i},id-t${i},${k}`).join('\n') + '\n');
+    await helper.load(NODES, simFlow(port, rd.port, { mode: 'fleet', endpoint: 'ignored', deviceFile: file, concurrency: '2' }), {});
+    const trace = helper.getNode('h-trace');
+    const settled = await nextWhere(trace, (m) => m.event === 'settled', 15000, 'settled');
+    assert.equal(settled.payload.registered, 4);
+    for (let i = 0; i < 4; i++) assert.ok(rd.byEndpoint(`urn:dev:t${i}`), `urn:dev:t${i} registered`);
+    const sim = helper.getNode('n-sim');
+    const c = sim.controller.clients.find((x: { endpointName: string }) => x.endpointName === 'urn:dev:t2');
+    assert.equal(c.options.bootstrapServer.pskIdentity, 'id-t2');
+
+    sim.receive({ payload: 'stop', endpoint: 'urn:dev:t2' });
+    await until(() => !rd.byEndpoint('urn:dev:t2'), 5000, 'urn:dev:t2 de-registered');
+    assert.equal(rd.registrations.size, 3, 'the others stay registered');
+    const caught = nextMessage(helper.getNode('h-caught'), 3000);
+    sim.receive({ payload: 'reboot', endpoint: 'urn:dev:nobody' });
+    assert.match((await caught).error.message, /No such device: urn:dev:nobody/);
+    const everything = JSON.stringify(statusCalls(sim)) + JSON.stringify(settled);
+    for (const k of keys) assert.ok(!everything.includes(k));
+  });
+
+  it('a device that vanishes mid-bootstrap fails on both sides: object write reports the timeout, the device its missing Finish', async () => {
+    const port = await nextPort();
+    await helper.load(NODES, simFlow(port, rd.port, { vanishAfter: '2', requestTimeout: '1', maxAttempts: '1' }), {});
+    const serverErr = nextMessage(helper.getNode('h-err'), 10000);
+    const d = await nextMessage(helper.getNode('h-diagram'), 10000);
+    assert.equal(d.outcome, 'failure');
+    assert.match(d.bootstrap.reason, /^no Bootstrap-Finish within 1000 ms$/);
+    const err = await serverErr;
+    assert.equal(err.lwm2m.endpoint, 'sim-1');
+    const steps = err.lwm2m.steps as { success: boolean; error?: string }[];
+    assert.ok(steps.length >= 3 && steps.filter((s) => s.success).length === 2, JSON.stringify(steps));
+    assert.match(String(steps[steps.length - 1].error), /no response|timed? ?out/i);
+  });
+
+  it('answers slowly when told to: every server request waits the response delay', async () => {
+    const port = await nextPort();
+    await helper.load(NODES, simFlow(port, rd.port, { responseDelay: '150' }), {});
+    const ok = await nextMessage(helper.getNode('h-ok'), 10000);
+    const steps = ok.lwm2m.steps as { ms: number }[];
+    assert.ok(steps.length >= 3);
+    for (const s of steps) assert.ok(s.ms >= 140, `each step took at least the delay: ${JSON.stringify(steps)}`);
+  });
+
   it('refuses invalid settings with a translated error and a red status', async () => {
     const port = await nextPort();
     await helper.load(NODES, simFlow(port, rd.port, { mode: 'fleet', endpoint: 'no-pattern' }), {});
