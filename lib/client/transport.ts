@@ -89,6 +89,25 @@ function stringOptions(options: RawOption[] | undefined, name: string): string[]
   return (options ?? []).filter((x) => x.name === name).map((x) => (Buffer.isBuffer(x.value) ? x.value.toString('utf8') : String(x.value)));
 }
 
+/**
+ * node-coap keeps timers (separate responses, their retransmissions) that may fire after the endpoint
+ * closed its socket; dgram throws ERR_SOCKET_DGRAM_NOT_RUNNING synchronously from such a timer, which
+ * would be an uncaught exception. Sends on a closed socket are dropped instead (the datagram is lost, as
+ * it would be on a powered-off device).
+ */
+function guardSend(sock: dgram.Socket): void {
+  const send = sock.send.bind(sock) as (...args: unknown[]) => void;
+  (sock as unknown as { send: (...args: unknown[]) => void }).send = (...args: unknown[]) => {
+    try {
+      send(...args);
+    } catch (err) {
+      const cb = args.find((a) => typeof a === 'function') as ((e: Error | null, n: number) => void) | undefined;
+      const closed = (err as NodeJS.ErrnoException).code === 'ERR_SOCKET_DGRAM_NOT_RUNNING';
+      if (cb) setImmediate(() => cb(closed ? null : (err as Error), 0));
+    }
+  };
+}
+
 /** Installs datagram fault injection on a socket (instance-level wrappers keep it a dgram.Socket). */
 function injectFaults(sock: dgram.Socket, faults: FaultState): void {
   const send = sock.send.bind(sock) as (...args: unknown[]) => void;
@@ -128,6 +147,7 @@ export class CoapEndpoint {
     faults: FaultState | undefined,
     private readonly onError: (err: Error) => void,
   ) {
+    guardSend(socket);
     if (faults) injectFaults(socket, faults);
     this.server = new coap.Server({ piggybackReplyMs: 50 });
     this.server.on('request', (req: coap.IncomingMessage, res: coap.OutgoingMessage) => this.serve(req, res));
