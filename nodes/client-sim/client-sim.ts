@@ -38,9 +38,13 @@ export = function (RED: NodeAPI): void {
       else showStatus(node, kind, text);
     };
 
+    const pskKey = typeof node.credentials?.pskKey === 'string' && node.credentials.pskKey.trim() ? node.credentials.pskKey.trim() : undefined;
     let settings: SimSettings;
     try {
       settings = readSettings(config, env, defaultDir, userDir);
+      if (/^coaps:/i.test(settings.bsUri) && !settings.deviceFile && (!pskKey || !settings.pskIdentity)) {
+        throw new SettingsError('pskNeeded', 'pskKey');
+      }
     } catch (e) {
       const err = e as Error;
       node.error(err instanceof SettingsError ? t(`errors.${err.key}`, { field: err.field }) : err.message);
@@ -52,7 +56,7 @@ export = function (RED: NodeAPI): void {
       return;
     }
 
-    const controller = new SimController(settings, typeof node.credentials?.pskKey === 'string' && node.credentials.pskKey.trim() ? node.credentials.pskKey.trim() : undefined, {
+    const controller = new SimController(settings, pskKey, {
       event: (msg) => node.send([msg as NodeMessage, null]),
       diagram: (msg) => node.send([null, msg as NodeMessage]),
       status,

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { BootstrapServer, runBootstrap, type BootstrapSession, type DatagramSocket } from '../../lib/bootstrap';
 import { createDtlsSocket, MemoryPskStore, type DtlsSocket } from '../../lib/dtls';
 import { RegistrationServer } from '../../lib/rd';
-import { helper, nextMessage, statusCalls } from './support/runtime';
+import { errorCalls, helper, nextMessage, statusCalls } from './support/runtime';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const clientSimNode = require(path.resolve(__dirname, '..', '..', 'nodes', 'client-sim', 'client-sim.js'));
@@ -70,6 +70,15 @@ describe('client-sim node over CoAPs (PSK)', function () {
     const shown = JSON.stringify([events, d, statusCalls(helper.getNode('n-sim'))]).toLowerCase();
     assert.ok(!shown.includes(KEY));
     assert.ok(!shown.includes(Buffer.from(KEY, 'hex').toString('base64').toLowerCase()));
+  });
+
+  it('refuses a coaps:// server without a key, naming what is missing', async () => {
+    await helper.load(clientSimNode, flow(), {});
+    const sim = helper.getNode('n-sim');
+    const err = String(errorCalls(sim)[0]?.[0]);
+    assert.equal(err, 'lwm2m-client-sim.errors.pskNeeded');
+    assert.equal(statusCalls(sim).slice(-1)[0].fill, 'red');
+    assert.equal(sessions.length, 0);
   });
 
   it('with the wrong-PSK fault the handshake fails and the bootstrap is reported failed', async () => {

@@ -24,10 +24,10 @@ function text(cat: Record<string, unknown>, key: string): string | undefined {
 }
 
 /** Runs the dialog script against a minimal RED and returns what it registered. */
-function registered(): { type: string; def: Record<string, any> } {
+function registered(extra: Record<string, unknown> = {}): { type: string; def: Record<string, any> } {
   const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)![1];
   let out: { type: string; def: Record<string, any> } | undefined;
-  const RED = { nodes: { registerType: (type: string, def: Record<string, any>) => (out = { type, def }) } };
+  const RED = { ...extra, nodes: { registerType: (type: string, def: Record<string, any>) => (out = { type, def }) } };
   new Function('RED', '$', script)(RED, () => ({ length: 0 }));
   assert.ok(out, 'registerType was called');
   return out;
@@ -64,12 +64,25 @@ describe('client-sim editor, catalogs and help', () => {
     assert.equal(ok('endpoint', 'meter', { mode: 'fleet' }), false);
     assert.equal(ok('endpoint', 'meter', { mode: 'fleet', deviceFile: 'devices.csv' }), true);
     assert.equal(ok('endpoint', 'meter-{n}', { mode: 'single' }), false);
+    const coaps = { bsUri: 'coaps://127.0.0.1:5684', pskIdentity: 'dev-1', mode: 'single' };
+    assert.equal(ok('bsUri', coaps.bsUri, { ...coaps, credentials: {} }), false, 'coaps without a key');
+    assert.equal(ok('bsUri', coaps.bsUri, { ...coaps, credentials: { has_pskKey: true } }), true);
+    assert.equal(ok('bsUri', coaps.bsUri, { ...coaps, pskIdentity: '', credentials: { has_pskKey: true } }), false, 'coaps without an identity');
+    assert.equal(ok('bsUri', coaps.bsUri, { ...coaps, mode: 'fleet', deviceFile: 'keys.csv', credentials: {} }), true, 'a device table brings the keys');
+    // With opt (Node-RED >= 3.1 asks for the reason), the validator returns the catalog text.
+    const RED = { _: (k: string, v: Record<string, unknown>) => `${k} ${JSON.stringify(v)}` };
+    const { def } = registered(RED);
+    assert.equal(
+      def.defaults.count.validate.call({}, '0', {}),
+      'node-red-contrib-lwm2m-bootstrap/lwm2m-client-sim:lwm2m-client-sim.validation.integer {"min":1,"max":5000}',
+    );
   });
 
   it('uses only keys its English and German catalogs have', () => {
     const used = new Set<string>();
     for (const m of html.matchAll(/data-i18n="(?:\[[a-z]+\])?([^"]+)"/g)) used.add(m[1]);
     for (const m of html.matchAll(/_\('([^']+)'/g)) used.add(m[1]);
+    for (const m of html.matchAll(/invalid\(opt, '([^']+)'/g)) used.add(`${TYPE}.validation.${m[1]}`);
     const own = [...used].filter((k) => k.startsWith(TYPE + '.'));
     assert.ok(own.length > 20, 'the dialog is translated');
     for (const lang of ['en-US', 'de']) {
