@@ -7,8 +7,7 @@
  * carry trace events (the library masks /0/x/5 and the other secret resources), summaries, diagrams and
  * states; a wrong-PSK fault shows as `wrongPsk: true`, never as a key.
  */
-import { createHash, randomBytes } from 'crypto';
-import { promises as fsp } from 'fs';
+import { randomBytes } from 'crypto';
 import * as path from 'path';
 import {
   Fleet,
@@ -23,6 +22,7 @@ import {
 import type { Command, SimFaults } from './commands';
 import { loadDeviceTable } from './devices';
 import type { SimSettings } from './settings';
+import { checkStoreFingerprint, removeAll, storeFingerprint } from './stores';
 
 export type SimStatusKind = 'idle' | 'working' | 'done' | 'failed';
 
@@ -46,33 +46,6 @@ export function libraryFaults(f: SimFaults): FaultOptions {
 export function shownFaults(f: FaultOptions): Record<string, unknown> {
   const { wrongPskKey, ...rest } = f;
   return wrongPskKey ? { ...rest, wrongPsk: true } : { ...rest };
-}
-
-/** Removes the device stores in `dir` (files the client wrote), nothing else. */
-async function removeStores(dir: string): Promise<void> {
-  let names: string[];
-  try {
-    names = await fsp.readdir(dir);
-  } catch {
-    return;
-  }
-  for (const f of names) {
-    if (!f.endsWith('.json')) continue;
-    const file = path.join(dir, f);
-    const head = await fsp
-      .open(file, 'r')
-      .then(async (h) => {
-        try {
-          const b = Buffer.alloc(64);
-          const { bytesRead } = await h.read(b, 0, 64, 0);
-          return b.subarray(0, bytesRead).toString('utf8');
-        } finally {
-          await h.close();
-        }
-      })
-      .catch(() => '');
-    if (head.startsWith('{"format":"lwm2m-client-store"')) await fsp.rm(file, { force: true });
-  }
 }
 
 const STATE_STATUS: Record<string, SimStatusKind> = {
@@ -113,7 +86,7 @@ export class SimController {
   async init(): Promise<void> {
     const s = this.s;
     const devices: FleetDevice[] | undefined = s.mode === 'fleet' && s.deviceFile ? await loadDeviceTable(s.deviceFile) : undefined;
-    if (s.storeDir) await this.checkStoreFingerprint(s.storeDir, devices);
+    if (s.storeDir) await checkStoreFingerprint(s.storeDir, storeFingerprint(s, this.pskKey, devices));
     const client: Omit<ClientOptions, 'endpoint' | 'storeFile'> = {
       version: s.version,
       formats: s.formats,
@@ -159,28 +132,6 @@ export class SimController {
     this.clients = fleet.clients;
     this.watchFleet(fleet);
     this.fleetStatus(fleet.summary());
-  }
-
-  /**
-   * Stores are kept per node; when the settings that shaped them change (server URI, endpoints, keys,
-   * version), the old stores would point the devices at the old configuration: remove them.
-   */
-  private async checkStoreFingerprint(dir: string, devices: FleetDevice[] | undefined): Promise<void> {
-    const s = this.s;
-    const digest = createHash('sha256')
-      .update(JSON.stringify([s.mode, s.endpoint, s.count, s.first, s.bsUri, s.pskIdentity, this.pskKey ?? '', s.version, s.formats, devices ?? null]))
-      .digest('hex');
-    const file = path.join(dir, 'settings.sha256');
-    let old: string | undefined;
-    try {
-      old = (await fsp.readFile(file, 'utf8')).trim();
-    } catch {
-      old = undefined;
-    }
-    if (old === digest) return;
-    if (old !== undefined) await removeStores(dir);
-    await fsp.mkdir(dir, { recursive: true });
-    await fsp.writeFile(file, digest + '\n', { mode: 0o600 });
   }
 
   // ---- single device ----------------------------------------------------------------------------------
@@ -377,10 +328,6 @@ export class SimController {
     if (this.fleet) await this.fleet.stop(true);
     else await Promise.all(this.clients.map((c) => c.stop(true)));
     const dir = this.s.storeDir;
-    if (removed && dir) {
-      await removeStores(dir);
-      await fsp.rm(path.join(dir, 'settings.sha256'), { force: true });
-      await fsp.rmdir(dir).catch(() => undefined); // only when empty: the directory may be the operator's
-    }
+    if (removed && dir) await removeAll(dir);
   }
 }

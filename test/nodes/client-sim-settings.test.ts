@@ -160,3 +160,35 @@ describe('client-sim device table', () => {
     assert.match(msg('[{'), /not JSON/);
   });
 });
+
+describe('client-sim stores', () => {
+  it('keeps stores while the settings fingerprint holds, removes only store files when it changes, and cleans up on delete', async () => {
+    const fsMod = await import('fs');
+    const osMod = await import('os');
+    const { saveStore, ObjectStore } = await import('../../lib/client');
+    const { defaultModel } = await import('../../lib/model/registry');
+    const { checkStoreFingerprint, removeAll } = await import('../../nodes/client-sim/stores');
+    const dir = fsMod.mkdtempSync(path.join(osMod.tmpdir(), 'client-sim-stores-'));
+    try {
+      const store = new ObjectStore(defaultModel);
+      store.setValue(3, 0, 0, 'maker');
+      await saveStore(path.join(dir, 'dev-1.json'), 'dev-1', store);
+      fsMod.writeFileSync(path.join(dir, 'notes.json'), '{"mine": true}');
+      await checkStoreFingerprint(dir, 'a'.repeat(64));
+      assert.ok(fsMod.existsSync(path.join(dir, 'dev-1.json')), 'first fingerprint: stores kept');
+      await checkStoreFingerprint(dir, 'a'.repeat(64));
+      assert.ok(fsMod.existsSync(path.join(dir, 'dev-1.json')), 'same settings: stores kept');
+      await checkStoreFingerprint(dir, 'b'.repeat(64));
+      assert.ok(!fsMod.existsSync(path.join(dir, 'dev-1.json')), 'changed settings: store removed');
+      assert.ok(fsMod.existsSync(path.join(dir, 'notes.json')), 'other files stay');
+      assert.equal(fsMod.readFileSync(path.join(dir, 'settings.sha256'), 'utf8').trim(), 'b'.repeat(64));
+      await removeAll(dir);
+      assert.deepEqual(fsMod.readdirSync(dir), ['notes.json']);
+      fsMod.rmSync(path.join(dir, 'notes.json'));
+      await removeAll(dir);
+      assert.ok(!fsMod.existsSync(dir), 'an emptied directory goes');
+    } finally {
+      fsMod.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
