@@ -66,7 +66,13 @@ export = function (RED: NodeAPI): void {
 
     const ready = controller.init().then(
       async () => {
-        if (settings.autoStart) await controller.start();
+        if (!settings.autoStart) return true;
+        try {
+          await controller.start();
+        } catch (e) {
+          node.error(t('errors.initFailed', { reason: (e as Error).message }));
+          showStatus(node, 'failed', t('status.initFailed'));
+        }
         return true;
       },
       (e: Error) => {

@@ -144,7 +144,8 @@ export class SimController {
     c.on('trace', (e: TraceEvent) => event('trace', e));
     c.on('state', (e: { state: string; previous: string; reason?: string }) => {
       event('state', { state: e.state, previous: e.previous, reason: e.reason });
-      this.singleStatus(c, e.state, e.reason);
+      // 'registered' shows with its server on the 'registered' event that follows.
+      if (e.state !== 'registered') this.singleStatus(c, e.state, e.reason);
     });
     c.on('bootstrapped', (e: { bootstrapId: number; mode: string; ms: number }) => {
       this.lastBootstrap.set(c, { ms: e.ms, mode: e.mode });

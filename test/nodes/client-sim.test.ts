@@ -151,6 +151,7 @@ describe('client-sim node', function () {
     const status = statusCalls(helper.getNode('n-sim'));
     assert.ok(status.some((s) => s.fill === 'yellow' && s.text === 'bootstrapping'));
     const last = status[status.length - 1];
+    assert.ok(status.filter((x) => x.fill === 'green').every((x) => x.text === `registered: coap://127.0.0.1:${rd.port}`), 'never a green status without its server');
     assert.equal(last.fill, 'green');
     assert.equal(last.text, `registered: coap://127.0.0.1:${rd.port}`);
 
