@@ -4,6 +4,7 @@
  * same flow, then register with a lib/rd RegistrationServer.
  */
 import assert from 'node:assert/strict';
+import * as dgram from 'dgram';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -303,8 +304,17 @@ describe('client-sim node', function () {
     const file = path.join(dir, 'sim-1.json');
     assert.ok(fs.existsSync(file), 'store saved');
     assert.ok(!fs.readFileSync(file, 'utf8').toLowerCase().includes(KEY), 'the store file holds the key in base64, not as hex text');
+    const devicePort = helper.getNode('n-sim').controller.clients[0].port as number;
+    assert.ok(devicePort > 0);
     await helper.unload();
     assert.equal(rd.byEndpoint('sim-1'), undefined, 'closing the flow de-registers');
+    // ...and releases the device's socket: its port can be bound again.
+    const again = dgram.createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      again.once('error', reject);
+      again.bind(devicePort, '127.0.0.1', () => resolve());
+    });
+    await new Promise<void>((r) => again.close(() => r()));
 
     const requests: unknown[] = [];
     await helper.load(NODES, flow(), { 'n-sim': { pskKey: KEY } });
