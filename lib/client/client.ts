@@ -9,14 +9,13 @@
  *  'bootstrapFailed' ({bootstrapId, reason, attempt, retryInMs?}), 'diagram' ({bootstrapId, success, mermaid}),
  *  'registered' / 'updated' / 'registrationFailed' ({ssid, uri, location?, reason?}), 'warning' ({message}).
  */
-import { createHash } from 'crypto';
 import { EventEmitter } from 'events';
 import { LwM2mPath } from '../model/path';
 import { ContentFormat } from '../model/types';
 import { applyPack, BootstrapTransaction, type HandlerConfig, type PayloadCodec } from './bootstrap-handler';
 import { defaultCodec } from './codec-adapter';
 import { checkConsistency, formatIssues } from './consistency';
-import { openDtlsEndpoint, type DtlsChannel } from './dtls-endpoint';
+import { DtlsPool } from './dtls-pool';
 import { handleDmRequest } from './dm-handler';
 import { FaultState, type FaultOptions } from './faults';
 import { registerLinks } from './links';
@@ -41,8 +40,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
   bootstrapCount = 0;
   private attempt = 0;
   private endpoint: CoapEndpoint | undefined;
-  private dtls = new Map<string, DtlsChannel>();
-  private dtlsCred = new Map<string, string>();
+  private readonly dtls: DtlsPool;
   private timer: NodeJS.Timeout | undefined;
   private finishTimer: NodeJS.Timeout | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
@@ -62,6 +60,13 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
     this.faults = new FaultState(opts.faults, this.options.random);
     this.codec = opts.codec ?? defaultCodec();
     this.store = factoryStore(this.options);
+    this.dtls = new DtlsPool({
+      timeoutMs: Math.min(this.options.timing.requestTimeoutMs, 10_000),
+      faults: this.faults,
+      onError: (target, err) => this.warn(`DTLS ${target.uri}: ${err.message}`),
+      onOpen: (target, endpoint) => endpoint.onRequest((req) => this.onRequest(req, target)),
+      running: () => this.running,
+    });
   }
 
   get endpointName(): string {
@@ -141,9 +146,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
     this.transaction = undefined;
     await Promise.all(this.registrations.map((r) => r.stop(deregister)));
     this.registrations = [];
-    for (const ch of this.dtls.values()) await ch.close();
-    this.dtls.clear();
-    this.dtlsCred.clear();
+    await this.dtls.closeAll();
     await this.endpoint?.close();
     this.endpoint = undefined;
     this.setState('stopped');
@@ -444,37 +447,8 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
       if (!this.endpoint) throw new Error('client not started');
       return this.endpoint;
     }
-    const key = `${target.address}:${target.port}`;
     const wrong = this.faults.opts.wrongPskKey;
-    const pskKeyOverride = wrong && this.bsTarget === target ? Buffer.from(wrong, 'hex') : undefined;
-    // A session is reused only with the same credentials: after a bootstrap that rotated the keys the
-    // device opens a new DTLS session (new handshake) with the new identity and key.
-    const cred = createHash('sha256')
-      .update(target.pskIdentity ?? Buffer.alloc(0))
-      .update('\0')
-      .update(pskKeyOverride ?? target.pskKey ?? Buffer.alloc(0))
-      .digest('hex');
-    const existing = this.dtls.get(key);
-    if (existing && this.dtlsCred.get(key) === cred) return existing.endpoint;
-    if (existing) {
-      this.dtls.delete(key);
-      this.dtlsCred.delete(key);
-      await existing.close();
-    }
-    const ch = await openDtlsEndpoint(target, {
-      timeoutMs: Math.min(this.timing.requestTimeoutMs, 10_000),
-      faults: this.faults,
-      onError: (err) => this.warn(`DTLS ${target.uri}: ${err.message}`),
-      pskKeyOverride,
-    });
-    if (!this.running) {
-      await ch.close();
-      throw new Error('client stopped');
-    }
-    ch.endpoint.onRequest((req) => this.onRequest(req, target));
-    this.dtls.set(key, ch);
-    this.dtlsCred.set(key, cred);
-    return ch.endpoint;
+    return this.dtls.endpoint(target, wrong && this.bsTarget === target ? Buffer.from(wrong, 'hex') : undefined);
   }
 
   /** Sends a request to `target`, tracing both directions. */
