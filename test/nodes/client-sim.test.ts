@@ -162,6 +162,35 @@ describe('client-sim node', function () {
     assert.deepEqual(errorCalls(helper.getNode('n-sim')), []);
   });
 
+  for (const [version, formats, expect] of [
+    ['1.0', '', { query: 'ep=v10', cf: 11542, mode: 'request' }],
+    ['1.1', '110', { query: 'ep=v11&pct=110', cf: 110, mode: 'request' }],
+    ['1.2', '', { query: 'ep=v12', cf: undefined, mode: 'pack' }],
+  ] as [string, string, { query: string; cf?: number; mode: string }][]) {
+    it(`LwM2M ${version}${formats ? ` accepting ${formats}` : ''}: bootstraps by ${expect.mode === 'pack' ? 'Bootstrap-Pack' : 'POST /bs'} and registers with lwm2m=${version}`, async () => {
+      const port = await nextPort();
+      const ep = `v${version.replace('.', '')}`;
+      const regs: { endpoint: string; lwm2mVersion: string }[] = [];
+      rd.on('registered', (r: { endpoint: string; lwm2mVersion: string }) => regs.push(r));
+      await helper.load(NODES, simFlow(port, rd.port, { endpoint: ep, version, formats }), {});
+      const got = collect();
+      const d = await nextMessage(helper.getNode('h-diagram'), 10000);
+      assert.equal(d.outcome, 'success');
+      assert.equal(d.bootstrap.mode, expect.mode);
+      await until(() => regs.some((r) => r.endpoint === ep), 5000, 'registration');
+      assert.equal(regs.find((r) => r.endpoint === ep)?.lwm2mVersion, version);
+      const traces = got.events.filter((m) => m.event === 'trace').map((m) => m.payload);
+      if (expect.mode === 'pack') {
+        assert.ok(traces.some((e) => e.direction === 'out' && e.method === 'GET' && e.path === '/bspack'));
+        assert.ok(!traces.some((e) => e.direction === 'out' && e.method === 'POST' && e.path === '/bs'), 'no POST /bs after a pack');
+      } else {
+        assert.ok(traces.some((e) => e.direction === 'out' && e.method === 'POST' && e.path === '/bs' && e.query === expect.query), JSON.stringify(traces[0]));
+        const writes = traces.filter((e) => e.direction === 'in' && e.method === 'PUT');
+        assert.ok(writes.length >= 2 && writes.every((e) => e.contentFormat === expect.cf), JSON.stringify(writes.map((e) => e.contentFormat)));
+      }
+    });
+  }
+
   it('masks the one-time PSK the server writes to the device in trace events and diagrams', async () => {
     const port = await nextPort();
     const extra = {
