@@ -6,7 +6,10 @@
 //
 //   node scripts/build-addon.js             build; on failure warn and exit 0 (plain CoAP still works)
 //   node scripts/build-addon.js --strict    build; on failure exit 1
-//   node scripts/build-addon.js --if-needed build only when no build or prebuild loads (an install script)
+//   node scripts/build-addon.js --if-needed build only when no build or prebuild loads
+//   node scripts/build-addon.js --install   npm's install script: in a git checkout always build (the tests
+//                                           then exercise native/ as it is); installed as a dependency, build
+//                                           only when no prebuild loads. Never fails the install.
 //   node scripts/build-addon.js --prebuild  also pack prebuilds/<platform>-<arch>/ with prebuildify (N-API)
 //   ... --prebuild --arm64                  and cross-compile prebuilds/linux-arm64/ (Debian gcc-aarch64-linux-gnu)
 //   LWM2M_DTLS_SKIP_BUILD=1                 do nothing (a prebuild in prebuilds/ is then what loads)
@@ -64,7 +67,8 @@ if (process.env.LWM2M_DTLS_SKIP_BUILD === '1') {
   console.log('DTLS addon build skipped (LWM2M_DTLS_SKIP_BUILD=1)');
   process.exit(0);
 }
-if (args.has('--if-needed')) {
+const ifNeeded = args.has('--if-needed') || (args.has('--install') && !fs.existsSync(path.join(root, '.git')));
+if (ifNeeded) {
   const have = prebuildLoads();
   if (have) {
     console.log(`DTLS addon present: ${have}`);
