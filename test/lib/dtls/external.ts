@@ -13,10 +13,15 @@ export function hasBinary(name: string): boolean {
   }
 }
 
-/** Skips the current test when `name` is missing, saying so in the output (CI installs these binaries). */
+/**
+ * Skips the current test when `name` is missing, saying so in the output. Under CI (CI=true), which installs
+ * these binaries in .ci/run, a missing one fails the test instead: a skip there would hide lost interop.
+ */
 export function requireBinary(ctx: Mocha.Context, name: string): void {
   if (hasBinary(name)) return;
-  console.log(`      skipped: ${name} is not installed (apt-get install ${name.startsWith('coap') ? 'libcoap3-bin' : 'openssl'})`);
+  const pkg = name.startsWith('coap') ? 'libcoap3-bin' : 'openssl';
+  if (process.env.CI) throw new Error(`${name} is not installed; .ci/run installs it (apt-get install ${pkg})`);
+  console.log(`      skipped: ${name} is not installed (apt-get install ${pkg})`);
   ctx.skip();
 }
 
