@@ -95,7 +95,9 @@ export function openDtlsEndpoint(
         type: target.address.includes(':') ? 'udp6' : 'udp4',
         address: target.address,
         port: target.port,
-        psk: { [identity]: key },
+        // node-dtls-client 1.x types the key as a string but copies it with Buffer.from(), so a Buffer (a binary
+        // key) passes through unchanged; 2.x types it as string | Buffer.
+        psk: { [identity]: key as unknown as string },
         timeout: Math.max(100, opts.timeoutMs),
         ciphers: ['TLS_PSK_WITH_AES_128_CCM_8', 'TLS_PSK_WITH_AES_128_CBC_SHA256'],
       });

@@ -50,7 +50,9 @@ export function connectClient(
       type: extra.type ?? 'udp4',
       address: extra.address ?? '127.0.0.1',
       port,
-      psk: { [identity]: key },
+      // node-dtls-client 1.x types the key as a string but copies it with Buffer.from(), so a Buffer (a binary
+      // key) passes through unchanged; 2.x types it as string | Buffer.
+      psk: { [identity]: key as unknown as string },
       ciphers: [cipher],
       timeout,
       ...(extra.listenPort !== undefined ? { listenPort: extra.listenPort } : {}),
