@@ -1,42 +1,50 @@
 /**
- * `lwm2m-bootstrap-listener`: owns one Bootstrap-Server (and so one UDP socket) and sends one message per
- * Bootstrap-Request or Bootstrap-Pack-Request. Messages carry ids only; object-write, bootstrap-finish and
- * profile-lookup find the live session through this node (RED.nodes.getNode(msg.lwm2m.listenerId)).
+ * `lwm2m-bootstrap-listener`: owns one Bootstrap-Server (and so one UDP or DTLS socket) and sends one
+ * message per Bootstrap-Request or Bootstrap-Pack-Request. Messages carry ids only; object-write,
+ * bootstrap-finish and profile-lookup find the live session through this node
+ * (RED.nodes.getNode(msg.lwm2m.listenerId)).
+ *
+ * CoAPs: keys come from the node's credentials (pskKeys, serverKey) and optionally a device table; they
+ * go into the DTLS socket only. msg.lwm2m.identity is {type, id}; status and logs never carry a key.
  */
-import type { NodeAPI, NodeDef } from 'node-red';
-import type { BootstrapPackRequest, BootstrapServer, BootstrapSession } from '../shared/lib';
-import { intOr, stringOr } from '../shared/env';
+import type { Node, NodeAPI } from 'node-red';
+import { SessionOutcome, type BootstrapPackRequest, type BootstrapServer, type BootstrapSession } from '../shared/lib';
+import { dtlsCapabilities, loadDtls, type DtlsSocket } from '../shared/dtls';
 import type { ListenerNode, Lwm2mMsgInfo } from '../shared/session-ref';
 import { PackRequestNotFoundError, sessionNotFound } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
-import { createBootstrapServer, DEFAULT_PORT, type ListenerSettings } from './transport';
+import { CoapsController, type PskTable } from './coaps';
+import { parsePskKeys, PskKeyError } from './psk-keys';
+import { readSettings, type ListenerDef } from './settings';
+import { createBootstrapServer, type CoapsSecrets, type ListenerSettings } from './transport';
 
-interface ListenerDef extends NodeDef {
-  transport: string;
-  address: string;
-  port: string;
-  decisionTimeout: string;
-  decisionCode: string;
-  packTimeout: string;
-  packCode: string;
-  requestTimeout: string;
-  sessionTimeout: string;
-  maxSessions: string;
+interface Credentials {
+  pskKeys?: string;
+  serverKey?: string;
 }
 
-const CODE = /^[45]\.\d\d$/;
+interface DeviceTableNode extends Node {
+  configError?: string;
+  readonly table?: PskTable;
+}
+
+/** Why a coaps listener cannot start: a translated message (never a key). */
+class CoapsStartError extends Error {}
 
 export = function (RED: NodeAPI): void {
-  function BootstrapListenerNode(this: ListenerNode, config: ListenerDef) {
+  function BootstrapListenerNode(this: Node<{ pskKeys: unknown; serverKey: unknown }>, config: ListenerDef) {
     RED.nodes.createNode(this, config);
-    const node = this;
+    const node = this as unknown as ListenerNode & { credentials?: Credentials };
     const t = translator(RED, 'lwm2m-bootstrap-listener');
 
+    const fail = (error: string, status: string): void => {
+      node.error(error);
+      showStatus(node, 'failed', status);
+    };
     const read = readSettings(config);
     if (typeof read === 'string') {
-      node.error(t(`errors.${read}`));
-      showStatus(node, 'failed', t(`status.badConfig`));
+      fail(t(`errors.${read}`), t('status.badConfig'));
       node.on('close', (_r: boolean, done: () => void) => {
         clearStatus(node);
         done();
@@ -46,6 +54,9 @@ export = function (RED: NodeAPI): void {
 
     const settings: ListenerSettings = read;
     let server: BootstrapServer | undefined;
+    let dtls: DtlsSocket | undefined;
+    let coaps: CoapsController | undefined;
+    let statusTimer: NodeJS.Timeout | undefined;
     const packRequests = new Map<string, { req: BootstrapPackRequest; timer: NodeJS.Timeout }>();
     let lastOutcome: string | undefined;
     let port = settings.port;
@@ -60,10 +71,20 @@ export = function (RED: NodeAPI): void {
     function refreshStatus(): void {
       if (!server) return;
       const inFlight = server.stats().sessionsInFlight;
-      const parts = [t('status.listening', { port })];
+      const parts = [dtls ? t('status.listeningCoaps', { port }) : t('status.listening', { port })];
+      if (dtls) parts.push(t('status.peers', { count: dtls.stats().established }));
       if (inFlight > 0) parts.push(t('status.inFlight', { count: inFlight }));
       if (lastOutcome) parts.push(t('status.last', { outcome: t(`outcome.${lastOutcome}`) }));
       showStatus(node, 'listening', parts.join(' · '));
+    }
+    /** DTLS peers come and go in bursts: one status update per half second at most. */
+    function statusSoon(): void {
+      if (statusTimer) return;
+      statusTimer = setTimeout(() => {
+        statusTimer = undefined;
+        refreshStatus();
+      }, 500);
+      statusTimer.unref?.();
     }
 
     node.listenerSettings = settings;
@@ -83,10 +104,79 @@ export = function (RED: NodeAPI): void {
       packRequests.delete(id);
     };
 
+    /** The DTLS part of a coaps listener; throws CoapsStartError with the translated reason. */
+    function coapsSecrets(): CoapsSecrets {
+      const c = settings.coaps!;
+      const loaded = loadDtls();
+      if (!loaded.ok) throw new CoapsStartError(t('errors.dtlsUnavailable', { reason: loaded.reason }));
+      let own;
+      try {
+        own = parsePskKeys(node.credentials?.pskKeys);
+      } catch (e) {
+        throw new CoapsStartError(t('errors.badPskKeys', { reason: e instanceof PskKeyError ? e.message : 'unreadable' }));
+      }
+      coaps = new CoapsController(own, logger, (count) => t('errors.badTableKeys', { count }));
+      if (c.table) {
+        const tn = RED.nodes.getNode(c.table.id) as DeviceTableNode | null;
+        if (!tn || !tn.table) throw new CoapsStartError(t('errors.noPskTable', { reason: tn?.configError ?? c.table.id }));
+        coaps.useTable(tn.table, { identity: c.table.identityColumn, key: c.table.keyColumn, endpoint: c.table.endpointColumn });
+      }
+      const key = node.credentials?.serverKey?.trim() || undefined;
+      if (c.cert && !key) throw new CoapsStartError(t('errors.certWithoutKey'));
+      if (!c.cert && key) throw new CoapsStartError(t('errors.keyWithoutCert'));
+      if (own.size === 0 && !c.table && !c.cert) throw new CoapsStartError(t('errors.noCoapsCredentials'));
+      return { psk: own.size > 0 || c.table ? coaps.psk : undefined, key };
+    }
+
+    /** Endpoint/identity binding: refuses (and logs) a request whose ep is not the identity's. */
+    function refusedByBinding(endpoint: string, peer: { address: string; port: number }, identity: { type: string; id: string } | undefined): boolean {
+      const c = settings.coaps;
+      if (!coaps || !c || !c.bindingCheck) return false;
+      const r = coaps.check(endpoint, peer, identity);
+      if (r.ok) return false;
+      node.warn(
+        t(r.reason === 'no-identity' ? 'log.bindingNoIdentity' : 'log.bindingRefused', {
+          endpoint: JSON.stringify(endpoint),
+          identity: identity ? `${identity.type}:${JSON.stringify(identity.id)}` : '-',
+          peer: `${peer.address}:${peer.port}`,
+          code: c.bindingCode,
+        }),
+      );
+      return true;
+    }
+
     function start(): void {
-      server = createBootstrapServer(settings, logger);
-      server.on('bootstrapRequest', (session: BootstrapSession) => {
+      let secrets: CoapsSecrets = {};
+      try {
+        if (settings.transport === 'coaps') secrets = coapsSecrets();
+        const created = createBootstrapServer(settings, logger, secrets);
+        server = created.server;
+        dtls = created.dtls;
+      } catch (e) {
+        coaps?.release();
+        coaps = undefined;
+        const msg = e instanceof CoapsStartError ? e.message : t('errors.dtlsFailed', { reason: e instanceof Error ? e.message : String(e) });
+        fail(msg, t(e instanceof CoapsStartError && !loadDtls().ok ? 'status.coapsUnavailable' : 'status.coapsFailed'));
+        return;
+      }
+      if (dtls && coaps) {
+        coaps.attach(dtls, settings.coaps!.limits.maxPeers);
+        dtls.on('handshake', statusSoon);
+        dtls.on('peerClosed', statusSoon);
+        dtls.on('handshakeFailed', (ev) => {
+          node.debug(`DTLS handshake with ${ev.address}:${ev.port} failed: ${ev.reason}`);
+          statusSoon();
+        });
+      }
+      const srv = server;
+      srv.on('bootstrapRequest', (session: BootstrapSession) => {
         try {
+          if (refusedByBinding(session.endpoint, session.peer, session.identity)) {
+            void session
+              .reject(settings.coaps!.bindingCode, 'the endpoint name does not belong to the DTLS identity', SessionOutcome.UNAUTHORIZED)
+              .catch(() => undefined);
+            return;
+          }
           const info: Lwm2mMsgInfo = {
             sessionId: session.id,
             listenerId: node.id,
@@ -94,7 +184,7 @@ export = function (RED: NodeAPI): void {
             kind: 'bootstrap',
             preferredContentFormat: session.preferredContentFormat,
             peer: { ...session.peer },
-            identity: session.identity ? { ...session.identity } : undefined,
+            identity: session.identity ? { type: session.identity.type, id: session.identity.id } : undefined,
             query: { ...session.query },
             steps: [],
           };
@@ -104,12 +194,16 @@ export = function (RED: NodeAPI): void {
           node.error(e instanceof Error ? e.message : String(e));
         }
       });
-      server.on('sessionEnded', (_s: BootstrapSession, outcome: string) => {
+      srv.on('sessionEnded', (_s: BootstrapSession, outcome: string) => {
         lastOutcome = String(outcome);
         refreshStatus();
       });
-      server.on('packRequest', (req: BootstrapPackRequest) => {
+      srv.on('packRequest', (req: BootstrapPackRequest) => {
         try {
+          if (refusedByBinding(req.endpoint, req.peer, req.identity)) {
+            void req.reject(settings.coaps!.bindingCode, 'the endpoint name does not belong to the DTLS identity').catch(() => undefined);
+            return;
+          }
           // The server answers an unanswered pack request itself after packResponseTimeoutMs; forget ours then.
           const timer = setTimeout(() => packRequests.delete(req.id), settings.packResponseTimeoutMs + 1000);
           timer.unref?.();
@@ -121,7 +215,7 @@ export = function (RED: NodeAPI): void {
             kind: 'pack',
             preferredContentFormat: req.accept,
             peer: { ...req.peer },
-            identity: req.identity ? { ...req.identity } : undefined,
+            identity: req.identity ? { type: req.identity.type, id: req.identity.id } : undefined,
             query: { ...req.query },
             steps: [],
           };
@@ -130,7 +224,7 @@ export = function (RED: NodeAPI): void {
           node.error(e instanceof Error ? e.message : String(e));
         }
       });
-      server
+      srv
         .listen()
         .then((addr: { port: number }) => {
           port = addr.port;
@@ -146,8 +240,13 @@ export = function (RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       for (const p of packRequests.values()) clearTimeout(p.timer);
       packRequests.clear();
+      if (statusTimer) clearTimeout(statusTimer);
+      statusTimer = undefined;
+      coaps?.release();
+      coaps = undefined;
       const s = server;
       server = undefined;
+      dtls = undefined;
       const finish = () => {
         clearStatus(node);
         done();
@@ -160,36 +259,17 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  /** Settings from the editor fields, or the name of the field that is wrong. */
-  function readSettings(c: ListenerDef): ListenerSettings | string {
-    const transport = c.transport === 'coap' || !c.transport ? 'coap' : undefined;
-    if (!transport) return 'badTransport';
-    const port = intOr(c.port, DEFAULT_PORT[transport], 0, 65535);
-    if (port === undefined) return 'badPort';
-    const seconds = (v: string, def: number, max: number) => intOr(v, def, 1, max);
-    const decision = seconds(c.decisionTimeout, 10, 3600);
-    const pack = seconds(c.packTimeout, 5, 3600);
-    const request = seconds(c.requestTimeout, 30, 3600);
-    const session = seconds(c.sessionTimeout, 90, 86400);
-    if (decision === undefined || pack === undefined || request === undefined || session === undefined) return 'badTimeout';
-    const maxSessions = intOr(c.maxSessions, 10000, 1, 1000000);
-    if (maxSessions === undefined) return 'badMaxSessions';
-    const decisionCode = stringOr(c.decisionCode, '5.03');
-    const packCode = stringOr(c.packCode, '4.04');
-    if (!CODE.test(decisionCode) || !CODE.test(packCode)) return 'badCode';
-    return {
-      transport,
-      address: stringOr(c.address, '0.0.0.0'),
-      port,
-      decisionTimeoutMs: decision * 1000,
-      decisionTimeoutCode: decisionCode,
-      packResponseTimeoutMs: pack * 1000,
-      packDefaultCode: packCode,
-      requestTimeoutMs: request * 1000,
-      sessionTimeoutMs: session * 1000,
-      maxSessions,
-    };
-  }
+  RED.nodes.registerType('lwm2m-bootstrap-listener', BootstrapListenerNode, {
+    credentials: { pskKeys: { type: 'password' }, serverKey: { type: 'password' } },
+  });
 
-  RED.nodes.registerType('lwm2m-bootstrap-listener', BootstrapListenerNode);
+  // What CoAPs can do in this Node.js, for the edit dialog (no keys, no identities).
+  RED.httpAdmin.get('/lwm2m-bootstrap-listener/dtls-capabilities', RED.auth.needsPermission('lwm2m-bootstrap-listener.read'), (_req, res) => {
+    try {
+      const c = dtlsCapabilities();
+      res.json({ available: c.available, reason: c.reason, psk: c.psk, x509: c.x509, rpk: c.rpk, openssl: c.openssl });
+    } catch (e) {
+      res.json({ available: false, reason: e instanceof Error ? e.message : String(e) });
+    }
+  });
 };

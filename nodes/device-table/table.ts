@@ -63,6 +63,11 @@ export class DeviceTable extends EventEmitter {
     return this.rows.size;
   }
 
+  /** Every row as loaded now, for callers that index the table by other columns (the CoAPs listener's PSKs). */
+  allRows(): IterableIterator<DeviceRow> {
+    return this.rows.values();
+  }
+
   /** Loads the file now and starts watching it (unless watch: false). */
   async start(): Promise<void> {
     await this.reload();

@@ -1,0 +1,88 @@
+/**
+ * What a CoAPs listener adds to a plain one, apart from Node-RED: its PSK store (own keys plus a device
+ * table snapshot refreshed on reload), the full DTLS identity of each established peer (certificate SANs
+ * included, which sessions do not carry), and the endpoint/identity binding check.
+ */
+import { checkEndpointBinding, type BindingIdentity, type BindingResult, type DtlsSocket } from '../shared/dtls';
+import { keysFromTable, ListenerPskStore, type PskEntry, type TableColumns } from './psk-keys';
+
+/** The part of nodes/device-table's DeviceTable the listener uses. */
+export interface PskTable {
+  allRows(): Iterable<{ values: Record<string, string> }>;
+  on(event: 'loaded', listener: () => void): unknown;
+  removeListener(event: 'loaded', listener: () => void): unknown;
+  checkFresh(force?: boolean): Promise<void>;
+}
+
+export interface CoapsLog {
+  warn(msg: string): void;
+}
+
+export class CoapsController {
+  readonly psk: ListenerPskStore;
+  private readonly peers = new Map<string, BindingIdentity>();
+  private maxTracked = 1000;
+  private readonly onLoaded = () => this.snapshot();
+  private table: PskTable | undefined;
+
+  constructor(
+    own: Map<string, PskEntry>,
+    private readonly log: CoapsLog,
+    private readonly badRowsText: (count: number) => string,
+  ) {
+    this.psk = new ListenerPskStore(own);
+  }
+
+  /** Keeps a snapshot of the table's identities and keys, refreshed whenever the table reloads. */
+  useTable(table: PskTable, cols: TableColumns): void {
+    this.table = table;
+    this.cols = cols;
+    table.on('loaded', this.onLoaded);
+    this.snapshot();
+    // A handshake with an unknown identity asks the table to check its file again (at most once per its
+    // check interval), so a row added where file watching does not work is there for the device's retry.
+    this.psk.onUnknown = () => void table.checkFresh().catch(() => undefined);
+  }
+  private cols: TableColumns | undefined;
+
+  private snapshot(): void {
+    if (!this.table || !this.cols) return;
+    const { keys, badRows } = keysFromTable({ rows: () => this.table!.allRows() }, this.cols);
+    this.psk.setTable(keys);
+    if (badRows > 0) this.log.warn(this.badRowsText(badRows));
+  }
+
+  /** Remembers each established peer's identity (with SANs) until it closes. */
+  attach(socket: DtlsSocket, maxPeers: number): void {
+    this.maxTracked = maxPeers;
+    socket.on('handshake', (p) => {
+      if (!p.identity) return;
+      const key = `${p.address}|${p.port}`;
+      this.peers.delete(key);
+      if (this.peers.size >= this.maxTracked) {
+        // Peers that expired without an event: forget the oldest.
+        const oldest = this.peers.keys().next().value;
+        if (oldest !== undefined) this.peers.delete(oldest);
+      }
+      const id = p.identity;
+      this.peers.set(key, id.type === 'x509' ? { type: id.type, id: id.id, san: [...id.san] } : { type: id.type, id: id.id });
+    });
+    const forget = (ev: { address: string; port: number }) => this.peers.delete(`${ev.address}|${ev.port}`);
+    socket.on('peerClosed', forget);
+    socket.on('handshakeFailed', forget);
+  }
+
+  /** Does `endpoint` belong to the identity of the peer that sent the request? */
+  check(endpoint: string, peer: { address: string; port: number }, identity: { type: string; id: string } | undefined): BindingResult {
+    const full = this.peers.get(`${peer.address}|${peer.port}`);
+    const id = full && identity && full.id === identity.id ? full : identity;
+    return checkEndpointBinding(endpoint, id, id ? this.psk.endpointsOf(id.id) : undefined);
+  }
+
+  release(): void {
+    this.table?.removeListener('loaded', this.onLoaded);
+    this.table = undefined;
+    this.psk.onUnknown = undefined;
+    this.peers.clear();
+  }
+}

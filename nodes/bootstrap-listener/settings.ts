@@ -1,0 +1,92 @@
+/** The listener's editor fields -> ListenerSettings, or the name of the error to report. No secrets here. */
+import type { NodeDef } from 'node-red';
+import { intOr, isUnset, stringOr } from '../shared/env';
+import { DEFAULT_PORT, type ListenerSettings, type Transport } from './transport';
+
+export interface ListenerDef extends NodeDef {
+  transport: string;
+  address: string;
+  port: string;
+  decisionTimeout: string;
+  decisionCode: string;
+  packTimeout: string;
+  packCode: string;
+  requestTimeout: string;
+  sessionTimeout: string;
+  maxSessions: string;
+  // CoAPs
+  pskTable?: string;
+  tableIdentityColumn?: string;
+  tableKeyColumn?: string;
+  tableEndpointColumn?: string;
+  cert?: string;
+  ca?: string;
+  maxPeers?: string;
+  handshakeTimeout?: string;
+  idleTimeout?: string;
+  bindingCheck?: string | boolean;
+  bindingCode?: string;
+}
+
+/** lib/dtls's defaults, in the units of the dialog. */
+export const COAPS_DEFAULTS = { maxPeers: 1000, handshakeTimeoutS: 30, idleTimeoutS: 600 } as const;
+
+const CODE = /^[45]\.\d\d$/;
+
+/** Settings from the editor fields, or the name of the error (errors.<name>) that says what is wrong. */
+export function readSettings(c: ListenerDef): ListenerSettings | string {
+  const transport: Transport | undefined = c.transport === 'coap' || !c.transport ? 'coap' : c.transport === 'coaps' ? 'coaps' : undefined;
+  if (!transport) return 'badTransport';
+  const port = intOr(c.port, DEFAULT_PORT[transport], 0, 65535);
+  if (port === undefined) return 'badPort';
+  const seconds = (v: string | undefined, def: number, max: number) => intOr(v, def, 1, max);
+  const decision = seconds(c.decisionTimeout, 10, 3600);
+  const pack = seconds(c.packTimeout, 5, 3600);
+  const request = seconds(c.requestTimeout, 30, 3600);
+  const session = seconds(c.sessionTimeout, 90, 86400);
+  if (decision === undefined || pack === undefined || request === undefined || session === undefined) return 'badTimeout';
+  const maxSessions = intOr(c.maxSessions, 10000, 1, 1000000);
+  if (maxSessions === undefined) return 'badMaxSessions';
+  const decisionCode = stringOr(c.decisionCode, '5.03');
+  const packCode = stringOr(c.packCode, '4.04');
+  if (!CODE.test(decisionCode) || !CODE.test(packCode)) return 'badCode';
+  const settings: ListenerSettings = {
+    transport,
+    address: stringOr(c.address, '0.0.0.0'),
+    port,
+    decisionTimeoutMs: decision * 1000,
+    decisionTimeoutCode: decisionCode,
+    packResponseTimeoutMs: pack * 1000,
+    packDefaultCode: packCode,
+    requestTimeoutMs: request * 1000,
+    sessionTimeoutMs: session * 1000,
+    maxSessions,
+  };
+  if (transport === 'coaps') {
+    const maxPeers = intOr(c.maxPeers, COAPS_DEFAULTS.maxPeers, 1, 1000000);
+    if (maxPeers === undefined) return 'badMaxPeers';
+    const hs = seconds(c.handshakeTimeout, COAPS_DEFAULTS.handshakeTimeoutS, 3600);
+    const idle = seconds(c.idleTimeout, COAPS_DEFAULTS.idleTimeoutS, 86400);
+    if (hs === undefined || idle === undefined) return 'badTimeout';
+    const bindingCode = stringOr(c.bindingCode, '4.03');
+    if (!CODE.test(bindingCode)) return 'badCode';
+    const pem = (v: unknown) => (isUnset(v) ? undefined : String(v).trim());
+    const table = isUnset(c.pskTable)
+      ? undefined
+      : {
+          id: String(c.pskTable),
+          identityColumn: stringOr(c.tableIdentityColumn, 'pskIdentity'),
+          keyColumn: stringOr(c.tableKeyColumn, 'pskKey'),
+          endpointColumn: stringOr(c.tableEndpointColumn, 'endpoint'),
+        };
+    settings.coaps = {
+      cert: pem(c.cert),
+      ca: pem(c.ca),
+      limits: { maxPeers, handshakeTimeoutMs: hs * 1000, idleTimeoutMs: idle * 1000 },
+      bindingCheck: !(c.bindingCheck === false || c.bindingCheck === 'off' || c.bindingCheck === 'false'),
+      bindingCode,
+      table,
+    };
+  }
+  return settings;
+}
