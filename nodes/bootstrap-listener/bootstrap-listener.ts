@@ -88,6 +88,8 @@ export = function (RED: NodeAPI): void {
     }
 
     node.listenerSettings = settings;
+    /** DTLS counters of a coaps listener (no keys, no identities), for tests and diagnostics. */
+    (node as ListenerNode & { dtlsStats?: () => unknown }).dtlsStats = () => dtls?.stats();
     node.getSession = (id: string): BootstrapSession => {
       const s = server?.getSession(id);
       if (!s) throw sessionNotFound(id);

@@ -118,18 +118,27 @@ class DtlsDevice {
 
   /** POST /bs?ep=… ; resolves with the response code. */
   bootstrapRequest(ep: string, ms = 8000): Promise<{ code: string; payload: string }> {
+    return this.request('0.02', 'bs', ep, ms);
+  }
+
+  /** GET /bspack?ep=… (LwM2M 1.2); resolves with the response code. */
+  packRequest(ep: string, ms = 8000): Promise<{ code: string; payload: string }> {
+    return this.request('0.01', 'bspack', ep, ms);
+  }
+
+  private request(code: string, target: string, ep: string, ms: number): Promise<{ code: string; payload: string }> {
     const token = Buffer.from([Math.random() * 256, Math.random() * 256, 7, 9].map((x) => x & 0xff));
     this.mid = (this.mid + 1) & 0xffff;
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no answer to POST /bs?ep=${ep} within ${ms} ms`)), ms);
+      const t = setTimeout(() => reject(new Error(`no answer to ${target}?ep=${ep} within ${ms} ms`)), ms);
       this.waiting.set(token.toString('hex'), (p) => {
         clearTimeout(t);
         resolve({ code: p.code, payload: p.payload.toString() });
       });
       this.send({
-        code: '0.02', confirmable: true, messageId: this.mid, token,
+        code, confirmable: true, messageId: this.mid, token,
         options: [
-          { name: 'Uri-Path', value: Buffer.from('bs') },
+          { name: 'Uri-Path', value: Buffer.from(target) },
           { name: 'Uri-Query', value: Buffer.from(`ep=${ep}`) },
         ],
       });
@@ -172,6 +181,7 @@ function visible(ids: string[]): string {
     if (!n) continue;
     out.push(statusCalls(n), callsOf(n, 'warn'), callsOf(n, 'log'), callsOf(n, 'error'), callsOf(n, 'debug'), callsOf(n, 'send'));
   }
+  out.push(helper.log().args); // the runtime's log (what reaches the console and log handlers)
   return JSON.stringify(out, (_k, v) => (Buffer.isBuffer(v) ? v.toString('hex') : v)).toLowerCase();
 }
 const NODE_IDS = ['n-listener', 'n-lookup', 'n-write', 'n-finish', 'h-requests', 'h-found', 'h-ok', 'h-success', 'h-failure'];
@@ -278,6 +288,8 @@ describe('bootstrap-listener over CoAPs (DTLS) in the Node-RED runtime', functio
     assert.ok(warned.some((w) => w.includes('"someone-else"') && w.includes(`psk:"${ID}"`) && w.includes('4.03')), JSON.stringify(warned));
     assertNoKey(visible(NODE_IDS));
     await until(() => /unauthorized/.test(String(statusCalls(l).slice(-1)[0].text)), 3000, 'last outcome in status');
+    assert.equal((await dev.packRequest('someone-else')).code, '4.03', 'a Bootstrap-Pack-Request is checked too');
+    assert.equal(seen.length, 0);
 
     await dev.close();
     devices.splice(0);
@@ -329,8 +341,10 @@ describe('bootstrap-listener over CoAPs (DTLS) in the Node-RED runtime', functio
     assert.ok(await stuck.start(port), 'the server answered the half-open client');
     // The one peer slot is taken: a good device's ClientHello is dropped.
     await assert.rejects(device(port, ID, KEY, undefined, 600));
+    assert.ok(l.dtlsStats().dropped.maxPeers >= 1, 'dropped for max peers');
     // After the handshake timeout the slot is free again.
-    await new Promise((r) => setTimeout(r, 1300));
+    await until(() => l.dtlsStats().expired.handshakeTimeout === 1, 3000, 'the stuck peer freed');
+    assert.ok(callsOf(l, 'log').some((a) => /handshake with .* timed out/.test(String(a[0]))), 'logged');
     const dev = await device(port);
     assert.equal((await dev.bootstrapRequest(ID)).code, '2.04');
     await dev.finished;
@@ -352,6 +366,18 @@ describe('bootstrap-listener over CoAPs (DTLS) in the Node-RED runtime', functio
     const err = String(callsOf(l, 'error')[0]?.[0]);
     assert.match(err, /line 1.*coaps-dev-1.*hex/);
     assertNoKey(visible(['n-listener']));
+  });
+
+  it('an unusable server certificate or key is a red status and an error that does not show the key', async () => {
+    const secret = '-----BEGIN PRIVATE KEY-----\nTUlJQ1NFQ1JFVEtFWU1BVEVSSUFMbm90LWEtcmVhbC1rZXk=\n-----END PRIVATE KEY-----\n';
+    await helper.load(NODES, coapsFlow(await nextPort(), { cert: '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n' }), {
+      'n-listener': { serverKey: secret },
+    });
+    const l = helper.getNode('n-listener');
+    await until(() => statusCalls(l).some((s) => s.fill === 'red'), 3000, 'red status');
+    assert.equal(statusCalls(l).slice(-1)[0].text, 'CoAPs cannot start');
+    assert.match(String(callsOf(l, 'error')[0]?.[0]), /^CoAPs cannot start: /);
+    assert.ok(!visible(['n-listener']).includes('tulj'), 'no part of the key is shown');
   });
 
   it('without keys or certificate shows a red status that asks for a key', async () => {
