@@ -380,6 +380,17 @@ describe('bootstrap-listener over CoAPs (DTLS) in the Node-RED runtime', functio
     assert.ok(!visible(['n-listener']).includes('tulj'), 'no part of the key is shown');
   });
 
+  it('tells the edit dialog what CoAPs can do here: PSK and X.509 available, raw public keys not, with the reason', async () => {
+    await load(await nextPort());
+    const res = await helper.request().get('/lwm2m-bootstrap-listener/dtls-capabilities').expect(200);
+    const c = res.body as { available: boolean; psk: { available: boolean }; x509: { available: boolean }; rpk: { available: boolean; reason: string } };
+    assert.equal(c.available, true);
+    assert.equal(c.psk.available, true);
+    assert.equal(c.x509.available, true);
+    assert.equal(c.rpk.available, false);
+    assert.match(c.rpk.reason, /raw public keys/);
+  });
+
   it('without keys or certificate shows a red status that asks for a key', async () => {
     await helper.load(NODES, coapsFlow(await nextPort()), {});
     const l = helper.getNode('n-listener');
