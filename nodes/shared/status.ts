@@ -4,10 +4,18 @@
  *   yellow ring = working
  *   red ring    = failed
  * The caller passes text that is already translated (RED._), never a secret.
+ *
+ * Updates of the nodes on the bootstrap path are throttled per node: a burst of BURST goes out at once,
+ * after that one per INTERVAL_MS, and the latest text always shows (a later update replaces one that is
+ * waiting). A storm of bootstraps would otherwise send several status events per message to the runtime
+ * and to every open editor. Only node types that set their status through this helper alone are
+ * throttled (client-sim also sets a grey status directly, which a waiting update would overwrite).
  */
 import type { Node } from 'node-red';
 
 export type StatusKind = 'listening' | 'done' | 'working' | 'failed';
+
+type Shown = { fill: 'green' | 'yellow' | 'red'; shape: 'dot' | 'ring'; text: string };
 
 const LOOK: Record<StatusKind, { fill: 'green' | 'yellow' | 'red'; shape: 'dot' | 'ring' }> = {
   listening: { fill: 'green', shape: 'dot' },
@@ -16,10 +24,77 @@ const LOOK: Record<StatusKind, { fill: 'green' | 'yellow' | 'red'; shape: 'dot' 
   failed: { fill: 'red', shape: 'ring' },
 };
 
-export function showStatus(node: Pick<Node, 'status'>, kind: StatusKind, text: string): void {
-  node.status({ ...LOOK[kind], text });
+/** At most one update per this many ms once the burst is used up. */
+export const INTERVAL_MS = 250;
+/** Updates that go out at once after a quiet spell (a single bootstrap shows every step). */
+export const BURST = 8;
+
+type StatusNode = Pick<Node, 'status'> & { type?: string };
+
+/** The node types whose status is throttled. */
+const THROTTLED = new Set(['lwm2m-bootstrap-listener', 'lwm2m-profile-lookup', 'lwm2m-object-write', 'lwm2m-bootstrap-finish']);
+
+interface Throttle {
+  /** Updates that may go out now (refilled at one per INTERVAL_MS, at most BURST). */
+  tokens: number;
+  at: number;
+  pending: Shown | undefined;
+  timer: NodeJS.Timeout | undefined;
 }
 
-export function clearStatus(node: Pick<Node, 'status'>): void {
+const throttles = new WeakMap<StatusNode, Throttle>();
+
+function refill(s: Throttle, now: number): void {
+  s.tokens = Math.min(BURST, s.tokens + (now - s.at) / INTERVAL_MS);
+  s.at = now;
+}
+
+export function showStatus(node: StatusNode, kind: StatusKind, text: string): void {
+  const look = LOOK[kind];
+  if (!THROTTLED.has(node.type as string)) {
+    node.status({ fill: look.fill, shape: look.shape, text });
+    return;
+  }
+  const now = Date.now();
+  let s = throttles.get(node);
+  if (!s) {
+    s = { tokens: BURST, at: now, pending: undefined, timer: undefined };
+    throttles.set(node, s);
+  }
+  if (s.timer !== undefined) {
+    // One is waiting: this one replaces it.
+    s.pending = { fill: look.fill, shape: look.shape, text };
+    return;
+  }
+  refill(s, now);
+  const status: Shown = { fill: look.fill, shape: look.shape, text };
+  if (s.tokens >= 1) {
+    s.tokens -= 1;
+    node.status({ ...status });
+    return;
+  }
+  s.pending = status;
+  s.timer = setTimeout(flush, Math.ceil((1 - s.tokens) * INTERVAL_MS), node, s);
+  s.timer.unref?.();
+}
+
+function flush(node: StatusNode, s: Throttle): void {
+  s.timer = undefined;
+  const p = s.pending;
+  s.pending = undefined;
+  if (!p) return;
+  refill(s, Date.now());
+  s.tokens = Math.max(0, s.tokens - 1);
+  node.status({ ...p });
+}
+
+/** Clears the status at once (and drops an update still waiting), e.g. on close. */
+export function clearStatus(node: StatusNode): void {
+  const s = throttles.get(node);
+  if (s) {
+    if (s.timer !== undefined) clearTimeout(s.timer);
+    s.timer = undefined;
+    s.pending = undefined;
+  }
   node.status({});
 }
