@@ -8,14 +8,17 @@ import { pointer } from './errors';
 export const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}/g;
 export const WHOLE_PLACEHOLDER = /^\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}$/;
 
+const ONE_PLACEHOLDER = /\$\{[A-Za-z_][A-Za-z0-9_.-]*\}/;
+
 /** Names of the placeholders in one string. */
 export function placeholdersIn(s: string): string[] {
+  if (!s.includes('${')) return [];
   return [...s.matchAll(PLACEHOLDER)].map((m) => m[1]);
 }
 
 /** True when `v`, or any string inside it, holds a placeholder. */
 export function hasPlaceholder(v: unknown): boolean {
-  if (typeof v === 'string') return placeholdersIn(v).length > 0;
+  if (typeof v === 'string') return v.includes('${') && ONE_PLACEHOLDER.test(v);
   if (Array.isArray(v)) return v.some(hasPlaceholder);
   if (v && typeof v === 'object' && !Buffer.isBuffer(v)) return Object.values(v).some(hasPlaceholder);
   return false;
@@ -23,10 +26,37 @@ export function hasPlaceholder(v: unknown): boolean {
 
 /** Every placeholder of a profile with its JSON pointer, skipping the `templates` section. */
 export function findPlaceholders(v: unknown, at = ''): { pointer: string; name: string }[] {
-  if (typeof v === 'string') return placeholdersIn(v).map((name) => ({ pointer: at, name }));
-  if (Array.isArray(v)) return v.flatMap((x, i) => findPlaceholders(x, pointer(at, i)));
-  if (v && typeof v === 'object' && !Buffer.isBuffer(v)) {
-    return Object.entries(v).flatMap(([k, x]) => (at === '' && k === 'templates' ? [] : findPlaceholders(x, pointer(at, k))));
+  const out: { pointer: string; name: string }[] = [];
+  collect(v, at, [], out, at === '');
+  return out;
+}
+
+/**
+ * Walks `v` (at `base` plus the segments in `path`), building a pointer only where a placeholder is:
+ * profiles are walked per bootstrap and have few placeholders, if any.
+ */
+function collect(v: unknown, base: string, path: (string | number)[], out: { pointer: string; name: string }[], top: boolean): void {
+  if (typeof v === 'string') {
+    const names = placeholdersIn(v);
+    if (names.length === 0) return;
+    const at = pointer(base, ...path);
+    for (const name of names) out.push({ pointer: at, name });
+    return;
   }
-  return [];
+  if (!v || typeof v !== 'object' || Buffer.isBuffer(v)) return;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) visit(v[i], i, base, path, out);
+    return;
+  }
+  for (const k of Object.keys(v)) {
+    if (top && k === 'templates') continue;
+    visit((v as Record<string, unknown>)[k], k, base, path, out);
+  }
+}
+
+function visit(x: unknown, seg: string | number, base: string, path: (string | number)[], out: { pointer: string; name: string }[]): void {
+  if (typeof x === 'string' ? !x.includes('${') : !x || typeof x !== 'object') return;
+  path.push(seg);
+  collect(x, base, path, out, false);
+  path.pop();
 }

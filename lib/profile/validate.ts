@@ -156,20 +156,59 @@ function schemaIssues(errors: ErrorObject[]): ProfileIssue[] {
 }
 
 /**
+ * Profiles found valid, by object: a bootstrap validates the same profile object several times (the
+ * filled-in profile in applyTemplate, object-write's check of msg.profile, planBootstrap), each ~70 us.
+ * The entry holds the profile's JSON text when it was validated: an object changed since (a function
+ * node editing msg.profile in place) no longer matches and is validated again. Only JSON-visible changes
+ * count; a property set to `undefined` or to a function is not seen (and is dropped from JSON anyway).
+ */
+interface ValidEntry {
+  json: string;
+  model: ObjectModel;
+  /** Validated as a resolved profile (no placeholders left), which also makes it valid unresolved. */
+  resolved: boolean;
+}
+const knownValid = new WeakMap<object, ValidEntry>();
+
+function jsonOf(v: object): string | undefined {
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return undefined; // BigInt, cycles: not cached
+  }
+}
+
+/**
  * Validates a profile: schema first, then (when the shape is right) the semantic checks.
  * `{ ok: true, profile }` or `{ ok: false, issues }`; never throws for bad input.
  */
 export function validateProfile(json: unknown, opts: ValidateOptions = {}): ValidateResult {
+  const model = opts.model ?? defaultModel;
+  const resolved = opts.resolved === true;
+  const cacheable = json !== null && typeof json === 'object';
+  let text: string | undefined;
+  if (cacheable) {
+    const known = knownValid.get(json);
+    if (known && known.model === model && (known.resolved || !resolved)) {
+      text = jsonOf(json);
+      if (text !== undefined && text === known.json) return { ok: true, profile: json as BootstrapProfile };
+    }
+  }
   const validate = validator();
   if (!validate(json)) return { ok: false, issues: schemaIssues(validate.errors ?? []) };
   const profile = json as BootstrapProfile;
-  const issues = semanticIssues(profile, opts.model ?? defaultModel);
-  if (opts.resolved) {
+  const issues = semanticIssues(profile, model);
+  if (resolved) {
     for (const p of findPlaceholders(profile)) {
       issues.push({ pointer: p.pointer, message: `the placeholder \${${p.name}} has no value; give it one in the device's values or in templates` });
     }
   }
-  return issues.length ? { ok: false, issues } : { ok: true, profile };
+  if (issues.length) return { ok: false, issues };
+  if (cacheable) {
+    text ??= jsonOf(json);
+    if (text !== undefined) knownValid.set(json, { json: text, model, resolved });
+  }
+  return { ok: true, profile };
 }
 
 /** validateProfile that throws a ProfileError carrying the issues. */
