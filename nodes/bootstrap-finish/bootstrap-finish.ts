@@ -11,6 +11,7 @@ import { answerPack } from '../shared/pack';
 import { listenerFor, lwm2mInfo, type ListenerNode, type Lwm2mMsgInfo } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
+import { plain } from '../object-write/plain';
 import { isTimeout } from './timeouts';
 
 interface FinishDef extends NodeDef {
@@ -134,7 +135,7 @@ export = function (RED: NodeAPI): void {
     } catch {
       // already ended by the library with its own outcome: keep that one
     }
-    const audit = JSON.parse(JSON.stringify(session.audit())) as { outcome?: string };
+    const audit = plain(session.audit()) as { outcome?: string };
     info.audit = audit;
     info.outcome = audit.outcome ?? outcome;
   }

@@ -19,6 +19,7 @@ import { listenerFor, lwm2mInfo, type Lwm2mMsgInfo, type Lwm2mStep } from '../sh
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
 import { failedStep, stepOf } from '../shared/steps';
+import { plain } from './plain';
 import { OperationError, requestFromOperation } from './single-op';
 
 interface WriteDef extends NodeDef {
@@ -163,8 +164,4 @@ function writeFormat(profile: BootstrapProfile | undefined, pct: number | undefi
 function auditSteps(session: BootstrapSession, already: number): Lwm2mStep[] {
   const steps = session.audit().steps ?? [];
   return steps.slice(already).map((s) => ({ ...s }) as Lwm2mStep);
-}
-
-function plain<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
 }
