@@ -24,6 +24,7 @@ export class CoapsController {
   private maxTracked = 1000;
   private readonly onLoaded = () => this.snapshot();
   private table: PskTable | undefined;
+  private cols: TableColumns | undefined;
 
   constructor(
     own: Map<string, PskEntry>,
@@ -43,7 +44,6 @@ export class CoapsController {
     // check interval), so a row added where file watching does not work is there for the device's retry.
     this.psk.onUnknown = () => void table.checkFresh().catch(() => undefined);
   }
-  private cols: TableColumns | undefined;
 
   private snapshot(): void {
     if (!this.table || !this.cols) return;

@@ -1,5 +1,6 @@
 /** The listener's editor fields -> ListenerSettings, or the name of the error to report. No secrets here. */
 import type { NodeDef } from 'node-red';
+import { DTLS_DEFAULTS } from '../shared/dtls';
 import { intOr, isUnset, stringOr } from '../shared/env';
 import { DEFAULT_PORT, type ListenerSettings, type Transport } from './transport';
 
@@ -28,8 +29,12 @@ export interface ListenerDef extends NodeDef {
   bindingCode?: string;
 }
 
-/** lib/dtls's defaults, in the units of the dialog. */
-export const COAPS_DEFAULTS = { maxPeers: 1000, handshakeTimeoutS: 30, idleTimeoutS: 600 } as const;
+/** lib/dtls's defaults, in the units of the dialog (the dialog's defaults are the same numbers). */
+export const COAPS_DEFAULTS = {
+  maxPeers: DTLS_DEFAULTS.maxPeers,
+  handshakeTimeoutS: DTLS_DEFAULTS.handshakeTimeoutMs / 1000,
+  idleTimeoutS: DTLS_DEFAULTS.idleTimeoutMs / 1000,
+} as const;
 
 const CODE = /^[45]\.\d\d$/;
 

@@ -70,3 +70,19 @@ describe('listener PSK keys from the credential field', () => {
     });
   }
 });
+
+describe('listener dialog defaults for CoAPs', () => {
+  it('are lib/dtls defaults (max peers, handshake and idle timeout), and the binding check is on', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fs = require('fs') as typeof import('fs');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { DTLS_DEFAULTS } = require('../../lib/dtls') as typeof import('../../lib/dtls');
+    const html = fs.readFileSync(require.resolve('../../../nodes/bootstrap-listener/bootstrap-listener.html'), 'utf8');
+    const dflt = (name: string) => new RegExp(`${name}: \\{ value: '([^']*)'`).exec(html)?.[1];
+    assert.equal(dflt('maxPeers'), String(DTLS_DEFAULTS.maxPeers));
+    assert.equal(dflt('handshakeTimeout'), String(DTLS_DEFAULTS.handshakeTimeoutMs / 1000));
+    assert.equal(dflt('idleTimeout'), String(DTLS_DEFAULTS.idleTimeoutMs / 1000));
+    assert.equal(dflt('bindingCheck'), 'on');
+    assert.equal(dflt('bindingCode'), '4.03');
+  });
+});
