@@ -157,18 +157,17 @@ export = function (RED: NodeAPI): void {
       } catch (e) {
         coaps?.release();
         coaps = undefined;
-        const msg = e instanceof CoapsStartError ? e.message : t('errors.dtlsFailed', { reason: e instanceof Error ? e.message : String(e) });
-        fail(msg, t(e instanceof CoapsStartError && !loadDtls().ok ? 'status.coapsUnavailable' : 'status.coapsFailed'));
+        const reason = e instanceof Error ? e.message : String(e);
+        if (settings.transport === 'coap') return fail(reason, t('status.badConfig'));
+        const msg = e instanceof CoapsStartError ? e.message : t('errors.dtlsFailed', { reason });
+        fail(msg, t(loadDtls().ok ? 'status.coapsFailed' : 'status.coapsUnavailable'));
         return;
       }
       if (dtls && coaps) {
         coaps.attach(dtls, settings.coaps!.limits.maxPeers);
         dtls.on('handshake', statusSoon);
         dtls.on('peerClosed', statusSoon);
-        dtls.on('handshakeFailed', (ev) => {
-          node.debug(`DTLS handshake with ${ev.address}:${ev.port} failed: ${ev.reason}`);
-          statusSoon();
-        });
+        dtls.on('handshakeFailed', statusSoon); // lib/dtls logs the failure itself
       }
       const srv = server;
       srv.on('bootstrapRequest', (session: BootstrapSession) => {
