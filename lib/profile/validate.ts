@@ -158,24 +158,39 @@ function schemaIssues(errors: ErrorObject[]): ProfileIssue[] {
 /**
  * Profiles found valid, by object: a bootstrap validates the same profile object several times (the
  * filled-in profile in applyTemplate, object-write's check of msg.profile, planBootstrap), each ~70 us.
- * The entry holds the profile's JSON text when it was validated: an object changed since (a function
- * node editing msg.profile in place) no longer matches and is validated again. Only JSON-visible changes
- * count; a property set to `undefined` or to a function is not seen (and is dropped from JSON anyway).
+ * The entry holds a 53-bit hash of the profile's JSON text when it was validated: an object changed since
+ * (a function node editing msg.profile in place) no longer matches and is validated again. Only
+ * JSON-visible changes count; a property set to `undefined` or to a function is not seen (and is
+ * dropped from JSON anyway). The hash, not the text, is kept: the text of a held session's profile would
+ * cost ~1 KiB of heap per pending session.
  */
 interface ValidEntry {
-  json: string;
+  hash: number;
   model: ObjectModel;
   /** Validated as a resolved profile (no placeholders left), which also makes it valid unresolved. */
   resolved: boolean;
 }
 const knownValid = new WeakMap<object, ValidEntry>();
 
-function jsonOf(v: object): string | undefined {
+/** cyrb53 of the JSON text, or undefined for what JSON cannot write (BigInt, cycles): not cached. */
+function hashOf(v: object): number | undefined {
+  let text: string | undefined;
   try {
-    return JSON.stringify(v);
+    text = JSON.stringify(v);
   } catch {
-    return undefined; // BigInt, cycles: not cached
+    return undefined;
   }
+  if (text === undefined) return undefined;
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
 /**
@@ -186,12 +201,12 @@ export function validateProfile(json: unknown, opts: ValidateOptions = {}): Vali
   const model = opts.model ?? defaultModel;
   const resolved = opts.resolved === true;
   const cacheable = json !== null && typeof json === 'object';
-  let text: string | undefined;
+  let hash: number | undefined;
   if (cacheable) {
     const known = knownValid.get(json);
     if (known && known.model === model && (known.resolved || !resolved)) {
-      text = jsonOf(json);
-      if (text !== undefined && text === known.json) return { ok: true, profile: json as BootstrapProfile };
+      hash = hashOf(json);
+      if (hash !== undefined && hash === known.hash) return { ok: true, profile: json as BootstrapProfile };
     }
   }
   const validate = validator();
@@ -205,8 +220,8 @@ export function validateProfile(json: unknown, opts: ValidateOptions = {}): Vali
   }
   if (issues.length) return { ok: false, issues };
   if (cacheable) {
-    text ??= jsonOf(json);
-    if (text !== undefined) knownValid.set(json, { json: text, model, resolved });
+    hash ??= hashOf(json);
+    if (hash !== undefined) knownValid.set(json, { hash, model, resolved });
   }
   return { ok: true, profile };
 }

@@ -45,13 +45,24 @@ export function peerKey(address: string, port: number): string {
   return address + '|' + port;
 }
 
+/** The table key of one of our 8-byte tokens (its counter half), or -1 for any other token. */
+function tokenKeyOf(token: Buffer): number {
+  return token.length === 8 ? token.readUInt32BE(4) : -1;
+}
+
 export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private readonly dedup: DedupCache;
-  private readonly awaitingAck = new Map<string, ConTransmission>();
-  private readonly byToken = new Map<string, ConTransmission>();
+  /**
+   * Our Confirmable messages awaiting their ACK, by Message ID: we choose the IDs, unique among those in
+   * flight (nextMessageId), so the ID alone finds one; the peer's address and port are checked on arrival.
+   */
+  private readonly awaitingAck = new Map<number, ConTransmission>();
+  /** Our requests awaiting their response, by the counter half of the token (the whole token is checked). */
+  private readonly byToken = new Map<number, ConTransmission>();
   private mid = Math.floor(Math.random() * 0x10000);
   private readonly tokenPool = Buffer.alloc(TOKEN_POOL_SIZE);
   private tokenPos = TOKEN_POOL_SIZE;
+  private tokenCounter = Math.floor(Math.random() * 0x100000000);
   private running = false;
   private sending = 0;
   private drained: (() => void) | undefined;
@@ -88,29 +99,29 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     return this.awaitingAck.size + this.byToken.size;
   }
 
+  /** The next Message ID that none of our messages awaiting an ACK uses. */
   nextMessageId(): number {
     for (let i = 0; i < 0x10000; i++) {
       this.mid = (this.mid + 1) & 0xffff;
-      if (!this.awaitingAckHasMid(this.mid)) break;
+      if (!this.awaitingAck.has(this.mid)) break;
     }
     return this.mid;
   }
 
-  private awaitingAckHasMid(mid: number): boolean {
-    // Collisions need 65536 messages in flight at once; only check when that many are pending.
-    if (this.awaitingAck.size < 0x8000) return false;
-    for (const t of this.awaitingAck.values()) if (t.messageId === mid) return true;
-    return false;
-  }
-
-  /** A fresh random 8-byte token. */
+  /**
+   * A fresh 8-byte token: 4 random bytes (RFC 7252 §5.3.1 asks for at least 32 bits of randomness) and a
+   * 4-byte counter, which keys the token table (a number, not a hex string per request).
+   */
   nextToken(): Buffer {
-    if (this.tokenPos + 8 > TOKEN_POOL_SIZE) {
+    if (this.tokenPos + 4 > TOKEN_POOL_SIZE) {
       randomFillSync(this.tokenPool);
       this.tokenPos = 0;
     }
-    const t = Buffer.from(this.tokenPool.subarray(this.tokenPos, this.tokenPos + 8));
-    this.tokenPos += 8;
+    const t = Buffer.allocUnsafe(8);
+    this.tokenPool.copy(t, 0, this.tokenPos, this.tokenPos + 4);
+    this.tokenPos += 4;
+    this.tokenCounter = (this.tokenCounter + 1) >>> 0;
+    t.writeUInt32BE(this.tokenCounter, 4);
     return t;
   }
 
@@ -160,12 +171,11 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
    * `cb` runs once the device has acknowledged it (or with the error when it never does).
    */
   sendSeparate(buf: Buffer, mid: number, address: string, port: number, cb?: (err: Error | null) => void): void {
-    const key = peerKey(address, port) + '|' + mid;
     const t = new ConTransmission(
-      this, key, address, port, mid, buf, undefined, this.params.coap.maxTransmitWait * 1000, this.params.coap,
+      this, address, port, mid, buf, undefined, -1, this.params.coap.maxTransmitWait * 1000, this.params.coap,
       (r) => cb?.(r.kind === 'acked' ? null : new Error(`separate response not acknowledged (${r.kind})`)),
     );
-    this.awaitingAck.set(key, t);
+    this.awaitingAck.set(mid, t);
     this.sendRaw(buf, address, port, (err) => {
       if (err) this.finish(t, { kind: 'send-error', error: err });
     });
@@ -183,6 +193,9 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     done: (r: OutboundResult) => void,
     token: Buffer = this.nextToken(),
   ): ConTransmission | Error {
+    const tokenKey = tokenKeyOf(token);
+    const holder = this.byToken.get(tokenKey);
+    if (holder !== undefined && !holder.finished) return new Error('this token is in use by another request');
     const mid = this.nextMessageId();
     let buf: Buffer;
     try {
@@ -190,11 +203,9 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     } catch (err) {
       return err instanceof Error ? err : new Error(String(err));
     }
-    const key = peerKey(address, port) + '|' + mid;
-    const tokenHex = token.toString('hex');
-    const t = new ConTransmission(this, key, address, port, mid, buf, tokenHex, timeoutMs, this.params.coap, done);
-    this.awaitingAck.set(key, t);
-    this.byToken.set(tokenHex, t);
+    const t = new ConTransmission(this, address, port, mid, buf, token, tokenKey, timeoutMs, this.params.coap, done);
+    this.awaitingAck.set(mid, t);
+    this.byToken.set(tokenKey, t);
     this.sendRaw(buf, address, port, (err) => {
       if (err) this.finish(t, { kind: 'send-error', error: err });
     });
@@ -218,8 +229,8 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private finish(t: ConTransmission, r: OutboundResult): void {
     if (t.finished) return;
     t.clear();
-    if (this.awaitingAck.get(t.key) === t) this.awaitingAck.delete(t.key);
-    if (t.tokenHex !== undefined && this.byToken.get(t.tokenHex) === t) this.byToken.delete(t.tokenHex);
+    if (this.awaitingAck.get(t.messageId) === t) this.awaitingAck.delete(t.messageId);
+    if (t.token !== undefined && this.byToken.get(t.tokenKey) === t) this.byToken.delete(t.tokenKey);
     try {
       t.done(r);
     } catch (err) {
@@ -243,16 +254,15 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
       this.handlers.onMalformed(rinfo, err instanceof Error ? err.message : String(err));
       return;
     }
-    const peer = peerKey(rinfo.address, rinfo.port);
     const cls = codeClass(p.code);
     if (p.code === '0.00') {
       if (p.ack || p.reset) {
-        const t = this.awaitingAck.get(peer + '|' + p.messageId);
+        const t = this.awaitingAckFrom(p.messageId, rinfo);
         if (t === undefined) return;
         if (p.reset) this.finish(t, { kind: 'reset' });
-        else if (t.tokenHex === undefined) this.finish(t, { kind: 'acked' });
+        else if (t.token === undefined) this.finish(t, { kind: 'acked' });
         else {
-          this.awaitingAck.delete(t.key);
+          this.awaitingAck.delete(t.messageId);
           t.markAcked();
         }
       } else if (p.confirmable) {
@@ -265,11 +275,11 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
         this.handlers.onMalformed(rinfo, 'a request cannot be an ACK or RST');
         return;
       }
-      this.onRequestPacket(p, rinfo, peer);
+      this.onRequestPacket(p, rinfo, peerKey(rinfo.address, rinfo.port));
       return;
     }
     if (cls === 2 || cls === 4 || cls === 5) {
-      this.onResponsePacket(p, rinfo, peer);
+      this.onResponsePacket(p, rinfo);
       return;
     }
     // Reserved classes 1, 3, 6, 7: reject a CON with RST, ignore the rest (RFC 7252 §4.2, §4.3).
@@ -291,20 +301,31 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     this.handlers.onRequest(ex, p, rinfo);
   }
 
-  private onResponsePacket(p: ParsedPacket, rinfo: PeerInfo, peer: string): void {
+  /** Our message awaiting an ACK with this Message ID, if it went to this peer. */
+  private awaitingAckFrom(mid: number, rinfo: PeerInfo): ConTransmission | undefined {
+    const t = this.awaitingAck.get(mid);
+    return t !== undefined && t.address === rinfo.address && t.port === rinfo.port ? t : undefined;
+  }
+
+  /** Our request with this token, if there is one. */
+  private requestWithToken(token: Buffer): ConTransmission | undefined {
+    const t = this.byToken.get(tokenKeyOf(token));
+    return t !== undefined && t.token !== undefined && t.token.equals(token) ? t : undefined;
+  }
+
+  private onResponsePacket(p: ParsedPacket, rinfo: PeerInfo): void {
     if (p.reset) return;
     if (p.ack) {
-      const t = this.awaitingAck.get(peer + '|' + p.messageId);
-      if (t === undefined || t.tokenHex === undefined || t.tokenHex !== p.token.toString('hex')) return;
+      const t = this.awaitingAckFrom(p.messageId, rinfo);
+      if (t === undefined || t.token === undefined || !t.token.equals(p.token)) return;
       this.resolveResponse(t, p);
       return;
     }
     // Separate response (CON or NON), matched on the token from the same peer.
-    const tokenHex = p.token.toString('hex');
-    const t = this.byToken.get(tokenHex);
+    const t = this.requestWithToken(p.token);
     if (p.confirmable) {
       const now = Date.now();
-      const dkey = peer + '|' + p.messageId;
+      const dkey = peerKey(rinfo.address, rinfo.port) + '|' + p.messageId;
       const dup = this.dedup.get(dkey, now);
       if (dup?.reply !== undefined) {
         this.sendRaw(dup.reply, rinfo.address, rinfo.port);

@@ -39,13 +39,14 @@ export class ConTransmission {
 
   constructor(
     readonly host: TransmissionHost,
-    readonly key: string,
     readonly address: string,
     readonly port: number,
     readonly messageId: number,
     readonly buf: Buffer,
-    /** Hex token for requests (responses are matched on it); undefined for our separate responses. */
-    readonly tokenHex: string | undefined,
+    /** The token of a request (responses are matched on it); undefined for our separate responses. */
+    readonly token: Buffer | undefined,
+    /** The request's key in the endpoint's token table (see CoapEndpoint.nextToken). */
+    readonly tokenKey: number,
     readonly timeoutMs: number,
     private readonly params: CoapParameters,
     readonly done: (r: OutboundResult) => void,
