@@ -57,6 +57,13 @@ export interface BootstrapServerOptions {
   coap?: CoapParameterOverrides;
   /** Inbound Message IDs remembered for duplicate detection (default 50000). */
   dedupMaxEntries?: number;
+  /**
+   * Receive buffer of the UDP socket we create, bytes (default 4 MiB; 0 keeps the system's). A storm of
+   * Bootstrap-Requests arrives faster than one event loop reads it; datagrams beyond the buffer are lost
+   * and cost the device a retransmission (2-3 s). Set after bind, best effort: Linux caps it at
+   * net.core.rmem_max. Not applied to a socket passed in.
+   */
+  recvBufferSize?: number;
   logger?: Logger;
   /** Object definitions for encoding/decoding (default: lib/codec's default model). */
   model?: ObjectModel;
@@ -81,6 +88,9 @@ export interface BootstrapServerEvents {
   packRequest: [req: BootstrapPackRequest];
   sessionEnded: [session: BootstrapSession, outcome: SessionOutcome, detail: string | undefined];
 }
+
+/** Receive buffer asked for on sockets we create (see BootstrapServerOptions.recvBufferSize). */
+export const DEFAULT_RECV_BUFFER = 4 * 1024 * 1024;
 
 export class BootstrapServer extends EventEmitter<BootstrapServerEvents> implements SessionHost {
   readonly params: ResolvedParameters;
@@ -146,6 +156,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
         s.close();
         throw err;
       });
+      this.growReceiveBuffer(s);
       socket = s;
     } else if (!isBound(socket)) {
       await bindSocket(socket, port, this.opts.address ?? (socket.type === 'udp6' ? '::' : '0.0.0.0'));
@@ -162,6 +173,17 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     this.endpoint.start();
     const a = socket.address();
     return { address: a.address, port: a.port, family: a.family };
+  }
+
+  private growReceiveBuffer(s: dgram.Socket): void {
+    const want = this.opts.recvBufferSize ?? DEFAULT_RECV_BUFFER;
+    if (!(want > 0)) return;
+    try {
+      if (s.getRecvBufferSize() < want) s.setRecvBufferSize(want);
+      this.logger?.debug(`bootstrap server: receive buffer ${s.getRecvBufferSize()} bytes (asked for ${want})`);
+    } catch (err) {
+      this.logger?.debug(`bootstrap server: receive buffer left as it is: ${errText(err)}`);
+    }
   }
 
   /** Ends every session (CANCELLED), answers open pack requests, releases the socket. Leaves no timers. */
