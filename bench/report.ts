@@ -64,6 +64,13 @@ export function textTable(res: Results): string {
     out.push('  by area:');
     for (const a of res.profile.byArea.slice(0, 10)) out.push(`  ${lpad(fmt(a.share * 100, 1), 5)}%  ${a.area}`);
   }
+  const lp = res.libraryProfile;
+  if (lp) {
+    out.push('', `CPU profile of the library server during a storm (${lp.sampledMs} ms sampled), largest self time:`);
+    for (const f of lp.top.slice(0, 12)) out.push(`  ${lpad(fmt(f.share * 100, 1), 5)}%  ${f.name}  ${f.where}`);
+    out.push('  by area:');
+    for (const a of lp.byArea.slice(0, 10)) out.push(`  ${lpad(fmt(a.share * 100, 1), 5)}%  ${a.area}`);
+  }
   const dp = res.dtls?.profile as Results['profile'];
   if (dp) {
     out.push('', `CPU profile of the library server over DTLS (${dp.sampledMs} ms sampled), largest self time:`);

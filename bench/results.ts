@@ -73,6 +73,9 @@ export interface Results {
   historyBaselineHeapBytes?: number;
   dtls?: { note: string; [k: string]: unknown };
   targets: Target[];
+  /** The Node-RED server during the first format's storm. */
   profile?: ProfileSummary;
+  /** The library-only server during one storm in the main format. */
+  libraryProfile?: ProfileSummary;
   notes: string[];
 }

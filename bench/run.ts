@@ -303,6 +303,11 @@ async function main(): Promise<void> {
       fs.mkdirSync(path.join(o.out, 'profile'), { recursive: true });
       profile = await b.red.call<ProfileSummary>('profStop', { file: path.join(o.out, 'profile', 'node-red-storms.cpuprofile') });
       results.profile = profile;
+      // The library alone, profiled in a storm of its own (not reported: the profiler costs some speed).
+      log(`profiling the library server (${o.devices} devices, ${MAIN_FORMAT})`);
+      await b.lib.call('profStart');
+      await b.storm('library', sweepFormat(o), o.devices, o.concurrency, { record: false });
+      results.libraryProfile = await b.lib.call<ProfileSummary>('profStop', { file: path.join(o.out, 'profile', 'library-storm.cpuprofile') });
     }
 
     const mainFormat = sweepFormat(o);
