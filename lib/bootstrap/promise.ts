@@ -6,8 +6,13 @@
  * rejection that takes the whole Node-RED process down.
  */
 export function handled<T>(p: Promise<T>): Promise<T> {
-  p.catch(() => undefined);
+  p.catch(ignore);
   return p;
+}
+
+/** One function for every `handled` promise (a closure per call is heap per pending session). */
+function ignore(): undefined {
+  return undefined;
 }
 
 /** A rejected promise that is already marked as handled (see `handled`). */

@@ -272,6 +272,7 @@ export class BootstrapSession extends EventEmitter {
     if (this.inflight || !this.acceptSent || this.state !== 'accepted') return;
     const job = this.queue?.shift();
     if (!job) return;
+    if (this.queue?.length === 0) this.queue = undefined; // an emptied array keeps its grown backing store
     try {
       this.start(job);
     } catch (err) {
@@ -285,18 +286,21 @@ export class BootstrapSession extends EventEmitter {
 
   private start(job: Job): void {
     const req = job.req;
-    const options: { name: string; value: Buffer }[] = [];
     const segments = req.type === 'BootstrapFinishRequest' ? ['bs'] : req.path.toSegments();
-    for (const s of segments) options.push({ name: 'Uri-Path', value: Buffer.from(s) });
     let payload: Buffer | undefined;
+    let format: { name: string; value: Buffer } | undefined;
     if (req.type === 'BootstrapWriteRequest') {
       payload = encodePayload(req.contentFormat, req.path, req.node, this.host.model);
-      options.push({ name: 'Content-Format', value: uintBuffer(req.contentFormat) });
+      format = { name: 'Content-Format', value: uintBuffer(req.contentFormat) };
     } else if (req.type === 'BootstrapDiscoverRequest') {
-      options.push({ name: 'Accept', value: uintBuffer(40) });
+      format = { name: 'Accept', value: uintBuffer(40) };
     } else if (req.type === 'BootstrapReadRequest') {
-      options.push({ name: 'Accept', value: uintBuffer(req.accept) });
+      format = { name: 'Accept', value: uintBuffer(req.accept) };
     }
+    // Sized up front: the Transfer keeps this array while the request is in flight (push grows it to 17 slots).
+    const options = new Array<{ name: string; value: Buffer }>(segments.length + (format ? 1 : 0));
+    for (let i = 0; i < segments.length; i++) options[i] = { name: 'Uri-Path', value: Buffer.from(segments[i]) };
+    if (format) options[segments.length] = format;
     const t = new Transfer(this.host.coap, this.peer.address, this.peer.port, req.method, options, payload, job.timeoutMs, (r) =>
       this.onResult(job, r),
     );

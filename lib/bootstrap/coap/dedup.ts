@@ -40,7 +40,7 @@ export class DedupCache {
     this.sweep(now);
     const e: DedupEntry = { expires: now + this.lifetimeMs };
     this.map.delete(key);
-    this.map.set(key, e);
+    this.map.set(flat(key), e);
     return e;
   }
 
@@ -54,4 +54,13 @@ export class DedupCache {
       this.map.delete(k);
     }
   }
+}
+
+/**
+ * The key as one flat string: keys are built as address + '|' + port + '|' + Message ID, a chain of
+ * concatenated pieces (~0.1 KiB) that would stay in the cache for EXCHANGE_LIFETIME.
+ */
+function flat(key: string): string {
+  const f = Buffer.from(key, 'latin1').toString('latin1');
+  return f === key ? f : key; // (addresses are ASCII; anything else is kept as it is)
 }
