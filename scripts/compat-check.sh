@@ -9,7 +9,8 @@
 # npm and sh (no compiler: the install script must not fail and the prebuilt DTLS addon must load); start
 # Node-RED headless on free ports with the demo flow and the demo DM server (as `npm start` does); check
 # GET /nodes, the DTLS addon (load + PSK handshake) and one simulated device bootstrapping over CoAP and
-# registering; then force an addon build without a compiler (must warn, exit 0, prebuild still loads).
+# registering; then force an addon build without a compiler (must warn, exit 0, prebuild still loads), and
+# install once more with --ignore-scripts (the prebuilt addon must load without the install script).
 # Also: the tarball's contents, and the library and node tests on Node 22 against the existing dist/.
 #
 #   scripts/compat-check.sh [--no-build] [--no-tests]
@@ -142,6 +143,17 @@ forced_build_warns() { # <installed package dir> <bin>: build-addon.js without a
     console.log("loads:", require("path").relative(p, b.resolve(p)), b(p).opensslVersion());' "$pkg"
 }
 
+addon_without_scripts() { # <line dir> <bin>: installed with --ignore-scripts, the prebuilt addon still loads
+  local user=$1/userdir-ignore-scripts bin=$2
+  mkdir -p "$user" && echo '{"name":"node-red-project","version":"0.0.1","private":true}' >"$user/package.json"
+  (cd "$user" && userenv "$bin" npm install --no-audit --no-update-notifier --no-fund --omit=dev --ignore-scripts "$TGZ") || return 1
+  (cd "$user" && userenv "$bin" node -e '
+    const lib = require("node-red-contrib-lwm2m-bootstrap");
+    const c = lib.dtls.dtlsCapabilities();
+    console.log("loads:", c.available ? `DTLS addon, ${c.addonOpenssl}` : `no DTLS addon: ${c.reason}`);
+    process.exit(c.available ? 0 : 1);')
+}
+
 run_line() { # <name> <node> <node-red spec>
   local name=$1 node=$2 spec=$3
   local dir=$RUN/$name
@@ -173,6 +185,10 @@ run_line() { # <name> <node> <node-red spec>
   step "$name: forced addon build without compiler warns" "$LOGS/$name-nocompiler.log" \
     forced_build_warns "$user/node_modules/node-red-contrib-lwm2m-bootstrap" "$bin"
   grep -E '^(warning|loads):' "$LOGS/$name-nocompiler.log" | sed 's/^/      /'
+
+  # npm may run no install scripts at all (--ignore-scripts, or npm's allowScripts): the prebuild must do.
+  step "$name: npm install --ignore-scripts, addon loads" "$LOGS/$name-ignore-scripts.log" addon_without_scripts "$dir" "$bin"
+  grep -E '^loads:' "$LOGS/$name-ignore-scripts.log" | sed 's/^/      /'
 }
 
 run_line node20-nr4 "$NODE20" "$NR4_SPEC"
@@ -184,6 +200,7 @@ if [ "$TESTS" = 1 ] && [ -n "$NODE22" ]; then
     env PATH="$(dirname "$NODE22"):$PATH" npx mocha --no-config --timeout 20000 --exit --reporter dot \
       'dist/test/lib/**/*.test.js' 'dist/test/nodes/**/*.test.js'
   grep -E '^\s+[0-9]+ (passing|failing|pending)' "$LOGS/mocha-node22.log" | sed 's/^ */      /'
+  grep -E '^  [0-9]+\) ' "$LOGS/mocha-node22.log" | sed -E 's/^  [0-9]+\) //' | sort | uniq -c | sed 's/^ */      failing: /'
 fi
 
 # --- 5. summary ------------------------------------------------------------------------------------------
