@@ -7,6 +7,7 @@
  *   1. the demo registration (DM) server from the installed package's dist/lib/rd, in this process;
  *   2. Node-RED (red.js of the given install) headless as a child, on free ports, with the demo flow;
  *   3. GET /nodes (Accept: application/json): the package's 7 node types are there, loaded, without error;
+ *      GET /nodes (text/html) and /locales in en-US and de: dialog, help and messages of every node;
  *   4. the DTLS addon loads in this Node (which file: build/ or prebuilds/) and completes a PSK handshake
  *      with node-dtls-client (the installed dependency) as the peer, for each PSK cipher suite;
  *   5. one simulated device (installed dist/lib/client) bootstraps over plain CoAP against the flow and
@@ -68,24 +69,47 @@ function freeUdpPort() {
   });
 }
 
-function getJson(port, urlPath) {
+function getText(port, urlPath, headers) {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, headers: { Accept: 'application/json' }, timeout: 5000 }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, headers, timeout: 5000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));
       res.on('end', () => {
         if (res.statusCode !== 200) return reject(new Error(`GET ${urlPath}: HTTP ${res.statusCode}`));
-        try {
-          resolve(JSON.parse(body));
-        } catch (e) {
-          reject(new Error(`GET ${urlPath}: not JSON (${e.message})`));
-        }
+        resolve(body);
       });
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${urlPath}: timeout`)));
     req.on('error', reject);
   });
+}
+
+async function getJson(port, urlPath, headers = {}) {
+  const body = await getText(port, urlPath, { Accept: 'application/json', ...headers });
+  try {
+    return JSON.parse(body);
+  } catch (e) {
+    throw new Error(`GET ${urlPath}: not JSON (${e.message})`);
+  }
+}
+
+/** What the editor gets in one language: every node's dialog template, help and message catalog. */
+async function editorAssets(port, sets, lang) {
+  const html = await getText(port, '/nodes', { Accept: 'text/html', 'Accept-Language': lang });
+  const problems = [];
+  const helps = {};
+  for (const t of TYPES) {
+    if (!html.includes(`data-template-name="${t}"`)) problems.push(`no dialog template for ${t}`);
+    const m = new RegExp(`data-help-name="${t}"[^>]*>([\\s\\S]*?)</script>`).exec(html);
+    if (!m || m[1].trim().length < 40) problems.push(`no help for ${t}`);
+    else helps[t] = m[1].trim();
+  }
+  for (const s of sets) {
+    const cat = await getJson(port, `/locales/${s.id}?lng=${encodeURIComponent(lang)}`);
+    for (const t of s.types || []) if (!cat[t] || typeof cat[t] !== 'object') problems.push(`no ${lang} messages for ${t}`);
+  }
+  return { problems, helps };
 }
 
 function withTimeout(promise, ms, what) {
@@ -239,6 +263,14 @@ async function main() {
     const missing = TYPES.filter((t) => !types.has(t));
     check('all 7 node types loaded without error', sets.length === TYPES.length && missing.length === 0 && broken.length === 0,
       broken.length ? broken.join('; ') : missing.length ? `missing ${missing.join(', ')}` : `${sets.length} node sets, ${types.size} types, version ${sets[0] && sets[0].version}`);
+
+    // The editor's side in both languages (the browser editor tests run on Node-RED 4 only).
+    const en = await editorAssets(uiPort, sets, 'en-US');
+    const de = await editorAssets(uiPort, sets, 'de');
+    const untranslated = TYPES.filter((t) => en.helps[t] && de.helps[t] && en.helps[t] === de.helps[t]);
+    const editorProblems = [...en.problems, ...de.problems, ...untranslated.map((t) => `de help of ${t} is the English one`)];
+    check('editor templates, help and messages in en-US and de', editorProblems.length === 0,
+      editorProblems.slice(0, 4).join('; ') || `${TYPES.length} dialogs, help and catalogs per language, de help differs from en-US`);
 
     // End to end: one device bootstraps from the flow and registers at the DM server.
     const ep = `compat-${o.line}-${process.pid}`;
