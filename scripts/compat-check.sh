@@ -10,7 +10,8 @@
 # Node-RED headless on free ports with the demo flow and the demo DM server (as `npm start` does); check
 # GET /nodes, the DTLS addon (load + PSK handshake) and one simulated device bootstrapping over CoAP and
 # registering; then force an addon build without a compiler (must warn, exit 0, prebuild still loads), and
-# install once more with --ignore-scripts (the prebuilt addon must load without the install script).
+# install once more with --ignore-scripts (the prebuilt addon must load without the install script); and
+# build the addon from the tarball's native/ with this Node's headers (compiler present) and load that build.
 # Also: the tarball's contents, and the library and node tests on Node 22 against the existing dist/.
 #
 #   scripts/compat-check.sh [--no-build] [--no-tests]
@@ -154,6 +155,21 @@ addon_without_scripts() { # <line dir> <bin>: installed with --ignore-scripts, t
     process.exit(c.available ? 0 : 1);')
 }
 
+addon_builds_from_source() { # <line dir> <user dir> <node>: the tarball's native/ compiles with this Node's headers
+  local copy=$1/source-build/node_modules pkg=node-red-contrib-lwm2m-bootstrap
+  mkdir -p "$copy" && cp -r "$2/node_modules/$pkg" "$copy/$pkg" && ln -sfn "$2/node_modules/node-gyp-build" "$copy/node-gyp-build"
+  rm -rf "$copy/$pkg/build"
+  # As npm runs an install script: npm's node-gyp, this Node first on PATH, the compiler from the system.
+  (cd "$copy/$pkg" && env -u npm_config_nodedir PATH="$(dirname "$3"):$PATH" \
+    npm_config_node_gyp="$(dirname "$NPM_CLI")/../node_modules/node-gyp/bin/node-gyp.js" \
+    node scripts/build-addon.js --strict) || return 1
+  (cd "$copy/$pkg" && "$3" -e '
+    const b = require("node-gyp-build");
+    const f = require("path").relative(process.cwd(), b.resolve(process.cwd()));
+    if (!f.startsWith("build/")) { console.log("loads the prebuild, not the build:", f); process.exit(1); }
+    console.log("loads:", f, b(process.cwd()).opensslVersion());')
+}
+
 run_line() { # <name> <node> <node-red spec>
   local name=$1 node=$2 spec=$3
   local dir=$RUN/$name
@@ -189,6 +205,10 @@ run_line() { # <name> <node> <node-red spec>
   # npm may run no install scripts at all (--ignore-scripts, or npm's allowScripts): the prebuild must do.
   step "$name: npm install --ignore-scripts, addon loads" "$LOGS/$name-ignore-scripts.log" addon_without_scripts "$dir" "$bin"
   grep -E '^loads:' "$LOGS/$name-ignore-scripts.log" | sed 's/^/      /'
+
+  # Where no prebuild fits, users build: the tarball's native/ must compile against this Node (compiler present).
+  step "$name: addon builds from the tarball's native/" "$LOGS/$name-source-build.log" addon_builds_from_source "$dir" "$user" "$node"
+  grep -E '^loads:' "$LOGS/$name-source-build.log" | sed 's/^/      /'
 }
 
 run_line node20-nr4 "$NODE20" "$NR4_SPEC"
