@@ -51,37 +51,26 @@ const TEMPLATES_MARK = '\u0000templates\u0000';
  * functions, Buffers and other objects, non-finite numbers, -0, holes, `__proto__` keys) or a
  * placeholder without a value, for which the walk gives the issues with their pointers.
  */
+/** Profiles found plain JSON data, with their JSON text then (a profile from a store is filled per device). */
+const plainTexts = new WeakMap<object, string>();
+
 /** @internal exported for tests. */
 export function fillByJson(profile: BootstrapProfile, values: TemplateValues): unknown {
-  let plain = true;
-  let text: string;
+  if (!profile || typeof profile !== 'object' || Array.isArray(profile)) return undefined;
+  // The templates section is kept as it is, like fill() does: a mark stands in for it in the text.
+  const hasTemplates = Object.prototype.hasOwnProperty.call(profile, 'templates');
+  const shallow: Record<string, unknown> = hasTemplates ? { ...profile, templates: TEMPLATES_MARK } : (profile as unknown as Record<string, unknown>);
+  let text: string | undefined;
   try {
-    text = JSON.stringify(profile, function (this: unknown, key: string, v: unknown) {
-      const orig = (this as Record<string, unknown>)[key];
-      if (key === '__proto__') plain = false;
-      else if (this === profile && key === 'templates') return TEMPLATES_MARK; // kept as it is, like fill() does
-      if (orig === null) return v;
-      switch (typeof orig) {
-        case 'string':
-        case 'boolean':
-          return v;
-        case 'number':
-          if (!Number.isFinite(orig) || Object.is(orig, -0)) plain = false;
-          return v;
-        case 'object': {
-          const proto: unknown = Object.getPrototypeOf(orig);
-          if (!Array.isArray(orig) && proto !== Object.prototype && proto !== null) plain = false;
-          return v;
-        }
-        default:
-          plain = false;
-          return v;
-      }
-    });
+    text = JSON.stringify(shallow);
   } catch {
     return undefined;
   }
-  if (!plain || typeof text !== 'string') return undefined;
+  if (typeof text !== 'string') return undefined;
+  if (plainTexts.get(profile) !== text) {
+    if (!isPlainJson(shallow)) return undefined;
+    plainTexts.set(profile, text);
+  }
   let missing = false;
   const out = JSON.parse(text, (_key: string, v: unknown) => {
     if (typeof v !== 'string' || !v.includes('${')) return v;
@@ -97,9 +86,40 @@ export function fillByJson(profile: BootstrapProfile, values: TemplateValues): u
       return m;
     });
   }) as Record<string, unknown>;
-  if (missing || !out || typeof out !== 'object' || Array.isArray(out)) return undefined;
-  if (Object.prototype.hasOwnProperty.call(out, 'templates')) out.templates = (profile as { templates?: unknown }).templates;
+  if (missing) return undefined;
+  if (hasTemplates) out.templates = (profile as { templates?: unknown }).templates;
   return out;
+}
+
+/** True when JSON text of `v` reads back as the same data (no undefined, functions, Buffers, Dates, NaN, -0, holes, `__proto__`). */
+function isPlainJson(v: unknown): boolean {
+  let plain = true;
+  try {
+    JSON.stringify(v, function (this: unknown, key: string, x: unknown) {
+      const orig = (this as Record<string, unknown>)[key];
+      if (key === '__proto__') plain = false;
+      if (orig === null) return x;
+      switch (typeof orig) {
+        case 'string':
+        case 'boolean':
+          return x;
+        case 'number':
+          if (!Number.isFinite(orig) || Object.is(orig, -0)) plain = false;
+          return x;
+        case 'object': {
+          const proto: unknown = Object.getPrototypeOf(orig);
+          if (!Array.isArray(orig) && proto !== Object.prototype && proto !== null) plain = false;
+          return x;
+        }
+        default:
+          plain = false;
+          return x;
+      }
+    });
+  } catch {
+    return false;
+  }
+  return plain;
 }
 
 export interface ApplyTemplateOptions {

@@ -58,4 +58,14 @@ describe('profile: filling placeholders through JSON', () => {
       assert.equal(fillByJson(p as unknown as BootstrapProfile, values), undefined, String(Object.keys(p)));
     }
   });
+
+  it('checks again a profile changed since it was filled', () => {
+    const p: Record<string, unknown> = { name: 'p', a: '${a}' };
+    assert.deepEqual(fillByJson(p as unknown as BootstrapProfile, values), { name: 'p', a: 'x' });
+    p.b = Buffer.from('01', 'hex');
+    assert.equal(fillByJson(p as unknown as BootstrapProfile, values), undefined);
+    delete p.b;
+    p.a = '${n}';
+    assert.deepEqual(fillByJson(p as unknown as BootstrapProfile, values), { name: 'p', a: 5 });
+  });
 });
