@@ -112,7 +112,8 @@ export class BootstrapSession extends EventEmitter {
     this.exchange = undefined;
     this.state = 'accepted';
     this.acceptedAt = Date.now();
-    this.armTimer();
+    // The timer stays as it is: if it is set for the decision deadline, onTimer finds the session accepted
+    // and sets it for the session deadline (a bootstrap rarely lasts that long; re-arming costs every one).
     this.acceptPromise = handled(new Promise<void>((resolve, reject) => {
       const sent = ex?.respond('2.04', {}, (err) => {
         if (err) {

@@ -1,0 +1,34 @@
+/** The one timer of a session: the decision deadline no longer applies once accepted; the session deadline does. */
+import { strict as assert } from 'node:assert';
+import { BootstrapServer, SessionOutcome, type BootstrapSession } from '../../../lib/bootstrap';
+import { ScriptedDevice } from '../../support/scripted-device';
+import { sleep, startServer } from './helpers';
+
+function nextSession(server: BootstrapServer): Promise<BootstrapSession> {
+  return new Promise((resolve) => server.once('bootstrapRequest', resolve));
+}
+
+describe('BootstrapSession deadlines', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    while (cleanups.length) await (cleanups.pop() as () => Promise<void>)();
+  });
+
+  it('an accepted session outlives the decision deadline and ends at the session deadline', async () => {
+    const { server, port } = await startServer({ decisionTimeoutMs: 100, sessionTimeoutMs: 600 });
+    cleanups.push(() => server.close());
+    const dev = await ScriptedDevice.create();
+    cleanups.push(() => dev.close());
+    const sp = nextSession(server);
+    server.once('bootstrapRequest', (s) => void s.accept());
+    const t0 = Date.now();
+    await dev.bootstrapRequest({ port }, { ep: 'accepted-early' });
+    const s = await sp;
+    await sleep(250);
+    assert.equal(s.state, 'accepted', 'past the decision deadline, still going');
+    const outcome = await new Promise<SessionOutcome>((resolve) => s.once('ended', resolve));
+    assert.equal(outcome, SessionOutcome.TIMEOUT);
+    assert.match(s.detail ?? '', /600 ms/);
+    assert.ok(Date.now() - t0 >= 550, `ended after ${Date.now() - t0} ms`);
+  });
+});
