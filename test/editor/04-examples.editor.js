@@ -12,10 +12,11 @@ const LISTENER = 'lwm2m-bootstrap-listener';
 const examples = info.examples();
 
 /** The port a listener's settings resolve to in the test's environment. */
-function resolvePort(value, env) {
+function resolvePort(value, env, transport) {
+  const def = transport === 'coaps' ? '5684' : '5683';
   const m = /^\$\{(\w+)\}$/.exec(String(value).trim());
-  if (m) return env[m[1]] || '5683';
-  return String(value).trim() || '5683';
+  if (m) return env[m[1]] || def;
+  return String(value).trim() || def;
 }
 
 describe('editor: examples', function () {
@@ -43,7 +44,7 @@ describe('editor: examples', function () {
       assert.ok(ids.length > 0, `importing ${label} added nothing`);
       const imported = await page.evaluate((list) => list.map((id) => {
         const n = RED.nodes.node(id) || RED.nodes.workspace(id);
-        return n ? { id, type: n.type, z: n.z, known: n.type === 'tab' || !!RED.nodes.getType(n.type), d: !!n.d, port: n.port } : { id };
+        return n ? { id, type: n.type, z: n.z, known: n.type === 'tab' || !!RED.nodes.getType(n.type), d: !!n.d, port: n.port, transport: n.transport } : { id };
       }), ids);
       const unknown = imported.filter((n) => !n.known).map((n) => n.type);
       assert.deepEqual(unknown, [], `${label} uses node types the editor does not know`);
@@ -61,8 +62,9 @@ describe('editor: examples', function () {
       const listeners = imported.filter((n) => n.type === LISTENER && !n.d);
       const cat = info.catalog('en-US', LISTENER);
       for (const l of listeners) {
-        const port = resolvePort(l.port, red.env);
-        const expected = info.lookup(cat, `${LISTENER}.status.listening`).replace('__port__', port);
+        const port = resolvePort(l.port, red.env, l.transport);
+        const key = l.transport === 'coaps' ? 'listeningCoaps' : 'listening';
+        const expected = info.lookup(cat, `${LISTENER}.status.${key}`).replace('__port__', port);
         if (l.z) await page.click(`#red-ui-tab-${l.z} a`);
         try {
           await page.waitForFunction(({ id, text }) => {

@@ -92,11 +92,13 @@ async function startNodeRed(options = {}) {
 
   const port = await freeTcpPort();
   const bsPort = await freeUdpPort();
+  const bsCoapsPort = await freeUdpPort();
   const dmPort = await freeUdpPort();
   const env = {
     ...process.env,
     // The examples use Node-RED's ${VAR} convention for their ports (see scripts/start.js).
     BS_PORT: String(bsPort),
+    BS_COAPS_PORT: String(bsCoapsPort),
     BS_ADDRESS: '127.0.0.1',
     DM_PORT: String(dmPort),
     DM_SERVER_URI: `coap://127.0.0.1:${dmPort}`,
