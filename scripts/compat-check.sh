@@ -73,6 +73,8 @@ userenv() {
 # The caller's npm settings (registry, cache, certificates) without `nodedir`, which a user does not have.
 grep -v -E '^[[:space:]]*nodedir[[:space:]]*=' "${npm_config_userconfig:-$HOME/.npmrc}" >"$RUN/user.npmrc" 2>/dev/null || :
 
+# Run from `npm run`, PATH starts with node_modules/.bin, which holds a dev dependency's npm 10: use the real one.
+PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v -x -F "$ROOT/node_modules/.bin" | paste -s -d: -)
 NPM_CLI=$(readlink -f "$(command -v npm)")
 NODE20=$(readlink -f "$(command -v node)")
 echo "compat-check in $COMPAT  (node on PATH: $("$NODE20" -v), npm $(npm -v))"

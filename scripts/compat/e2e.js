@@ -238,6 +238,9 @@ async function main() {
       { stdio: ['ignore', log, log], env, cwd: userDir });
     let redExit;
     red.on('exit', (code, sig) => (redExit = `exited with ${code ?? sig}`));
+    // Never leave Node-RED behind when this check is interrupted or ends early.
+    process.on('exit', () => { if (redExit === undefined) red.kill('SIGKILL'); });
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(sig, () => process.exit(130));
 
     // Admin API up, then /nodes.
     let settings;
