@@ -66,6 +66,20 @@ function pskLookup(store: NonNullable<DtlsServerOptions['psk']>, log: DtlsLogger
   };
 }
 
+/**
+ * The security level a context gets when the options name none. OpenSSL 3.2 and newer rate the CCM_8 suites
+ * (8-byte tag) at security level 0 and drop them at any higher level, so on Node 22 (OpenSSL 3.5) a device that
+ * offers TLS_PSK_WITH_AES_128_CCM_8, the suite LwM2M mandates for PSK, is refused with "no shared cipher". With a
+ * CCM_8 suite configured such an OpenSSL gets level 0; OpenSSL 3.0 (Node 20) keeps its own default.
+ */
+export function defaultSecurityLevel(opensslCiphers: string, openssl = process.versions.openssl): number | undefined {
+  if (!/(^|:)[A-Z0-9-]*CCM8(:|$)/.test(opensslCiphers)) return undefined;
+  const m = /^(\d+)\.(\d+)/.exec(openssl ?? '');
+  if (!m) return undefined;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 3 || (major === 3 && minor >= 2) ? 0 : undefined;
+}
+
 export function nativeOptions(o: DtlsServerOptions, log: DtlsLogger): NativeContextOptions {
   const cert = pem('cert', o.cert);
   const key = pem('key', o.key);
@@ -79,6 +93,10 @@ export function nativeOptions(o: DtlsServerOptions, log: DtlsLogger): NativeCont
     cookieRotateMs: positive('cookieSecretRotationMs', o.cookieSecretRotationMs, DTLS_DEFAULTS.cookieSecretRotationMs),
   };
   if (o.securityLevel !== undefined) opts.securityLevel = positive('securityLevel', o.securityLevel, 0, 0);
+  else {
+    const level = defaultSecurityLevel(opts.ciphers);
+    if (level !== undefined) opts.securityLevel = level;
+  }
   if (o.psk) opts.psk = pskLookup(o.psk, log);
   if (cert) opts.cert = cert;
   if (key) opts.key = key;

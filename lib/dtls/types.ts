@@ -58,7 +58,10 @@ export interface DtlsServerOptions {
   requireClientCert?: boolean;
   /** Cipher suites, IANA or OpenSSL names, in preference order. Default: DEFAULT_CIPHER_SUITES. */
   ciphers?: string[];
-  /** OpenSSL security level; leave unset unless a suite needs it (OpenSSL's default applies). */
+  /**
+   * OpenSSL security level; leave unset unless a suite needs it. Unset: OpenSSL's default, except 0 on OpenSSL 3.2+
+   * when a CCM_8 suite is configured (OpenSSL 3.2+ allows CCM_8 only at level 0; see defaultSecurityLevel).
+   */
   securityLevel?: number;
   /** Largest datagram we send (default 1200). */
   mtu?: number;
