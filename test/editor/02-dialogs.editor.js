@@ -69,7 +69,16 @@ describe('editor: edit dialogs', function () {
       const raw = (await tray.locator('#dialog-form').innerText()).match(RAW_KEY);
       assert.equal(raw, null, `${type}: the dialog shows an untranslated key: ${raw && raw[0]}`);
 
-      if (type === 'lwm2m-bootstrap-listener') await E.screenshot(page, 'edit-dialog.png');
+      if (type === 'lwm2m-bootstrap-listener') {
+        await E.screenshot(page, 'edit-dialog.png');
+        // CoAPs: its own fields appear (keys, certificates, limits, the endpoint/identity check).
+        await tray.locator('#node-input-transport').selectOption('coaps');
+        for (const f of ['pskTable', 'maxPeers', 'bindingCheck']) {
+          await tray.locator(`#node-input-${f}`).waitFor({ state: 'visible', timeout: 5000 })
+            .catch(() => assert.fail(`${type}: choosing coaps does not show ${f}`));
+        }
+        await E.screenshot(page, 'edit-dialog-coaps.png');
+      }
       await E.closeTray(page, 'cancel');
       assert.deepEqual(editor.problems, [], `${type}: the editor reported errors while the dialog was open`);
     });
