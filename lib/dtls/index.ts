@@ -4,6 +4,7 @@ export { dtlsCapabilities, type DtlsCapabilities, type Capability } from './capa
 export { CIPHER_SUITES, DEFAULT_CIPHER_SUITES, type CipherSuite } from './ciphers';
 export { DTLS_DEFAULTS } from './config';
 export type { PeerEvent } from './engine';
+export { checkEndpointBinding, type BindingIdentity, type BindingResult } from './endpoint-binding';
 export { DtlsError, DtlsUnavailableError } from './errors';
 export { MemoryPskStore } from './psk-store';
 export { DtlsSocket, createDtlsSocket } from './socket';

@@ -1,6 +1,6 @@
 /**
  * The DTLS (CoAPs) surface the nodes use, from the package's one entry point (lib/index.ts exports it as
- * the `dtls` namespace), plus the endpoint/identity binding rule.
+ * the `dtls` namespace), the endpoint/identity binding rule included.
  */
 import { dtls } from '../../lib';
 
@@ -13,4 +13,6 @@ export type DtlsIdentity = dtls.DtlsIdentity;
 export type DtlsPeerSummary = dtls.DtlsPeerSummary;
 export type PskStore = dtls.PskStore;
 export type PeerEvent = dtls.PeerEvent;
-export { checkEndpointBinding, type BindingIdentity, type BindingResult } from '../../lib/dtls/endpoint-binding';
+export const checkEndpointBinding = dtls.checkEndpointBinding;
+export type BindingIdentity = dtls.BindingIdentity;
+export type BindingResult = dtls.BindingResult;
