@@ -21,13 +21,33 @@ function copyDir(src, dst, filter) {
 }
 
 const nodesDir = path.join(root, 'nodes');
+
+// A node's editor html may hold lines `// @include <file under nodes/>` (e.g. shared/editor/validators.js):
+// its copy in dist/ has the file's text there instead, indented like the marker, so the source keeps one
+// copy of what the dialogs share and Node-RED still gets one self-contained html per node.
+const INCLUDE = /^([ \t]*)\/\/ @include (\S+)[ \t]*$/gm;
+function inlineIncludes(html, from) {
+  return html.replace(INCLUDE, (marker, indent, rel) => {
+    const file = path.resolve(nodesDir, rel);
+    const inside = !path.relative(nodesDir, file).startsWith('..');
+    if (!inside || !fs.existsSync(file)) throw new Error(`${from}: cannot include ${rel} (no such file under nodes/)`);
+    const text = fs.readFileSync(file, 'utf8').replace(/\r\n/g, '\n').replace(/\n+$/, '');
+    if (new RegExp(INCLUDE.source, 'm').test(text) || /<\/script/i.test(text)) {
+      throw new Error(`${from}: ${rel} may hold neither an include line nor </script>`);
+    }
+    return text.split('\n').map((l) => (l ? indent + l : l)).join('\n');
+  });
+}
+
 for (const name of fs.existsSync(nodesDir) ? fs.readdirSync(nodesDir) : []) {
   const srcDir = path.join(nodesDir, name);
   if (!fs.statSync(srcDir).isDirectory()) continue;
   const outDir = path.join(dist, 'nodes', name);
   fs.mkdirSync(outDir, { recursive: true });
   for (const f of fs.readdirSync(srcDir)) {
-    if (f.endsWith('.html')) fs.copyFileSync(path.join(srcDir, f), path.join(outDir, f));
+    if (!f.endsWith('.html')) continue;
+    const html = fs.readFileSync(path.join(srcDir, f), 'utf8');
+    fs.writeFileSync(path.join(outDir, f), inlineIncludes(html, `nodes/${name}/${f}`));
   }
   // locales/<lang>/<name>.json|.html -> dist/nodes/<name>/locales/<lang>/
   const locales = path.join(root, 'locales');
