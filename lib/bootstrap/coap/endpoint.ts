@@ -45,6 +45,12 @@ export function peerKey(address: string, port: number): string {
   return address + '|' + port;
 }
 
+/** The string as one flat string (a key built by concatenation is a chain of pieces; kept keys should not be). */
+function flatKey(s: string): string {
+  const f = Buffer.from(s, 'latin1').toString('latin1');
+  return f === s ? f : s;
+}
+
 /** The table key of one of our 8-byte tokens (its counter half), or -1 for any other token. */
 function tokenKeyOf(token: Buffer): number {
   return token.length === 8 ? token.readUInt32BE(4) : -1;
@@ -60,6 +66,8 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   /** Our requests awaiting their response, by the counter half of the token (the whole token is checked). */
   private readonly byToken = new Map<number, ConTransmission>();
   private mid = Math.floor(Math.random() * 0x10000);
+  /** Per peer: the last Message ID we used towards it and when (seconds * 0x10000 + ID), in order of last use. */
+  private readonly peerMids = new Map<string, number>();
   private readonly tokenPool = Buffer.alloc(TOKEN_POOL_SIZE);
   private tokenPos = TOKEN_POOL_SIZE;
   private tokenCounter = Math.floor(Math.random() * 0x100000000);
@@ -93,19 +101,45 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     for (const t of [...this.awaitingAck.values()]) this.finish(t, { kind: 'cancelled' });
     for (const t of [...this.byToken.values()]) this.finish(t, { kind: 'cancelled' });
     this.dedup.clear();
+    this.peerMids.clear();
   }
 
   get pendingTransmissions(): number {
     return this.awaitingAck.size + this.byToken.size;
   }
 
-  /** The next Message ID that none of our messages awaiting an ACK uses. */
-  nextMessageId(): number {
+  /**
+   * The next Message ID for a message to this peer. RFC 7252 §4.4: an ID is not reused towards the same
+   * endpoint within EXCHANGE_LIFETIME, or the endpoint takes the message for a duplicate and repeats
+   * an old answer. One counter for all peers wraps in 4 s at 16,000 messages a second, which a storm
+   * reaches; so each peer seen within EXCHANGE_LIFETIME continues its own sequence (a new peer starts
+   * from the shared counter). IDs in use by any of our messages awaiting an ACK are skipped, so the ID
+   * alone keys that table.
+   */
+  nextMessageId(address: string, port: number): number {
+    const now = Date.now();
+    const key = flatKey(peerKey(address, port));
+    const last = this.peerMids.get(key);
+    const known = last !== undefined && (last - (last % 0x10000)) / 0x10000 >= Math.floor(now / 1000) - this.params.coap.exchangeLifetime;
+    let mid = known ? (last as number) % 0x10000 : this.mid;
     for (let i = 0; i < 0x10000; i++) {
-      this.mid = (this.mid + 1) & 0xffff;
-      if (!this.awaitingAck.has(this.mid)) break;
+      mid = (mid + 1) & 0xffff;
+      if (!this.awaitingAck.has(mid)) break;
     }
-    return this.mid;
+    if (!known) this.mid = mid;
+    this.peerMids.delete(key);
+    this.sweepPeerMids(now);
+    this.peerMids.set(key, Math.floor(now / 1000) * 0x10000 + mid);
+    return mid;
+  }
+
+  /** Peers unused for EXCHANGE_LIFETIME leave the front of the Map (insertion order is last use); at most dedupMaxEntries stay. */
+  private sweepPeerMids(now: number): void {
+    const oldest = Math.floor(now / 1000) - this.params.coap.exchangeLifetime;
+    for (const [k, v] of this.peerMids) {
+      if ((v - (v % 0x10000)) / 0x10000 >= oldest && this.peerMids.size < this.params.timings.dedupMaxEntries) break;
+      this.peerMids.delete(k);
+    }
   }
 
   /**
@@ -196,7 +230,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     const tokenKey = tokenKeyOf(token);
     const holder = this.byToken.get(tokenKey);
     if (holder !== undefined && !holder.finished) return new Error('this token is in use by another request');
-    const mid = this.nextMessageId();
+    const mid = this.nextMessageId(address, port);
     let buf: Buffer;
     try {
       buf = this.generate({ ...packet, messageId: mid, token, confirmable: true });

@@ -11,7 +11,7 @@ export interface ResponseOptions {
 
 /** What an exchange needs from the endpoint. */
 export interface ExchangeHost {
-  nextMessageId(): number;
+  nextMessageId(address: string, port: number): number;
   generate(packet: Packet): Buffer;
   sendRaw(buf: Buffer, address: string, port: number, cb?: (err: Error | null) => void): void;
   sendSeparate(buf: Buffer, mid: number, address: string, port: number, cb?: (err: Error | null) => void): void;
@@ -65,7 +65,7 @@ export class InboundExchange {
       token: this.token,
       options: options as Packet['options'],
       payload: opts.payload,
-      messageId: separate || !this.confirmable ? this.ep.nextMessageId() : this.messageId,
+      messageId: separate || !this.confirmable ? this.ep.nextMessageId(this.address, this.port) : this.messageId,
       confirmable: separate,
       ack: !separate && this.confirmable,
     };
