@@ -42,11 +42,11 @@ export = function (RED: NodeAPI): void {
     const timeoutS = Number(config.requestTimeout);
     const timeoutMs = Number.isFinite(timeoutS) && timeoutS > 0 ? timeoutS * 1000 : undefined;
     let inFlight = 0;
-    /** Sessions this node works on, so that one ending underneath a run can still be reported. */
-    const lastSeen = new Map<string, BootstrapSession>();
 
     node.on('input', async (msg: Msg, send, done) => {
       inFlight++;
+      /** The session of this message once found, so that one ending underneath the run can still be reported. */
+      let session: BootstrapSession | undefined;
       try {
         const info = lwm2mInfo(msg, t);
         const listener = listenerFor(RED, info);
@@ -61,12 +61,7 @@ export = function (RED: NodeAPI): void {
           return done();
         }
 
-        const session = listener.getSession(info.sessionId);
-        if (!lastSeen.has(session.id)) {
-          // One listener per session, however many single operations a trainer sends through it.
-          lastSeen.set(session.id, session);
-          session.once('ended', () => setTimeout(() => lastSeen.delete(session.id), 1000).unref());
-        }
+        session = listener.getSession(info.sessionId);
         const steps = mode === 'single' ? await single(session, msg, info) : await fromProfile(session, msg, info);
         info.steps.push(...steps);
         const failed = steps.find((s) => !s.success);
@@ -83,7 +78,8 @@ export = function (RED: NodeAPI): void {
         done();
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
-        const ended = endedSession(msg.lwm2m);
+        // (A session that had ended before this message came is a SessionNotFoundError: no audit then.)
+        const ended = session !== undefined && session.state === 'ended' ? session : undefined;
         if (ended && !(err instanceof SessionNotFoundError) && !(err instanceof ProfileError) && !(err instanceof OperationError)) {
           // The device went away (timeout, Reset) or a newer request cancelled the session: the error output.
           const info = msg.lwm2m as Lwm2mMsgInfo;
@@ -104,17 +100,19 @@ export = function (RED: NodeAPI): void {
       }
     });
 
-    async function fromProfile(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<Lwm2mStep[]> {
+    /** (A promise chain, not an async function: its frame would be heap for every session waiting on a device.) */
+    function fromProfile(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<Lwm2mStep[]> {
       const profile = checkedProfile(msg.profile);
       msg.profile = profile;
-      const result = await runBootstrap(session, profile, { stopOnError, requestTimeoutMs: timeoutMs });
-      if (result.discovered) info.discovered = plain(result.discovered);
-      const version = result.discovered?.lwm2mVersion ?? session.lwm2mVersion;
-      if (version) info.lwm2mVersion = version;
-      return result.steps.map((s) => {
-        const step = stepOf(s.request, s.response);
-        if (s.retriedFormats?.length) step.retriedFormats = [...s.retriedFormats];
-        return step;
+      return runBootstrap(session, profile, { stopOnError, requestTimeoutMs: timeoutMs }).then((result) => {
+        if (result.discovered) info.discovered = plain(result.discovered);
+        const version = result.discovered?.lwm2mVersion ?? session.lwm2mVersion;
+        if (version) info.lwm2mVersion = version;
+        return result.steps.map((s) => {
+          const step = stepOf(s.request, s.response);
+          if (s.retriedFormats?.length) step.retriedFormats = [...s.retriedFormats];
+          return step;
+        });
       });
     }
 
@@ -139,14 +137,7 @@ export = function (RED: NodeAPI): void {
       }
     }
 
-    /** The session of this message if it exists and has ended (kept by the listener until then only). */
-    function endedSession(info: Lwm2mMsgInfo | undefined): BootstrapSession | undefined {
-      const s = info ? lastSeen.get(info.sessionId) : undefined;
-      return s && s.state === 'ended' ? s : undefined;
-    }
-
     node.on('close', (_removed: boolean, done: () => void) => {
-      lastSeen.clear();
       clearStatus(node);
       done();
     });
