@@ -31,4 +31,24 @@ describe('BootstrapSession deadlines', () => {
     assert.match(s.detail ?? '', /600 ms/);
     assert.ok(Date.now() - t0 >= 550, `ended after ${Date.now() - t0} ms`);
   });
+
+  it('a session starts without a listener table and its events work as an EventEmitter\'s', async () => {
+    const { server, port } = await startServer({ decisionTimeoutMs: 100 });
+    cleanups.push(() => server.close());
+    const dev = await ScriptedDevice.create();
+    cleanups.push(() => dev.close());
+    const sp = nextSession(server);
+    void dev.bootstrapRequest({ port }, { ep: 'events' }).catch(() => undefined);
+    const s = await sp;
+    assert.equal(s.listenerCount('ended'), 0);
+    assert.deepEqual(s.eventNames(), []);
+    assert.equal(s.emit('nothing'), false);
+    const never = () => assert.fail('removed listener called');
+    s.on('ended', never);
+    s.removeListener('ended', never);
+    const ended = new Promise<SessionOutcome>((resolve) => s.once('ended', resolve));
+    assert.equal(s.listenerCount('ended'), 1);
+    assert.equal(await ended, SessionOutcome.TIMEOUT);
+    assert.equal(s.listenerCount('ended'), 0);
+  });
 });
