@@ -14,7 +14,7 @@ import { encodePayload } from './codec-port';
 import type { CoapEndpoint, InboundExchange, OutboundResult } from './coap/endpoint';
 import { readResponse, type SendResult } from './result';
 import { isResponseCode, uintBuffer } from './coap/message';
-import { Transfer } from './coap/transfer';
+import { Transfer, type TransferOwner } from './coap/transfer';
 import {
   RequestFailedError,
   RequestTimeoutError,
@@ -61,7 +61,7 @@ export interface SessionInit {
   lwm2mVersion?: string;
 }
 
-export class BootstrapSession extends EventEmitter {
+export class BootstrapSession extends EventEmitter implements TransferOwner {
   readonly id: string = flatUuid();
   readonly kind = 'bootstrap' as const;
   readonly endpoint: string;
@@ -305,15 +305,19 @@ export class BootstrapSession extends EventEmitter {
     const options = new Array<{ name: string; value: Buffer }>(segments.length + (format ? 1 : 0));
     for (let i = 0; i < segments.length; i++) options[i] = { name: 'Uri-Path', value: Buffer.from(segments[i]) };
     if (format) options[segments.length] = format;
-    const t = new Transfer(this.host.coap, this.peer.address, this.peer.port, req.method, options, payload, job.timeoutMs, (r) =>
-      this.onResult(job, r),
-    );
+    const t = new Transfer(this.host.coap, this.peer.address, this.peer.port, req.method, options, payload, job.timeoutMs, this);
     this.inflight = { t, job };
     const err = t.start();
     if (err) {
       this.inflight = undefined;
       throw new RequestFailedError(req.method, pathOf(req), 'send', err.message);
     }
+  }
+
+  /** @internal TransferOwner: the request in flight has its outcome. */
+  onTransferDone(t: Transfer, r: OutboundResult): void {
+    const f = this.inflight;
+    if (f !== undefined && f.t === t) this.onResult(f.job, r); // else cancelled by end(): already rejected there
   }
 
   private onResult(job: Job, r: OutboundResult): void {

@@ -23,7 +23,7 @@ import {
   type PeerInfo,
 } from './message';
 import { InboundExchange, type ExchangeHost } from './exchange';
-import { ConTransmission, type OutboundResult, type TransmissionHost } from './transmission';
+import { ConTransmission, type OutboundResult, type TransmissionHost, type TransmissionOwner } from './transmission';
 import type { ResolvedParameters } from '../parameters';
 
 export type { OutboundResult };
@@ -207,7 +207,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   sendSeparate(buf: Buffer, mid: number, address: string, port: number, cb?: (err: Error | null) => void): void {
     const t = new ConTransmission(
       this, address, port, mid, buf, undefined, -1, this.params.coap.maxTransmitWait * 1000, this.params.coap,
-      (r) => cb?.(r.kind === 'acked' ? null : new Error(`separate response not acknowledged (${r.kind})`)),
+      { onOutcome: (r) => cb?.(r.kind === 'acked' ? null : new Error(`separate response not acknowledged (${r.kind})`)) },
     );
     this.awaitingAck.set(mid, t);
     this.sendRaw(buf, address, port, (err) => {
@@ -216,7 +216,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   }
 
   /**
-   * Sends a Confirmable request; `done` is called exactly once with the response or the failure.
+   * Sends a Confirmable request; `owner.onOutcome` is called exactly once with the response or the failure.
    * Returns the transmission (to cancel it) or an Error when the message cannot be generated.
    */
   request(
@@ -224,7 +224,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     port: number,
     packet: Pick<Packet, 'code' | 'options' | 'payload'>,
     timeoutMs: number,
-    done: (r: OutboundResult) => void,
+    owner: TransmissionOwner,
     token: Buffer = this.nextToken(),
   ): ConTransmission | Error {
     const tokenKey = tokenKeyOf(token);
@@ -237,7 +237,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     } catch (err) {
       return err instanceof Error ? err : new Error(String(err));
     }
-    const t = new ConTransmission(this, address, port, mid, buf, token, tokenKey, timeoutMs, this.params.coap, done);
+    const t = new ConTransmission(this, address, port, mid, buf, token, tokenKey, timeoutMs, this.params.coap, owner);
     this.awaitingAck.set(mid, t);
     this.byToken.set(tokenKey, t);
     this.sendRaw(buf, address, port, (err) => {
@@ -266,7 +266,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     if (this.awaitingAck.get(t.messageId) === t) this.awaitingAck.delete(t.messageId);
     if (t.token !== undefined && this.byToken.get(t.tokenKey) === t) this.byToken.delete(t.tokenKey);
     try {
-      t.done(r);
+      t.owner.onOutcome(r);
     } catch (err) {
       this.handlers.onInternalError(err);
     }

@@ -6,7 +6,12 @@
  */
 import type { CoapEndpoint, OutboundResult } from './endpoint';
 import { uintBuffer } from './message';
-import type { ConTransmission } from './transmission';
+import type { ConTransmission, TransmissionOwner } from './transmission';
+
+/** Who hears how a transfer ended (an object with a method, not a closure per request). */
+export interface TransferOwner {
+  onTransferDone(t: Transfer, r: OutboundResult): void;
+}
 
 type Option = { name: string; value: Buffer };
 
@@ -20,7 +25,7 @@ export function blockSize(szx: number): number {
   return 16 << szx;
 }
 
-export class Transfer {
+export class Transfer implements TransmissionOwner {
   private current: ConTransmission | undefined;
   private finished = false;
   private offset = 0;
@@ -40,7 +45,7 @@ export class Transfer {
     private readonly options: Option[],
     private readonly payload: Buffer | undefined,
     private readonly timeoutMs: number,
-    private readonly done: (r: OutboundResult) => void,
+    private readonly owner: TransferOwner,
   ) {
     this.blockwise = payload !== undefined && payload.length > BLOCK_THRESHOLD;
   }
@@ -76,12 +81,17 @@ export class Transfer {
       this.port,
       { code: this.code, options: options as never, payload: body },
       this.timeoutMs,
-      (r) => this.onPart(r),
+      this,
       (this.token ??= this.coap.nextToken()),
     );
     if (t instanceof Error) return t;
     this.current = t;
     return undefined;
+  }
+
+  /** TransmissionOwner: one part has its outcome. */
+  onOutcome(r: OutboundResult): void {
+    this.onPart(r);
   }
 
   private onPart(r: OutboundResult): void {
@@ -119,6 +129,6 @@ export class Transfer {
   private end(r: OutboundResult): void {
     if (this.finished) return;
     this.finished = true;
-    this.done(r);
+    this.owner.onTransferDone(this, r);
   }
 }

@@ -22,6 +22,11 @@ export type OutboundResult =
   | { kind: 'send-error'; error: Error }
   | { kind: 'cancelled' };
 
+/** Who hears how a transmission ended (an object with a method, not a closure per message). */
+export interface TransmissionOwner {
+  onOutcome(r: OutboundResult): void;
+}
+
 export interface TransmissionHost {
   resend(t: ConTransmission): void;
   expire(t: ConTransmission): void;
@@ -49,7 +54,7 @@ export class ConTransmission {
     readonly tokenKey: number,
     readonly timeoutMs: number,
     private readonly params: CoapParameters,
-    readonly done: (r: OutboundResult) => void,
+    readonly owner: TransmissionOwner,
   ) {
     const now = Date.now();
     this.startedAt = now;
