@@ -239,6 +239,14 @@ export class DtlsEngine {
 
   private fail(peer: DtlsPeer, res: NativeResult): void {
     const during = peer.state === 'handshaking';
+    // Some stacks (tinydtls) send close_notify at alert level fatal; OpenSSL then reports an error rather
+    // than a clean shutdown. After a completed handshake that is still the peer closing, not a failure.
+    if (!during && /close.?notify/i.test(res.alertReceived ?? '')) {
+      this.counters.closedByPeer++;
+      this.log.debug?.(`DTLS session with ${peer.address}:${peer.port} closed by the peer (fatal-level close_notify)`);
+      this.remove(peer, 'close_notify from peer', false);
+      return;
+    }
     if (during) this.counters.handshakesFailed++;
     const alerts = [res.alertSent && `alert sent: ${res.alertSent}`, res.alertReceived && `alert received: ${res.alertReceived}`]
       .filter(Boolean)

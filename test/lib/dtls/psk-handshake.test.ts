@@ -45,6 +45,26 @@ describe('DTLS server with PSK (node-dtls-client as the peer)', function () {
     });
   }
 
+  it('takes a close_notify sent at alert level fatal (as tinydtls does) for the peer closing, without a failure warning', async () => {
+    const warnings: string[] = [];
+    srv = await startServer({ logger: { warn: (m: string) => warnings.push(m) } });
+    echo(srv.socket, []);
+    const closed: PeerEvent[] = [];
+    srv.socket.on('peerClosed', (e: PeerEvent) => closed.push(e));
+    const client = await connectClient(srv.port, 'dev1', KEY, 'TLS_PSK_WITH_AES_128_CCM_8');
+    assert.equal((await roundTrip(client, Buffer.from('ping'))).toString(), 'dev1:ping');
+    // node-dtls-client's own close() sends close_notify at level warning; send the fatal-level one by hand.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Alert, AlertLevel, AlertDescription } = require('node-dtls-client/build/TLS/Alert');
+    const raw = client as unknown as { sendAlert(a: unknown, cb: (e?: Error) => void): void };
+    await new Promise<void>((resolve) => raw.sendAlert(new Alert(AlertLevel.fatal, AlertDescription.close_notify), () => resolve()));
+    await waitFor(() => srv.socket.stats().peers === 0, 2000, 'peer freed after the fatal-level close_notify');
+    assert.equal(srv.socket.stats().closedByPeer, 1);
+    assert.equal(closed.length, 1);
+    assert.deepEqual(warnings.filter((w) => /failed/.test(w)), [], 'no failure logged for a peer that closed');
+    await closeClient(client).catch(() => undefined);
+  });
+
   it('keeps several sessions apart and answers each with its own identity', async () => {
     srv = await startServer();
     srv.store.set('dev2', Buffer.from('another key of 24 bytes!'));
