@@ -61,8 +61,10 @@ export = function (RED: NodeAPI): void {
     let lastOutcome: string | undefined;
     let port = settings.port;
 
+    // The library logs a debug line per ended session; Node-RED builds a log record for each even when no
+    // logger shows debug, so pass debug lines on only when one does.
     const logger = {
-      debug: (m: string) => node.debug(m),
+      debug: debugLogging(RED) ? (m: string) => node.debug(m) : () => undefined,
       info: (m: string) => node.log(m),
       warn: (m: string) => node.warn(m),
       error: (m: string) => node.error(m),
@@ -77,7 +79,7 @@ export = function (RED: NodeAPI): void {
       if (lastOutcome) parts.push(t('status.last', { outcome: t(`outcome.${lastOutcome}`) }));
       showStatus(node, 'listening', parts.join(' · '));
     }
-    /** DTLS peers come and go in bursts: one status update per half second at most. */
+    /** Requests, session ends and DTLS peers come in bursts: one status rebuild per half second at most. */
     function statusSoon(): void {
       if (statusTimer) return;
       statusTimer = setTimeout(() => {
@@ -190,14 +192,14 @@ export = function (RED: NodeAPI): void {
             steps: [],
           };
           node.send({ topic: session.endpoint, payload: t('payload.bootstrap', { endpoint: session.endpoint }), lwm2m: info });
-          refreshStatus();
+          statusSoon();
         } catch (e) {
           node.error(e instanceof Error ? e.message : String(e));
         }
       });
       srv.on('sessionEnded', (_s: BootstrapSession, outcome: string) => {
         lastOutcome = String(outcome);
-        refreshStatus();
+        statusSoon();
       });
       srv.on('packRequest', (req: BootstrapPackRequest) => {
         try {
@@ -274,3 +276,17 @@ export = function (RED: NodeAPI): void {
     }
   });
 };
+
+/** Whether any of Node-RED's configured loggers shows debug lines (default: info, which does not). */
+function debugLogging(RED: NodeAPI): boolean {
+  let logging: unknown;
+  try {
+    logging = (RED.settings as unknown as { logging?: unknown }).logging;
+  } catch {
+    return false;
+  }
+  if (!logging || typeof logging !== 'object') return false;
+  return Object.values(logging as Record<string, { level?: unknown }>).some(
+    (l) => !!l && typeof l === 'object' && ['debug', 'trace'].includes(String(l.level)),
+  );
+}
