@@ -1,45 +1,90 @@
 /**
  * DTLS figures: the raw handshake rate of the addon's DtlsSocket (no CoAP), then the same number of
- * DTLS-PSK (CCM_8) bootstraps through the library over the same DtlsSocket, both driven by
- * node-dtls-client in the load generator at the same concurrency. The Node-RED flow cannot be measured
- * over CoAPs until the listener's coaps transport exists (nodes/bootstrap-listener/transport.ts).
+ * DTLS-PSK (CCM_8) bootstraps through the library over the same DtlsSocket, then through the demo flow
+ * (bench/flow.ts) in the real Node-RED runtime with a CoAPs listener whose PSK keys come from a device
+ * table file. All three are driven by node-dtls-client in the load generator at the same concurrency, one
+ * source address per device (see dtls-client.ts), each against a server process of its own.
  */
+import * as dgram from 'dgram';
 import * as path from 'path';
 import { Child } from './ipc';
 import type { DtlsStormResult } from './dtls-client';
 import type { ProbeReport } from './probe';
 import type { ProfileSummary, StormRow } from './results';
+import { writePskTable } from './scenario';
 import { round } from './stats';
 
 export const BENCH_PSK_HEX = '000102030405060708090a0b0c0d0e0f';
 
+/** Devices a DTLS run uses per server (warm-up plus storm): run.ts sizes the device table with it. */
+export const DTLS_WARM = 100;
+export const DTLS_SERVERS = 3;
+
 export interface DtlsFigures {
   note: string;
+  /** Library over DTLS-PSK / raw handshakes. */
   ratio?: number;
+  /** Node-RED flow over CoAPs / raw handshakes (the issue's system under test). */
+  nodeRedRatio?: number;
   raw?: StormRow;
   library?: StormRow;
+  nodeRed?: StormRow;
+  /** Warnings and errors Node-RED logged during the CoAPs run (by message). */
+  nodeRedLogged?: Record<string, number>;
   [k: string]: unknown;
 }
 
-async function one(
-  mode: 'raw' | 'lib',
-  a: { loadgen: Child; tableFile: string; first: number; warmFirst: number; profileFile?: string; onProfile?: (p: ProfileSummary) => void; devices: number; concurrency: number; pct: number; format: string },
-): Promise<StormRow> {
-  const server = Child.start(`DTLS ${mode} server`, path.join(__dirname, 'server-dtls.js'), {
-    env: { BENCH_CONFIG: JSON.stringify({ mode, tableFile: a.tableFile, dmPort: 5784 }) },
-  });
-  try {
+type Mode = 'raw' | 'lib' | 'red';
+
+const LABELS: Record<Mode, string> = { raw: 'DTLS handshakes (raw)', lib: 'library over DTLS-PSK', red: 'node-red over DTLS-PSK' };
+
+async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** The server of one mode: server-dtls.js (raw, lib) or the Node-RED runtime with the CoAPs flow (red). */
+async function startServer(mode: Mode, a: { tableFile: string; first: number; warmFirst: number; devices: number }): Promise<{ server: Child; port: number }> {
+  if (mode !== 'red') {
+    const server = Child.start(`DTLS ${mode} server`, path.join(__dirname, 'server-dtls.js'), {
+      env: { BENCH_CONFIG: JSON.stringify({ mode, tableFile: a.tableFile, dmPort: 5784 }) },
+    });
     const { port } = (await server.ready) as { port: number };
-    const args = { mode, host: '127.0.0.1', port, first: a.first, count: a.devices, concurrency: a.concurrency, pct: a.pct, timeoutMs: 30_000, key: BENCH_PSK_HEX };
+    return { server, port };
+  }
+  // The keys of exactly this run's devices (warm-up and storm), next to the device table.
+  const pskTableFile = path.join(path.dirname(a.tableFile), 'psk-keys.csv');
+  writePskTable(pskTableFile, Math.min(a.first, a.warmFirst), Math.max(a.first + a.devices, a.warmFirst + DTLS_WARM) - Math.min(a.first, a.warmFirst), BENCH_PSK_HEX);
+  const port = await freeUdpPort();
+  const server = Child.start('Node-RED CoAPs server', path.join(__dirname, 'server-red.js'), {
+    env: { BENCH_CONFIG: JSON.stringify({ port, dmPort: 5784, tableFile: a.tableFile, pskTableFile, requestTimeoutS: 30, maxSessions: 50_000 }) },
+  });
+  await server.ready;
+  return { server, port };
+}
+
+async function one(
+  mode: Mode,
+  a: { loadgen: Child; tableFile: string; first: number; warmFirst: number; profileFile?: string; onProfile?: (p: ProfileSummary) => void; onLogged?: (l: Record<string, number>) => void; devices: number; concurrency: number; pct: number; format: string },
+): Promise<StormRow> {
+  const { server, port } = await startServer(mode, a);
+  try {
+    // The load generator's 'lib' mode is a bootstrapping device; the server decides what answers it.
+    const args = { mode: mode === 'raw' ? 'raw' : 'lib', host: '127.0.0.1', port, first: a.first, count: a.devices, concurrency: a.concurrency, pct: a.pct, timeoutMs: 30_000, key: BENCH_PSK_HEX };
     // Warm-up (not reported): JIT, the profile schema compiled, OpenSSL contexts; devices of the next run.
-    await a.loadgen.call<DtlsStormResult>('dtls', { ...args, count: Math.min(100, a.devices), first: a.warmFirst });
+    await a.loadgen.call<DtlsStormResult>('dtls', { ...args, count: Math.min(DTLS_WARM, a.devices), first: a.warmFirst });
+    if (mode === 'red') await server.call('clearLog');
     await server.call('mark');
     if (a.profileFile && mode === 'lib') await server.call('profStart');
     const r = await a.loadgen.call<DtlsStormResult>('dtls', args);
     const p = await server.call<ProbeReport>('report');
     if (a.profileFile && mode === 'lib') a.onProfile?.(await server.call<ProfileSummary>('profStop', { file: a.profileFile }));
+    if (mode === 'red') a.onLogged?.((await server.call<{ logged: Record<string, number> }>('stats')).logged);
     return {
-      label: mode === 'raw' ? 'DTLS handshakes (raw)' : 'library over DTLS-PSK',
+      label: LABELS[mode],
       format: mode === 'raw' ? '–' : a.format,
       devices: a.devices,
       concurrency: a.concurrency,
@@ -70,21 +115,36 @@ export async function runDtls(a: {
   profileFile?: string;
 }): Promise<DtlsFigures> {
   let profile: ProfileSummary | undefined;
+  let logged: Record<string, number> | undefined;
   let raw: StormRow;
   try {
-    raw = await one('raw', { ...a, first: a.alloc(a.devices), warmFirst: a.alloc(100) });
+    raw = await one('raw', { ...a, first: a.alloc(a.devices), warmFirst: a.alloc(DTLS_WARM) });
   } catch (err) {
     return { note: `DTLS not measurable: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
   }
-  const library = await one('lib', { ...a, first: a.alloc(a.devices), warmFirst: a.alloc(100), onProfile: (p) => (profile = p) });
-  const ratio = raw.perSecond > 0 ? library.perSecond / raw.perSecond : undefined;
+  const library = await one('lib', { ...a, first: a.alloc(a.devices), warmFirst: a.alloc(DTLS_WARM), onProfile: (p) => (profile = p) });
+  let nodeRed: StormRow | undefined;
+  let redError: string | undefined;
+  try {
+    nodeRed = await one('red', { ...a, first: a.alloc(a.devices), warmFirst: a.alloc(DTLS_WARM), onLogged: (l) => (logged = l) });
+  } catch (err) {
+    redError = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  }
+  const of = (r: StormRow) => (raw.perSecond > 0 ? r.perSecond / raw.perSecond : undefined);
+  const pct = (r: StormRow) => `${round(r.perSecond, 0)}/s (${round((of(r) ?? 0) * 100, 0)}%)`;
   return {
     note:
-      `library bootstraps over DTLS-PSK (CCM_8) ${round(library.perSecond, 0)}/s vs raw handshakes ${round(raw.perSecond, 0)}/s` +
-      ` (node-dtls-client in the load generator, concurrency ${a.concurrency}); the Node-RED flow over CoAPs is not yet measurable: the listener has no coaps transport yet`,
-    ratio,
+      (nodeRed ? `DTLS-PSK (CCM_8) bootstraps through the Node-RED flow with a CoAPs listener ${pct(nodeRed)}` : `the Node-RED flow over CoAPs failed: ${redError}; DTLS-PSK (CCM_8) bootstraps`) +
+      ` and through the library alone ${pct(library)}` +
+      ` of raw handshakes ${round(raw.perSecond, 0)}/s (node-dtls-client in the load generator, concurrency ${a.concurrency},` +
+      ` one source address per device; each a server process of its own). The flow's listener reads the PSK keys from a device table file` +
+      ` and checks the endpoint/identity binding (on: each device's endpoint is its PSK identity)`,
+    ratio: of(library),
+    nodeRedRatio: nodeRed && of(nodeRed),
     raw,
     library,
+    nodeRed,
+    nodeRedLogged: logged,
     profile,
   };
 }

@@ -2,7 +2,13 @@
  * The DTLS side of the load generator: node-dtls-client (the independent PSK client the DTLS tests use)
  * opens one session per device. 'raw' only handshakes and closes; 'lib' runs a lean device
  * (bench/device.ts) over the session. Latency counts from the first ClientHello.
+ *
+ * Each device sends from its own loopback address (127.1.0.1, 127.1.0.2, ...; Linux delivers all of
+ * 127.0.0.0/8 on lo), as a fleet's devices come from their own addresses: a DTLS server limits new
+ * handshakes per source address (lib/dtls: 10 a second by default, which the CoAPs listener does not let an
+ * operator change), so a storm from 127.0.0.1 alone would measure that limit, not the server.
  */
+import type * as dgram from 'dgram';
 import { dtls } from 'node-dtls-client';
 import { DeviceSlot, type DeviceContext } from './device';
 import { endpointName } from './scenario';
@@ -32,10 +38,36 @@ export interface DtlsStormResult {
 
 const HANDSHAKE_TIMEOUT_MS = 5000;
 
-function connect(a: DtlsStormArgs, identity: string): Promise<dtls.Socket> {
+/** Device n's source address: 127.1.0.1 upwards, skipping .0 and .255 in the last byte. */
+export function sourceAddress(n: number): string {
+  const host = (n % 254) + 1;
+  const rest = Math.floor(n / 254);
+  return `127.${1 + (Math.floor(rest / 256) % 254)}.${rest % 256}.${host}`;
+}
+
+/**
+ * node-dtls-client binds its UDP socket with bind() and no address, and has no option for one: an
+ * options object carrying `benchSourceAddress` gets a socket whose bind() binds to that address.
+ */
+// The module object itself (an `import * as` namespace may be a copy under esModuleInterop).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const udp = require('dgram') as typeof dgram;
+const createUdp = udp.createSocket;
+(udp as { createSocket: unknown }).createSocket = function (this: unknown, ...args: Parameters<typeof dgram.createSocket>) {
+  const sock = createUdp.apply(this, args);
+  const from = (args[0] as { benchSourceAddress?: string }).benchSourceAddress;
+  if (from) {
+    const bind = sock.bind.bind(sock) as (o: dgram.BindOptions) => dgram.Socket;
+    (sock as { bind: unknown }).bind = (port?: number) => bind({ port: typeof port === 'number' ? port : 0, address: from });
+  }
+  return sock;
+};
+
+function connect(a: DtlsStormArgs, identity: string, from: string): Promise<dtls.Socket> {
   return new Promise((resolve, reject) => {
     const client = dtls.createSocket({
       type: 'udp4',
+      benchSourceAddress: from,
       address: a.host,
       port: a.port,
       psk: { [identity]: Buffer.from(a.key, 'hex') },
@@ -78,11 +110,12 @@ export async function dtlsStorm(a: DtlsStormArgs, ctx: DeviceContext): Promise<D
   await Promise.all(
     Array.from({ length: Math.min(a.concurrency, a.count) }, async () => {
       while (next < a.count) {
-        const ep = endpointName(a.first + next++);
+        const n = a.first + next++;
+        const ep = endpointName(n);
         const started = performance.now();
         let client: dtls.Socket;
         try {
-          client = await connect(a, ep);
+          client = await connect(a, ep, sourceAddress(n));
         } catch (err) {
           fail(`handshake: ${err instanceof Error ? err.message.slice(0, 60) : String(err)}`);
           continue;

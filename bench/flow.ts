@@ -1,8 +1,9 @@
 /**
  * The demo flow the storm runs against, as Node-RED flow JSON: listener -> profile lookup (with the
- * device table) -> object write (Security + Server + APN instance) -> bootstrap finish. Nothing else is
- * wired: every message in the runtime is bootstrap work. (Ids differ from names: Node-RED takes any string
- * property equal to a config node's id for a reference to it.)
+ * device table) -> object write (Security + Server + APN instance) -> bootstrap finish, over plain CoAP or
+ * (with pskTableFile) CoAPs with PSK keys from a second device table. Nothing else is wired: every message
+ * in the runtime is bootstrap work. (Ids differ from names: Node-RED takes any string property equal to a
+ * config node's id for a reference to it.)
  */
 import { benchProfile, PROFILE_NAME } from './scenario';
 
@@ -12,9 +13,46 @@ export interface FlowOptions {
   tableFile: string;
   requestTimeoutS: number;
   maxSessions: number;
+  /**
+   * CoAPs instead of plain CoAP: the listener takes its PSK keys from this table file (columns endpoint,
+   * pskIdentity, pskKey; see scenario.writePskTable) and keeps the endpoint/identity binding check on.
+   */
+  pskTableFile?: string;
 }
 
 export function benchFlow(o: FlowOptions): object[] {
+  const coaps = o.pskTableFile
+    ? {
+        transport: 'coaps',
+        pskTable: 'bench-psk-table',
+        tableIdentityColumn: 'pskIdentity',
+        tableKeyColumn: 'pskKey',
+        tableEndpointColumn: 'endpoint',
+        cert: '',
+        ca: '',
+        // Every storm device is a new peer; closed sessions leave at once (close_notify), so this is headroom.
+        maxPeers: '20000',
+        handshakeTimeout: '30',
+        idleTimeout: '600',
+        bindingCheck: 'on',
+        bindingCode: '4.03',
+      }
+    : { transport: 'coap' };
+  const pskTable = o.pskTableFile
+    ? [
+        {
+          id: 'bench-psk-table',
+          type: 'lwm2m-device-table',
+          name: 'PSK keys',
+          file: o.pskTableFile,
+          format: 'csv',
+          keyColumn: 'pskIdentity',
+          profileColumn: 'profile',
+          matchOn: 'identity',
+          keyRegex: '',
+        },
+      ]
+    : [];
   return [
     { id: 'bench-tab', type: 'tab', label: 'bench' },
     {
@@ -22,7 +60,7 @@ export function benchFlow(o: FlowOptions): object[] {
       z: 'bench-tab',
       type: 'lwm2m-bootstrap-listener',
       name: 'bootstrap server',
-      transport: 'coap',
+      ...coaps,
       address: '127.0.0.1',
       port: String(o.port),
       decisionTimeout: '30',
@@ -90,5 +128,6 @@ export function benchFlow(o: FlowOptions): object[] {
       outputs: 3,
       wires: [[], [], []],
     },
+    ...pskTable,
   ];
 }

@@ -19,7 +19,7 @@ import type { ProbeReport } from './probe';
 import { markdown, svgChart, textTable } from './report';
 import type { HistoryRow, PendingRow, ProfileSummary, Results, StormRow, SweepPoint, Target } from './results';
 import { FORMATS, writeDeviceTable } from './scenario';
-import { runDtls } from './dtls-bench';
+import { DTLS_SERVERS, DTLS_WARM, runDtls } from './dtls-bench';
 import { round } from './stats';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -260,7 +260,9 @@ async function main(): Promise<void> {
   const tableFile = path.join(tmp, 'devices.csv');
   const warm = o.smoke ? 100 : 300;
   const sweepDevices = o.sweep.reduce((s, c) => s + Math.max(o.devices, c * 4), 0) * 2;
-  const total = 2 * warm * o.formats.length + 2 * o.devices * o.formats.length + sweepDevices + o.history * o.devices + o.big + 2 * o.pending + 1000;
+  const dtlsDevices = o.smoke ? 50 : Math.min(o.devices, 500);
+  const dtlsTotal = o.dtls ? DTLS_SERVERS * (dtlsDevices + DTLS_WARM) : 0;
+  const total = 2 * warm * o.formats.length + 2 * o.devices * o.formats.length + sweepDevices + o.history * o.devices + o.big + 2 * o.pending + dtlsTotal + 1000;
   writeDeviceTable(tableFile, total);
 
   const b = new Bench(o);
@@ -347,14 +349,17 @@ async function main(): Promise<void> {
         loadgen: b.loadgen,
         tableFile,
         alloc: (n) => b.alloc(n),
-        devices: o.smoke ? 50 : Math.min(o.devices, 500),
+        devices: dtlsDevices,
         concurrency: Math.min(o.concurrency, 20),
         pct: FORMATS[sweepFormat(o)],
         format: sweepFormat(o),
         profileFile: o.profile ? path.join(o.out, 'profile', 'library-dtls.cpuprofile') : undefined,
       });
       results.dtls = dtls;
-      for (const row of [dtls.raw, dtls.library]) if (row) b.storms.push(row);
+      for (const row of [dtls.raw, dtls.library, dtls.nodeRed]) if (row) b.storms.push(row);
+      if (dtls.nodeRedLogged && Object.keys(dtls.nodeRedLogged).length) {
+        results.notes.push(`Node-RED warnings/errors logged during the CoAPs storm: ${JSON.stringify(dtls.nodeRedLogged)}`);
+      }
     }
   } finally {
     await b.stop().catch(() => undefined);
@@ -416,8 +421,20 @@ function targets(res: Results, o: BenchOptions, fmt: string): Target[] {
     t.push({ name: `heap per pending session (${p.label})`, met: p.bytesPerSession <= 4096, measured: `${round(p.bytesPerSession, 0)} B (${p.sessions} sessions)`, goal: '<= 4096 B' });
   }
   if (res.dtls) {
-    const r = res.dtls.ratio as number | undefined;
-    t.push({ name: 'DTLS-PSK bootstraps vs raw handshakes', met: r === undefined ? undefined : r >= 0.8, measured: r === undefined ? String(res.dtls.note) : `${round(r * 100, 0)}%`, goal: '>= 80%' });
+    // The issue's system under test is the flow; the library row says how much of the gap is the runtime's.
+    const d = res.dtls as { note: string; nodeRedRatio?: number; ratio?: number; raw?: StormRow; library?: StormRow; nodeRed?: StormRow };
+    const rows: [string, number | undefined, StormRow | undefined][] = [
+      [`DTLS-PSK bootstraps through the Node-RED flow (CoAPs listener) vs raw handshakes of the same run (${fmt}, concurrency ${d.raw?.concurrency ?? '?'})`, d.nodeRedRatio, d.nodeRed],
+      ['DTLS-PSK bootstraps through the library alone vs raw handshakes of the same run', d.ratio, d.library],
+    ];
+    for (const [name, r, row] of rows) {
+      t.push({
+        name,
+        met: r === undefined ? undefined : r >= 0.8,
+        measured: r === undefined || !row || !d.raw ? String(d.note) : `${round(r * 100, 0)}% (${round(row.perSecond, 0)} vs ${round(d.raw.perSecond, 0)}/s)`,
+        goal: '>= 80%',
+      });
+    }
   }
   return t;
 }

@@ -60,3 +60,13 @@ export function readDeviceTable(file: string): Map<string, Record<string, string
   }
   return rows;
 }
+
+/**
+ * Writes the PSK key table a CoAPs listener reads (through an lwm2m-device-table config node) for
+ * devices first..first+count-1: each device's PSK identity is its endpoint name, and all share one key.
+ */
+export function writePskTable(file: string, first: number, count: number, keyHex: string): void {
+  const lines = ['endpoint,pskIdentity,pskKey'];
+  for (let n = first; n < first + count; n++) lines.push(`${endpointName(n)},${endpointName(n)},${keyHex}`);
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+}

@@ -19,6 +19,8 @@ interface Config {
   tableFile: string;
   requestTimeoutS: number;
   maxSessions: number;
+  /** CoAPs listener with PSK keys from this table (see flow.ts); plain CoAP without. */
+  pskTableFile?: string;
 }
 
 const root = path.resolve(__dirname, '..', '..');
@@ -72,7 +74,9 @@ async function main(): Promise<void> {
   const started = new Promise<void>((resolve) => RED.events.once('flows:started', resolve));
   await RED.start();
   await started;
-  for (const id of ['bench-listener', 'bench-profiles', 'bench-table', 'bench-lookup', 'bench-write', 'bench-finish']) {
+  const ids = ['bench-listener', 'bench-profiles', 'bench-table', 'bench-lookup', 'bench-write', 'bench-finish'];
+  if (cfg.pskTableFile) ids.push('bench-psk-table');
+  for (const id of ids) {
     if (!RED.nodes.getNode(id)) throw new Error(`node ${id} of the bench flow did not start (is the package built? BENCH_RED_LOG=debug BENCH_VERBOSE=1 shows why)`);
   }
   logged.clear(); // start-up notices (projects disabled, no credentials file) are not bench findings
