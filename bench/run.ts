@@ -19,7 +19,7 @@ import type { ProbeReport } from './probe';
 import { markdown, svgChart, textTable } from './report';
 import type { HistoryRow, PendingRow, ProfileSummary, Results, StormRow, SweepPoint, Target } from './results';
 import { FORMATS, writeDeviceTable } from './scenario';
-import { DTLS_SERVERS, DTLS_WARM, runDtls } from './dtls-bench';
+import { dtlsDeviceRows, runDtls } from './dtls-bench';
 import { round } from './stats';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -261,7 +261,7 @@ async function main(): Promise<void> {
   const warm = o.smoke ? 100 : 300;
   const sweepDevices = o.sweep.reduce((s, c) => s + Math.max(o.devices, c * 4), 0) * 2;
   const dtlsDevices = o.smoke ? 50 : Math.min(o.devices, 500);
-  const dtlsTotal = o.dtls ? DTLS_SERVERS * (dtlsDevices + DTLS_WARM) : 0;
+  const dtlsTotal = o.dtls ? dtlsDeviceRows(dtlsDevices, o.profile) : 0;
   const total = 2 * warm * o.formats.length + 2 * o.devices * o.formats.length + sweepDevices + o.history * o.devices + o.big + 2 * o.pending + dtlsTotal + 1000;
   writeDeviceTable(tableFile, total);
 
