@@ -11,7 +11,8 @@ export const DTLS_DEFAULTS = {
   maxPeers: 1000,
   handshakeTimeoutMs: 30_000,
   idleTimeoutMs: 600_000,
-  handshakesPerSourcePerSecond: 10,
+  // Devices behind one carrier NAT share a source address; 10 throttled such a fleet to a crawl.
+  handshakesPerSourcePerSecond: 100,
   cookieSecretRotationMs: 60_000,
 } as const;
 

@@ -25,6 +25,7 @@ export interface ListenerDef extends NodeDef {
   maxPeers?: string;
   handshakeTimeout?: string;
   idleTimeout?: string;
+  handshakeRate?: string;
   bindingCheck?: string | boolean;
   bindingCode?: string;
 }
@@ -34,6 +35,7 @@ export const COAPS_DEFAULTS = {
   maxPeers: DTLS_DEFAULTS.maxPeers,
   handshakeTimeoutS: DTLS_DEFAULTS.handshakeTimeoutMs / 1000,
   idleTimeoutS: DTLS_DEFAULTS.idleTimeoutMs / 1000,
+  handshakeRate: DTLS_DEFAULTS.handshakesPerSourcePerSecond,
 } as const;
 
 const CODE = /^[45]\.\d\d$/;
@@ -70,6 +72,8 @@ export function readSettings(c: ListenerDef): ListenerSettings | string {
   if (transport === 'coaps') {
     const maxPeers = intOr(c.maxPeers, COAPS_DEFAULTS.maxPeers, 1, 1000000);
     if (maxPeers === undefined) return 'badMaxPeers';
+    const handshakeRate = intOr(c.handshakeRate, COAPS_DEFAULTS.handshakeRate, 1, 1000000);
+    if (handshakeRate === undefined) return 'badHandshakeRate';
     const hs = seconds(c.handshakeTimeout, COAPS_DEFAULTS.handshakeTimeoutS, 3600);
     const idle = seconds(c.idleTimeout, COAPS_DEFAULTS.idleTimeoutS, 86400);
     if (hs === undefined || idle === undefined) return 'badTimeout';
@@ -87,7 +91,7 @@ export function readSettings(c: ListenerDef): ListenerSettings | string {
     settings.coaps = {
       cert: pem(c.cert),
       ca: pem(c.ca),
-      limits: { maxPeers, handshakeTimeoutMs: hs * 1000, idleTimeoutMs: idle * 1000 },
+      limits: { maxPeers, handshakeTimeoutMs: hs * 1000, idleTimeoutMs: idle * 1000, handshakesPerSourcePerSecond: handshakeRate },
       bindingCheck: !(c.bindingCheck === false || c.bindingCheck === 'off' || c.bindingCheck === 'false'),
       bindingCode,
       table,

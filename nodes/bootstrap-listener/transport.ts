@@ -12,6 +12,7 @@ export interface DtlsLimits {
   maxPeers: number;
   handshakeTimeoutMs: number;
   idleTimeoutMs: number;
+  handshakesPerSourcePerSecond: number;
 }
 
 /** CoAPs settings without secrets (the keys come in CoapsSecrets). */
@@ -98,6 +99,7 @@ export function createBootstrapServer(
         maxPeers: c.limits.maxPeers,
         handshakeTimeoutMs: c.limits.handshakeTimeoutMs,
         idleTimeoutMs: c.limits.idleTimeoutMs,
+        handshakesPerSourcePerSecond: c.limits.handshakesPerSourcePerSecond,
         logger: {
           debug: (m) => logger?.debug(m),
           info: (m) => logger?.info(m),

@@ -82,6 +82,7 @@ describe('listener dialog defaults for CoAPs', () => {
     assert.equal(dflt('maxPeers'), String(DTLS_DEFAULTS.maxPeers));
     assert.equal(dflt('handshakeTimeout'), String(DTLS_DEFAULTS.handshakeTimeoutMs / 1000));
     assert.equal(dflt('idleTimeout'), String(DTLS_DEFAULTS.idleTimeoutMs / 1000));
+    assert.equal(dflt('handshakeRate'), String(DTLS_DEFAULTS.handshakesPerSourcePerSecond));
     assert.equal(dflt('bindingCheck'), 'on');
     assert.equal(dflt('bindingCode'), '4.03');
   });

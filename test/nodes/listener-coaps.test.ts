@@ -341,6 +341,24 @@ describe('bootstrap-listener over CoAPs (DTLS) in the Node-RED runtime', functio
     assertNoKey(visible([...NODE_IDS, 'n-psk-table']), key2);
   });
 
+  it('limits handshakes per source address as configured: past the limit a ClientHello is dropped and counted, the default lets a NAT-sized burst through', async () => {
+    const port = await nextPort();
+    const l = await load(port, { handshakeRate: '2' });
+    // Handshakes from one address (127.0.0.1) within the same second: two pass, the third is dropped.
+    await device(port);
+    await device(port);
+    await assert.rejects(device(port, ID, KEY, undefined, 600));
+    assert.ok(l.dtlsStats().dropped.rateLimited >= 1, 'dropped for the per-source rate');
+    await Promise.all(devices.splice(0).map((d) => d.close()));
+    await helper.unload();
+    // The default (100 per second) takes 20 devices behind one address at once.
+    const port2 = await nextPort();
+    const l2 = await load(port2);
+    const many = await Promise.all(Array.from({ length: 20 }, () => device(port2)));
+    assert.equal(many.length, 20);
+    assert.equal(l2.dtlsStats().dropped.rateLimited, 0);
+  });
+
   it('frees a peer that stops mid-handshake at the handshake timeout; a max-peers drop leaves a good device working once there is room', async () => {
     const port = await nextPort();
     const l = await load(port, { maxPeers: '1', handshakeTimeout: '1' });
