@@ -3,6 +3,7 @@
  * checks of semantics.ts. Every problem comes back as a ProfileIssue: a JSON pointer into the profile and
  * a message in an operator's words, built from the schema's own descriptions.
  */
+import { createHash } from 'crypto';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import { defaultModel } from '../model/registry';
 import type { ObjectModel } from '../model/types';
@@ -158,39 +159,29 @@ function schemaIssues(errors: ErrorObject[]): ProfileIssue[] {
 /**
  * Profiles found valid, by object: a bootstrap validates the same profile object several times (the
  * filled-in profile in applyTemplate, object-write's check of msg.profile, planBootstrap), each ~70 us.
- * The entry holds a 53-bit hash of the profile's JSON text when it was validated: an object changed since
+ * The entry holds a digest of the profile's JSON text when it was validated: an object changed since
  * (a function node editing msg.profile in place) no longer matches and is validated again. Only
  * JSON-visible changes count; a property set to `undefined` or to a function is not seen (and is
  * dropped from JSON anyway). The hash, not the text, is kept: the text of a held session's profile would
  * cost ~1 KiB of heap per pending session.
  */
 interface ValidEntry {
-  hash: number;
+  hash: string;
   model: ObjectModel;
   /** Validated as a resolved profile (no placeholders left), which also makes it valid unresolved. */
   resolved: boolean;
 }
 const knownValid = new WeakMap<object, ValidEntry>();
 
-/** cyrb53 of the JSON text, or undefined for what JSON cannot write (BigInt, cycles): not cached. */
-function hashOf(v: object): number | undefined {
+/** A digest of the JSON text, or undefined for what JSON cannot write (BigInt, cycles): not cached. */
+function hashOf(v: object): string | undefined {
   let text: string | undefined;
   try {
     text = JSON.stringify(v);
   } catch {
     return undefined;
   }
-  if (text === undefined) return undefined;
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+  return text === undefined ? undefined : createHash('sha1').update(text).digest('base64');
 }
 
 /**
@@ -201,7 +192,7 @@ export function validateProfile(json: unknown, opts: ValidateOptions = {}): Vali
   const model = opts.model ?? defaultModel;
   const resolved = opts.resolved === true;
   const cacheable = json !== null && typeof json === 'object';
-  let hash: number | undefined;
+  let hash: string | undefined;
   if (cacheable) {
     const known = knownValid.get(json);
     if (known && known.model === model && (known.resolved || !resolved)) {
