@@ -179,6 +179,17 @@ describe('client-sim examples', function () {
     assert.deepEqual([again.outcome, again.bootstrapId], ['success', 2]);
   });
 
+  it('the npm start demo (01): its button bootstraps a simulated device through the flow, which registers with the DM server', async () => {
+    rd = await new RegistrationServer().listen();
+    const r = await start('01-default-profile.json', { BS_PORT: String(await nextPort()), DM_SERVER_URI: `coap://127.0.0.1:${rd.port}` });
+    assert.equal(rd.byEndpoint('demo-device'), undefined, 'nothing starts on deploy');
+    await r.press('bootstrap a simulated device');
+    const audit = JSON.parse((await r.debug('bootstrapped (audit)', 20000)).debug!.msg) as { endpoint: string; outcome: string };
+    assert.deepEqual([audit.endpoint, audit.outcome], ['demo-device', 'SUCCESS']);
+    await r.debug('sequence diagram', 20000);
+    await r.waitFor(() => rd!.byEndpoint('demo-device') !== undefined, 10000, 'registered with the DM server');
+  });
+
   it('fleet rehearsal (20 devices here; scripts/fleet-1000.js runs the full 1,000): summaries, one diagram, all registered despite 5 % loss', async () => {
     rd = await new RegistrationServer().listen();
     const r = await start('fleet-rehearsal.json', { BS_PORT: String(await nextPort()), DM_SERVER_URI: `coap://127.0.0.1:${rd.port}` }, (flow) => {
