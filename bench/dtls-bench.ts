@@ -16,12 +16,21 @@ import { round } from './stats';
 
 export const BENCH_PSK_HEX = '000102030405060708090a0b0c0d0e0f';
 
-/** Devices a DTLS run uses per server (warm-up plus storm): run.ts sizes the device table with it. */
-export const DTLS_WARM = 100;
+/**
+ * Warm-up bootstraps per DTLS server before its reported storm: three times the storm's devices. Each DTLS
+ * row is a fresh server process; with a warm-up of 100 the library's reported storm still paid V8's
+ * optimising compiles of the whole bootstrap path (compiler threads count in the server's CPU): the same
+ * 500-device storm cost 1.48 ms of server CPU per bootstrap after 100 warm-up bootstraps and 0.83-0.95 ms after
+ * 1100-1600, at 460/s against 900/s. The plain-CoAP servers are warmed with 300 per format and storms before
+ * they are measured, so the DTLS rows now are too ("warm runtime" holds for every row).
+ */
+export function dtlsWarm(devices: number): number {
+  return 3 * devices;
+}
 
 /** Device-table rows the DTLS runs use: three servers (warm-up and storm each), and the profiled storm. */
 export function dtlsDeviceRows(devices: number, profile: boolean): number {
-  return 3 * (devices + DTLS_WARM) + (profile ? devices : 0);
+  return 3 * (devices + dtlsWarm(devices)) + (profile ? devices : 0);
 }
 
 export interface DtlsFigures {
@@ -61,7 +70,7 @@ async function startServer(mode: Mode, a: { tableFile: string; first: number; wa
   }
   // The keys of exactly this run's devices (warm-up and storm), next to the device table.
   const pskTableFile = path.join(path.dirname(a.tableFile), 'psk-keys.csv');
-  writePskTable(pskTableFile, Math.min(a.first, a.warmFirst), Math.max(a.first + a.devices, a.warmFirst + DTLS_WARM) - Math.min(a.first, a.warmFirst), BENCH_PSK_HEX);
+  writePskTable(pskTableFile, Math.min(a.first, a.warmFirst), Math.max(a.first + a.devices, a.warmFirst + dtlsWarm(a.devices)) - Math.min(a.first, a.warmFirst), BENCH_PSK_HEX);
   const port = await freeUdpPort();
   const server = Child.start('Node-RED CoAPs server', path.join(__dirname, 'server-red.js'), {
     env: { BENCH_CONFIG: JSON.stringify({ port, dmPort: 5784, tableFile: a.tableFile, pskTableFile, requestTimeoutS: 30, maxSessions: 50_000 }) },
@@ -79,7 +88,7 @@ async function one(
     // The load generator's 'lib' mode is a bootstrapping device; the server decides what answers it.
     const args = { mode: mode === 'raw' ? 'raw' : 'lib', host: '127.0.0.1', port, first: a.first, count: a.devices, concurrency: a.concurrency, pct: a.pct, timeoutMs: 30_000, key: BENCH_PSK_HEX };
     // Warm-up (not reported): JIT, the profile schema compiled, OpenSSL contexts; devices of the next run.
-    await a.loadgen.call<DtlsStormResult>('dtls', { ...args, count: Math.min(DTLS_WARM, a.devices), first: a.warmFirst });
+    await a.loadgen.call<DtlsStormResult>('dtls', { ...args, count: dtlsWarm(a.devices), first: a.warmFirst });
     if (mode === 'red') await server.call('clearLog');
     await server.call('mark');
     const r = await a.loadgen.call<DtlsStormResult>('dtls', args);
@@ -126,21 +135,21 @@ export async function runDtls(a: {
   let logged: Record<string, number> | undefined;
   let raw: StormRow;
   try {
-    raw = await one('raw', { ...a, first: a.alloc(a.devices), warmFirst: a.alloc(DTLS_WARM) });
+    raw = await one('raw', { ...a, first: a.alloc(a.devices), warmFirst: a.alloc(dtlsWarm(a.devices)) });
   } catch (err) {
     return { note: `DTLS not measurable: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
   }
   const library = await one('lib', {
     ...a,
     first: a.alloc(a.devices),
-    warmFirst: a.alloc(DTLS_WARM),
+    warmFirst: a.alloc(dtlsWarm(a.devices)),
     profileFirst: a.profileFile ? a.alloc(a.devices) : undefined,
     onProfile: (p) => (profile = p),
   });
   let nodeRed: StormRow | undefined;
   let redError: string | undefined;
   try {
-    nodeRed = await one('red', { ...a, first: a.alloc(a.devices), warmFirst: a.alloc(DTLS_WARM), onLogged: (l) => (logged = l) });
+    nodeRed = await one('red', { ...a, first: a.alloc(a.devices), warmFirst: a.alloc(dtlsWarm(a.devices)), onLogged: (l) => (logged = l) });
   } catch (err) {
     redError = err instanceof Error ? err.message.split('\n')[0] : String(err);
   }
@@ -153,7 +162,7 @@ export async function runDtls(a: {
       (nodeRed ? `DTLS-PSK (CCM_8) bootstraps through the Node-RED flow with a CoAPs listener ${pct(nodeRed)}` : `the Node-RED flow over CoAPs failed: ${redError}; DTLS-PSK (CCM_8) bootstraps`) +
       ` and through the library alone ${pct(library)}` +
       ` of raw handshakes ${round(raw.perSecond, 0)}/s (node-dtls-client in the load generator, concurrency ${a.concurrency},` +
-      ` one source address per device; each a server process of its own). The flow's listener reads the PSK keys from a device table file` +
+      ` one source address per device; each a server process of its own, warmed with ${dtlsWarm(a.devices)} bootstraps or handshakes before its storm). The flow's listener reads the PSK keys from a device table file` +
       ` and checks the endpoint/identity binding (on: each device's endpoint is its PSK identity). During the raw handshakes the load generator` +
       ` used ${cores(raw.loadgenCpuS, raw)} cores and the server ${cores(serverCpuS(raw), raw)}: node-dtls-client is JavaScript, so the raw rate` +
       ` is as much the load generator's limit as the server's, and the ratios understate what the server could do against faster clients`,
