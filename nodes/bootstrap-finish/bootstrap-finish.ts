@@ -11,7 +11,6 @@ import { answerPack } from '../shared/pack';
 import { listenerFor, lwm2mInfo, type ListenerNode, type Lwm2mMsgInfo } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
-import { plain } from '../object-write/plain';
 import { isTimeout } from './timeouts';
 
 interface FinishDef extends NodeDef {
@@ -135,7 +134,7 @@ export = function (RED: NodeAPI): void {
     } catch {
       // already ended by the library with its own outcome: keep that one
     }
-    const audit = plain(session.audit()) as { outcome?: string };
+    const audit = session.audit(); // a detached copy of plain data
     info.audit = audit;
     info.outcome = audit.outcome ?? outcome;
   }

@@ -19,7 +19,6 @@ import { listenerFor, lwm2mInfo, type Lwm2mMsgInfo, type Lwm2mStep } from '../sh
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
 import { failedStep, stepOf } from '../shared/steps';
-import { plain } from './plain';
 import { OperationError, requestFromOperation } from './single-op';
 
 interface WriteDef extends NodeDef {
@@ -84,7 +83,7 @@ export = function (RED: NodeAPI): void {
           // The device went away (timeout, Reset) or a newer request cancelled the session: the error output.
           const info = msg.lwm2m as Lwm2mMsgInfo;
           info.outcome = ended.outcome;
-          info.audit = plain(ended.audit());
+          info.audit = ended.audit(); // a detached copy of plain data
           info.steps.push(...auditSteps(ended, info.steps.length));
           msg.payload = err.message;
           msg.error = { message: err.message, code: (err as { code?: string }).code };
@@ -105,7 +104,7 @@ export = function (RED: NodeAPI): void {
       const profile = checkedProfile(msg.profile);
       msg.profile = profile;
       return runBootstrap(session, profile, { stopOnError, requestTimeoutMs: timeoutMs }).then((result) => {
-        if (result.discovered) info.discovered = plain(result.discovered);
+        if (result.discovered) info.discovered = structuredClone(result.discovered);
         const version = result.discovered?.lwm2mVersion ?? session.lwm2mVersion;
         if (version) info.lwm2mVersion = version;
         return result.steps.map((s) => {
@@ -125,10 +124,10 @@ export = function (RED: NodeAPI): void {
       try {
         const res = await session.send(req, timeoutMs ? { timeoutMs } : undefined);
         const step = stepOf(req, res);
-        if (res.discover) info.discovered = plain(res.discover);
+        if (res.discover) info.discovered = structuredClone(res.discover);
         if (res.discover?.lwm2mVersion) info.lwm2mVersion = res.discover.lwm2mVersion;
         if (res.node) msg.payload = nodeToJson(res.node, { maskSecrets: true, path: req.type === 'BootstrapFinishRequest' ? undefined : req.path });
-        else if (res.discover) msg.payload = plain(res.discover);
+        else if (res.discover) msg.payload = structuredClone(res.discover);
         else msg.payload = t('payload.single', { op: step.op, path: step.path, code: step.code });
         return [step];
       } catch (e) {
