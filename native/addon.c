@@ -63,6 +63,14 @@ static napi_value cipher_available(napi_env env, napi_callback_info info) {
   return v;
 }
 
+static napi_value rpk_available(napi_env env, napi_callback_info info) {
+  /* rpkAvailable(): true when this process's OpenSSL has the RFC 7250 functions (OpenSSL 3.2+). */
+  (void)info;
+  napi_value v;
+  napi_get_boolean(env, dtls_rpk_available() != 0, &v);
+  return v;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"createContext", NULL, dtls_create_context, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -76,6 +84,7 @@ NAPI_MODULE_INIT() {
       {"peerInfo", NULL, dtls_peer_info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"opensslVersion", NULL, openssl_version, NULL, NULL, NULL, napi_enumerable, NULL},
       {"cipherAvailable", NULL, cipher_available, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"rpkAvailable", NULL, rpk_available, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -1,7 +1,10 @@
 /*
  * createContext(options): one SSL_CTX for a DTLS 1.2 server.
  * options: { ciphers: string, mtu: number, cookieRotateMs: number, psk?: (identity: Buffer) => Buffer|undefined,
- *            cert?: Buffer (PEM, chain allowed), key?: Buffer (PEM), ca?: Buffer (PEM), requireClientCert?: bool }
+ *            cert?: Buffer (PEM, chain allowed), key?: Buffer (PEM), ca?: Buffer (PEM), requireClientCert?: bool,
+ *            rpk?: (spki: Buffer) => boolean }
+ * With rpk, clients may authenticate with a raw public key (RFC 7250, OpenSSL 3.2+) that rpk() trusts, and the
+ * server presents the raw public key of `key` (a certificate is then optional).
  */
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -12,6 +15,7 @@ static void ctx_finalize(napi_env env, void *data, void *hint) {
   (void)hint;
   dtls_ctx_t *ctx = data;
   if (ctx->psk_lookup != NULL) napi_delete_reference(env, ctx->psk_lookup);
+  if (ctx->rpk_lookup != NULL) napi_delete_reference(env, ctx->rpk_lookup);
   if (ctx->ssl_ctx != NULL) SSL_CTX_free(ctx->ssl_ctx);
   OPENSSL_cleanse(ctx->secret, sizeof(ctx->secret));
   OPENSSL_cleanse(ctx->prev_secret, sizeof(ctx->prev_secret));
@@ -69,11 +73,12 @@ static int load_cert_chain(SSL_CTX *c, const void *pem, size_t len) {
   return ok;
 }
 
-static int load_key(SSL_CTX *c, const void *pem, size_t len) {
+/* With a certificate the key must match it; without one (raw public keys only) the key stands alone. */
+static int load_key(SSL_CTX *c, const void *pem, size_t len, int have_cert) {
   BIO *bio = BIO_new_mem_buf(pem, (int)len);
   if (bio == NULL) return 0;
   EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-  int ok = key != NULL && SSL_CTX_use_PrivateKey(c, key) == 1 && SSL_CTX_check_private_key(c) == 1;
+  int ok = key != NULL && SSL_CTX_use_PrivateKey(c, key) == 1 && (!have_cert || SSL_CTX_check_private_key(c) == 1);
   EVP_PKEY_free(key);
   BIO_free(bio);
   return ok;
@@ -160,7 +165,15 @@ napi_value dtls_create_context(napi_env env, napi_callback_info info) {
     SSL_CTX_set_psk_server_callback(c, dtls_psk_server_callback);
   }
 
+  napi_value rpk_fn = NULL;
+  bool has_rpk = false;
+  napi_has_named_property(env, opts, "rpk", &has_rpk);
+  if (has_rpk && napi_get_named_property(env, opts, "rpk", &rpk_fn) == napi_ok &&
+      (napi_typeof(env, rpk_fn, &t) != napi_ok || t != napi_function))
+    rpk_fn = NULL;
+
   int r = get_buffer(env, opts, "cert", &data, &len);
+  int have_cert = r > 0;
   if (r < 0) return dtls_throw(env, "DTLS_ARGUMENT", "options.cert must be a Buffer holding PEM");
   if (r > 0 && !load_cert_chain(c, data, len)) {
     dtls_openssl_error(err, sizeof(err), "cannot load the server certificate");
@@ -168,24 +181,31 @@ napi_value dtls_create_context(napi_env env, napi_callback_info info) {
   }
   r = get_buffer(env, opts, "key", &data, &len);
   if (r < 0) return dtls_throw(env, "DTLS_ARGUMENT", "options.key must be a Buffer holding PEM");
-  if (r > 0 && !load_key(c, data, len)) {
+  if (r > 0 && !have_cert && rpk_fn == NULL)
+    return dtls_throw(env, "DTLS_ARGUMENT", "options.key without options.cert needs raw public keys (options.rpk)");
+  if (r > 0 && !load_key(c, data, len, have_cert)) {
     dtls_openssl_error(err, sizeof(err), "cannot load the private key (or it does not match the certificate)");
     return dtls_throw(env, "DTLS_KEY", "%s", err);
   }
   r = get_buffer(env, opts, "ca", &data, &len);
   if (r < 0) return dtls_throw(env, "DTLS_ARGUMENT", "options.ca must be a Buffer holding PEM");
+  int have_ca = r > 0;
+  bool require = true;
+  napi_value req;
+  if (napi_get_named_property(env, opts, "requireClientCert", &req) == napi_ok) {
+    bool b;
+    if (napi_get_value_bool(env, req, &b) == napi_ok) require = b;
+  }
   if (r > 0) {
     if (!load_ca(c, data, len)) {
       dtls_openssl_error(err, sizeof(err), "no CA certificate could be read");
       return dtls_throw(env, "DTLS_CA", "%s", err);
     }
-    napi_value req;
-    bool require = true;
-    if (napi_get_named_property(env, opts, "requireClientCert", &req) == napi_ok) {
-      bool b;
-      if (napi_get_value_bool(env, req, &b) == napi_ok) require = b;
-    }
     SSL_CTX_set_verify(c, SSL_VERIFY_PEER | (require ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
+  }
+  if (rpk_fn != NULL) {
+    if (!dtls_rpk_configure(c, have_cert, have_ca, require, err, sizeof(err))) return dtls_throw(env, "DTLS_RPK", "%s", err);
+    napi_create_reference(env, rpk_fn, 1, &ctx->rpk_lookup);
   }
   ERR_clear_error();
   return ext;

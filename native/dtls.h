@@ -19,6 +19,7 @@
 #define DTLS_COOKIE_SECRET_LEN 32
 #define DTLS_MAX_IDENTITY_LEN 256 /* PSK_MAX_IDENTITY_LEN in OpenSSL 3.0 */
 #define DTLS_REASON_LEN 256
+#define DTLS_MAX_SPKI_LEN 1024 /* SubjectPublicKeyInfo DER of a raw public key (P-256: 91 bytes) */
 
 typedef struct {
   unsigned char *data;
@@ -39,6 +40,7 @@ typedef struct dtls_ctx {
   SSL_CTX *ssl_ctx;
   napi_env env;
   napi_ref psk_lookup; /* JS function (identity: Buffer) => Buffer | undefined, or NULL */
+  napi_ref rpk_lookup; /* JS function (spki: Buffer) => boolean, or NULL (raw public keys off) */
   unsigned char secret[DTLS_COOKIE_SECRET_LEN];
   unsigned char prev_secret[DTLS_COOKIE_SECRET_LEN];
   int has_prev_secret;
@@ -94,6 +96,11 @@ void dtls_info_callback(const SSL *ssl, int where, int ret);
 unsigned int dtls_psk_server_callback(SSL *ssl, const char *identity, unsigned char *psk,
                                       unsigned int max_psk_len);
 napi_value dtls_cert_info(napi_env env, X509 *cert);
+
+/* rpk.c */
+int dtls_rpk_available(void);
+int dtls_rpk_configure(SSL_CTX *c, int have_cert, int accept_x509_clients, int require, char *err, size_t err_len);
+napi_value dtls_peer_rpk(napi_env env, SSL *ssl);
 
 /* peer.c */
 napi_value dtls_listen(napi_env env, napi_callback_info info);

@@ -360,5 +360,7 @@ napi_value dtls_peer_info(napi_env env, napi_callback_info info) {
   }
   X509 *cert = SSL_get0_peer_certificate(peer->ssl);
   if (cert != NULL) napi_set_named_property(env, obj, "cert", dtls_cert_info(env, cert));
+  napi_value rpk = dtls_peer_rpk(env, peer->ssl);
+  if (rpk != NULL) napi_set_named_property(env, obj, "rpk", rpk);
   return obj;
 }

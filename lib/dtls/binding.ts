@@ -33,6 +33,7 @@ export interface NativeContextOptions {
   key?: Buffer;
   ca?: Buffer;
   requireClientCert?: boolean;
+  rpk?: (spki: Buffer) => boolean;
 }
 
 export interface NativePeerInfo {
@@ -41,6 +42,8 @@ export interface NativePeerInfo {
   cipherStandardName?: string;
   pskIdentity?: Buffer;
   cert?: { subject: string; cn?: string; san: string[] };
+  /** The client's raw public key (SubjectPublicKeyInfo DER), when one was negotiated. */
+  rpk?: Buffer;
 }
 
 export interface DtlsBinding {
@@ -55,6 +58,8 @@ export interface DtlsBinding {
   peerInfo(peer: NativePeer): NativePeerInfo;
   opensslVersion(): string;
   cipherAvailable(name: string): boolean;
+  /** True when this process's OpenSSL has RFC 7250 (3.2+). Absent in addon builds older than RPK support. */
+  rpkAvailable?(): boolean;
 }
 
 export type DtlsLoadResult = { ok: true; binding: DtlsBinding } | { ok: false; reason: string };

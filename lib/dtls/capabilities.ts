@@ -28,15 +28,30 @@ function opensslAtLeast(version: string | undefined, major: number, minor: numbe
   return maj > major || (maj === major && min >= minor);
 }
 
+/**
+ * Raw public keys: the addon asks the node binary for OpenSSL 3.2's RFC 7250 functions at load time, so the
+ * answer is the addon's (a Node built with a shared system OpenSSL may differ from process.versions.openssl).
+ */
+export function rpkCapability(): Capability {
+  const openssl = process.versions.openssl;
+  const loaded = loadDtls();
+  if (!loaded.ok) return { available: false, reason: loaded.reason };
+  if (loaded.binding.rpkAvailable?.()) return { available: true };
+  if (typeof loaded.binding.rpkAvailable !== 'function') {
+    return { available: false, reason: 'the DTLS addon in use predates raw public key support; rebuild it (npm run build:addon)' };
+  }
+  return {
+    available: false,
+    reason: opensslAtLeast(openssl, 3, 2)
+      ? `OpenSSL ${openssl} in Node.js ${process.version} does not export the raw public key functions`
+      : `raw public keys (RFC 7250) need OpenSSL 3.2 or newer (recent Node.js 22 releases and Node.js 24 ship 3.5); Node.js ${process.version} has OpenSSL ${openssl ?? 'none'}`,
+  };
+}
+
 export function dtlsCapabilities(): DtlsCapabilities {
   const openssl = process.versions.openssl;
   const loaded = loadDtls();
-  const rpk: Capability = opensslAtLeast(openssl, 3, 2)
-    ? { available: false, reason: `OpenSSL ${openssl} could do raw public keys, but this addon does not implement them yet` }
-    : {
-        available: false,
-        reason: `raw public keys (RFC 7250) need OpenSSL 3.2 or newer; Node.js ${process.version} has OpenSSL ${openssl ?? 'none'}`,
-      };
+  const rpk = rpkCapability();
   const connectionId: Capability = { available: false, reason: 'OpenSSL has no DTLS 1.2 Connection ID (RFC 9146)' };
   if (!loaded.ok) {
     const off: Capability = { available: false, reason: loaded.reason };

@@ -1,9 +1,11 @@
 /** DtlsServerOptions -> checked limits and the native context options. */
 import type { NativeContextOptions } from './binding';
+import { rpkCapability } from './capabilities';
 import { DEFAULT_CIPHER_SUITES, opensslCipherList } from './ciphers';
 import { DtlsError } from './errors';
 import type { EngineLimits } from './engine';
 import { pskIdentityArg } from './peer';
+import { rpkFingerprint } from './rpk';
 import type { DtlsLogger, DtlsServerOptions } from './types';
 
 export const DTLS_DEFAULTS = {
@@ -67,6 +69,21 @@ function pskLookup(store: NonNullable<DtlsServerOptions['psk']>, log: DtlsLogger
   };
 }
 
+/** Wraps the raw-public-key store for the addon: SPKI DER in, trusted or not out, never a throw. */
+function rpkLookup(store: NonNullable<DtlsServerOptions['rpk']>, log: DtlsLogger): (spki: Buffer) => boolean {
+  return (spki) => {
+    const fp = rpkFingerprint(spki);
+    try {
+      if (store.trusts(fp, spki) === true) return true;
+      log.info?.(`DTLS: untrusted raw public key sha256:${fp}`);
+      return false;
+    } catch (err) {
+      log.error?.(`DTLS: the raw public key store failed for sha256:${fp}: ${err instanceof Error ? err.message : String(err)}`);
+      return false;
+    }
+  };
+}
+
 /**
  * The security level a context gets when the options name none. OpenSSL 3.2 and newer rate the CCM_8 suites
  * (8-byte tag) at security level 0 and drop them at any higher level, so on Node 22 (OpenSSL 3.5) a device that
@@ -85,8 +102,17 @@ export function nativeOptions(o: DtlsServerOptions, log: DtlsLogger): NativeCont
   const cert = pem('cert', o.cert);
   const key = pem('key', o.key);
   const ca = pem('ca', o.ca);
-  if (!o.psk && !cert) throw new DtlsError('DTLS_ARGUMENT', 'a DTLS server needs a PSK store (psk) or a certificate (cert and key)');
-  if ((cert && !key) || (key && !cert)) throw new DtlsError('DTLS_ARGUMENT', 'cert and key go together');
+  if (o.rpk) {
+    if (typeof o.rpk.trusts !== 'function') throw new DtlsError('DTLS_ARGUMENT', 'rpk must have a trusts(fingerprint, spki) method');
+    const can = rpkCapability();
+    if (!can.available) throw new DtlsError('DTLS_RPK_UNAVAILABLE', `raw public keys are not available: ${can.reason}`);
+    if (!key) throw new DtlsError('DTLS_ARGUMENT', 'raw public keys need the server private key (key); a certificate is optional');
+  }
+  if (!o.psk && !cert && !o.rpk) {
+    throw new DtlsError('DTLS_ARGUMENT', 'a DTLS server needs a PSK store (psk), a certificate (cert and key) or raw public keys (rpk and key)');
+  }
+  if (cert && !key) throw new DtlsError('DTLS_ARGUMENT', 'cert and key go together');
+  if (key && !cert && !o.rpk) throw new DtlsError('DTLS_ARGUMENT', 'cert and key go together (a key alone serves raw public keys only)');
   if (o.psk && typeof o.psk.get !== 'function') throw new DtlsError('DTLS_ARGUMENT', 'psk must have a get(identity) method');
   const opts: NativeContextOptions = {
     ciphers: opensslCipherList(o.ciphers ?? DEFAULT_CIPHER_SUITES),
@@ -99,6 +125,7 @@ export function nativeOptions(o: DtlsServerOptions, log: DtlsLogger): NativeCont
     if (level !== undefined) opts.securityLevel = level;
   }
   if (o.psk) opts.psk = pskLookup(o.psk, log);
+  if (o.rpk) opts.rpk = rpkLookup(o.rpk, log);
   if (cert) opts.cert = cert;
   if (key) opts.key = key;
   if (ca) opts.ca = ca;

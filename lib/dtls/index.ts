@@ -7,6 +7,7 @@ export type { PeerEvent } from './engine';
 export { checkEndpointBinding, type BindingIdentity, type BindingResult } from './endpoint-binding';
 export { DtlsError, DtlsUnavailableError } from './errors';
 export { MemoryPskStore } from './psk-store';
+export { MemoryRpkStore, parseRawPublicKey, rpkFingerprint } from './rpk';
 export { DtlsSocket, createDtlsSocket } from './socket';
 export type {
   DtlsIdentity,
@@ -16,4 +17,5 @@ export type {
   DtlsServerOptions,
   DtlsStats,
   PskStore,
+  RpkStore,
 } from './types';

@@ -1,5 +1,6 @@
 /** One DTLS peer as the engine sees it, and how its identity is presented. */
 import type { NativePeer, NativePeerInfo } from './binding';
+import { rpkFingerprint } from './rpk';
 import type { DtlsIdentity, DtlsPeerSummary, DtlsRemoteInfo } from './types';
 
 export type PeerState = 'handshaking' | 'established' | 'closed';
@@ -63,6 +64,7 @@ export function identityOf(info: NativePeerInfo): DtlsIdentity | undefined {
       ? { type: 'psk', id: arg, encoding: 'utf8' }
       : { type: 'psk', id: info.pskIdentity.toString('hex'), encoding: 'hex' };
   }
+  if (info.rpk) return { type: 'rpk', id: rpkFingerprint(info.rpk), publicKey: info.rpk.toString('base64') };
   if (info.cert) {
     const { subject, cn, san } = info.cert;
     return { type: 'x509', id: cn ?? san[0] ?? subject, subject, san };
@@ -73,7 +75,8 @@ export function identityOf(info: NativePeerInfo): DtlsIdentity | undefined {
 /** An identity for log lines (JSON quoting shows control characters). */
 export function describeIdentity(id: DtlsIdentity | undefined): string {
   if (!id) return 'no identity';
-  return id.type === 'psk' ? `PSK identity ${JSON.stringify(id.id)}${id.encoding === 'hex' ? ' (hex)' : ''}` : `certificate ${JSON.stringify(id.id)}`;
+  if (id.type === 'psk') return `PSK identity ${JSON.stringify(id.id)}${id.encoding === 'hex' ? ' (hex)' : ''}`;
+  return id.type === 'rpk' ? `raw public key sha256:${id.id}` : `certificate ${JSON.stringify(id.id)}`;
 }
 
 /** A DTLS record that carries a ClientHello (content type 22, DTLS version 0xfe.., handshake type 1). */

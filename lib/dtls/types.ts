@@ -9,6 +9,14 @@ export interface PskStore {
   get(identity: Buffer | string): Buffer | undefined;
 }
 
+/**
+ * Which raw public keys (RFC 7250) are trusted. Called synchronously inside the handshake with the SHA-256
+ * (hex) of the client's SubjectPublicKeyInfo DER (see rpkFingerprint); true lets the handshake go on.
+ */
+export interface RpkStore {
+  trusts(fingerprint: string, spki: Buffer): boolean;
+}
+
 /** Lines about the transport; keys never appear in them. Every method is optional. */
 export interface DtlsLogger {
   debug?(msg: string): void;
@@ -31,6 +39,13 @@ export type DtlsIdentity =
       id: string;
       subject: string;
       san: string[];
+    }
+  | {
+      type: 'rpk';
+      /** SHA-256 of the client's SubjectPublicKeyInfo DER, lowercase hex. */
+      id: string;
+      /** The SubjectPublicKeyInfo DER, base64 (a public key: not a secret). */
+      publicKey: string;
     };
 
 /** The remote-info object of a `'message'` event (dgram's RemoteInfo plus the identity). */
@@ -52,9 +67,15 @@ export interface DtlsServerOptions {
   /** Server certificate (PEM, chain allowed) and private key (PEM); enable the ECDHE-ECDSA suites. */
   cert?: string | Buffer;
   key?: string | Buffer;
+  /**
+   * Raw public keys (RFC 7250, OpenSSL 3.2+; see dtlsCapabilities().rpk): clients may authenticate with a key
+   * this store trusts, and the server presents the raw public key of `key` (then `cert` is optional). Enables
+   * nothing by itself: the ECDHE-ECDSA suites carry raw public keys, and `key` must be an EC P-256 key for them.
+   */
+  rpk?: RpkStore;
   /** CA certificates (PEM) that client certificates must chain to. */
   ca?: string | Buffer;
-  /** With `ca`: refuse clients without a certificate on certificate suites (default true). */
+  /** With `ca` or `rpk`: refuse clients without a certificate or raw public key on ECDHE-ECDSA suites (default true). */
   requireClientCert?: boolean;
   /** Cipher suites, IANA or OpenSSL names, in preference order. Default: DEFAULT_CIPHER_SUITES. */
   ciphers?: string[];
