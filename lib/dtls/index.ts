@@ -1,6 +1,6 @@
 /** DTLS 1.2 server transport (CoAPs) over the OpenSSL inside Node. */
 export { loadDtls, type DtlsLoadResult, type DtlsBinding } from './binding';
-export { dtlsCapabilities, type DtlsCapabilities, type Capability } from './capabilities';
+export { dtlsCapabilities, rpkCapability, type DtlsCapabilities, type Capability } from './capabilities';
 export { CIPHER_SUITES, DEFAULT_CIPHER_SUITES, type CipherSuite } from './ciphers';
 export { DTLS_DEFAULTS } from './config';
 export type { PeerEvent } from './engine';

@@ -37,11 +37,12 @@ export function parseRawPublicKey(input: string | Buffer): Buffer {
   else {
     const text = input.trim();
     if (text.includes('-----BEGIN')) {
-      try {
-        return createPublicKey({ key: text, format: 'pem' }).export({ format: 'der', type: 'spki' });
-      } catch {
-        throw new DtlsError('DTLS_RPK_KEY', 'the PEM block is not a public key (expected -----BEGIN PUBLIC KEY-----)');
-      }
+      // PEM, also squeezed onto one line (as in a one-line list of keys): the base64 between the markers.
+      const m = /^-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]+)-----END PUBLIC KEY-----$/.exec(text);
+      const body = m && Buffer.from(m[1].replace(/\s/g, ''), 'base64');
+      const spki = body && spkiOf(body);
+      if (!spki) throw new DtlsError('DTLS_RPK_KEY', 'the PEM block is not a public key (expected -----BEGIN PUBLIC KEY-----)');
+      return spki;
     }
     const compact = text.replace(/[\s:]/g, '');
     if (/^(?:[0-9a-fA-F]{2})+$/.test(compact)) der = Buffer.from(compact, 'hex');

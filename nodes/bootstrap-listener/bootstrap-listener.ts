@@ -9,13 +9,14 @@
  */
 import type { Node, NodeAPI } from 'node-red';
 import { SessionOutcome, type BootstrapPackRequest, type BootstrapServer, type BootstrapSession } from '../shared/lib';
-import { dtlsCapabilities, loadDtls, type DtlsSocket } from '../shared/dtls';
+import { dtlsCapabilities, loadDtls, rpkCapability, type DtlsSocket } from '../shared/dtls';
 import type { ListenerNode, Lwm2mMsgInfo } from '../shared/session-ref';
 import { PackRequestNotFoundError, sessionNotFound } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
 import { CoapsController, type PskTable } from './coaps';
 import { parsePskKeys, PskKeyError } from './psk-keys';
+import { parseRpkKeys, RpkKeyError } from './rpk-keys';
 import { readSettings, type ListenerDef } from './settings';
 import { createBootstrapServer, type CoapsSecrets, type ListenerSettings } from './transport';
 
@@ -120,6 +121,13 @@ export = function (RED: NodeAPI): void {
         throw new CoapsStartError(t('errors.badPskKeys', { reason: e instanceof PskKeyError ? e.message : 'unreadable' }));
       }
       coaps = new CoapsController(own, logger, (count) => t('errors.badTableKeys', { count }));
+      if (c.rpk) {
+        try {
+          coaps.useRpk(parseRpkKeys(c.rpk.keys), c.rpk.tableColumn);
+        } catch (e) {
+          throw new CoapsStartError(t('errors.badRpkKeys', { reason: e instanceof RpkKeyError ? e.message : 'unreadable' }));
+        }
+      }
       if (c.table) {
         const tn = RED.nodes.getNode(c.table.id) as DeviceTableNode | null;
         if (!tn || !tn.table) throw new CoapsStartError(t('errors.noPskTable', { reason: tn?.configError ?? c.table.id }));
@@ -127,9 +135,13 @@ export = function (RED: NodeAPI): void {
       }
       const key = node.credentials?.serverKey?.trim() || undefined;
       if (c.cert && !key) throw new CoapsStartError(t('errors.certWithoutKey'));
-      if (!c.cert && key) throw new CoapsStartError(t('errors.keyWithoutCert'));
-      if (own.size === 0 && !c.table && !c.cert) throw new CoapsStartError(t('errors.noCoapsCredentials'));
-      return { psk: own.size > 0 || c.table ? coaps.psk : undefined, key };
+      if (c.rpk && !key) throw new CoapsStartError(t('errors.rpkWithoutKey'));
+      if (!c.cert && key && !c.rpk) throw new CoapsStartError(t('errors.keyWithoutCert'));
+      if (own.size === 0 && !c.table && !c.cert && !c.rpk) throw new CoapsStartError(t('errors.noCoapsCredentials'));
+      // Last, so that mistakes in the keys are reported wherever the flow runs.
+      const can = c.rpk ? rpkCapability() : undefined;
+      if (can && !can.available) throw new CoapsStartError(t('errors.rpkUnavailable', { reason: can.reason }));
+      return { psk: own.size > 0 || c.table ? coaps.psk : undefined, rpk: coaps.rpk, key };
     }
 
     /** Endpoint/identity binding: refuses (and logs) a request whose ep is not the identity's. */

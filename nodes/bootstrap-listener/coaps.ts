@@ -5,6 +5,7 @@
  */
 import { checkEndpointBinding, type BindingIdentity, type BindingResult, type DtlsSocket } from '../shared/dtls';
 import { keysFromTable, ListenerPskStore, type PskEntry, type TableColumns } from './psk-keys';
+import { ListenerRpkStore, rpkKeysFromTable, type RpkKeys } from './rpk-keys';
 
 /** The part of nodes/device-table's DeviceTable the listener uses. */
 export interface PskTable {
@@ -20,6 +21,9 @@ export interface CoapsLog {
 
 export class CoapsController {
   readonly psk: ListenerPskStore;
+  /** Trusted device public keys; undefined while raw public keys are off. */
+  rpk: ListenerRpkStore | undefined;
+  private rpkColumn: string | undefined;
   private readonly peers = new Map<string, BindingIdentity>();
   private maxTracked = 1000;
   private readonly onLoaded = () => this.snapshot();
@@ -34,6 +38,12 @@ export class CoapsController {
     this.psk = new ListenerPskStore(own);
   }
 
+  /** Turns raw public keys on with the node's own trusted keys (and, with a table, its `tableColumn`). */
+  useRpk(own: RpkKeys, tableColumn: string): void {
+    this.rpk = new ListenerRpkStore(own);
+    this.rpkColumn = tableColumn;
+  }
+
   /** Keeps a snapshot of the table's identities and keys, refreshed whenever the table reloads. */
   useTable(table: PskTable, cols: TableColumns): void {
     this.table = table;
@@ -42,14 +52,23 @@ export class CoapsController {
     this.snapshot();
     // A handshake with an unknown identity asks the table to check its file again (at most once per its
     // check interval), so a row added where file watching does not work is there for the device's retry.
-    this.psk.onUnknown = () => void table.checkFresh().catch(() => undefined);
+    const recheck = () => void table.checkFresh().catch(() => undefined);
+    this.psk.onUnknown = recheck;
+    if (this.rpk) this.rpk.onUnknown = recheck;
   }
 
   private snapshot(): void {
     if (!this.table || !this.cols) return;
-    const { keys, badRows } = keysFromTable({ rows: () => this.table!.allRows() }, this.cols);
+    const rows = { rows: () => this.table!.allRows() };
+    const { keys, badRows } = keysFromTable(rows, this.cols);
     this.psk.setTable(keys);
-    if (badRows > 0) this.log.warn(this.badRowsText(badRows));
+    let bad = badRows;
+    if (this.rpk && this.rpkColumn) {
+      const r = rpkKeysFromTable(rows, { key: this.rpkColumn, endpoint: this.cols.endpoint });
+      this.rpk.setTable(r.keys);
+      bad += r.badRows;
+    }
+    if (bad > 0) this.log.warn(this.badRowsText(bad));
   }
 
   /** Remembers each established peer's identity (with SANs) until it closes. */
@@ -76,13 +95,15 @@ export class CoapsController {
   check(endpoint: string, peer: { address: string; port: number }, identity: { type: string; id: string } | undefined): BindingResult {
     const full = this.peers.get(`${peer.address}|${peer.port}`);
     const id = full && identity && full.id === identity.id ? full : identity;
-    return checkEndpointBinding(endpoint, id, id ? this.psk.endpointsOf(id.id) : undefined);
+    const bound = !id ? undefined : id.type === 'rpk' ? this.rpk?.endpointsOf(id.id) : this.psk.endpointsOf(id.id);
+    return checkEndpointBinding(endpoint, id, bound);
   }
 
   release(): void {
     this.table?.removeListener('loaded', this.onLoaded);
     this.table = undefined;
     this.psk.onUnknown = undefined;
+    if (this.rpk) this.rpk.onUnknown = undefined;
     this.peers.clear();
   }
 }

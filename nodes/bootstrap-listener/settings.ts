@@ -20,6 +20,9 @@ export interface ListenerDef extends NodeDef {
   tableIdentityColumn?: string;
   tableKeyColumn?: string;
   tableEndpointColumn?: string;
+  tableRpkColumn?: string;
+  rpk?: string;
+  rpkKeys?: string;
   cert?: string;
   ca?: string;
   maxPeers?: string;
@@ -88,7 +91,9 @@ export function readSettings(c: ListenerDef): ListenerSettings | string {
           keyColumn: stringOr(c.tableKeyColumn, 'pskKey'),
           endpointColumn: stringOr(c.tableEndpointColumn, 'endpoint'),
         };
+    const rpk = c.rpk === 'on' ? { keys: typeof c.rpkKeys === 'string' ? c.rpkKeys : '', tableColumn: stringOr(c.tableRpkColumn, 'rpkPublicKey') } : undefined;
     settings.coaps = {
+      rpk,
       cert: pem(c.cert),
       ca: pem(c.ca),
       limits: { maxPeers, handshakeTimeoutMs: hs * 1000, idleTimeoutMs: idle * 1000, handshakesPerSourcePerSecond: handshakeRate },

@@ -4,7 +4,7 @@
  * One transport per listener node: an operator who serves both drops two listeners.
  */
 import { BootstrapServer, type BootstrapServerOptions } from '../shared/lib';
-import { createDtlsSocket, type DtlsSocket, type PskStore } from '../shared/dtls';
+import { createDtlsSocket, type DtlsSocket, type PskStore, type RpkStore } from '../shared/dtls';
 
 export type Transport = 'coap' | 'coaps';
 
@@ -25,6 +25,11 @@ export interface CoapsSettings {
   /** Refuse a Bootstrap-Request whose ep does not belong to the DTLS identity. */
   bindingCheck: boolean;
   bindingCode: string;
+  /**
+   * Raw public keys (RFC 7250) on: `keys` is the node's list of trusted device keys (public, so in the flow),
+   * `tableColumn` the device table column that holds more.
+   */
+  rpk?: { keys: string; tableColumn: string };
   /** lwm2m-device-table config node with PSK identities and keys, and its columns. */
   table?: { id: string; identityColumn: string; keyColumn: string; endpointColumn: string };
 }
@@ -46,6 +51,8 @@ export interface ListenerSettings {
 /** What only the runtime holds: keys from the credential store and the device table. */
 export interface CoapsSecrets {
   psk?: PskStore;
+  /** Trusted device public keys (on only when the listener enables raw public keys). */
+  rpk?: RpkStore;
   /** Server private key (PEM), from the node's credentials. */
   key?: string;
 }
@@ -93,6 +100,7 @@ export function createBootstrapServer(
       const dtls = createDtlsSocket({
         type: socketTypeFor(s.address),
         psk: secrets.psk,
+        rpk: secrets.rpk,
         cert: c.cert,
         key: secrets.key,
         ca: c.ca,
