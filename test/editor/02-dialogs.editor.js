@@ -78,6 +78,16 @@ describe('editor: edit dialogs', function () {
             .catch(() => assert.fail(`${type}: choosing coaps does not show ${f}`));
         }
         await E.screenshot(page, 'edit-dialog-coaps.png');
+        // Raw public keys: switched on, the key list shows, and the note says whether this Node can do them.
+        await tray.locator('#node-input-rpk').selectOption('on');
+        await tray.locator('#node-input-rpkKeys').waitFor({ state: 'visible', timeout: 5000 })
+          .catch(() => assert.fail(`${type}: switching raw public keys on does not show the key list`));
+        const note = (await tray.locator('#lwm2m-listener-rpk').innerText()).trim();
+        const [maj, min] = process.versions.openssl.split('.').map(Number);
+        const expected = maj > 3 || (maj === 3 && min >= 2) ? /^available \(OpenSSL / : /^not available here: raw public keys \(RFC 7250\) need OpenSSL 3\.2/;
+        assert.match(note, expected, `${type}: the raw public key note`);
+        await tray.locator('#node-input-tableRpkColumn').scrollIntoViewIfNeeded();
+        await E.screenshot(page, 'edit-dialog-rpk.png');
       }
       await E.closeTray(page, 'cancel');
       assert.deepEqual(editor.problems, [], `${type}: the editor reported errors while the dialog was open`);
