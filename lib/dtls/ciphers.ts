@@ -7,12 +7,19 @@ export interface CipherSuite {
   auth: 'psk' | 'x509';
 }
 
-/** The suites we offer by default, in preference order. CCM_8 is mandatory for LwM2M (tinydtls offers only it). */
+/**
+ * The suites we offer by default, in preference order: the ones LwM2M makes a server support (PSK: CCM_8 and
+ * CBC_SHA256; certificates and raw public keys: ECDHE-ECDSA CCM_8 and CBC_SHA256) plus ECDHE-ECDSA GCM.
+ * CCM_8 is what constrained clients offer (tinydtls offers nothing else).
+ */
 export const CIPHER_SUITES: readonly CipherSuite[] = [
   { iana: 'TLS_PSK_WITH_AES_128_CCM_8', openssl: 'PSK-AES128-CCM8', auth: 'psk' },
   { iana: 'TLS_PSK_WITH_AES_128_CBC_SHA256', openssl: 'PSK-AES128-CBC-SHA256', auth: 'psk' },
   { iana: 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8', openssl: 'ECDHE-ECDSA-AES128-CCM8', auth: 'x509' },
   { iana: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', openssl: 'ECDHE-ECDSA-AES128-GCM-SHA256', auth: 'x509' },
+  // LwM2M 1.1/1.2 make a server support this one beside CCM_8 for RPK and X.509 (clients should not pick CBC,
+  // so it comes last; EtM is negotiated when the client offers it).
+  { iana: 'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256', openssl: 'ECDHE-ECDSA-AES128-SHA256', auth: 'x509' },
 ];
 
 export const DEFAULT_CIPHER_SUITES: readonly string[] = CIPHER_SUITES.map((c) => c.iana);

@@ -43,6 +43,7 @@ describe('DTLS addon loading and capabilities', function () {
         ['TLS_PSK_WITH_AES_128_CBC_SHA256', true],
         ['TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8', true],
         ['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', true],
+        ['TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256', true],
       ],
     );
     assert.equal(caps.psk.available, true);
