@@ -33,6 +33,7 @@ const os = require('os');
 const path = require('path');
 const crypto = require('crypto');
 const { spawn } = require('child_process');
+const { pskEcho, withTimeout } = require('./dtls-client');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PSK_IDENTITY = 'compat-arm64';
@@ -139,16 +140,6 @@ async function serve(o) {
 // ---------------------------------------------------------------------------------------------------------
 // Driver role: the host's Node.
 
-function withTimeout(promise, ms, what) {
-  let t;
-  return Promise.race([
-    promise.finally(() => clearTimeout(t)),
-    new Promise((_, reject) => {
-      t = setTimeout(() => reject(new Error(`${what}: no result within ${ms / 1000} s`)), ms);
-    }),
-  ]);
-}
-
 /** The emulated server: its JSON events, and waiting for one. */
 function startEmulated(o, keysDir) {
   const pkg = path.resolve(o.pkg);
@@ -206,25 +197,10 @@ function startEmulated(o, keysDir) {
 }
 
 async function pskHandshake(dtls, port, psk, cipher) {
-  let client;
-  try {
-    client = await withTimeout(new Promise((resolve, reject) => {
-      const c = dtls.createSocket({
-        type: 'udp4', address: '127.0.0.1', port, psk: { [PSK_IDENTITY]: psk }, ciphers: [cipher], timeout: 20000,
-      });
-      c.once('connected', () => resolve(c));
-      c.once('error', reject);
-    }), 30000, 'handshake');
-    const answer = await withTimeout(new Promise((resolve) => {
-      client.once('message', (m) => resolve(m.toString()));
-      client.send(Buffer.from('ping'));
-    }), 10000, 'echo');
-    const want = `psk:${PSK_IDENTITY} ping ${cipher}`;
-    if (answer !== want) throw new Error(`echo answered ${JSON.stringify(answer)}, expected ${JSON.stringify(want)}`);
-    return 'handshake and echo';
-  } finally {
-    if (client) await new Promise((r) => { try { client.close(() => r()); } catch { r(); } });
-  }
+  const answer = await pskEcho(dtls, { port, identity: PSK_IDENTITY, key: psk, cipher, handshakeMs: 30000, echoMs: 10000 });
+  const want = `psk:${PSK_IDENTITY} ping ${cipher}`;
+  if (answer !== want) throw new Error(`echo answered ${JSON.stringify(answer)}, expected ${JSON.stringify(want)}`);
+  return 'handshake and echo';
 }
 
 /** coap-client-gnutls with a raw public key; resolves to its output once `re` matches, or after it exits. */

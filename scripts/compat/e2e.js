@@ -23,6 +23,7 @@ const net = require('net');
 const dgram = require('dgram');
 const http = require('http');
 const { spawn } = require('child_process');
+const { pskEcho, withTimeout } = require('./dtls-client');
 
 const PKG = 'node-red-contrib-lwm2m-bootstrap';
 const TYPES = [
@@ -112,16 +113,6 @@ async function editorAssets(port, sets, lang) {
   return { problems, helps };
 }
 
-function withTimeout(promise, ms, what) {
-  let t;
-  return Promise.race([
-    promise.finally(() => clearTimeout(t)),
-    new Promise((_, reject) => {
-      t = setTimeout(() => reject(new Error(`${what}: no result within ${ms / 1000} s`)), ms);
-    }),
-  ]);
-}
-
 /**
  * node-dtls-client as the peer of the installed package's DTLS server socket (default options, as the
  * listener uses them): one handshake and one echo per PSK cipher suite. TLS_PSK_WITH_AES_128_CCM_8 is the
@@ -141,26 +132,13 @@ async function dtlsHandshakes(lib, pkgDir) {
       const reply = Buffer.concat([Buffer.from(`${rinfo.identity && rinfo.identity.id}:`), msg]);
       server.send(reply, 0, reply.length, rinfo.port, rinfo.address);
     });
-    let client;
     try {
-      client = await withTimeout(new Promise((resolve, reject) => {
-        const c = dtls.createSocket({
-          type: 'udp4', address: '127.0.0.1', port: server.address().port,
-          psk: { 'compat-dev': key }, ciphers: [cipher], timeout: 5000,
-        });
-        c.once('connected', () => resolve(c));
-        c.once('error', reject);
-      }), 10000, 'handshake');
-      const answer = await withTimeout(new Promise((resolve) => {
-        client.once('message', (m) => resolve(m.toString()));
-        client.send(Buffer.from('ping'));
-      }), 5000, 'echo');
+      const answer = await pskEcho(dtls, { port: server.address().port, identity: 'compat-dev', key, cipher });
       if (answer !== 'compat-dev:ping') throw new Error(`echo answered ${JSON.stringify(answer)}`);
       out.push({ cipher, ok: true, detail: 'handshake and echo' });
     } catch (e) {
       out.push({ cipher, ok: false, detail: `${e.message}${warnings.length ? ` (server: ${warnings[0]})` : ''}` });
     } finally {
-      if (client) await new Promise((r) => { try { client.close(() => r()); } catch { r(); } });
       await new Promise((r) => server.close(() => r()));
     }
   }
