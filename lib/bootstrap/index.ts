@@ -14,4 +14,5 @@ export type { SessionState, SendResult, SendOptions } from './session';
 export { BootstrapPackRequest, PACK_FORMATS } from './pack';
 export { ALLOWED_PCT } from './inbound';
 export { runBootstrap, WRITE_FORMAT_FALLBACK } from './runner';
+export { keylessWrite, NOSEC_KEY_RESOURCES, KEYLESS_RETRY_CODES } from './nosec-keys';
 export type { RunBootstrapOptions, RunBootstrapResult, RunStep } from './runner';

@@ -5,11 +5,15 @@
  * at the results first.
  *
  * A Write answered 4.15 (Unsupported Content-Format) is retried in the next hierarchical format,
- * SenML CBOR -> SenML JSON -> TLV (lwm2m-bootstrap.md §4, §12), and later writes use the format that worked.
+ * SenML CBOR -> SenML JSON -> TLV (OMA-TS-LightweightM2M_Core, Bootstrap Interface: a client answers 4.15 to a
+ * format it does not support), and later writes use the format that worked. A NoSec Security Write refused
+ * with 4.00/4.04/4.05 is sent once more without its empty key resources 3, 4, 5 (nosec-keys.ts), and the
+ * session's later NoSec Security writes leave them out from the start.
  */
 import { contentFormatFor, planBootstrap, wantsDiscovery } from '../profile/plan';
 import type { BootstrapProfile } from '../profile/types';
 import type { DiscoverInfo } from './codec-port';
+import { KEYLESS_RETRY_CODES, keylessWrite } from './nosec-keys';
 import { handled } from './promise';
 import { BootstrapDiscoverRequest, BootstrapWriteRequest, type BootstrapDownlinkRequest } from './requests';
 import type { BootstrapSession, SendResult } from './session';
@@ -97,6 +101,7 @@ async function run(session: BootstrapSession, profile: BootstrapProfile, opts: R
     if (request.type === 'BootstrapWriteRequest' && unsupported.has(request.contentFormat)) {
       request = new BootstrapWriteRequest(request.path, request.node, cf);
     }
+    if (request.type === 'BootstrapWriteRequest' && session.omitNoSecKeys) request = keylessWrite(request) ?? request;
     let response = await session.send(request, sendOpts);
     let retried: number[] | undefined;
     if (request.type === 'BootstrapWriteRequest' && response.code === '4.15') {
@@ -122,8 +127,20 @@ async function run(session: BootstrapSession, profile: BootstrapProfile, opts: R
         for (const f of retried) unsupported.add(f);
       }
     }
+    let withoutKeys = false;
+    if (request.type === 'BootstrapWriteRequest' && KEYLESS_RETRY_CODES.includes(response.code)) {
+      const keyless = keylessWrite(request);
+      if (keyless) {
+        const r = await session.send(keyless, { ...sendOpts, retriedWithoutKeys: true });
+        request = keyless;
+        response = r;
+        withoutKeys = true;
+        if (r.success) session.omitNoSecKeys = true;
+      }
+    }
     const step: RunStep = { request, response };
     if (retried) step.retriedFormats = retried;
+    if (withoutKeys) step.retriedWithoutKeys = true;
     steps.push(step);
     if (opts.stopOnError && (!response.success || response.decodeError)) {
       return finish(steps, discovered, cf, true, discoveryRefused);

@@ -79,6 +79,11 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
    */
   lwm2mVersion: string | undefined;
   state: SessionState = 'pending';
+  /**
+   * The device refused a NoSec Security Write carrying the empty key resources 3, 4, 5 and took it without
+   * them: runBootstrap leaves them out of this session's later NoSec Security writes (nosec-keys.ts).
+   */
+  omitNoSecKeys = false;
   outcome: SessionOutcome | undefined;
   detail: string | undefined;
 
