@@ -7,13 +7,19 @@
  * Why not lib/client's SimulatedClient (there is no Fleet class in lib/client yet): each simulated
  * client opens its own socket with a node-coap Server and Agent and keeps its timers and trace, which
  * for 10,000 devices means 10,000 sockets and far more load-generator CPU than server CPU on a 2-core
- * machine. Here the number of sockets is the concurrency, and a slot is reused device after device
- * (the Message ID counter runs on across devices, so the server's duplicate detection, which keys on
- * address, port and Message ID, never sees a new device's request as an old one's retransmission).
+ * machine. Here the number of sockets is the concurrency, and a slot is reused device after device.
+ *
+ * A slot is one public address:port of a carrier-grade NAT: device after device comes out of it, and
+ * each new device starts from a random Message ID (RFC 7252 §4.4), as devices behind a NAT do. So a
+ * device's POST /bs can carry the Message ID of an earlier device's from the same port within
+ * EXCHANGE_LIFETIME (issue 20): the slot counts those reuses, and a device that gets a piggy-backed
+ * answer with its Message ID but another device's token counts a stale cached answer and ignores it
+ * (RFC 7252 §5.3.2: a response matches on the token), as firmware does.
  */
 import * as dgram from 'dgram';
 import { randomBytes } from 'crypto';
 import { generate, parse, type ParsedPacket } from 'coap-packet';
+import { messageDigest } from '../lib/bootstrap/coap/dedup';
 import { BootstrapTransaction, type HandlerConfig } from '../lib/client/bootstrap-handler';
 import type { ObjectStore } from '../lib/client/store';
 import type { IncomingRequest } from '../lib/client/transport';
@@ -60,6 +66,9 @@ const REPLY_KEEP_MS = 4_000;
 
 const METHODS: Record<string, IncomingRequest['method']> = { '0.01': 'GET', '0.02': 'POST', '0.03': 'PUT', '0.04': 'DELETE' };
 
+/** RFC 7252 EXCHANGE_LIFETIME, ms: how long a server remembers a request for duplicate detection. */
+const EXCHANGE_LIFETIME_MS = 247_000;
+
 interface Run {
   endpoint: string;
   pct: number | undefined;
@@ -67,8 +76,10 @@ interface Run {
   mid: number;
   started: number;
   txn: BootstrapTransaction;
-  replies: Map<number, Buffer>;
+  replies: Map<number, { buf: Buffer; digest: number }>;
   accepted: boolean;
+  /** Piggy-backed answers with this device's Message ID and another token (an earlier device's, cached). */
+  staleAnswers: number;
   timer: NodeJS.Timeout;
   retx: NodeJS.Timeout | undefined;
   request: Buffer;
@@ -85,19 +96,25 @@ interface Run {
 export class DeviceSlot {
   private mid = Math.floor(Math.random() * 0x10000);
   private run: Run | undefined;
+  /** When each Message ID last went out in a POST /bs from this port, by server (host|port|ID), pruned at EXCHANGE_LIFETIME. */
+  private readonly sentIds = new Map<string, number>();
+  /** POST /bs that reused the Message ID of an earlier device's from this port to the same server within EXCHANGE_LIFETIME. */
+  idReuses = 0;
+  /** Piggy-backed answers that carried this slot's device's Message ID but another token (see Run.staleAnswers). */
+  staleAnswers = 0;
   /**
    * Every reply this socket sent in the last REPLY_KEEP_MS, by Message ID, whichever device sent it (and
    * the running device's own replies for its whole run): a
    * server that missed a device's last ACK resends its request after 2-3 s, when the socket may already
    * be on its second or third next device; firmware repeats its answer from such a cache (RFC 7252 §4.5).
    */
-  private readonly recent = new Map<number, { buf: Buffer; at: number }>();
+  private readonly recent = new Map<number, { buf: Buffer; at: number; digest: number }>();
   /** Datagrams that were not CoAP, or requests for no running device (answered with RST). */
   strays = 0;
 
   private constructor(
     private readonly wire: Wire,
-    private readonly ctx: DeviceContext,
+    private ctx: DeviceContext,
   ) {
     wire.onMessage((msg, address, port) => {
       try {
@@ -142,7 +159,8 @@ export class DeviceSlot {
   bootstrap(endpoint: string, pct: number | undefined, opts: { trace?: WireStep[]; silent?: boolean } = {}): Promise<DeviceResult> {
     if (this.run) return Promise.resolve({ ok: false, cause: 'slot-busy', ms: 0 });
     return new Promise<DeviceResult>((resolve) => {
-      this.mid = (this.mid + 1) & 0xffff;
+      this.mid = Math.floor(Math.random() * 0x10000); // a new device behind the NAT: its own random first ID
+      this.noteId(this.mid);
       const token = randomBytes(4);
       const query = [`ep=${endpoint}`];
       if (pct !== undefined) query.push(`pct=${pct}`);
@@ -158,7 +176,8 @@ export class DeviceSlot {
         txn: new BootstrapTransaction(this.ctx.base, this.ctx.cfg),
         replies: new Map(),
         accepted: false,
-        timer: setTimeout(() => this.end(run, false, run.refused ? `timeout-after-${run.refused}` : 'timeout'), this.ctx.timeoutMs),
+        staleAnswers: 0,
+        timer: setTimeout(() => this.end(run, false, run.refused ? `timeout-after-${run.refused}` : run.staleAnswers ? 'stale-cached-answer' : 'timeout'), this.ctx.timeoutMs),
         retx: undefined,
         request,
         trace: opts.trace,
@@ -173,6 +192,25 @@ export class DeviceSlot {
     });
   }
 
+  /** Counts a Message ID reuse towards this server from this port within EXCHANGE_LIFETIME, and remembers the ID. */
+  private noteId(mid: number): void {
+    const now = Date.now();
+    for (const [k, at] of this.sentIds) {
+      if (now - at < EXCHANGE_LIFETIME_MS) break;
+      this.sentIds.delete(k);
+    }
+    const key = `${this.ctx.host}|${this.ctx.port}|${mid}`;
+    if (this.sentIds.has(key)) this.idReuses++;
+    this.sentIds.delete(key);
+    this.sentIds.set(key, now);
+  }
+
+  /** The server this slot's next devices talk to (a pooled slot moves between storms and servers). */
+  retarget(ctx: DeviceContext): void {
+    if (this.run) throw new Error('retarget() while a device runs');
+    this.ctx = ctx;
+  }
+
   /** Sends RST for every server request a silent device left unanswered, so the server ends those sessions now. */
   resetHeld(): number {
     const run = this.run;
@@ -184,6 +222,15 @@ export class DeviceSlot {
     }
     run.held = [];
     return n;
+  }
+
+  /** The counters since the last call (strays, Message ID reuses, stale cached answers), reset to zero. */
+  takeCounts(): { strays: number; idReuses: number; staleAnswers: number } {
+    const c = { strays: this.strays, idReuses: this.idReuses, staleAnswers: this.staleAnswers };
+    this.strays = 0;
+    this.idReuses = 0;
+    this.staleAnswers = 0;
+    return c;
   }
 
   /** Ends a silent device's run without a result (the caller counts it). */
@@ -236,13 +283,19 @@ export class DeviceSlot {
     const run = this.run;
     run?.trace?.push({ from: 'server', size: msg.length });
     const cls = p.code.charCodeAt(0) - 48;
-    if (cls === 0 && p.code !== '0.00') return this.onRequest(run, p, address, port);
+    if (cls === 0 && p.code !== '0.00') return this.onRequest(run, p, msg, address, port);
     if (!run) {
       if (p.confirmable) this.sendRaw(Buffer.from([0x70, 0, p.messageId >> 8, p.messageId & 0xff]), address, port);
       return;
     }
     if (p.ack || p.reset) {
       if (p.messageId !== run.mid) return;
+      if (p.ack && p.code !== '0.00' && !p.token.equals(run.token)) {
+        // Another device's answer, repeated from the server's cache for our Message ID: not ours.
+        run.staleAnswers++;
+        this.staleAnswers++;
+        return;
+      }
       if (run.retx) clearTimeout(run.retx);
       run.retx = undefined;
       if (p.reset) return this.end(run, false, 'bs-reset');
@@ -265,13 +318,18 @@ export class DeviceSlot {
     else this.end(run, false, `bs-${code}`);
   }
 
-  private onRequest(run: Run | undefined, p: ParsedPacket, address: string, port: number): void {
+  private onRequest(run: Run | undefined, p: ParsedPacket, msg: Buffer, address: string, port: number): void {
     const now = Date.now();
     for (const [mid, r] of this.recent) {
       if (now - r.at < REPLY_KEEP_MS) break;
       this.recent.delete(mid);
     }
-    const cached = this.recent.get(p.messageId)?.buf ?? run?.replies.get(p.messageId);
+    // RFC 7252 §4.5, with the digest check of lib/bootstrap/coap/dedup.ts: a request is a duplicate
+    // only when it is the same message, not merely the same Message ID.
+    const digest = messageDigest(msg);
+    const recent = this.recent.get(p.messageId);
+    const mine = run?.replies.get(p.messageId);
+    const cached = recent?.digest === digest ? recent.buf : mine?.digest === digest ? mine.buf : undefined;
     if (cached) {
       this.sendRaw(cached, address, port);
       return;
@@ -311,9 +369,9 @@ export class DeviceSlot {
       options,
       payload: a.payload,
     });
-    run.replies.set(p.messageId, reply);
+    run.replies.set(p.messageId, { buf: reply, digest });
     this.recent.delete(p.messageId);
-    this.recent.set(p.messageId, { buf: reply, at: Date.now() });
+    this.recent.set(p.messageId, { buf: reply, at: Date.now(), digest });
     this.send(run, reply);
     if (handled.finish === 'committed') this.end(run, true, undefined);
     else if (handled.finish === 'rejected') {

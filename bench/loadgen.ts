@@ -38,6 +38,10 @@ export interface StormResult {
   perSecond: number;
   trace?: WireStep[];
   strays: number;
+  /** POST /bs that reused, from the same port, the Message ID of an earlier device's within EXCHANGE_LIFETIME. */
+  idReuses: number;
+  /** Piggy-backed answers a device got for its Message ID with another device's token (the server's stale cache). */
+  staleAnswers: number;
   loadgenCpuS: number;
 }
 
@@ -59,15 +63,35 @@ function deviceContext(a: { host: string; port: number; pct: number; timeoutMs: 
   return { host: a.host, port: a.port, base: factoryStore(opts), cfg: handlerConfig(a.pct), timeoutMs: a.timeoutMs, ackTimeoutMs: 2000 };
 }
 
+/**
+ * The public ports of a carrier-grade NAT: slots (one UDP port each) are kept from storm to storm and
+ * reused device after device, each device with a random first Message ID, so a server sees what a NAT
+ * shows it: many devices from few address:port pairs (issue 20). A slot whose device failed is closed
+ * and replaced by a new port (the failed session may still send to the old one).
+ */
+const natPool: DeviceSlot[] = [];
+
 async function storm(a: StormArgs): Promise<StormResult> {
   const ctx = deviceContext(a);
   const n = Math.min(a.concurrency, a.count);
-  const slots = await Promise.all(Array.from({ length: n }, () => DeviceSlot.open(ctx)));
+  const pooled = natPool.splice(0, n);
+  for (const s of pooled) s.retarget(ctx);
+  const opened = await Promise.all(Array.from({ length: n - pooled.length }, () => DeviceSlot.open(ctx)));
+  const slots = [...pooled, ...opened];
   const latencies: number[] = [];
   const causes: Record<string, number> = {};
   let failed = 0;
   let next = 0;
   let strays = 0;
+  let idReuses = 0;
+  let staleAnswers = 0;
+  const count = (slot: DeviceSlot): void => {
+    const c = slot.takeCounts();
+    strays += c.strays;
+    idReuses += c.idReuses;
+    staleAnswers += c.staleAnswers;
+  };
+  for (const s of slots) s.takeCounts();
   let trace: WireStep[] | undefined = a.trace ? [] : undefined;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -86,7 +110,7 @@ async function storm(a: StormArgs): Promise<StormResult> {
           if (t) trace = undefined;
           // The failed device's session may live on at the server: the next device gets a new socket,
           // so that session's requests cannot reach it.
-          strays += slot.strays;
+          count(slot);
           await slot.close();
           slot = await DeviceSlot.open(ctx);
           slots[k] = slot;
@@ -96,8 +120,8 @@ async function storm(a: StormArgs): Promise<StormResult> {
   );
   const wallS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  strays += slots.reduce((s, x) => s + x.strays, 0);
-  await Promise.all(slots.map((s) => s.close()));
+  for (const s of slots) count(s);
+  natPool.push(...slots);
   const r: StormResult = {
     completed: latencies.length,
     failed,
@@ -106,6 +130,8 @@ async function storm(a: StormArgs): Promise<StormResult> {
     wallS,
     perSecond: latencies.length / wallS,
     strays,
+    idReuses,
+    staleAnswers,
     loadgenCpuS: (cpu.user + cpu.system) / 1e6,
   };
   if (trace) r.trace = trace;

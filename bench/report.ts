@@ -36,6 +36,11 @@ function stormCells(r: StormRow): string[] {
   ];
 }
 
+/** The NAT-like port reuse of the plain-CoAP storms (issue 20) in one sentence. */
+function natLine(n: NonNullable<Results['nat']>): string {
+  return `NAT-like ports: ${n.devices} devices from a reused pool of ports, ${n.idReuses} POST /bs reused an earlier device's Message ID from the same port within EXCHANGE_LIFETIME; ${n.staleAnswers} stale cached answers (another device's token); ${n.lost} lost bootstraps`;
+}
+
 function targetCells(t: Target): string[] {
   return [t.met === undefined ? 'n/a' : t.met ? 'met' : 'NOT met', t.name, t.measured, t.goal];
 }
@@ -52,9 +57,10 @@ export function textTable(res: Results): string {
   }
   if (res.history.length) {
     out.push('History (new devices each storm; heap after GC):');
-    for (const h of res.history) out.push(`  storm ${h.storm}: ${fmt(h.perSecond, 0)} boots/s, p99 ${fmt(h.p99Ms)} ms, failed ${h.failed}, heap ${fmt(h.heapAfterBytes / 1048576, 1)} MB`);
+    for (const h of res.history) out.push(`  storm ${h.storm}: ${fmt(h.perSecond, 0)} boots/s, p99 ${fmt(h.p99Ms)} ms, failed ${h.failed}, heap ${fmt(h.heapAfterBytes / 1048576, 1)} MB${h.idReuses === undefined ? '' : `, ${h.idReuses} Message ID reuses from one port, ${h.staleAnswers ?? 0} stale cached answers`}`);
     out.push('');
   }
+  if (res.nat) out.push(natLine(res.nat), '');
   if (res.dtls) out.push(`DTLS: ${res.dtls.note}`, '');
   out.push('Targets:');
   for (const t of res.targets) out.push(`  ${targetCells(t).join(' | ')}`);
@@ -102,6 +108,9 @@ export function markdown(res: Results): string {
     out.push('| history storm | boots/s | p99 ms | failed | heap after GC |', '| ---: | ---: | ---: | ---: | ---: |');
     for (const h of res.history) out.push(`| ${h.storm} | ${fmt(h.perSecond, 0)} | ${fmt(h.p99Ms)} | ${h.failed} | ${fmt(h.heapAfterBytes / 1048576, 1)} MB |`);
     out.push('');
+  }
+  if (res.nat) {
+    out.push(natLine(res.nat) + '.', '');
   }
   if (res.dtls) out.push(`DTLS: ${res.dtls.note}`, '');
   out.push('| target | | measured | goal |', '| --- | --- | --- | --- |');

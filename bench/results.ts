@@ -18,6 +18,12 @@ export interface StormRow {
   loadgenCpuS?: number;
   /** Datagrams the kernel dropped on full UDP receive buffers during the storm (Linux RcvbufErrors, whole host). */
   udpDrops?: number;
+  /**
+   * NAT-like port reuse (issue 20): POST /bs that reused an earlier device's Message ID from the same
+   * port within EXCHANGE_LIFETIME, and piggy-backed answers that carried another device's token.
+   */
+  idReuses?: number;
+  staleAnswers?: number;
   wallS: number;
 }
 
@@ -46,6 +52,8 @@ export interface HistoryRow {
   p99Ms: number;
   failed: number;
   heapAfterBytes: number;
+  idReuses?: number;
+  staleAnswers?: number;
 }
 
 export interface Target {
@@ -72,6 +80,8 @@ export interface Results {
   history: HistoryRow[];
   historyBaselineHeapBytes?: number;
   dtls?: { note: string; [k: string]: unknown };
+  /** Plain-CoAP storms of lean devices: devices, Message ID reuses from one port, stale cached answers, failed bootstraps. */
+  nat?: { devices: number; idReuses: number; staleAnswers: number; lost: number };
   targets: Target[];
   /** The Node-RED server during the first format's storm. */
   profile?: ProfileSummary;

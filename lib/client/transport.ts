@@ -8,6 +8,7 @@
  */
 import * as coap from 'coap';
 import * as dgram from 'dgram';
+import { messageDigest } from '../bootstrap/coap/dedup';
 import type { FaultState } from './faults';
 import { ExchangeError } from './errors';
 
@@ -134,8 +135,42 @@ function injectFaults(sock: dgram.Socket, faults: FaultState): void {
   };
 }
 
+/** Most requests a device remembers for duplicate detection (a device sees few; the cap only bounds a flood). */
+const MAX_REMEMBERED = 4096;
+
+/**
+ * The requests a device received within EXCHANGE_LIFETIME, by source and Message ID, with a digest of
+ * each (type, code, token, options, payload; see lib/bootstrap/coap/dedup.ts). node-coap repeats its
+ * cached answer to any request with the same source, Message ID and token (RFC 7252 §4.5 asks only for
+ * source and Message ID). Where servers share one public address:port (several Bootstrap-Server or DM
+ * server instances behind a load balancer or a carrier-grade NAT, each counting its own Message IDs,
+ * some with empty or counted tokens) a different request can match all three, and would get the answer
+ * to another request. A request whose digest differs from the remembered one is new: node-coap's cached
+ * answer for it is dropped before node-coap sees the request, so it is served.
+ */
+class RememberedRequests {
+  private readonly map = new Map<string, { digest: number; expires: number }>();
+
+  constructor(private readonly lifetimeMs: number) {}
+
+  /** True when this is the remembered message again (a retransmission); otherwise remembers it. */
+  repeated(key: string, digest: number, now: number): boolean {
+    const e = this.map.get(key);
+    if (e !== undefined && e.expires > now && e.digest === digest) return true;
+    this.map.delete(key);
+    for (const [k, old] of this.map) {
+      if (old.expires > now && this.map.size < MAX_REMEMBERED) break;
+      this.map.delete(k);
+    }
+    this.map.set(key, { digest, expires: now + this.lifetimeMs });
+    return false;
+  }
+}
+
 export class CoapEndpoint {
   private readonly server: coap.Server;
+  private readonly remembered = new RememberedRequests(coap.parameters.exchangeLifetime * 1000);
+  private readonly screenBound = (msg: Buffer, rinfo: dgram.RemoteInfo): void => this.screen(msg, rinfo);
   private readonly agent: coap.Agent;
   private handler: RequestHandler | undefined;
   private closed = false;
@@ -153,6 +188,8 @@ export class CoapEndpoint {
     this.server.on('request', (req: coap.IncomingMessage, res: coap.OutgoingMessage) => this.serve(req, res));
     this.server.on('error', (err: Error) => this.onError(err));
     this.server.listen(socket);
+    // Before node-coap's own listener, whatever the order they were added in.
+    socket.prependListener('message', this.screenBound);
     this.agent = new coap.Agent({ socket });
     this.agent.on('error', (err: Error) => this.onError(err));
   }
@@ -187,6 +224,28 @@ export class CoapEndpoint {
 
   onRequest(handler: RequestHandler): void {
     this.handler = handler;
+  }
+
+  /**
+   * Duplicate detection that tells a retransmission from a different request with the same source,
+   * Message ID and token (see RememberedRequests): for the latter, node-coap's cached answer is dropped so
+   * node-coap serves the request. Runs for every datagram; only CON/NON requests are looked at.
+   */
+  private screen(msg: Buffer, rinfo: { address: string; port: number }): void {
+    if (msg.length < 4) return;
+    const type = (msg[0] >> 4) & 3;
+    const tkl = msg[0] & 0x0f;
+    if (msg[1] === 0 || msg[1] >> 5 !== 0 || type > 1 || tkl > 8 || msg.length < 4 + tkl) return;
+    const messageId = msg.readUInt16BE(2);
+    const key = `${rinfo.address}|${rinfo.port}|${messageId}`;
+    if (this.remembered.repeated(key, messageDigest(msg), Date.now())) return;
+    try {
+      const request = { rsinfo: rinfo } as unknown as Parameters<coap.Server['_toKey']>[0];
+      const packet = { messageId, token: msg.subarray(4, 4 + tkl) } as Parameters<coap.Server['_toKey']>[1];
+      this.server._lru.delete(this.server._toKey(request, packet, true));
+    } catch (err) {
+      this.onError(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   private serve(req: coap.IncomingMessage, res: coap.OutgoingMessage): void {
@@ -280,6 +339,7 @@ export class CoapEndpoint {
     if (this.closed) return;
     this.closed = true;
     for (const cancel of [...this.pending]) cancel();
+    this.socket.removeListener('message', this.screenBound);
     this.server.close();
     // With a socket it does not own, node-coap's Agent never calls close's callback: do not wait for it.
     this.agent.close();

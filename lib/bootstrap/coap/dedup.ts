@@ -3,11 +3,26 @@
  * peer+Message-ID for EXCHANGE_LIFETIME with the reply to repeat. Every entry lives equally long, so
  * insertion order is expiry order: expired entries are swept from the front of the Map on insert
  * (no timers), and the Map is capped so a flood cannot grow it without bound.
+ *
+ * Where we depart from RFC 7252 §4.5: the RFC calls a message a duplicate when it has the Message ID
+ * and source endpoint of a recent one, which assumes one endpoint per address and port. Behind a
+ * carrier-grade NAT (the normal case for cellular IoT) successive devices share a public address:port
+ * and start from random Message IDs, so a new device's first request can carry the ID of an earlier
+ * device's request from the same mapping within EXCHANGE_LIFETIME; answering it from the cache hands
+ * the new device the old device's answer (another token) and its request is never processed. So an
+ * entry also keeps a 32-bit digest of the message (everything but the Message ID: type, code, token,
+ * options, payload), and only a message with the same digest is a duplicate: a retransmission is the
+ * same message byte for byte (§4.2), a different request is not. A same-ID message that differs drops
+ * the stale entry and is processed as new. The digest is one small integer per entry (no token or
+ * datagram copy is kept); two different requests from one mapping that share the Message ID and also
+ * collide in 32 bits are about one in 4 billion such pairs.
  */
 
 export interface DedupEntry {
   /** Expiry time, ms since epoch (performance-free Date.now()). */
   expires: number;
+  /** messageDigest() of the message this entry is for. */
+  digest: number;
   /** The datagram to repeat when the same message arrives again (empty ACK, piggy-backed response). */
   reply?: Buffer;
   /** The open exchange while it awaits an answer (dropped once answered). */
@@ -16,6 +31,8 @@ export interface DedupEntry {
 
 export class DedupCache {
   private readonly map = new Map<string, DedupEntry>();
+  /** Entries dropped because a different message came with their peer and Message ID (see above). */
+  stale = 0;
 
   constructor(
     private readonly lifetimeMs: number,
@@ -26,19 +43,29 @@ export class DedupCache {
     return this.map.size;
   }
 
-  get(key: string, now: number): DedupEntry | undefined {
+  /**
+   * The entry of a duplicate of this message, or undefined when the message is new. An unexpired entry
+   * for the same peer and Message ID whose digest differs is a different message: it is dropped (and
+   * counted in `stale`), so the caller processes the message as new and adds its own entry.
+   */
+  get(key: string, digest: number, now: number): DedupEntry | undefined {
     const e = this.map.get(key);
     if (e === undefined) return undefined;
     if (e.expires <= now) {
       this.map.delete(key);
       return undefined;
     }
+    if (e.digest !== digest) {
+      this.map.delete(key);
+      this.stale++;
+      return undefined;
+    }
     return e;
   }
 
-  add(key: string, now: number): DedupEntry {
+  add(key: string, digest: number, now: number): DedupEntry {
     this.sweep(now);
-    const e: DedupEntry = { expires: now + this.lifetimeMs };
+    const e: DedupEntry = { expires: now + this.lifetimeMs, digest, reply: undefined, open: undefined };
     this.map.delete(key);
     this.map.set(flat(key), e);
     return e;
@@ -54,6 +81,21 @@ export class DedupCache {
       this.map.delete(k);
     }
   }
+}
+
+/**
+ * A 32-bit FNV-1a digest of a datagram without its Message ID (bytes 2-3): the version, type and token
+ * length, the code, the token, the options and the payload. A retransmission has the digest of the
+ * original (RFC 7252 §4.2: the same message); a different request from the same address, port and
+ * Message ID almost surely has another. Returned as a signed 32-bit integer (a small integer in V8,
+ * stored inline in the entry).
+ */
+export function messageDigest(buf: Buffer): number {
+  let h = 0x811c9dc5 | 0;
+  if (buf.length > 0) h = Math.imul(h ^ buf[0], 0x01000193);
+  if (buf.length > 1) h = Math.imul(h ^ buf[1], 0x01000193);
+  for (let i = 4; i < buf.length; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+  return h | 0;
 }
 
 /**

@@ -10,7 +10,7 @@
  * a DTLS socket-like). We keep node-coap's codec (`coap-packet`) and the RFC's rules.
  */
 import { randomFillSync } from 'crypto';
-import { DedupCache } from './dedup';
+import { DedupCache, messageDigest } from './dedup';
 import {
   codeClass,
   emptyMessage,
@@ -106,6 +106,15 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
 
   get pendingTransmissions(): number {
     return this.awaitingAck.size + this.byToken.size;
+  }
+
+  /**
+   * Messages that came with the address, port and Message ID of a remembered one but were a different
+   * message (another token, options or payload: a new device behind the same NAT mapping), so they were
+   * processed as new instead of being answered from the cache (see dedup.ts).
+   */
+  get staleDuplicates(): number {
+    return this.dedup.stale;
   }
 
   /**
@@ -309,27 +318,34 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
         this.handlers.onMalformed(rinfo, 'a request cannot be an ACK or RST');
         return;
       }
-      this.onRequestPacket(p, rinfo, peerKey(rinfo.address, rinfo.port));
+      this.onRequestPacket(p, msg, rinfo, peerKey(rinfo.address, rinfo.port));
       return;
     }
     if (cls === 2 || cls === 4 || cls === 5) {
-      this.onResponsePacket(p, rinfo);
+      this.onResponsePacket(p, msg, rinfo);
       return;
     }
     // Reserved classes 1, 3, 6, 7: reject a CON with RST, ignore the rest (RFC 7252 §4.2, §4.3).
     if (p.confirmable) this.sendRaw(emptyMessage('reset', p.messageId), rinfo.address, rinfo.port);
   }
 
-  private onRequestPacket(p: ParsedPacket, rinfo: PeerInfo, peer: string): void {
+  /**
+   * RFC 7252 §4.5 with one departure: a duplicate must also be the same message (digest of type, code,
+   * token, options and payload), not only the same peer and Message ID, because behind a carrier-grade
+   * NAT the next device on the same address:port may pick the same ID within EXCHANGE_LIFETIME (see
+   * dedup.ts). Such a request is new: it gets its own exchange (and session), never the cached answer.
+   */
+  private onRequestPacket(p: ParsedPacket, msg: Buffer, rinfo: PeerInfo, peer: string): void {
     const now = Date.now();
     const dkey = peer + '|' + p.messageId;
-    const dup = this.dedup.get(dkey, now);
+    const digest = messageDigest(msg);
+    const dup = this.dedup.get(dkey, digest, now);
     if (dup !== undefined) {
       if (dup.reply !== undefined) this.sendRaw(dup.reply, rinfo.address, rinfo.port);
       else dup.open?.onDuplicate();
       return;
     }
-    const entry = this.dedup.add(dkey, now);
+    const entry = this.dedup.add(dkey, digest, now);
     const ex = new InboundExchange(this, rinfo.address, rinfo.port, p.messageId, p.token, p.confirmable, entry);
     entry.open = ex;
     this.handlers.onRequest(ex, p, rinfo);
@@ -347,7 +363,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     return t !== undefined && t.token !== undefined && t.token.equals(token) ? t : undefined;
   }
 
-  private onResponsePacket(p: ParsedPacket, rinfo: PeerInfo): void {
+  private onResponsePacket(p: ParsedPacket, msg: Buffer, rinfo: PeerInfo): void {
     if (p.reset) return;
     if (p.ack) {
       const t = this.awaitingAckFrom(p.messageId, rinfo);
@@ -358,9 +374,13 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     // Separate response (CON or NON), matched on the token from the same peer.
     const t = this.requestWithToken(p.token);
     if (p.confirmable) {
+      // A retransmitted separate response gets its ACK again (RFC 7252 §4.5); one that only shares the
+      // peer and Message ID with an earlier message (the next device behind a NAT mapping, see dedup.ts)
+      // is a new response to one of our requests and is matched on its token.
       const now = Date.now();
       const dkey = peerKey(rinfo.address, rinfo.port) + '|' + p.messageId;
-      const dup = this.dedup.get(dkey, now);
+      const digest = messageDigest(msg);
+      const dup = this.dedup.get(dkey, digest, now);
       if (dup?.reply !== undefined) {
         this.sendRaw(dup.reply, rinfo.address, rinfo.port);
         return;
@@ -370,7 +390,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
         return;
       }
       const ack = emptyMessage('ack', p.messageId);
-      this.dedup.add(dkey, now).reply = ack;
+      this.dedup.add(dkey, digest, now).reply = ack;
       this.sendRaw(ack, rinfo.address, rinfo.port);
     } else if (t === undefined || t.address !== rinfo.address || t.port !== rinfo.port) {
       return;
