@@ -36,6 +36,8 @@ export interface Lwm2mMsgInfo {
   credentials?: { pskIdentity: string; pskKey: string; secret: true };
   audit?: unknown;
   outcome?: string;
+  /** A pack request that object-write answered already: bootstrap-finish passes the message on. */
+  packAnswered?: boolean;
 }
 
 /** What the listener node offers to the other nodes. */
