@@ -1,8 +1,14 @@
 /** What a bootstrap session leaves behind for the record: who, from where, every step, how it ended. No secrets. */
 import type { SessionOutcome } from './outcome';
 
-/** The operation a step performed, named after the specification. */
-export type StepOp = 'write' | 'delete' | 'discover' | 'read' | 'finish';
+/** The operation a step performed, named after the specification ('pack': the answer to a Bootstrap-Pack-Request). */
+export type StepOp = 'write' | 'delete' | 'discover' | 'read' | 'finish' | 'pack';
+
+/** What the record is about: a bootstrap session (POST /bs) or a Bootstrap-Pack-Request (GET /bspack). */
+export type AuditKind = 'bootstrap' | 'pack';
+
+/** Longest diagnostic text kept from a device (characters, after escaping). */
+export const MAX_DIAGNOSTIC_CHARS = 256;
 
 export interface AuditStep {
   op: StepOp;
@@ -15,6 +21,10 @@ export interface AuditStep {
   /** Milliseconds from first transmission to response (or to the failure). */
   ms: number;
   error?: string;
+  /** The device's diagnostic payload on an error response, escaped and cut to MAX_DIAGNOSTIC_CHARS. */
+  diagnostic?: string;
+  /** This Write repeats one the device refused, now without the empty NoSec key resources /0/x/3, 4, 5. */
+  retriedWithoutKeys?: boolean;
 }
 
 export interface Peer {
@@ -29,7 +39,13 @@ export interface PeerIdentity {
   id: string;
 }
 
+/**
+ * The record of one bootstrap session or one Bootstrap-Pack-Request. The server emits it once, as
+ * `'audit'`, when the session or pack request has ended; then `outcome` and `endedAt` are always set.
+ */
 export interface AuditRecord {
+  kind: AuditKind;
+  /** The session's id, or the pack request's id. */
   sessionId: string;
   endpoint: string;
   peer: Peer;
@@ -43,6 +59,7 @@ export interface AuditRecord {
   endedAt?: string;
   steps: AuditStep[];
   outcome?: SessionOutcome;
+  /** Why it ended, when not plain success: e.g. the device's code and diagnostic ("4.00 bad key"). */
   detail?: string;
 }
 
@@ -53,6 +70,30 @@ const OPS: Record<string, StepOp> = {
   BootstrapReadRequest: 'read',
   BootstrapFinishRequest: 'finish',
 };
+
+/**
+ * Text a device (or any peer) sent, made safe for a record or a log line: valid UTF-8, control characters,
+ * backslashes and non-printing characters escaped (\n, \xNN, \uNNNN), cut to `max` characters with "...".
+ */
+export function safeText(raw: Buffer | string, max = MAX_DIAGNOSTIC_CHARS): string {
+  const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+  let out = '';
+  for (const ch of text) {
+    const c = ch.codePointAt(0) as number;
+    let piece: string;
+    if (ch === '\\') piece = '\\\\';
+    else if (ch === '\n') piece = '\\n';
+    else if (ch === '\r') piece = '\\r';
+    else if (ch === '\t') piece = '\\t';
+    else if (c < 0x20 || c === 0x7f) piece = `\\x${c.toString(16).padStart(2, '0')}`;
+    else if ((c >= 0x80 && c < 0xa0) || c === 0xfffd || (c >= 0x2028 && c <= 0x2029) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) {
+      piece = `\\u${c.toString(16).padStart(4, '0')}`;
+    } else piece = ch;
+    if (out.length + piece.length > max) return `${out}...`;
+    out += piece;
+  }
+  return out;
+}
 
 export function stepOp(requestType: string): StepOp {
   return OPS[requestType] ?? 'write';

@@ -6,13 +6,14 @@
 import { randomUUID } from 'crypto';
 import { LwM2mPath } from '../model/path';
 import type { ObjectModel, RootNode } from '../model/types';
-import { toPeerIdentity, type Peer, type PeerIdentity } from './audit';
+import { safeText, toPeerIdentity, type AuditRecord, type AuditStep, type Peer, type PeerIdentity } from './audit';
 import { encodePayload } from './codec-port';
 import type { InboundExchange } from './coap/endpoint';
 import { isResponseCode } from './coap/message';
 import { blockSize } from './coap/transfer';
 import { PackBlockCache, type PackBlock } from './pack-blocks';
 import { RequestFailedError, ResponseCodeError, SessionStateError } from './errors';
+import { SessionOutcome } from './outcome';
 import { handled, rejected } from './promise';
 
 /** Content formats a Bootstrap-Pack may be sent in: SenML CBOR, SenML JSON, LwM2M CBOR. */
@@ -20,6 +21,7 @@ export const PACK_FORMATS: readonly number[] = Object.freeze([112, 110, 11544]);
 
 export interface PackHost {
   readonly model: ObjectModel | undefined;
+  /** The request has been answered; its outcome and audit() are final. */
   packDone(p: BootstrapPackRequest): void;
   /** Keeps a pack that did not fit one block, for the client's requests of the next blocks. */
   keepPack(p: BootstrapPackRequest, payload: Buffer): void;
@@ -45,9 +47,15 @@ export class BootstrapPackRequest {
   readonly peer: Peer;
   readonly identity: PeerIdentity | undefined;
   readonly query: Record<string, string>;
+  /** Set once answered: SUCCESS (2.05 with the pack), the flow's outcome, TIMEOUT or CANCELLED. */
+  outcome: SessionOutcome | undefined;
+  detail: string | undefined;
   private exchange: InboundExchange | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly blockSzx: number;
+  private readonly createdAt = Date.now();
+  private endedAt: number | undefined;
+  private step: AuditStep | undefined;
 
   constructor(
     private readonly host: PackHost,
@@ -80,6 +88,7 @@ export class BootstrapPackRequest {
     } catch (err) {
       return rejected(err);
     }
+    this.conclude(SessionOutcome.SUCCESS, undefined, '2.05');
     if (payload.length <= blockSize(this.blockSzx)) return this.answer('2.05', payload, this.accept);
     // Too large for one datagram: block 0 now, the rest from the server's pack cache (RFC 7959 Block2).
     this.host.keepPack(this, payload);
@@ -87,16 +96,59 @@ export class BootstrapPackRequest {
     return this.answer('2.05', first.payload, this.accept, first.options);
   }
 
-  /** Answers an error code (default 4.04) with an optional diagnostic text. */
-  reject(code = '4.04', diagnostic?: string): Promise<void> {
+  /**
+   * Answers an error code (default 4.04) with an optional diagnostic text; the record's outcome is
+   * `outcome` (default REJECTED; e.g. NO_BOOTSTRAP_CONFIG, UNAUTHORIZED).
+   */
+  reject(code = '4.04', diagnostic?: string, outcome: SessionOutcome = SessionOutcome.REJECTED): Promise<void> {
     if (!isResponseCode(code) || code.startsWith('2')) return rejected(new ResponseCodeError(code));
     if (!this.exchange) return rejected(new SessionStateError('answered', 'this Bootstrap-Pack-Request was already answered'));
+    this.conclude(outcome, diagnostic ? `${code} ${safeText(diagnostic)}` : code, code, diagnostic);
     return this.answer(code, diagnostic ? Buffer.from(diagnostic, 'utf8') : undefined, undefined);
   }
 
-  /** Answers the default code if still open (server close, timeout). */
-  cancel(): void {
-    if (this.exchange) void this.answer(this.defaultCode, undefined, undefined).catch(() => undefined);
+  /** Answers the default code if still open (server close: CANCELLED by default). */
+  cancel(outcome: SessionOutcome = SessionOutcome.CANCELLED, detail = 'bootstrap server closed'): void {
+    if (!this.exchange) return;
+    this.conclude(outcome, `${this.defaultCode} ${detail}`, this.defaultCode);
+    void this.answer(this.defaultCode, undefined, undefined).catch(() => undefined);
+  }
+
+  /** The record of this Bootstrap-Pack-Request: who asked, in which format, how it was answered. No pack content. */
+  audit(): AuditRecord {
+    const rec: AuditRecord = {
+      kind: 'pack',
+      sessionId: this.id,
+      endpoint: this.endpoint,
+      peer: { ...this.peer },
+      query: { ...this.query },
+      // Bootstrap-Pack exists from LwM2M 1.2 on (OMA-TS-LightweightM2M_Core-V1_2, Bootstrap Interface: Bootstrap-Pack-Request).
+      lwm2mVersion: '1.2',
+      startedAt: new Date(this.createdAt).toISOString(),
+      steps: this.step ? [{ ...this.step }] : [],
+    };
+    if (this.identity) rec.identity = { ...this.identity };
+    if (this.endedAt !== undefined) rec.endedAt = new Date(this.endedAt).toISOString();
+    if (this.outcome !== undefined) rec.outcome = this.outcome;
+    if (this.detail !== undefined) rec.detail = this.detail;
+    return rec;
+  }
+
+  private conclude(outcome: SessionOutcome, detail: string | undefined, code: string, diagnostic?: string): void {
+    this.outcome = outcome;
+    this.detail = detail;
+    this.endedAt = Date.now();
+    const step: AuditStep = {
+      op: 'pack',
+      method: 'GET',
+      path: '/bspack',
+      contentFormat: this.accept,
+      code,
+      success: code === '2.05',
+      ms: this.endedAt - this.createdAt,
+    };
+    if (diagnostic) step.diagnostic = safeText(diagnostic);
+    this.step = step;
   }
 
   private answer(
@@ -122,6 +174,6 @@ export class BootstrapPackRequest {
 
   private static onTimeout(p: BootstrapPackRequest): void {
     p.timer = undefined;
-    p.cancel();
+    p.cancel(SessionOutcome.TIMEOUT, 'no answer from the flow in time');
   }
 }

@@ -1,5 +1,6 @@
 /** Reading a device's answer: the success code each operation expects, the diagnostic, Discover and Read payloads. */
 import { Lwm2mError } from '../errors';
+import { safeText } from './audit';
 import type { LwM2mNode, ObjectModel } from '../model/types';
 import { decodePayload, readDiscover, type DiscoverInfo } from './codec-port';
 import type { OutboundResult } from './coap/endpoint';
@@ -27,7 +28,8 @@ export function readResponse(
     rttMs: r.rttMs,
   };
   if (r.contentFormat !== undefined) res.contentFormat = r.contentFormat;
-  if (!r.code.startsWith('2') && r.payload.length > 0) res.diagnostic = r.payload.toString('utf8');
+  // The device's text goes into records, messages and logs: escaped and cut short (safeText).
+  if (!r.code.startsWith('2') && r.payload.length > 0) res.diagnostic = safeText(r.payload);
   if (res.success && req.type === 'BootstrapDiscoverRequest') {
     try {
       res.discover = readDiscover(r.payload);

@@ -5,11 +5,15 @@
  * at the results first.
  *
  * A Write answered 4.15 (Unsupported Content-Format) is retried in the next hierarchical format,
- * SenML CBOR -> SenML JSON -> TLV (lwm2m-bootstrap.md §4, §12), and later writes use the format that worked.
+ * SenML CBOR -> SenML JSON -> TLV (OMA-TS-LightweightM2M_Core, Bootstrap Interface: a client answers 4.15 to a
+ * format it does not support), and later writes use the format that worked. A NoSec Security Write refused
+ * with 4.00/4.04/4.05 is sent once more without its empty key resources 3, 4, 5 (nosec-keys.ts), and the
+ * session's later NoSec Security writes leave them out from the start.
  */
 import { contentFormatFor, planBootstrap, wantsDiscovery } from '../profile/plan';
 import type { BootstrapProfile } from '../profile/types';
 import type { DiscoverInfo } from './codec-port';
+import { KEYLESS_RETRY_CODES, keylessWrite } from './nosec-keys';
 import { handled } from './promise';
 import { BootstrapDiscoverRequest, BootstrapWriteRequest, type BootstrapDownlinkRequest } from './requests';
 import type { BootstrapSession, SendResult } from './session';
@@ -33,6 +37,8 @@ export interface RunStep {
   response: SendResult;
   /** Formats tried before the one in `request` (on 4.15). */
   retriedFormats?: number[];
+  /** The device refused this NoSec Security Write with the key resources 3, 4, 5; `request` is the retry without them. */
+  retriedWithoutKeys?: boolean;
 }
 
 export interface RunBootstrapResult {
@@ -42,8 +48,13 @@ export interface RunBootstrapResult {
   contentFormat: number;
   /** True when stopOnError stopped the run early. */
   stopped: boolean;
-  /** True when every step succeeded. */
+  /** True when every step succeeded (a refused Discover the run fell back from does not count against it). */
   ok: boolean;
+  /**
+   * The device refused Bootstrap-Discover (an error code, e.g. 4.05 from a 1.0 client): the run went on with
+   * the plan of a device without Discover (the Bootstrap-Server account at bootstrapAccountInstanceId).
+   */
+  discoveryRefused?: { code: string; diagnostic?: string };
 }
 
 /**
@@ -63,12 +74,23 @@ async function run(session: BootstrapSession, profile: BootstrapProfile, opts: R
   const sendOpts = opts.requestTimeoutMs !== undefined ? { timeoutMs: opts.requestTimeoutMs } : {};
   const steps: RunStep[] = [];
   let discovered: DiscoverInfo | undefined;
+  let discoveryRefused: RunBootstrapResult['discoveryRefused'];
   if (wantsDiscovery(profile)) {
     const request = new BootstrapDiscoverRequest('/');
     const response = await session.send(request, sendOpts);
     steps.push({ request, response });
-    if (response.success && response.discover) discovered = response.discover;
-    else if (opts.stopOnError) return finish(steps, discovered, initialFormat(session, profile, opts), true);
+    if (response.success && response.discover) {
+      discovered = response.discover;
+    } else if (!response.success) {
+      // A device may refuse Bootstrap-Discover (4.05 Method Not Allowed from 1.0 firmware; 4.04, 4.00, 5.00 say
+      // as little; OMA-TS-LightweightM2M_Core, Bootstrap Interface, Bootstrap-Discover): go on with the plan of
+      // a device that was not asked (the Bootstrap-Server account at bootstrapAccountInstanceId), even with
+      // stopOnError, rather than leave the session hanging until its timeout.
+      discoveryRefused = { code: response.code };
+      if (response.diagnostic) discoveryRefused.diagnostic = response.diagnostic;
+    } else if (opts.stopOnError) {
+      return finish(steps, discovered, initialFormat(session, profile, opts), true);
+    }
   }
   let cf = initialFormat(session, profile, opts);
   const lwm2mVersion = opts.lwm2mVersion ?? discovered?.lwm2mVersion ?? session.lwm2mVersion;
@@ -79,6 +101,7 @@ async function run(session: BootstrapSession, profile: BootstrapProfile, opts: R
     if (request.type === 'BootstrapWriteRequest' && unsupported.has(request.contentFormat)) {
       request = new BootstrapWriteRequest(request.path, request.node, cf);
     }
+    if (request.type === 'BootstrapWriteRequest' && session.omitNoSecKeys) request = keylessWrite(request) ?? request;
     let response = await session.send(request, sendOpts);
     let retried: number[] | undefined;
     if (request.type === 'BootstrapWriteRequest' && response.code === '4.15') {
@@ -104,12 +127,26 @@ async function run(session: BootstrapSession, profile: BootstrapProfile, opts: R
         for (const f of retried) unsupported.add(f);
       }
     }
+    let withoutKeys = false;
+    if (request.type === 'BootstrapWriteRequest' && KEYLESS_RETRY_CODES.includes(response.code)) {
+      const keyless = keylessWrite(request);
+      if (keyless) {
+        const r = await session.send(keyless, { ...sendOpts, retriedWithoutKeys: true });
+        request = keyless;
+        response = r;
+        withoutKeys = true;
+        if (r.success) session.omitNoSecKeys = true;
+      }
+    }
     const step: RunStep = { request, response };
     if (retried) step.retriedFormats = retried;
+    if (withoutKeys) step.retriedWithoutKeys = true;
     steps.push(step);
-    if (opts.stopOnError && (!response.success || response.decodeError)) return finish(steps, discovered, cf, true);
+    if (opts.stopOnError && (!response.success || response.decodeError)) {
+      return finish(steps, discovered, cf, true, discoveryRefused);
+    }
   }
-  return finish(steps, discovered, cf, false);
+  return finish(steps, discovered, cf, false, discoveryRefused);
 }
 
 /** opts.contentFormat, else the profile's fixed format, else the client's pct, else TLV (plan.contentFormatFor). */
@@ -117,9 +154,18 @@ function initialFormat(session: BootstrapSession, profile: BootstrapProfile, opt
   return opts.contentFormat ?? contentFormatFor(profile, session.preferredContentFormat);
 }
 
-function finish(steps: RunStep[], discovered: DiscoverInfo | undefined, cf: number, stopped: boolean): RunBootstrapResult {
-  const ok = steps.every((s) => s.response.success && !s.response.decodeError);
+function finish(
+  steps: RunStep[],
+  discovered: DiscoverInfo | undefined,
+  cf: number,
+  stopped: boolean,
+  discoveryRefused?: RunBootstrapResult['discoveryRefused'],
+): RunBootstrapResult {
+  // The refused Discover is the first step; the run fell back from it, so it does not make the run fail.
+  const counted = discoveryRefused ? steps.slice(1) : steps;
+  const ok = counted.every((s) => s.response.success && !s.response.decodeError);
   const r: RunBootstrapResult = { steps, contentFormat: cf, stopped, ok };
   if (discovered) r.discovered = discovered;
+  if (discoveryRefused) r.discoveryRefused = discoveryRefused;
   return r;
 }

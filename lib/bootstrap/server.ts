@@ -8,7 +8,7 @@ import * as dgram from 'dgram';
 import { EventEmitter } from 'events';
 import type { AddressInfo } from 'net';
 import type { ObjectModel } from '../model/types';
-import { toPeerIdentity, type PeerIdentity } from './audit';
+import { toPeerIdentity, type AuditRecord, type PeerIdentity } from './audit';
 import { CoapEndpoint, type InboundExchange } from './coap/endpoint';
 import { isResponseCode, unknownCriticalOption, uintOption, uriPath, uriQuery } from './coap/message';
 import type { DatagramSocket, ParsedPacket, PeerInfo } from './coap/message';
@@ -87,6 +87,8 @@ export interface BootstrapServerEvents {
   bootstrapRequest: [session: BootstrapSession];
   packRequest: [req: BootstrapPackRequest];
   sessionEnded: [session: BootstrapSession, outcome: SessionOutcome, detail: string | undefined];
+  /** Once per session and once per Bootstrap-Pack-Request, when it has ended: outcome and endedAt are set. */
+  audit: [record: AuditRecord];
 }
 
 /** Receive buffer asked for on sockets we create (see BootstrapServerOptions.recvBufferSize). */
@@ -246,6 +248,17 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     } catch (err) {
       this.reportListenerError('sessionEnded listener', err);
     }
+    this.emitAudit(s.audit());
+  }
+
+  private emitAudit(rec: AuditRecord): void {
+    rec.outcome ??= SessionOutcome.INTERNAL_ERROR;
+    rec.endedAt ??= new Date().toISOString();
+    try {
+      this.emit('audit', rec);
+    } catch (err) {
+      this.reportListenerError('audit listener', err);
+    }
   }
 
   reportListenerError(where: string, err: unknown): void {
@@ -253,7 +266,8 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
   }
 
   packDone(p: BootstrapPackRequest): void {
-    this.packs.delete(p);
+    if (!this.packs.delete(p)) return;
+    this.emitAudit(p.audit());
   }
 
   keepPack(p: BootstrapPackRequest, payload: Buffer): void {
@@ -361,14 +375,14 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     );
     this.packs.add(req);
     if (this.listenerCount('packRequest') === 0) {
-      req.cancel();
+      req.cancel(SessionOutcome.REJECTED, 'no pack handler');
       return;
     }
     try {
       this.emit('packRequest', req);
     } catch (err) {
       this.reportListenerError('packRequest listener', err);
-      if (!req.answered) void req.reject('5.00').catch(() => undefined);
+      if (!req.answered) void req.reject('5.00', undefined, SessionOutcome.INTERNAL_ERROR).catch(() => undefined);
     }
   }
 }

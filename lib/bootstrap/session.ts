@@ -34,6 +34,8 @@ export type SessionState = 'pending' | 'accepted' | 'ended';
 export interface SendOptions {
   /** This request's timeout, ms (default: the server's requestTimeoutMs). */
   timeoutMs?: number;
+  /** For the record: this Write repeats a refused one without the NoSec key resources (runBootstrap sets it). */
+  retriedWithoutKeys?: boolean;
 }
 
 /** What a session needs from its server (a small seam, so sessions do not hold the server itself). */
@@ -48,6 +50,7 @@ export interface SessionHost {
 interface Job {
   req: BootstrapDownlinkRequest;
   timeoutMs: number;
+  retriedWithoutKeys: boolean;
   resolve: (r: SendResult) => void;
   reject: (e: Error) => void;
 }
@@ -76,6 +79,11 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
    */
   lwm2mVersion: string | undefined;
   state: SessionState = 'pending';
+  /**
+   * The device refused a NoSec Security Write carrying the empty key resources 3, 4, 5 and took it without
+   * them: runBootstrap leaves them out of this session's later NoSec Security writes (nosec-keys.ts).
+   */
+  omitNoSecKeys = false;
   outcome: SessionOutcome | undefined;
   detail: string | undefined;
 
@@ -164,7 +172,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     const timeoutMs = opts.timeoutMs ?? this.host.params.timings.requestTimeoutMs;
     return handled(
       new Promise<SendResult>((resolve, reject) => {
-        (this.queue ??= []).push({ req, timeoutMs, resolve, reject });
+        (this.queue ??= []).push({ req, timeoutMs, retriedWithoutKeys: opts.retriedWithoutKeys === true, resolve, reject });
         this.pump();
       }),
     );
@@ -181,9 +189,14 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     );
   }
 
-  /** Ends the session (idempotent): cancels what is queued or in flight, then emits 'ended'. */
+  /**
+   * Ends the session (idempotent): cancels what is queued or in flight, then emits 'ended' (and the server
+   * 'sessionEnded' and 'audit'). Ended REQUEST_FAILED without a detail, the detail is the device's answer to
+   * the last refused request ("4.00 PUT /0/1: diagnostic"), so the record says what the device said.
+   */
   end(outcome: SessionOutcome, detail?: string): void {
     if (this.state === 'ended') return;
+    if (detail === undefined && outcome === SessionOutcome.REQUEST_FAILED) detail = this.lastRefusal();
     if (this.exchange && !this.exchange.answered) {
       this.answerPending(isRejection(outcome) ? '4.00' : '5.03', undefined);
     }
@@ -214,6 +227,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
   audit(): AuditRecord {
     const iso = (t: number | undefined): string | undefined => (t === undefined ? undefined : new Date(t).toISOString());
     const rec: AuditRecord = {
+      kind: 'bootstrap',
       sessionId: this.id,
       endpoint: this.endpoint,
       peer: { ...this.peer },
@@ -229,6 +243,18 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     if (this.outcome !== undefined) rec.outcome = this.outcome;
     if (this.detail !== undefined) rec.detail = this.detail;
     return rec;
+  }
+
+  /** "4.00 PUT /0/1: diagnostic" for the last step the device answered with an error code, if any. */
+  private lastRefusal(): string | undefined {
+    const steps = this.steps ?? [];
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const st = steps[i];
+      if (!st.success && st.code !== '') {
+        return `${st.code} ${st.method} ${st.path}${st.diagnostic ? `: ${st.diagnostic}` : ''}`;
+      }
+    }
+    return undefined;
   }
 
   /** Requests waiting behind the one in flight. */
@@ -282,7 +308,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     } catch (err) {
       // Encoding failed (CodecError, bad node): the request never left; the session goes on.
       const e = err instanceof Error ? err : new Error(String(err));
-      this.record(job.req, '', false, 0, e.message);
+      this.record(job, '', false, 0, e.message);
       job.reject(e);
       this.pump();
     }
@@ -327,7 +353,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     if (r.kind === 'response') {
       const res = readResponse(req, r, this.host.model);
       if (res.discover?.lwm2mVersion) this.lwm2mVersion = res.discover.lwm2mVersion;
-      this.record(req, r.code, res.success, r.rttMs, res.decodeError?.message);
+      this.record(job, r.code, res.success, r.rttMs, res.decodeError?.message, res.diagnostic);
       job.resolve(res);
       this.pump();
       return;
@@ -335,14 +361,14 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     const ms = Date.now() - (this.acceptedAt ?? this.createdAt);
     if (r.kind === 'timeout') {
       const err = new RequestTimeoutError(req.method, pathOf(req), job.timeoutMs);
-      this.record(req, '', false, job.timeoutMs, err.message);
+      this.record(job, '', false, job.timeoutMs, err.message);
       job.reject(err);
       this.end(SessionOutcome.TIMEOUT, err.message);
     } else if (r.kind === 'reset' || r.kind === 'send-error') {
       const err = new RequestFailedError(
         req.method, pathOf(req), r.kind === 'reset' ? 'reset' : 'send', r.kind === 'send-error' ? r.error.message : undefined,
       );
-      this.record(req, '', false, ms, err.message);
+      this.record(job, '', false, ms, err.message);
       job.reject(err);
       this.end(SessionOutcome.REQUEST_FAILED, err.message);
     } else {
@@ -350,11 +376,14 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     }
   }
 
-  private record(req: BootstrapDownlinkRequest, code: string, success: boolean, ms: number, error?: string): void {
+  private record(job: Job, code: string, success: boolean, ms: number, error?: string, diagnostic?: string): void {
+    const req = job.req;
     const step: AuditStep = { op: stepOp(req.type), method: req.method, path: pathOf(req), code, success, ms };
     if (req.type === 'BootstrapWriteRequest') step.contentFormat = req.contentFormat;
     else if (req.type === 'BootstrapReadRequest') step.contentFormat = req.accept;
     if (error !== undefined) step.error = error;
+    if (diagnostic !== undefined && diagnostic !== '') step.diagnostic = diagnostic;
+    if (job.retriedWithoutKeys) step.retriedWithoutKeys = true;
     (this.steps ??= []).push(step);
   }
 }

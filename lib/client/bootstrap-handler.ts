@@ -4,13 +4,13 @@
  * Finish like firmware would. Nothing reaches the live store until Finish passes the consistency checks.
  */
 import { LwM2mPath } from '../model/path';
-import type { LwM2mNode } from '../model/types';
+import type { LwM2mNode, ObjectInstanceNode } from '../model/types';
 import { ContentFormat } from '../model/types';
 import { checkConsistency, formatIssues, type ConsistencyIssue, type ConsistencyOptions } from './consistency';
 import { BootstrapRefusedError } from './errors';
 import type { FaultState } from './faults';
 import { bootstrapDiscoverLinks, type Lwm2mVersion } from './links';
-import type { ObjectStore } from './store';
+import { numberOf, type ObjectStore } from './store';
 import type { Answer, IncomingRequest } from './transport';
 import { flattenNode } from './trace';
 
@@ -35,6 +35,8 @@ export interface HandlerConfig {
   codec: PayloadCodec;
   faults: FaultState;
   consistency?: ConsistencyOptions;
+  /** NoSec-only firmware (ClientOptions.noSecOnly): refuse NoSec Security writes that carry resources 3, 4, 5. */
+  noSecOnly?: boolean;
 }
 
 export interface HandledRequest {
@@ -112,9 +114,39 @@ export class BootstrapTransaction {
     } catch (err) {
       return { answer: text('4.00', (err as Error).message) };
     }
+    if (this.cfg.noSecOnly) {
+      const refused = this.noSecKeysIn(path, node);
+      if (refused) return { answer: text('4.00', refused) };
+    }
     const requestPayload = flattenNode(path, node);
     this.staged.bootstrapWrite(path, node);
     return { answer: { code: '2.04' }, requestPayload };
+  }
+
+  /**
+   * NoSec-only firmware has no storage for the Security object's resources 3 Public Key or Identity,
+   * 4 Server Public Key and 5 Secret Key (OMA-TS-LightweightM2M_Core, Appendix E.1): the reason it refuses
+   * a NoSec Security Write that carries them, or undefined when the write is fine.
+   */
+  private noSecKeysIn(path: LwM2mPath, node: LwM2mNode): string | undefined {
+    if (path.objectId !== 0) return undefined;
+    const instances: ObjectInstanceNode[] =
+      node.kind === 'object' ? [...node.instances.values()] : node.kind === 'instance' ? [node] : [];
+    for (const inst of instances) {
+      // The mode written with the instance, else the one it already has.
+      const mode = numberOf(inst.resources.get(2)) ?? numberOf(this.staged.instance(0, inst.id)?.resources.get(2));
+      const nosec = mode === 3;
+      const keys = [3, 4, 5].filter((r) => inst.resources.has(r));
+      if (nosec && keys.length) {
+        return `NoSec-only firmware: Security /0/${inst.id} in NoSec mode must not carry resource${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`;
+      }
+    }
+    if (path.level === 'resource' && [3, 4, 5].includes(path.resourceId as number)) {
+      if (numberOf(this.staged.instance(0, path.instanceId as number)?.resources.get(2)) === 3) {
+        return `NoSec-only firmware: Security ${path.toString()} is not writable in NoSec mode`;
+      }
+    }
+    return undefined;
   }
 
   private get(path: LwM2mPath, req: IncomingRequest): HandledRequest {

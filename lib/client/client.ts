@@ -131,7 +131,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
 
   private boot(): void {
     const usable = this.store.serverAccounts().some((a) => a.server) &&
-      checkConsistency(this.store, { requireBootstrapAccount: false, supportedSecurityModes: this.options.securityModes }).length === 0;
+      checkConsistency(this.store, { requireBootstrapAccount: false, ...this.consistencyOptions() }).length === 0;
     if (usable) this.registerAll();
     else this.scheduleBootstrap('no usable LwM2M Server account');
   }
@@ -255,8 +255,13 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
       formats: this.options.formats,
       codec: this.codec,
       faults: this.faults,
-      consistency: { supportedSecurityModes: this.options.securityModes },
+      consistency: this.consistencyOptions(),
+      noSecOnly: this.options.noSecOnly === true,
     };
+  }
+
+  private consistencyOptions(): { supportedSecurityModes?: number[]; noSecOnly: boolean } {
+    return { supportedSecurityModes: this.options.securityModes, noSecOnly: this.options.noSecOnly === true };
   }
 
   private armFinishTimer(id: number): void {
@@ -293,7 +298,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
     try {
       const cf = res.contentFormat ?? accept;
       const pack = this.codec.decode(cf, LwM2mPath.root(), res.payload, this.options.model);
-      const { staged, issues } = applyPack(this.store, pack, { supportedSecurityModes: this.options.securityModes });
+      const { staged, issues } = applyPack(this.store, pack, this.consistencyOptions());
       if (issues.length) {
         this.noteDiagram(`Bootstrap-Pack inconsistent: ${formatIssues(issues)}; falling back to POST /bs`);
         return false;

@@ -11,6 +11,8 @@ export interface ConsistencyIssue {
 }
 
 const SECURITY_MANDATORY = [0, 1, 2, 3, 4, 5];
+/** Public Key or Identity, Server Public Key, Secret Key: what NoSec-only firmware has no room for. */
+const NOSEC_KEYS = [3, 4, 5];
 const SERVER_MANDATORY = [0, 1, 6, 7];
 const SECURE_SCHEMES = new Set(['coaps:', 'coaps+tcp:']);
 const PLAIN_SCHEMES = new Set(['coap:', 'coap+tcp:']);
@@ -20,6 +22,8 @@ export interface ConsistencyOptions {
   requireBootstrapAccount?: boolean;
   /** Security modes the device implements. Default PSK (0) and NoSec (3). */
   supportedSecurityModes?: number[];
+  /** NoSec-only firmware: a NoSec Security instance needs no resources 3, 4, 5 (it has no room for them). */
+  noSecOnly?: boolean;
 }
 
 export function checkConsistency(store: ObjectStore, opts: ConsistencyOptions = {}): ConsistencyIssue[] {
@@ -36,7 +40,9 @@ export function checkConsistency(store: ObjectStore, opts: ConsistencyOptions = 
   const ssids = new Map<number, number>();
   for (const sec of store.instances(0)) {
     const p = `/0/${sec.id}`;
+    const keyless = opts.noSecOnly === true && numberOf(sec.resources.get(2)) === 3;
     for (const r of SECURITY_MANDATORY) {
+      if (keyless && NOSEC_KEYS.includes(r)) continue;
       if (!sec.resources.has(r)) add('C5', `${p}/${r}`, `mandatory Security resource ${r} missing`);
     }
     const isBs = isTrue(sec.resources.get(1));

@@ -57,6 +57,12 @@ export interface ClientOptions {
   maxBootstrapAttempts?: number;
   /** Security modes the device implements (consistency check C6). Default PSK and NoSec. */
   securityModes?: number[];
+  /**
+   * Behave like firmware built without security support (NoSec only): a Bootstrap-Write of a Security
+   * instance in NoSec mode (/0/x/2 = 3) that carries resource 3, 4 or 5 is refused 4.00 with a diagnostic,
+   * and Bootstrap-Finish does not ask a NoSec Security instance for them. Default false.
+   */
+  noSecOnly?: boolean;
   /** Emit 'trace' events (fleets turn them off). Default true. */
   trace?: boolean;
   random?: () => number;
