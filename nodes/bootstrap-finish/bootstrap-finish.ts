@@ -135,7 +135,7 @@ export = function (RED: NodeAPI): void {
       if (info.kind === 'pack') {
         const req = listener.getPackRequest(info.sessionId);
         const outcome = outcomeFor(info);
-        await req.reject(code, diagnostic); // (the pack's audit record takes its outcome from the library)
+        await req.reject(code, diagnostic, outcome);
         listener.releasePackRequest(info.sessionId);
         info.packAnswered = true;
         info.outcome = outcome;

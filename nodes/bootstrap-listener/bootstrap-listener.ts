@@ -211,7 +211,7 @@ export = function (RED: NodeAPI): void {
         }
       });
       // Output 2, the log of record: one message per ended session and per pack request.
-      (srv as unknown as { on(ev: 'audit', fn: (r: AuditLike) => void): void }).on('audit', (record: AuditLike) => {
+      srv.on('audit', (record: AuditLike) => {
         try {
           node.send([null, auditMessage(record, node.id, t)]);
         } catch (e) {

@@ -37,6 +37,11 @@ interface WriteDef extends NodeDef {
   requestTimeout: string;
 }
 
+interface StepsRun {
+  steps: Lwm2mStep[];
+  failed: Lwm2mStep | undefined;
+}
+
 type Msg = NodeMessageInFlow & { lwm2m?: Lwm2mMsgInfo; profile?: unknown; operation?: unknown; error?: unknown };
 
 const TLV = 11542;
@@ -73,9 +78,10 @@ export = function (RED: NodeAPI): void {
         }
 
         session = listener.getSession(info.sessionId);
-        const steps = mode === 'single' ? await single(session, msg, info) : await fromProfile(session, msg, info);
+        const run = mode === 'single' ? await single(session, msg, info) : await fromProfile(session, msg, info);
+        const steps = run.steps;
         info.steps.push(...steps);
-        const failed = steps.find((s) => !s.success);
+        const failed = run.failed;
         if (failed) {
           msg.payload = t('payload.failed', { op: failed.op, path: failed.path, code: failed.code || failed.error || '?' });
           msg.error = { message: msg.payload, step: failed };
@@ -125,22 +131,35 @@ export = function (RED: NodeAPI): void {
     });
 
     /** (A promise chain, not an async function: its frame would be heap for every session waiting on a device.) */
-    function fromProfile(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<Lwm2mStep[]> {
+    /**
+     * The steps, and the first that failed. A refused Bootstrap-Discover is not a failure: runBootstrap fell
+     * back to the layout of a device that was not asked (msg.lwm2m.discoveryRefused says so).
+     * (A promise chain, not an async function: its frame would be heap for every session waiting on a device.)
+     */
+    function fromProfile(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<StepsRun> {
       const profile = checkedProfile(msg.profile);
       msg.profile = profile;
       return runBootstrap(session, profile, { stopOnError: onError !== 'continue', requestTimeoutMs: timeoutMs }).then((result) => {
         if (result.discovered) info.discovered = structuredClone(result.discovered);
+        if (result.discoveryRefused) info.discoveryRefused = { ...result.discoveryRefused };
         const version = result.discovered?.lwm2mVersion ?? session.lwm2mVersion;
         if (version) info.lwm2mVersion = version;
-        return result.steps.map((s) => {
+        const steps = result.steps.map((s) => {
           const step = stepOf(s.request, s.response);
           if (s.retriedFormats?.length) step.retriedFormats = [...s.retriedFormats];
+          if (s.retriedWithoutKeys) step.retriedWithoutKeys = true;
           return step;
         });
+        return { steps, failed: (result.discoveryRefused ? steps.slice(1) : steps).find((s) => !s.success) };
       });
     }
 
-    async function single(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<Lwm2mStep[]> {
+    async function single(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<StepsRun> {
+      const steps = await singleStep(session, msg, info);
+      return { steps, failed: steps.find((s) => !s.success) };
+    }
+
+    async function singleStep(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<Lwm2mStep[]> {
       await session.accept();
       const profile = msg.profile !== undefined && msg.profile !== null ? checkedProfile(msg.profile) : undefined;
       const cf = writeFormat(profile, session.preferredContentFormat);

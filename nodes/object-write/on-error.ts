@@ -26,6 +26,7 @@ export function onErrorMode(v: unknown): OnErrorMode {
 /** The outcome detail for a failed step: "write /0/1: 4.00 <the device's diagnostic>". */
 export function failureDetail(step: Lwm2mStep): string {
   const what = step.code ? step.code : 'no answer';
-  const diag = step.error ? ` ${step.error.slice(0, 200)}` : '';
+  const text = step.diagnostic ?? step.error;
+  const diag = text ? ` ${text.slice(0, 200)}` : '';
   return `${step.op} ${step.path}: ${what}${diag}`;
 }
