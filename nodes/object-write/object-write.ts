@@ -123,6 +123,12 @@ export = function (RED: NodeAPI): void {
           done();
           return;
         }
+        if (err instanceof ProfileError && mode === 'profile' && session && session.state !== 'ended') {
+          // The device cannot be configured from an invalid profile: its verdict now (5.00, so it tries again
+          // later), not at the decision timeout. The error still goes to done(), for a Catch node.
+          if (session.state === 'pending') void session.reject('5.00', undefined, SessionOutcome.INTERNAL_ERROR).catch(() => undefined);
+          else session.end(SessionOutcome.INTERNAL_ERROR, 'invalid profile');
+        }
         showStatus(node, 'failed', err instanceof SessionNotFoundError ? t('status.noSession') : t('status.error'));
         done(err);
       } finally {

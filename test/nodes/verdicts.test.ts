@@ -160,6 +160,23 @@ describe('server nodes: a verdict for every session', function () {
     assert.deepEqual(errorCalls(helper.getNode('n-finish')), []);
   });
 
+  it('a profile that fails validation at object write ends the session at once (5.00, INTERNAL_ERROR), and a Catch node sees why', async () => {
+    const port = await nextPort();
+    const flow = bootstrapFlow({ port, listenerOnly: true, listener: { decisionTimeout: '600' } });
+    await helper.load(ALL_NODES, flow);
+    const audits = collect('h-audit');
+    const requested = nextMessage(helper.getNode('h-requests'));
+    const caught = nextMessage(helper.getNode('h-caught'));
+    const dev = await device();
+    const answer = dev.bootstrapRequest(SERVER(port), { ep: 'bad-profile' });
+    const msg = await requested;
+    helper.getNode('n-write').receive({ ...msg, profile: { name: 'x', servers: [{ shortServerId: 70000, uri: 'coap://dm', securityMode: 'nosec' }] } });
+    assert.equal((await answer).code, '5.00');
+    assert.equal((await caught).error.source.id, 'n-write');
+    await until(() => audits.length === 1, 5000, 'the audit message');
+    assert.equal(audits[0].lwm2m.outcome, 'INTERNAL_ERROR');
+  });
+
   it('walks every path: exactly one audit message per session, with the right outcome', async () => {
     interface Path {
       name: string;
