@@ -65,6 +65,14 @@ export = function (RED: NodeAPI): void {
       try {
         const info = lwm2mInfo(msg, t);
         const listener = listenerFor(RED, info);
+        if (endedUpstream(listener, info)) {
+          // object-write gave the verdict already (e.g. REQUEST_FAILED) and flows from before that wire its
+          // error output here: pass the message on with that verdict, no second one and no error.
+          showStatus(node, info.outcome === SessionOutcome.SUCCESS ? 'done' : 'failed', t('status.ended', { outcome: String(info.outcome) }));
+          if (mode === 'reject') send(msg);
+          else send(info.outcome === SessionOutcome.SUCCESS ? [msg, null, null] : info.outcome === SessionOutcome.TIMEOUT ? [null, null, msg] : [null, msg, null]);
+          return done();
+        }
         if (mode === 'reject') {
           await reject(listener, info, diagnosticFor(msg));
           msg.payload = t('payload.rejected', { endpoint: info.endpoint, code });
@@ -152,6 +160,17 @@ export = function (RED: NodeAPI): void {
       clearStatus(node);
       done();
     });
+  }
+
+  /** True when the message carries the verdict of a session that has ended (its audit record), not a live one. */
+  function endedUpstream(listener: ListenerNode, info: Lwm2mMsgInfo): boolean {
+    if (info.kind === 'pack' || !info.outcome || !info.audit) return false;
+    try {
+      return listener.getSession(info.sessionId).state === 'ended';
+    } catch (e) {
+      if (e instanceof SessionNotFoundError) return true;
+      throw e;
+    }
   }
 
   /** Ends the session (if the library has not already) and puts its audit record on the message. */

@@ -177,6 +177,26 @@ describe('server nodes: a verdict for every session', function () {
     assert.equal(audits[0].lwm2m.outcome, 'INTERNAL_ERROR');
   });
 
+  it('a flow from before the verdicts that wires object write\'s error output into bootstrap finish gets the verdict there, without an error', async () => {
+    const port = await nextPort();
+    const flow = bootstrapFlow({ port, write: { onError: 'stop' } });
+    patch(flow, 'n-write', { wires: [['n-finish', 'h-ok'], ['n-finish', 'h-err']] });
+    await helper.load(ALL_NODES, flow);
+    const audits = collect('h-audit');
+    const caught = collect('h-caught');
+    const failure = nextMessage(helper.getNode('h-failure'));
+    const dev = await device();
+    dev.reply('PUT', '*', { code: '4.00' });
+    await dev.bootstrapRequest(SERVER(port), { ep: 'old-wiring' });
+    const msg = await failure;
+    assert.equal(msg.lwm2m.outcome, 'REQUEST_FAILED');
+    await until(() => audits.length === 1, 5000, 'the audit message');
+    await settle();
+    assert.equal(audits.length, 1);
+    assert.deepEqual(caught, [], 'no SessionNotFoundError');
+    assert.ok(!dev.received.some((x) => x.method === 'POST' && x.path === '/bs'), 'no Finish');
+  });
+
   it('walks every path: exactly one audit message per session, with the right outcome', async () => {
     interface Path {
       name: string;
