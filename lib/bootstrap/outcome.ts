@@ -8,7 +8,10 @@ export enum SessionOutcome {
   NO_BOOTSTRAP_CONFIG = 'NO_BOOTSTRAP_CONFIG',
   /** The flow rejected the Bootstrap-Request for another reason. */
   REJECTED = 'REJECTED',
-  /** A downlink request got no answer, a Reset, or could not be sent. */
+  /**
+   * A downlink request got a Reset or could not be sent, or the device answered one with an error code
+   * (4.00, 4.04, 5.00, ...) and the caller ended the session: `end(REQUEST_FAILED)` names the device's code.
+   */
   REQUEST_FAILED = 'REQUEST_FAILED',
   /** Bootstrap-Finish answered with an error (4.06 with the client's diagnostic). */
   FINISH_FAILED = 'FINISH_FAILED',

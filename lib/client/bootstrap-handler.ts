@@ -114,11 +114,11 @@ export class BootstrapTransaction {
     } catch (err) {
       return { answer: text('4.00', (err as Error).message) };
     }
+    const requestPayload = flattenNode(path, node);
     if (this.cfg.noSecOnly) {
       const refused = this.noSecKeysIn(path, node);
-      if (refused) return { answer: text('4.00', refused) };
+      if (refused) return { answer: text('4.00', refused), requestPayload, responsePayload: refused };
     }
-    const requestPayload = flattenNode(path, node);
     this.staged.bootstrapWrite(path, node);
     return { answer: { code: '2.04' }, requestPayload };
   }

@@ -103,6 +103,7 @@ export class SimController {
       },
       faults: this.faults,
       maxBootstrapAttempts: s.maxAttempts > 0 ? s.maxAttempts : undefined,
+      noSecOnly: s.noSecOnly || undefined,
     };
     if (s.mode === 'single') {
       const c = new SimulatedClient({

@@ -18,6 +18,7 @@ export interface ClientSimDef {
   deviceFile: string;
   version: string;
   formats: string;
+  noSecOnly: boolean | string;
   autoStart: boolean | string;
   holdOff: string;
   startJitter: string;
@@ -50,6 +51,8 @@ export interface SimSettings {
   deviceFile: string;
   version: '1.0' | '1.1' | '1.2';
   formats: number[] | undefined;
+  /** Firmware without security support: refuses NoSec Security writes that carry resources 3, 4, 5. */
+  noSecOnly: boolean;
   autoStart: boolean;
   holdOffMs: number;
   startJitterMs: number;
@@ -132,6 +135,9 @@ export function readSettings(
   if (!(VERSIONS as readonly string[]).includes(version)) throw new SettingsError('badVersion', 'version');
   const bsUri = expandEnvText(stringOr(c.bsUri, DEFAULT_BS_URI), env);
   if (!/^coaps?:\/\/[^/\s]+/.test(bsUri)) throw new SettingsError('badUri', 'bsUri');
+  const noSecOnly = bool(c.noSecOnly, false);
+  // Firmware without security support cannot reach a coaps:// Bootstrap-Server.
+  if (noSecOnly && /^coaps:/i.test(bsUri)) throw new SettingsError('noSecOnlyCoaps', 'noSecOnly');
   const persist = bool(c.persist, true);
   let storeDir: string | undefined;
   if (persist) {
@@ -164,6 +170,7 @@ export function readSettings(
     deviceFile: deviceFile ? path.resolve(userDir ?? process.cwd(), deviceFile) : '',
     version: version as SimSettings['version'],
     formats: parseFormats(c.formats),
+    noSecOnly,
     autoStart: bool(c.autoStart, true),
     holdOffMs: Math.round(num(c.holdOff, 1, 0, 3600, 'badSeconds', 'holdOff') * 1000),
     startJitterMs: Math.round(num(c.startJitter, 0, 0, 3600, 'badSeconds', 'startJitter') * 1000),

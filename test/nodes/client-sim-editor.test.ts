@@ -58,6 +58,9 @@ describe('client-sim editor, catalogs and help', () => {
     assert.equal(ok('bsUri', 'http://x'), false);
     assert.equal(ok('version', '1.2'), true);
     assert.equal(ok('version', '2.0'), false);
+    assert.equal(ok('noSecOnly', true, { bsUri: 'coap://127.0.0.1:5683' }), true);
+    assert.equal(ok('noSecOnly', true, { bsUri: 'coaps://127.0.0.1:5684' }), false);
+    assert.equal(ok('noSecOnly', false, { bsUri: 'coaps://127.0.0.1:5684' }), true);
     assert.equal(ok('formats', '11542, 110'), true);
     assert.equal(ok('formats', 'tlv'), false);
     assert.equal(ok('endpoint', 'meter-{n}', { mode: 'fleet' }), true);

@@ -65,6 +65,12 @@ describe('client-sim settings', () => {
     assert.equal(readSettings({ persist: false }, env({}), '/d', '/u').storeDir, undefined);
   });
 
+  it('reads NoSec-only firmware (off unless set)', () => {
+    assert.equal(readSettings({}, env({}), undefined, undefined).noSecOnly, false);
+    assert.equal(readSettings({ noSecOnly: 'true' }, env({}), undefined, undefined).noSecOnly, true);
+    assert.equal(readSettings({ noSecOnly: true, bsUri: 'coap://10.0.0.1:5683' }, env({}), undefined, undefined).noSecOnly, true);
+  });
+
   it('names the bad field', () => {
     const cases: [Record<string, unknown>, string, string][] = [
       [{ mode: 'fleet', endpoint: 'meter' }, 'badPattern', 'endpoint'],
@@ -78,6 +84,7 @@ describe('client-sim settings', () => {
       [{ requestTimeout: '0' }, 'badSeconds', 'requestTimeout'],
       [{ vanishAfter: 'x' }, 'badVanish', 'vanishAfter'],
       [{ maxAttempts: '1.5' }, 'badAttempts', 'maxAttempts'],
+      [{ noSecOnly: true, bsUri: 'coaps://127.0.0.1:5684' }, 'noSecOnlyCoaps', 'noSecOnly'],
     ];
     for (const [def, key, field] of cases) {
       const e = settingsError(() => readSettings(def, env({}), undefined, undefined));

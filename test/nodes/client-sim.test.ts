@@ -162,6 +162,23 @@ describe('client-sim node', function () {
     assert.deepEqual(errorCalls(helper.getNode('n-sim')), []);
   });
 
+  it('a NoSec-only device (noSecOnly) refuses the Security keys and still bootstraps: the flow retries without them', async () => {
+    const port = await nextPort();
+    const regs: string[] = [];
+    rd.on('registered', (r: { endpoint: string }) => regs.push(r.endpoint));
+    await helper.load(NODES, simFlow(port, rd.port, { endpoint: 'nosec-only', noSecOnly: true }), {});
+    const got = collect();
+    const diagram = await nextMessage(helper.getNode('h-diagram'), 10000);
+    await until(() => regs.includes('nosec-only'), 5000, 'registration at the RD');
+    assert.equal(diagram.outcome, 'success');
+    const traces = got.events.filter((m) => m.event === 'trace').map((m) => m.payload);
+    const secAnswers = traces.filter((e) => e.direction === 'out' && e.kind === 'response' && e.method === 'PUT' && /^\/0\/\d+$/.test(e.path));
+    assert.deepEqual(secAnswers.map((e) => e.code), ['4.00', '2.04'], 'refused with the keys, taken without them');
+    const secWrites = traces.filter((e) => e.direction === 'in' && e.kind === 'request' && e.method === 'PUT' && /^\/0\/\d+$/.test(e.path));
+    assert.deepEqual(secWrites.map((e) => Object.keys(e.payload as object).filter((k) => /\/[345]$/.test(k)).length), [3, 0]);
+    assert.deepEqual(errorCalls(helper.getNode('n-sim')), []);
+  });
+
   for (const [version, formats, expect] of [
     ['1.0', '', { query: 'ep=v10', cf: 11542, mode: 'request' }],
     ['1.1', '110', { query: 'ep=v11&pct=110', cf: 110, mode: 'request' }],
