@@ -255,6 +255,25 @@ describe('server nodes: a verdict for every session', function () {
         outcome: 'TIMEOUT',
       },
       { name: 'pack', flow: (p) => base(p), run: (d, p) => d.packRequest(SERVER(p), { ep: 'p-pack' }), outcome: 'SUCCESS', kind: 'pack' },
+      {
+        name: 'pack, no profile',
+        flow: (p) => {
+          const f = base(p, { lookup: { profileName: 'no-such-profile' }, defaultProfile: '' });
+          patch(f, 'n-lookup', { wires: [['n-write'], ['n-reject']] });
+          f.push(...rejectNode('n-reject', '4.04', 'no configuration'));
+          return f;
+        },
+        run: (d, p) => d.packRequest(SERVER(p), { ep: 'p-pack-unknown' }),
+        outcome: 'NO_BOOTSTRAP_CONFIG',
+        kind: 'pack',
+      },
+      {
+        name: 'pack nobody answers',
+        flow: (p) => base(p, { listenerOnly: true, listener: { packTimeout: '1' } }),
+        run: (d, p) => d.packRequest(SERVER(p), { ep: 'p-pack-silent', timeoutMs: 8000 }),
+        outcome: 'TIMEOUT',
+        kind: 'pack',
+      },
     ];
     const seen: string[] = [];
     for (const path of paths) {
