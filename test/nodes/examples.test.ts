@@ -25,7 +25,7 @@ interface Report {
   ready?: boolean;
   httpPort?: number;
   status?: { id: string; status: { fill?: string; shape?: string; text?: string } };
-  debug?: { name?: string; msg: string; property?: string };
+  debug?: { id?: string; name?: string; msg: string; property?: string };
   log?: { level: number; msg: string; type?: string; id?: string };
 }
 
@@ -233,6 +233,11 @@ describe('examples', function () {
       }
       const red = run.reports.filter((r) => r.status && r.status.status.fill === 'red').map((r) => JSON.stringify(r.status));
       assert.deepEqual(red, [], 'no node turned red');
+      // The simulated devices that start on deploy bootstrap against their own example's listener.
+      for (const [what, id] of [['trainer walk-through', 'cccdc60e9ccd777b'], ['06 over CoAPs', 'c0a5e0600000a008']]) {
+        const d = await run.waitFor((r) => r.debug?.id === id, 30000, `${what}: its device bootstrapped`);
+        assert.equal((JSON.parse(d.debug!.msg) as { outcome: string }).outcome, 'SUCCESS', what);
+      }
       // And the demo still bootstraps a device beside the eight others.
       const dev = await device();
       assert.equal((await dev.bootstrapRequest({ address: '127.0.0.1', port: 5683 + shift }, { ep: 'beside-the-others' })).code, '2.04');
