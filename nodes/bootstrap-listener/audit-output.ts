@@ -8,31 +8,22 @@
  *   msg.lwm2m.audit    the AuditRecord (kind, outcome, detail, steps with the device's code and diagnostic)
  *   msg.lwm2m.outcome  the outcome
  */
+import type { AuditRecord } from '../shared/lib';
 import type { Lwm2mMsgInfo } from '../shared/session-ref';
 
-/** What this output needs of an audit record (lib/bootstrap/audit.ts AuditRecord). */
-export interface AuditLike {
-  sessionId?: string;
-  endpoint?: string;
-  kind?: string;
-  outcome?: string;
-  detail?: string;
-  steps?: unknown[];
-}
-
-export type AuditMsgInfo = Pick<Lwm2mMsgInfo, 'sessionId' | 'listenerId' | 'endpoint' | 'kind'> & { audit: AuditLike; outcome: string };
+export type AuditMsgInfo = Pick<Lwm2mMsgInfo, 'sessionId' | 'listenerId' | 'endpoint' | 'kind'> & { audit: AuditRecord; outcome: string };
 
 /** Longest detail shown in the summary (the record itself keeps it all). */
 const DETAIL_MAX = 160;
 
 export function auditMessage(
-  record: AuditLike,
+  record: AuditRecord,
   listenerId: string,
   t: (key: string, vars?: Record<string, unknown>) => string,
 ): { topic: string; payload: string; lwm2m: AuditMsgInfo } {
-  const endpoint = typeof record.endpoint === 'string' ? record.endpoint : '';
+  const endpoint = record.endpoint;
   const outcome = record.outcome === undefined ? 'UNKNOWN' : String(record.outcome);
-  const detail = typeof record.detail === 'string' && record.detail !== '' ? record.detail : undefined;
+  const detail = record.detail ? record.detail : undefined;
   const shortDetail = detail && detail.length > DETAIL_MAX ? `${detail.slice(0, DETAIL_MAX)}…` : detail;
   const kind = record.kind === 'pack' ? 'pack' : 'bootstrap';
   const payload = shortDetail
@@ -41,6 +32,6 @@ export function auditMessage(
   return {
     topic: endpoint,
     payload,
-    lwm2m: { sessionId: String(record.sessionId ?? ''), listenerId, endpoint, kind, audit: record, outcome },
+    lwm2m: { sessionId: record.sessionId, listenerId, endpoint, kind, audit: record, outcome },
   };
 }

@@ -19,7 +19,7 @@ import { parsePskKeys, PskKeyError } from './psk-keys';
 import { parseRpkKeys, RpkKeyError } from './rpk-keys';
 import { readSettings, type ListenerDef } from './settings';
 import { createBootstrapServer, type CoapsSecrets, type ListenerSettings } from './transport';
-import { auditMessage, type AuditLike } from './audit-output';
+import { auditMessage } from './audit-output';
 
 interface Credentials {
   pskKeys?: string;
@@ -211,7 +211,7 @@ export = function (RED: NodeAPI): void {
         }
       });
       // Output 2, the log of record: one message per ended session and per pack request.
-      srv.on('audit', (record: AuditLike) => {
+      srv.on('audit', (record) => {
         try {
           node.send([null, auditMessage(record, node.id, t)]);
         } catch (e) {
