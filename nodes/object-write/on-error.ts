@@ -26,7 +26,8 @@ export function onErrorMode(v: unknown): OnErrorMode {
 /** The outcome detail for a failed step: "write /0/1: 4.00 <the device's diagnostic>". */
 export function failureDetail(step: Lwm2mStep): string {
   const what = step.code ? step.code : 'no answer';
-  const text = step.diagnostic ?? step.error;
+  // The device's text only as the library escaped it (diagnostic); `error` is ours when nothing came back.
+  const text = step.diagnostic ?? (step.code ? undefined : step.error);
   const diag = text ? ` ${text.slice(0, 200)}` : '';
   return `${step.op} ${step.path}: ${what}${diag}`;
 }
