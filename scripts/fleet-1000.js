@@ -54,6 +54,8 @@ async function freeUdpPort() {
   fs.symlinkSync(root, path.join(userDir, 'node_modules', 'node-red-contrib-lwm2m-bootstrap'), 'dir');
   fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'fleet-run', private: true }));
   const flow = JSON.parse(fs.readFileSync(path.join(root, 'examples', 'fleet-rehearsal.json'), 'utf8'));
+  // The example sets its own port (BS_PORT 5691 in its flow's environment); here a free one.
+  for (const e of flow.find((n) => n.type === 'tab').env || []) if (e.name === 'BS_PORT') e.value = String(bsPort);
   const sim = flow.find((n) => n.type === 'lwm2m-client-sim');
   sim.count = String(count);
   sim.dropRate = String(loss);

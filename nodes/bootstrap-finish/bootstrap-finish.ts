@@ -2,8 +2,13 @@
  * `lwm2m-bootstrap-finish`: ends a bootstrap.
  *  - finish mode: sends Bootstrap-Finish (POST /bs). Output 1 success (2.04), output 2 failure (e.g. 4.06
  *    with the client's diagnostic text), output 3 timeout. A pack request is answered with the profile's pack.
- *  - reject mode: answers the pending Bootstrap-Request (or pack request) with the chosen error code.
+ *  - reject mode: answers the pending Bootstrap-Request (or pack request) with the chosen error code and
+ *    ends it with the chosen outcome ('auto': NO_BOOTSTRAP_CONFIG after profile-lookup's "not found"
+ *    output, else REJECTED).
  * Either way the session is closed and msg.lwm2m.audit holds its audit record (no secrets).
+ *
+ * Packs: whoever answers a Bootstrap-Pack-Request first marks msg.lwm2m.packAnswered (object-write does);
+ * this node then passes the message to its success output and answers a pack only when nobody has.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { SessionNotFoundError, SessionOutcome, type BootstrapSession } from '../shared/lib';
@@ -19,11 +24,15 @@ interface FinishDef extends NodeDef {
   diagnostic: string;
   diagnosticType: string;
   timeout: string;
+  /** 'auto' (default), 'REJECTED', 'UNAUTHORIZED', 'NO_BOOTSTRAP_CONFIG'. */
+  rejectOutcome?: string;
 }
 
 type Msg = NodeMessageInFlow & { lwm2m?: Lwm2mMsgInfo; profile?: unknown };
 
 const REJECT_CODES = ['4.00', '4.01', '4.03', '4.04', '4.06', '4.15', '5.00', '5.03'];
+const REJECT_OUTCOMES = ['auto', SessionOutcome.REJECTED, SessionOutcome.UNAUTHORIZED, SessionOutcome.NO_BOOTSTRAP_CONFIG] as const;
+type RejectOutcome = (typeof REJECT_OUTCOMES)[number];
 
 export = function (RED: NodeAPI): void {
   function BootstrapFinishNode(this: Node, config: FinishDef) {
@@ -40,6 +49,14 @@ export = function (RED: NodeAPI): void {
       const text = v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
       return text.trim() ? text.trim().slice(0, 256) : undefined;
     };
+    const rejectOutcome: RejectOutcome = (REJECT_OUTCOMES as readonly string[]).includes(config.rejectOutcome ?? '')
+      ? (config.rejectOutcome as RejectOutcome)
+      : 'auto';
+    /** The outcome of a rejection: the chosen one, or for 'auto' NO_BOOTSTRAP_CONFIG when profile-lookup found none. */
+    const outcomeFor = (info: Lwm2mMsgInfo): SessionOutcome => {
+      if (rejectOutcome !== 'auto') return rejectOutcome;
+      return (info as Lwm2mMsgInfo & { notFound?: unknown }).notFound ? SessionOutcome.NO_BOOTSTRAP_CONFIG : SessionOutcome.REJECTED;
+    };
     const timeoutS = Number(config.timeout);
     const timeoutMs = Number.isFinite(timeoutS) && timeoutS > 0 ? timeoutS * 1000 : undefined;
     if (config.rejectCode && !REJECT_CODES.includes(config.rejectCode)) node.error(t('errors.badCode', { code: config.rejectCode }));
@@ -48,6 +65,14 @@ export = function (RED: NodeAPI): void {
       try {
         const info = lwm2mInfo(msg, t);
         const listener = listenerFor(RED, info);
+        if (endedUpstream(listener, info)) {
+          // object-write gave the verdict already (e.g. REQUEST_FAILED) and flows from before that wire its
+          // error output here: pass the message on with that verdict, no second one and no error.
+          showStatus(node, info.outcome === SessionOutcome.SUCCESS ? 'done' : 'failed', t('status.ended', { outcome: String(info.outcome) }));
+          if (mode === 'reject') send(msg);
+          else send(info.outcome === SessionOutcome.SUCCESS ? [msg, null, null] : info.outcome === SessionOutcome.TIMEOUT ? [null, null, msg] : [null, msg, null]);
+          return done();
+        }
         if (mode === 'reject') {
           await reject(listener, info, diagnosticFor(msg));
           msg.payload = t('payload.rejected', { endpoint: info.endpoint, code });
@@ -56,7 +81,14 @@ export = function (RED: NodeAPI): void {
           return done();
         }
         if (info.kind === 'pack') {
+          if (info.packAnswered) {
+            // Answered upstream (object-write): one success message, no second answer.
+            showStatus(node, 'done', t('status.pack'));
+            send([msg, null, null]);
+            return done();
+          }
           info.steps.push(await answerPack(listener, info, msg.profile));
+          info.packAnswered = true;
           info.outcome = SessionOutcome.SUCCESS;
           msg.payload = t('payload.pack', { endpoint: info.endpoint });
           showStatus(node, 'done', t('status.pack'));
@@ -110,21 +142,35 @@ export = function (RED: NodeAPI): void {
     async function reject(listener: ListenerNode, info: Lwm2mMsgInfo, diagnostic: string | undefined): Promise<void> {
       if (info.kind === 'pack') {
         const req = listener.getPackRequest(info.sessionId);
-        await req.reject(code, diagnostic);
+        const outcome = outcomeFor(info);
+        await req.reject(code, diagnostic, outcome);
         listener.releasePackRequest(info.sessionId);
-        info.outcome = SessionOutcome.REJECTED;
+        info.packAnswered = true;
+        info.outcome = outcome;
         return;
       }
       const session = listener.getSession(info.sessionId);
-      if (session.state === 'pending') await session.reject(code, diagnostic);
-      else session.end(SessionOutcome.REJECTED, diagnostic ? `${code} ${diagnostic}` : code); // accepted already: stop it
-      closeWith(session, info, SessionOutcome.REJECTED);
+      const outcome = outcomeFor(info);
+      if (session.state === 'pending') await session.reject(code, diagnostic, outcome);
+      else session.end(outcome, diagnostic ? `${code} ${diagnostic}` : code); // accepted already: stop it
+      closeWith(session, info, outcome);
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
       clearStatus(node);
       done();
     });
+  }
+
+  /** True when the message carries the verdict of a session that has ended (its audit record), not a live one. */
+  function endedUpstream(listener: ListenerNode, info: Lwm2mMsgInfo): boolean {
+    if (info.kind === 'pack' || !info.outcome || !info.audit) return false;
+    try {
+      return listener.getSession(info.sessionId).state === 'ended';
+    } catch (e) {
+      if (e instanceof SessionNotFoundError) return true;
+      throw e;
+    }
   }
 
   /** Ends the session (if the library has not already) and puts its audit record on the message. */

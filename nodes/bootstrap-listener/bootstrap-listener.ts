@@ -19,6 +19,7 @@ import { parsePskKeys, PskKeyError } from './psk-keys';
 import { parseRpkKeys, RpkKeyError } from './rpk-keys';
 import { readSettings, type ListenerDef } from './settings';
 import { createBootstrapServer, type CoapsSecrets, type ListenerSettings } from './transport';
+import { auditMessage } from './audit-output';
 
 interface Credentials {
   pskKeys?: string;
@@ -205,6 +206,14 @@ export = function (RED: NodeAPI): void {
           };
           node.send({ topic: session.endpoint, payload: t('payload.bootstrap', { endpoint: session.endpoint }), lwm2m: info });
           statusSoon();
+        } catch (e) {
+          node.error(e instanceof Error ? e.message : String(e));
+        }
+      });
+      // Output 2, the log of record: one message per ended session and per pack request.
+      srv.on('audit', (record) => {
+        try {
+          node.send([null, auditMessage(record, node.id, t)]);
         } catch (e) {
           node.error(e instanceof Error ? e.message : String(e));
         }

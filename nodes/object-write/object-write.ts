@@ -3,6 +3,13 @@
  * device — Delete, Write, Discover, Read — or one operation from msg.operation ("single" mode). A pack
  * request (kind 'pack') is answered with the whole profile as one SenML/LwM2M CBOR pack.
  * Output 1: ok. Output 2: error (a device error response, a timeout). Every step lands on msg.lwm2m.steps.
+ *
+ * On a device error (profile mode) the `onError` setting decides (see ./on-error.ts); the default ends the
+ * session at once with REQUEST_FAILED, so every session gets its verdict without waiting for a timeout.
+ * A message on the error output always carries msg.lwm2m.outcome, and msg.lwm2m.audit once the session ended.
+ *
+ * Packs: this node answers a Bootstrap-Pack-Request and sets msg.lwm2m.packAnswered; bootstrap-finish then
+ * passes the message on instead of answering a second time.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import {
@@ -11,6 +18,7 @@ import {
   ProfileError,
   runBootstrap,
   SessionNotFoundError,
+  SessionOutcome,
   type BootstrapProfile,
   type BootstrapSession,
 } from '../shared/lib';
@@ -20,11 +28,18 @@ import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
 import { failedStep, stepOf } from '../shared/steps';
 import { OperationError, requestFromOperation } from './single-op';
+import { failureDetail, onErrorMode, type OnErrorMode } from './on-error';
 
 interface WriteDef extends NodeDef {
   mode: 'profile' | 'single';
-  onError: 'stop' | 'continue';
+  /** 'end' (default), 'continue', 'finish'; flows saved before 'end' existed say 'stop' (= 'end'). */
+  onError: string;
   requestTimeout: string;
+}
+
+interface StepsRun {
+  steps: Lwm2mStep[];
+  failed: Lwm2mStep | undefined;
 }
 
 type Msg = NodeMessageInFlow & { lwm2m?: Lwm2mMsgInfo; profile?: unknown; operation?: unknown; error?: unknown };
@@ -37,7 +52,7 @@ export = function (RED: NodeAPI): void {
     const node = this;
     const t = translator(RED, 'lwm2m-object-write');
     const mode = config.mode === 'single' ? 'single' : 'profile';
-    const stopOnError = config.onError !== 'continue';
+    const onError: OnErrorMode = onErrorMode(config.onError);
     const timeoutS = Number(config.requestTimeout);
     const timeoutMs = Number.isFinite(timeoutS) && timeoutS > 0 ? timeoutS * 1000 : undefined;
     let inFlight = 0;
@@ -54,6 +69,8 @@ export = function (RED: NodeAPI): void {
         if (info.kind === 'pack') {
           const step = await answerPack(listener, info, msg.profile);
           info.steps.push(step);
+          info.packAnswered = true;
+          info.outcome = SessionOutcome.SUCCESS;
           msg.payload = t('payload.pack', { endpoint: info.endpoint });
           showStatus(node, 'done', t('status.pack'));
           send([msg, null]);
@@ -61,13 +78,27 @@ export = function (RED: NodeAPI): void {
         }
 
         session = listener.getSession(info.sessionId);
-        const steps = mode === 'single' ? await single(session, msg, info) : await fromProfile(session, msg, info);
+        const run = mode === 'single' ? await single(session, msg, info) : await fromProfile(session, msg, info);
+        const steps = run.steps;
         info.steps.push(...steps);
-        const failed = steps.find((s) => !s.success);
+        const failed = run.failed;
         if (failed) {
           msg.payload = t('payload.failed', { op: failed.op, path: failed.path, code: failed.code || failed.error || '?' });
           msg.error = { message: msg.payload, step: failed };
+          if (mode === 'profile' && onError === 'finish') {
+            showStatus(node, 'working', t('status.finishAnyway', { code: failed.code || t('status.noAnswer'), path: failed.path }));
+            // The operator chose to let Bootstrap-Finish go anyway: the device checks its own state and
+            // answers Finish 2.04 or 4.06, and bootstrap-finish gives the verdict.
+            send([msg, null]);
+            return done();
+          }
           showStatus(node, 'failed', t('status.failed', { code: failed.code || t('status.noAnswer'), path: failed.path }));
+          if (mode === 'profile') {
+            // The default and 'continue': the verdict now, with the device's code and diagnostic.
+            session.end(SessionOutcome.REQUEST_FAILED, failureDetail(failed));
+            info.audit = session.audit();
+            info.outcome = session.outcome ?? SessionOutcome.REQUEST_FAILED;
+          }
           send([null, msg]);
         } else {
           if (mode === 'profile') msg.payload = t('payload.ok', { endpoint: info.endpoint, count: steps.length });
@@ -92,6 +123,12 @@ export = function (RED: NodeAPI): void {
           done();
           return;
         }
+        if (err instanceof ProfileError && mode === 'profile' && session && session.state !== 'ended') {
+          // The device cannot be configured from an invalid profile: its verdict now (5.00, so it tries again
+          // later), not at the decision timeout. The error still goes to done(), for a Catch node.
+          if (session.state === 'pending') void session.reject('5.00', undefined, SessionOutcome.INTERNAL_ERROR).catch(() => undefined);
+          else session.end(SessionOutcome.INTERNAL_ERROR, 'invalid profile');
+        }
         showStatus(node, 'failed', err instanceof SessionNotFoundError ? t('status.noSession') : t('status.error'));
         done(err);
       } finally {
@@ -100,22 +137,35 @@ export = function (RED: NodeAPI): void {
     });
 
     /** (A promise chain, not an async function: its frame would be heap for every session waiting on a device.) */
-    function fromProfile(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<Lwm2mStep[]> {
+    /**
+     * The steps, and the first that failed. A refused Bootstrap-Discover is not a failure: runBootstrap fell
+     * back to the layout of a device that was not asked (msg.lwm2m.discoveryRefused says so).
+     * (A promise chain, not an async function: its frame would be heap for every session waiting on a device.)
+     */
+    function fromProfile(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<StepsRun> {
       const profile = checkedProfile(msg.profile);
       msg.profile = profile;
-      return runBootstrap(session, profile, { stopOnError, requestTimeoutMs: timeoutMs }).then((result) => {
+      return runBootstrap(session, profile, { stopOnError: onError !== 'continue', requestTimeoutMs: timeoutMs }).then((result) => {
         if (result.discovered) info.discovered = structuredClone(result.discovered);
+        if (result.discoveryRefused) info.discoveryRefused = { ...result.discoveryRefused };
         const version = result.discovered?.lwm2mVersion ?? session.lwm2mVersion;
         if (version) info.lwm2mVersion = version;
-        return result.steps.map((s) => {
+        const steps = result.steps.map((s) => {
           const step = stepOf(s.request, s.response);
           if (s.retriedFormats?.length) step.retriedFormats = [...s.retriedFormats];
+          if (s.retriedWithoutKeys) step.retriedWithoutKeys = true;
           return step;
         });
+        return { steps, failed: (result.discoveryRefused ? steps.slice(1) : steps).find((s) => !s.success) };
       });
     }
 
-    async function single(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<Lwm2mStep[]> {
+    async function single(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<StepsRun> {
+      const steps = await singleStep(session, msg, info);
+      return { steps, failed: steps.find((s) => !s.success) };
+    }
+
+    async function singleStep(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<Lwm2mStep[]> {
       await session.accept();
       const profile = msg.profile !== undefined && msg.profile !== null ? checkedProfile(msg.profile) : undefined;
       const cf = writeFormat(profile, session.preferredContentFormat);

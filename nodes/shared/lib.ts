@@ -28,6 +28,7 @@ export {
   contentFormatFor,
 } from '../../lib';
 export type {
+  AuditRecord,
   LwM2mNode,
   BootstrapDownlinkRequest,
   BootstrapResponse,

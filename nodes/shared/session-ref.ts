@@ -17,6 +17,10 @@ export interface Lwm2mStep {
   error?: string;
   /** Formats refused with 4.15 before this one (Bootstrap-Write only). */
   retriedFormats?: number[];
+  /** The device's diagnostic text on an error response (escaped and cut short by the library). */
+  diagnostic?: string;
+  /** A NoSec Security Write repeated without its empty key resources after the device refused it. */
+  retriedWithoutKeys?: boolean;
 }
 
 /** msg.lwm2m as ARCHITECTURE.md describes it. */
@@ -36,6 +40,10 @@ export interface Lwm2mMsgInfo {
   credentials?: { pskIdentity: string; pskKey: string; secret: true };
   audit?: unknown;
   outcome?: string;
+  /** The device refused Bootstrap-Discover; the bootstrap went on with the layout of a device not asked. */
+  discoveryRefused?: { code: string; diagnostic?: string };
+  /** A pack request that object-write answered already: bootstrap-finish passes the message on. */
+  packAnswered?: boolean;
 }
 
 /** What the listener node offers to the other nodes. */

@@ -42,6 +42,7 @@ export function stepOf(req: BootstrapDownlinkRequest, res: BootstrapResponse & {
   };
   const cf = requestFormat(req);
   if (cf !== undefined) step.contentFormat = cf;
+  if (!res.success && res.diagnostic) step.diagnostic = res.diagnostic;
   if (res.decodeError) step.error = res.decodeError.message;
   else if (!res.success && res.payload && res.payload.length > 0 && res.payload.length < 512) {
     step.error = res.payload.toString('utf8');

@@ -11,12 +11,25 @@ const info = require('./support/package-info');
 const LISTENER = 'lwm2m-bootstrap-listener';
 const examples = info.examples();
 
-/** The port a listener's settings resolve to in the test's environment. */
-function resolvePort(value, env, transport) {
+/**
+ * The port a listener's settings resolve to: the example flow's own environment (its tab's env, e.g. BS_PORT
+ * 5685, so that all examples run side by side), else the test's environment, else the default.
+ */
+function resolvePort(value, env, transport, tabEnv) {
   const def = transport === 'coaps' ? '5684' : '5683';
   const m = /^\$\{(\w+)\}$/.exec(String(value).trim());
-  if (m) return env[m[1]] || def;
+  if (m) {
+    const own = (tabEnv || []).find((e) => e.name === m[1]);
+    return own ? String(own.value) : env[m[1]] || def;
+  }
   return String(value).trim() || def;
+}
+
+/** The env of the example's flow tab (as shipped). */
+function tabEnvOf(example) {
+  const flow = JSON.parse(require('fs').readFileSync(example.file, 'utf8'));
+  const tab = flow.find((n) => n.type === 'tab');
+  return (tab && tab.env) || [];
 }
 
 describe('editor: examples', function () {
@@ -62,7 +75,7 @@ describe('editor: examples', function () {
       const listeners = imported.filter((n) => n.type === LISTENER && !n.d);
       const cat = info.catalog('en-US', LISTENER);
       for (const l of listeners) {
-        const port = resolvePort(l.port, red.env, l.transport);
+        const port = resolvePort(l.port, red.env, l.transport, tabEnvOf(example));
         const key = l.transport === 'coaps' ? 'listeningCoaps' : 'listening';
         const expected = info.lookup(cat, `${LISTENER}.status.${key}`).replace('__port__', port);
         if (l.z) await page.click(`#red-ui-tab-${l.z} a`);

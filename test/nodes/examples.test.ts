@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'child_process';
+import * as dgram from 'dgram';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
@@ -11,6 +12,8 @@ import * as readline from 'readline';
 import { decode } from '../../lib/codec';
 import { LwM2mPath } from '../../lib/model/path';
 import { nodeToJson } from '../../lib/model/tree';
+import { RegistrationServer } from '../../lib/rd';
+import { DtlsDevice } from '../support/dtls-device';
 import { nextPort } from '../support/ports';
 import { ScriptedDevice, type ReceivedRequest } from '../support/scripted-device';
 
@@ -20,8 +23,9 @@ const RUNNER = path.join(__dirname, 'support', 'run-example.js');
 
 interface Report {
   ready?: boolean;
+  httpPort?: number;
   status?: { id: string; status: { fill?: string; shape?: string; text?: string } };
-  debug?: { name?: string; msg: string; property?: string };
+  debug?: { id?: string; name?: string; msg: string; property?: string };
   log?: { level: number; msg: string; type?: string; id?: string };
 }
 
@@ -80,6 +84,27 @@ async function tcpPort(): Promise<number> {
   return port;
 }
 
+/** True when every UDP port can be bound on loopback now. */
+async function allFree(ports: number[]): Promise<boolean> {
+  for (const port of ports) {
+    const sock = dgram.createSocket('udp4');
+    const ok = await new Promise<boolean>((resolve) => {
+      sock.once('error', () => resolve(false));
+      sock.bind(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!ok) {
+      try {
+        sock.close();
+      } catch {
+        // never bound
+      }
+      return false;
+    }
+    await new Promise<void>((r) => sock.close(() => r()));
+  }
+  return true;
+}
+
 function written(dev: ScriptedDevice, prefix: string): Record<string, unknown> {
   const r = dev.received.find((x: ReceivedRequest) => x.method === 'PUT' && x.path.startsWith(prefix));
   assert.ok(r, `a write to ${prefix}…`);
@@ -98,7 +123,7 @@ describe('examples', function () {
     httpPort = await tcpPort();
     if (typeof env === 'function') env = env(httpPort);
     const proc = spawn(process.execPath, [RUNNER, path.join(EXAMPLES, file)], {
-      env: { ...process.env, BS_PORT: String(bsPort), BS_ADDRESS: '127.0.0.1', HTTP_PORT: String(httpPort), ...env },
+      env: { ...process.env, BS_PORT: String(bsPort), BS_COAPS_PORT: String(bsPort), BS_ADDRESS: '127.0.0.1', HTTP_PORT: String(httpPort), ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     run = new ExampleRun(proc);
@@ -138,6 +163,88 @@ describe('examples', function () {
     }
     assert.ok(fs.existsSync(path.join(EXAMPLES, 'data', 'devices.csv')));
     assert.ok(fs.existsSync(path.join(EXAMPLES, 'data', 'imei-config.csv')));
+  });
+
+  /** Each example's listener port as shipped: its flow's own BS_PORT / BS_COAPS_PORT, else the environment's or the default. */
+  function shippedPorts(): { file: string; id: string; port: number; transport: string }[] {
+    const out: { file: string; id: string; port: number; transport: string }[] = [];
+    for (const f of fs.readdirSync(EXAMPLES).filter((x) => x.endsWith('.json')).sort()) {
+      const flow = JSON.parse(fs.readFileSync(path.join(EXAMPLES, f), 'utf8')) as Record<string, any>[];
+      for (const l of flow.filter((n) => n.type === 'lwm2m-bootstrap-listener' && !n.d)) {
+        const tab = flow.find((n) => n.type === 'tab' && n.id === l.z);
+        const m = /^\$\{(\w+)\}$/.exec(String(l.port));
+        const own = m ? (tab?.env as { name: string; value: string }[] | undefined)?.find((e) => e.name === m[1])?.value : String(l.port);
+        out.push({ file: f, id: l.id, transport: l.transport, port: Number(own ?? (l.transport === 'coaps' ? 5684 : 5683)) });
+      }
+    }
+    return out;
+  }
+
+  it('every example listens on its own port (01, the demo, on 5683), none on the demo DM server\'s 5783', () => {
+    const ports = shippedPorts();
+    assert.equal(ports.length, 9, JSON.stringify(ports));
+    assert.equal(new Set(ports.map((p) => p.port)).size, ports.length, `distinct: ${JSON.stringify(ports)}`);
+    assert.equal(ports.find((p) => p.file === '01-default-profile.json')!.port, 5683);
+    assert.ok(!ports.some((p) => p.port === 5783));
+    for (const p of ports) {
+      const flow = JSON.parse(fs.readFileSync(path.join(EXAMPLES, p.file), 'utf8')) as Record<string, any>[];
+      if (p.file !== '01-default-profile.json') {
+        const comments = flow.filter((n) => n.type === 'comment').map((n) => `${n.name} ${n.info}`).join(' ');
+        assert.ok(comments.includes(String(p.port)), `${p.file}: a comment names its port ${p.port}`);
+      }
+      // The verdict is visible: the audit output, object-write's error output and Finish's failure and timeout are wired.
+      const listener = flow.find((n) => n.id === p.id)!;
+      const audit = flow.find((n) => n.id === listener.wires?.[1]?.[0]);
+      assert.ok(audit && audit.type === 'debug' && audit.name === 'audit', `${p.file}: listener audit output -> debug "audit"`);
+      for (const w of flow.filter((n) => n.type === 'lwm2m-object-write')) assert.ok(w.wires?.[1]?.length > 0, `${p.file}: object-write error output wired`);
+      for (const f of flow.filter((n) => n.type === 'lwm2m-bootstrap-finish' && n.mode !== 'reject')) {
+        assert.ok(f.wires?.[1]?.length > 0 && f.wires?.[2]?.length > 0, `${p.file}: finish failure and timeout outputs wired`);
+      }
+    }
+  });
+
+  it('all nine examples imported together into one Node-RED: every listener listens, each on its own port', async function () {
+    this.timeout(90000);
+    // The shipped ports, moved together by a shift when some are taken on this machine (other tests, a demo).
+    const base = shippedPorts();
+    let shift = 0;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      if (await allFree(base.map((p) => p.port + shift))) break;
+      shift = 20000 + Math.floor(Math.random() * 20000);
+    }
+    const rd = await new RegistrationServer().listen();
+    const httpPort = await tcpPort();
+    const files = fs.readdirSync(EXAMPLES).filter((x) => x.endsWith('.json')).sort().map((f) => path.join(EXAMPLES, f));
+    const proc = spawn(process.execPath, [RUNNER, ...files], {
+      env: { ...process.env, PORT_SHIFT: String(shift), BS_PORT: String(5683 + shift), BS_ADDRESS: '127.0.0.1', HTTP_PORT: String(httpPort),
+        DM_SERVER_URI: `coap://127.0.0.1:${rd.port}` },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    run = new ExampleRun(proc);
+    try {
+      await run.waitFor((r) => r.ready === true, 30000, 'flows started');
+      for (const p of base) {
+        const key = p.transport === 'coaps' ? 'listening coaps' : 'listening';
+        await run.waitFor(
+          (r) => r.status?.id === p.id && r.status.status.fill === 'green' && String(r.status.status.text).startsWith(`${key} :${p.port + shift}`),
+          15000,
+          `${p.file}: listener green on ${p.port + shift}`,
+        );
+      }
+      const red = run.reports.filter((r) => r.status && r.status.status.fill === 'red').map((r) => JSON.stringify(r.status));
+      assert.deepEqual(red, [], 'no node turned red');
+      // The simulated devices that start on deploy bootstrap against their own example's listener.
+      for (const [what, id] of [['trainer walk-through', 'cccdc60e9ccd777b'], ['06 over CoAPs', 'c0a5e0600000a008']]) {
+        const d = await run.waitFor((r) => r.debug?.id === id, 30000, `${what}: its device bootstrapped`);
+        assert.equal((JSON.parse(d.debug!.msg) as { outcome: string }).outcome, 'SUCCESS', what);
+      }
+      // And the demo still bootstraps a device beside the eight others.
+      const dev = await device();
+      assert.equal((await dev.bootstrapRequest({ address: '127.0.0.1', port: 5683 + shift }, { ep: 'beside-the-others' })).code, '2.04');
+      await run.waitFor((r) => r.debug?.name === 'bootstrapped (audit)' && r.debug.msg.includes('beside-the-others'), 10000, 'the demo bootstrapped');
+    } finally {
+      await rd.close();
+    }
   });
 
   it('01 (the demo): every device gets the default profile, with DM_SERVER_URI and DM_LIFETIME from the environment', async () => {
@@ -197,27 +304,58 @@ describe('examples', function () {
     assert.equal(intruder.received.length, 0);
   });
 
-  it('04: a one-time PSK goes to the DM server first, then to the device; the key never reaches the debug sidebar', async () => {
+  it('04: over CoAPs only: a device with its bootstrap PSK gets a one-time DM PSK (the DM server first); plain CoAP gets nothing; the key never reaches the debug sidebar', async () => {
     const r = await start('04-one-time-psk.json', (http) => ({ DM_CREDENTIALS_URL: `http://127.0.0.1:${http}/dm-credentials` }));
-    const dev = await device();
-    const done = r.debugNamed('bootstrapped: PSK identity (key hidden)');
-    assert.equal((await dev.bootstrapRequest(bs(), { ep: 'otp-dev', pct: 11542 })).code, '2.04');
-    const shown = (await done).debug!.msg;
-    const sec = dev.received.find((x) => x.method === 'PUT' && x.path.startsWith('/0/'))!;
-    const inst = decode(sec.contentFormat!, LwM2mPath.parse(sec.path), sec.payload);
-    assert.ok(inst.kind === 'instance');
-    const value = (id: number) => {
-      const res = inst.kind === 'instance' ? inst.resources.get(id) : undefined;
-      return res && res.kind === 'single' ? (res.value as Buffer) : Buffer.alloc(0);
-    };
-    const identity = value(3).toString('utf8');
-    const key = value(5).toString('hex');
-    assert.match(identity, /^otp-dev-[0-9a-f]{16}$/);
-    assert.equal(key.length, 32);
-    assert.equal(shown, identity, 'the debug node shows the identity');
-    const sidebar = JSON.stringify(r.reports.filter((x) => x.debug || x.status || x.log));
-    assert.ok(!sidebar.includes(key), 'the key is in no debug message, status or log line');
-    assert.equal(written(dev, '/0/')['0'], 'coaps://127.0.0.1:5784');
+    const flow = JSON.parse(fs.readFileSync(path.join(EXAMPLES, '04-one-time-psk.json'), 'utf8')) as Record<string, unknown>[];
+    assert.equal(flow.find((n) => n.type === 'lwm2m-bootstrap-listener')!.transport, 'coaps');
+    const tab = flow.find((n) => n.type === 'tab') as { env: { name: string; value: string }[] };
+    assert.deepEqual(tab.env.find((e) => e.name === 'BS_ADDRESS')?.value, '127.0.0.1', 'the demo key is public: loopback only by default');
+    const csv = fs.readFileSync(path.join(EXAMPLES, 'data', 'otp-bootstrap-keys.csv'), 'utf8');
+    const bootstrapKey = /otp-dev,otp-dev,([0-9a-f]+)/.exec(csv)![1];
+    assert.ok(!JSON.stringify(flow).includes(bootstrapKey), 'the bootstrap key is not in the flow JSON');
+
+    // Plain CoAP on the same port: not even an answer, so no key for an unauthenticated device.
+    const plain = await device();
+    await assert.rejects(plain.bootstrapRequest(bs(), { ep: 'otp-dev', timeoutMs: 1500 }), /no response/);
+
+    const dev = await DtlsDevice.connect(bsPort, 'otp-dev', bootstrapKey);
+    try {
+      const done = r.debugNamed('bootstrapped: PSK identity (key hidden)');
+      assert.equal((await dev.bootstrapRequest('otp-dev')).code, '2.04');
+      const shown = (await done).debug!.msg;
+      const sec = dev.received.find((x) => x.method === 'PUT' && x.path.startsWith('/0/'))!;
+      const inst = decode(sec.contentFormat!, LwM2mPath.parse(sec.path), sec.payload);
+      assert.ok(inst.kind === 'instance');
+      const value = (id: number) => {
+        const res = inst.kind === 'instance' ? inst.resources.get(id) : undefined;
+        return res && res.kind === 'single' ? (res.value as Buffer) : Buffer.alloc(0);
+      };
+      const identity = value(3).toString('utf8');
+      const key = value(5).toString('hex');
+      assert.match(identity, /^otp-dev-[0-9a-f]{16}$/);
+      assert.equal(key.length, 32);
+      assert.equal(shown, identity, 'the debug node shows the identity');
+      const audit = JSON.parse((await r.debugNamed('audit')).debug!.msg) as { outcome: string; identity: { type: string; id: string } };
+      assert.equal(audit.outcome, 'SUCCESS');
+      assert.deepEqual(audit.identity, { type: 'psk', id: 'otp-dev' });
+      const sidebar = JSON.stringify(r.reports.filter((x) => x.debug || x.status || x.log));
+      assert.ok(!sidebar.includes(key), 'the key is in no debug message, status or log line');
+      assert.ok(!sidebar.includes(bootstrapKey), 'nor the bootstrap key');
+      const w = nodeToJson(decode(sec.contentFormat!, LwM2mPath.parse(sec.path), sec.payload)) as Record<string, unknown>;
+      assert.equal(w['0'], 'coaps://127.0.0.1:5784');
+    } finally {
+      await dev.close();
+    }
+    // The DTLS identity names its own endpoint only.
+    const other = await DtlsDevice.connect(bsPort, 'otp-dev', bootstrapKey);
+    try {
+      assert.equal((await other.bootstrapRequest('someone-else')).code, '4.03');
+    } finally {
+      await other.close();
+    }
+    // That refusal is logged as a warning, as it should be: expected here, so not a problem of the run.
+    const refusal = await r.waitFor((x) => !!x.log && x.log.msg.includes('"someone-else" does not belong'), 5000, 'the refusal warning');
+    r.reports.splice(r.reports.indexOf(refusal), 1);
   });
 
   it('05: the IMEI picks the target profile and its configuration; an unknown IMEI gets 4.04', async () => {

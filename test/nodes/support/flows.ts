@@ -42,9 +42,10 @@ export function bootstrapFlow(o: FlowOptions): object[] {
       sessionTimeout: '30',
       maxSessions: '100',
       ...o.listener,
-      wires: [o.listenerOnly ? ['h-requests'] : ['n-lookup', 'h-requests']],
+      wires: [o.listenerOnly ? ['h-requests'] : ['n-lookup', 'h-requests'], ['h-audit']],
     },
     { id: 'h-requests', z: 'tab', type: 'helper' },
+    { id: 'h-audit', z: 'tab', type: 'helper' },
     {
       id: 'n-profiles',
       type: 'lwm2m-bootstrap-profiles',

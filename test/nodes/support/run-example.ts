@@ -3,7 +3,12 @@
  * a fresh user directory with this package linked into node_modules, the example as flows.json.
  * Reports on stdout, one JSON object per line: {ready, httpPort}, {status}, {debug}, {log}.
  *
- *   node run-example.js <example.json>      (env: HTTP_PORT, BS_PORT, … as the example documents)
+ *   node run-example.js <example.json> [<more.json> …]   (env: HTTP_PORT, BS_PORT, … as the example documents)
+ *
+ * Several examples load together into one runtime (one flows.json), as an operator who imports them all.
+ * An example may set its own port in its flow's environment (tab `env`: BS_PORT, BS_COAPS_PORT, BS_ADDRESS).
+ * The test's environment wins over those, so a single example runs on a free port a test chose; with
+ * PORT_SHIFT=n every port an example sets is moved by n instead (all nine together, away from ports in use).
  */
 import * as fs from 'fs';
 import * as http from 'http';
@@ -12,7 +17,7 @@ import * as path from 'path';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const root = path.resolve(__dirname, '..', '..', '..', '..');
-const example = path.resolve(process.argv[2]);
+const examples = process.argv.slice(2).map((f) => path.resolve(f));
 const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lwm2m-example-'));
 fs.mkdirSync(path.join(userDir, 'node_modules'));
 fs.symlinkSync(root, path.join(userDir, 'node_modules', 'node-red-contrib-lwm2m-bootstrap'), 'dir');
@@ -20,7 +25,25 @@ fs.writeFileSync(
   path.join(userDir, 'package.json'),
   JSON.stringify({ name: 'example-run', private: true, dependencies: { 'node-red-contrib-lwm2m-bootstrap': 'file:' + root } }),
 );
-fs.copyFileSync(example, path.join(userDir, 'flows.json'));
+fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(examples.flatMap((f) => withTestEnv(JSON.parse(fs.readFileSync(f, 'utf8'))))));
+
+/** The flows' own port and address settings, overridden by the test's environment (see above). */
+function withTestEnv(flow: { type: string; env?: { name: string; value: string; type: string }[] }[]): unknown[] {
+  const shift = process.env.PORT_SHIFT === undefined ? undefined : Number(process.env.PORT_SHIFT);
+  for (const n of flow) {
+    if (n.type !== 'tab' || !Array.isArray(n.env)) continue;
+    for (const e of n.env) {
+      if (!['BS_PORT', 'BS_COAPS_PORT', 'BS_ADDRESS'].includes(e.name)) continue;
+      if (shift !== undefined) {
+        if (e.name !== 'BS_ADDRESS') e.value = String(Number(e.value) + shift);
+      } else if (process.env[e.name] !== undefined) {
+        e.value = String(process.env[e.name]);
+        e.type = 'str';
+      }
+    }
+  }
+  return flow;
+}
 
 const emit = (o: unknown): void => {
   process.stdout.write(JSON.stringify(o) + '\n');
