@@ -109,7 +109,7 @@ export = function (RED: NodeAPI): void {
           const c = generatePskCredentials({ identityPrefix: prefix, keyBytes });
           oneTime = { pskIdentity: c.identity, pskKey: c.key.toString('hex') };
         }
-        const { values, textKeys } = templateValues(raw, {
+        const { values, textKeys, unresolved } = templateValues(raw, {
           profileDefaults: raw.templates,
           env: (n) => {
             const v = RED.util.evaluateNodeProperty(n, 'env', node, msg) as unknown;
@@ -120,6 +120,9 @@ export = function (RED: NodeAPI): void {
           request: info,
           oneTime,
         });
+        if (unresolved.length > 0) {
+          throw new ProfileError(unresolved.map((name) => ({ pointer: '', message: t('errors.noRequestValue', { name }) })));
+        }
         msg.profile = fillProfile(raw, values, textKeys);
         info.profileName = name;
         if (oneTime) info.credentials = { pskIdentity: oneTime.pskIdentity, pskKey: oneTime.pskKey, secret: true };
