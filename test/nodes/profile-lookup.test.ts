@@ -154,6 +154,16 @@ describe('server nodes: profile lookup', function () {
     assert.equal(msg.lwm2m.notFound.pointer, '/servers/0/bindng');
   });
 
+  it('warns in the log when a device-table row has a missing column (line number, no cell content)', async () => {
+    const file = path.join(dir, 'devices.csv');
+    fs.writeFileSync(file, 'endpoint,profile,apn\nm-7,meters,iot.seven\nm-8,meters\n');
+    await lookupOnly({ port: await nextPort(), profiles: [METERS], table: { file } });
+    const table = helper.getNode('n-table');
+    await until(() => callsOf(table, 'warn').length > 0, 5000, 'a warning');
+    assert.deepEqual(callsOf(table, 'warn').map((a) => String(a[0])), ['lwm2m-device-table.log.rowWarnings']);
+    assert.deepEqual(table.table.lastWarnings.map((w: { line: number }) => w.line), [3]);
+  });
+
   it('checks profiles for the editor through the admin endpoint', async () => {
     await lookupOnly({ port: await nextPort() });
     const bad = JSON.stringify([{ name: 'a', servers: [{ shortServerId: 1, uri: 'coaps://dm:5684', securityMode: 'psk', pskIdentity: 'id' }] }, { name: 'a' }]);
