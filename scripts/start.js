@@ -85,9 +85,29 @@ async function startRegistrationServer() {
   }
   const Server = lib.RegistrationServer;
   if (!Server) return;
+  // The first few registrations by name; after that a count at most every 5 s, so that the fleet
+  // rehearsal (1,000 devices) does not print a line per device.
+  let registered = 0;
+  let sinceLine = 0;
+  let countTimer;
+  const onRegistered = (r, address) => {
+    registered++;
+    if (registered <= 3) {
+      process.stdout.write(`demo DM server: ${r.endpoint} registered at ${address} (lifetime ${r.lifetime}s)\n`);
+      if (registered === 3) process.stdout.write('demo DM server: further registrations are counted every 5 s\n');
+      return;
+    }
+    sinceLine++;
+    countTimer ??= setTimeout(() => {
+      countTimer = undefined;
+      process.stdout.write(`demo DM server: ${registered} registrations (${sinceLine} in the last 5 s)\n`);
+      sinceLine = 0;
+    }, 5000);
+    countTimer.unref?.();
+  };
   for (const address of net.bsAddresses) {
     const rd = new Server({ port: Number(process.env.DM_PORT), address });
-    rd.on('registered', (r) => process.stdout.write(`demo DM server: ${r.endpoint} registered at ${address} (lifetime ${r.lifetime}s)\n`));
+    rd.on('registered', (r) => onRegistered(r, address));
     await rd.listen();
     rds.push(rd);
   }

@@ -141,6 +141,17 @@ describe('the npm start demo', function () {
       const reg = await registered;
       assert.equal(reg.uri, `coap://127.0.0.2:${dmPort}`);
       await waitOut(/demo DM server: demo-lan-1 registered at 127\.0\.0\.2/);
+
+      // A fleet does not print a line per device (the fleet rehearsal printed 1,000).
+      const more = Array.from({ length: 6 }, (_, i) => new SimulatedClient({ endpoint: `demo-more-${i}`, bootstrapServer: { uri: `coap://127.0.0.1:${bsPort}` }, timing: FAST }));
+      try {
+        await Promise.all(more.map((c) => new Promise((resolve) => { c.once('registered', resolve); void c.start(); })));
+      } finally {
+        await Promise.all(more.map((c) => c.stop()));
+      }
+      const perDevice = out.split('\n').filter((l) => /demo DM server: \S+ registered at/.test(l));
+      assert.equal(perDevice.length, 3, perDevice.join('\n'));
+      assert.match(out, /further registrations are counted every 5 s/);
     });
   });
 });
