@@ -53,6 +53,18 @@ describe('editor: where a new user stumbled', function () {
     await E.closeTray(page, 'cancel');
   });
 
+  it('takes several listener addresses, and refuses one that is not an address', async function () {
+    await openDemoListener();
+    const { page } = editor;
+    await E.setField(page, '#node-input-address', '127.0.0.1, 192.0.2.10 ::1');
+    assert.equal((await E.fieldValidation(page, '#node-input-address')).error, false);
+    await E.setField(page, '#node-input-address', '127.0.0.1; rm -rf');
+    const r = await E.fieldValidation(page, '#node-input-address');
+    assert.equal(r.error, true);
+    assert.match(String(r.message), /several separated by commas/);
+    await E.closeTray(page, 'cancel');
+  });
+
   it('checks PSK keys while typing, names the line and never shows the key', async function () {
     const tray = await openDemoListener();
     const { page } = editor;
