@@ -7,9 +7,11 @@
 //   node scripts/build-addon.js             build; on failure warn and exit 0 (plain CoAP still works)
 //   node scripts/build-addon.js --strict    build; on failure exit 1
 //   node scripts/build-addon.js --if-needed build only when no build or prebuild loads
-//   node scripts/build-addon.js --install   npm's install script: in a git checkout always build (the tests
-//                                           then exercise native/ as it is); installed as a dependency, build
-//                                           only when no prebuild loads. Never fails the install.
+//   node scripts/build-addon.js --install   npm's install script: in a git checkout build when build/ is
+//                                           missing or older than native/ (the tests then exercise native/ as
+//                                           it is), else say it is up to date; installed as a dependency, build
+//                                           only when no prebuild loads. Compiler output only on failure.
+//                                           Never fails the install.
 //   node scripts/build-addon.js --prebuild  also pack prebuilds/<platform>-<arch>/ with prebuildify (N-API)
 //   ... --prebuild --arm64                  and cross-compile prebuilds/linux-arm64/ (Debian gcc-aarch64-linux-gnu)
 //   LWM2M_DTLS_SKIP_BUILD=1                 do nothing (a prebuild in prebuilds/ is then what loads)
@@ -57,10 +59,29 @@ function fail(reason) {
   process.exit(0);
 }
 
+const quiet = args.has('--install');
+
+/** Runs a build tool; for npm's install script its output is shown only when it fails. */
 function run(cmd, argv, env) {
-  const r = spawnSync(cmd, argv, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  const r = spawnSync(cmd, argv, { cwd: root, stdio: quiet ? 'pipe' : 'inherit', env: { ...process.env, ...env } });
   if (r.error) return r.error.message;
-  return r.status === 0 ? undefined : `${path.basename(argv[0] || cmd)} exited with ${r.status}`;
+  if (r.status === 0) return undefined;
+  if (quiet) process.stderr.write(`${r.stdout || ''}${r.stderr || ''}`);
+  return `${path.basename(argv[0] || cmd)} exited with ${r.status}`;
+}
+
+/** In a checkout: the build in build/Release is newer than every source it is made from, and loads. */
+function checkoutBuildCurrent() {
+  const built = path.join(root, 'build', 'Release', 'lwm2m_dtls.node');
+  if (!fs.existsSync(built)) return undefined;
+  const sources = [path.join(root, 'binding.gyp'), ...fs.readdirSync(path.join(root, 'native')).map((f) => path.join(root, 'native', f))];
+  const builtAt = fs.statSync(built).mtimeMs;
+  if (sources.some((f) => fs.statSync(f).mtimeMs > builtAt)) return undefined;
+  try {
+    return require(built).opensslVersion();
+  } catch {
+    return undefined;
+  }
 }
 
 if (process.env.LWM2M_DTLS_SKIP_BUILD === '1') {
@@ -72,6 +93,13 @@ if (ifNeeded) {
   const have = prebuildLoads();
   if (have) {
     console.log(`DTLS addon present: ${have}`);
+    process.exit(0);
+  }
+}
+if (args.has('--install') && !ifNeeded) {
+  const current = checkoutBuildCurrent();
+  if (current) {
+    console.log(`DTLS addon up to date with native/: ${current} (npm run build:addon rebuilds it)`);
     process.exit(0);
   }
 }

@@ -17,4 +17,9 @@ if [ ! -x "$CHROMIUM" ]; then
   exit 1
 fi
 echo "== editor tests with $("$CHROMIUM" --version 2>/dev/null | head -1)"
+# The README's screenshot of the deployed demo should show the demo's port, not a random test port: use
+# 5683 for the flows' ${BS_PORT} when nothing listens there.
+if [ -z "${EDITOR_TEST_BS_PORT:-}" ] && node -e "const s=require('dgram').createSocket('udp4');s.on('error',()=>process.exit(1));s.bind(5683,'127.0.0.1',()=>s.close())"; then
+  export EDITOR_TEST_BS_PORT=5683
+fi
 npm run test:editor

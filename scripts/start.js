@@ -7,14 +7,21 @@
  * Environment (all optional):
  *   PORT            Node-RED editor port                         (default 1880)
  *   BS_PORT         Bootstrap-Server UDP port used by the flow   (default 5683)
+ *   BS_ADDRESS      where the Bootstrap-Server and the DM server listen: one address, a list, or 0.0.0.0 / ::
+ *                   for every address of this machine            (default 127.0.0.1; see scripts/demo-env.js)
  *   DM_PORT         demo registration server UDP port            (default 5783)
- *   DM_SERVER_URI   LwM2M server URI written into devices        (default coap://127.0.0.1:$DM_PORT)
+ *   DM_SERVER_URI   LwM2M server URI written into devices        (default coap://${serverHost}:$DM_PORT,
+ *                   the address the device reached the Bootstrap-Server at)
+ *   EDITOR_ADDRESS  where the editor listens                     (default 127.0.0.1; beyond it, with a login)
+ *   DEMO_ADMIN_PASSWORD  the editor login's password when EDITOR_ADDRESS is beyond loopback (default generated)
  *   DEMO_USER_DIR   Node-RED user directory                      (default ./.node-red-demo)
  *   DEMO_FRESH=1    replace the user directory's flow with the demo flow again
  */
 const fs = require('fs');
 const path = require('path');
 const { spawn } = require('child_process');
+const crypto = require('crypto');
+const { demoNetwork, exposureNotice } = require('./demo-env');
 
 const root = path.resolve(__dirname, '..');
 const userDir = path.resolve(process.env.DEMO_USER_DIR || path.join(root, '.node-red-demo'));
@@ -28,7 +35,19 @@ if (!fs.existsSync(path.join(root, 'dist', 'lib'))) {
 process.env.PORT = process.env.PORT || '1880';
 process.env.BS_PORT = process.env.BS_PORT || '5683';
 process.env.DM_PORT = process.env.DM_PORT || '5783';
-process.env.DM_SERVER_URI = process.env.DM_SERVER_URI || `coap://127.0.0.1:${process.env.DM_PORT}`;
+const net = demoNetwork(process.env);
+// The listener binds one socket per address (a comma-separated list), so ${serverHost} is the one a device reached.
+process.env.BS_ADDRESS = net.bsAddresses.join(',');
+process.env.DM_SERVER_URI = net.dmServerUri;
+process.env.EDITOR_HOST = net.editorHost;
+let login;
+if (net.editorBeyondLoopback) {
+  const given = process.env.DEMO_ADMIN_PASSWORD;
+  login = { password: given || crypto.randomBytes(9).toString('base64url'), generated: !given };
+  const bcrypt = require(require.resolve('bcryptjs', { paths: [path.dirname(require.resolve('node-red/package.json'))] }));
+  process.env.DEMO_ADMIN_HASH = bcrypt.hashSync(login.password, 10);
+}
+delete process.env.DEMO_ADMIN_PASSWORD; // Node-RED gets the hash only
 
 // Node-RED loads packages from <userDir>/node_modules: link this checkout in, as `npm install <path>` would.
 fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
@@ -52,8 +71,10 @@ if ((!fs.existsSync(flowFile) || process.env.DEMO_FRESH === '1') && fs.existsSyn
   fs.copyFileSync(demoFlow, flowFile);
 }
 
-// The demo registration server runs in this process; Node-RED runs as a child.
-let rd;
+// The demo registration server runs in this process, on each of the Bootstrap-Server's addresses (so
+// coap://${serverHost}:DM_PORT reaches it); Node-RED runs as a child.
+const rds = [];
+const closeRds = () => Promise.all(rds.map((r) => r.close().catch(() => {})));
 async function startRegistrationServer() {
   let lib;
   try {
@@ -64,10 +85,38 @@ async function startRegistrationServer() {
   }
   const Server = lib.RegistrationServer;
   if (!Server) return;
-  rd = new Server({ port: Number(process.env.DM_PORT), address: '0.0.0.0' });
-  rd.on('registered', (r) => process.stdout.write(`demo DM server: ${r.endpoint} registered (lifetime ${r.lifetime}s)\n`));
-  await rd.listen();
-  process.stdout.write(`demo DM server: listening on udp/${process.env.DM_PORT} (${process.env.DM_SERVER_URI})\n`);
+  // The first few registrations by name; after that a count at most every 5 s, so that the fleet
+  // rehearsal (1,000 devices) does not print a line per device.
+  let registered = 0;
+  let sinceLine = 0;
+  let countTimer;
+  const onRegistered = (r, address) => {
+    registered++;
+    if (registered <= 3) {
+      process.stdout.write(`demo DM server: ${r.endpoint} registered at ${address} (lifetime ${r.lifetime}s)\n`);
+      if (registered === 3) process.stdout.write('demo DM server: further registrations are counted every 5 s\n');
+      return;
+    }
+    sinceLine++;
+    countTimer ??= setTimeout(() => {
+      countTimer = undefined;
+      process.stdout.write(`demo DM server: ${registered} registrations (${sinceLine} in the last 5 s)\n`);
+      sinceLine = 0;
+    }, 5000);
+    countTimer.unref?.();
+  };
+  for (const address of net.bsAddresses) {
+    const rd = new Server({ port: Number(process.env.DM_PORT), address });
+    rd.on('registered', (r) => onRegistered(r, address));
+    await rd.listen();
+    rds.push(rd);
+  }
+  process.stdout.write(`demo DM server: listening on udp/${process.env.DM_PORT} at ${net.bsAddresses.join(', ')}; devices get ${process.env.DM_SERVER_URI}\n`);
+}
+
+process.stdout.write(exposureNotice(net, process.env.DM_PORT, login));
+if (!net.beyondLoopback) {
+  process.stdout.write('demo: listening on loopback only (127.0.0.1); set BS_ADDRESS=0.0.0.0 for devices on other hosts (see README)\n');
 }
 
 startRegistrationServer()
@@ -80,8 +129,8 @@ startRegistrationServer()
       '--port', process.env.PORT,
       'flows.json',
     ], { stdio: 'inherit', env: process.env });
-    const stop = (sig) => { red.kill(sig); if (rd) rd.close().catch(() => {}); };
+    const stop = (sig) => { red.kill(sig); void closeRds(); };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
-    red.on('exit', (code) => { if (rd) rd.close().catch(() => {}); process.exit(code ?? 0); });
+    red.on('exit', (code) => { void closeRds().then(() => process.exit(code ?? 0)); });
   });

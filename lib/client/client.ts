@@ -6,7 +6,7 @@
  * on command and on /1/x/9, with jittered exponential back-off. It reports through events only:
  *
  *  'trace' (TraceEvent), 'state' ({state, previous, reason}), 'bootstrapped' ({bootstrapId, mode, ms}),
- *  'bootstrapFailed' ({bootstrapId, reason, attempt, retryInMs?}), 'diagram' ({bootstrapId, success, mermaid}),
+ *  'bootstrapFailed' ({bootstrapId, reason, attempt, retryInMs?}), 'diagram' ({bootstrapId, success, mermaid, reason?}),
  *  'registered' / 'updated' / 'registrationFailed' ({ssid, uri, location?, reason?}), 'warning' ({message}).
  */
 import { EventEmitter } from 'events';
@@ -50,6 +50,10 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
   /** Why the last Bootstrap-Finish of the current attempt was refused (reported if no command follows). */
   private finishRefusal: string | undefined;
   private diagramEvents: TraceEvent[] | undefined;
+  /** The diagram already sent for the current attempt (a refused Finish), by attempt and event count. */
+  private diagramSent: { id: number; events: number } | undefined;
+  /** The last attempt whose configuration was committed. */
+  private committedId = 0;
   private diagramPending = new Set<ServerRegistration>();
   registrations: ServerRegistration[] = [];
   private running = false;
@@ -207,9 +211,16 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
 
   private async bootstrapAttempt(): Promise<void> {
     if (!this.running) return;
+    // A new attempt before the last one ended (a re-bootstrap quicker than the Finish timeout): its diagram
+    // goes out now rather than being dropped with the events.
+    if (this.diagramEvents && this.diagramEvents.length > 0) {
+      const committed = this.committedId === this.bootstrapCount;
+      this.emitDiagram(this.bootstrapCount, committed, [committed ? 'a new bootstrap began' : 'superseded by a new Bootstrap-Request']);
+    }
     const id = ++this.bootstrapCount;
     this.bootstrapStarted = Date.now();
     this.diagramEvents = [];
+    this.diagramSent = undefined;
     this.finishRefusal = undefined;
     this.faults.vanished = false;
     this.setState('bootstrapping');
@@ -319,6 +330,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
   }
 
   private async commit(id: number, staged: ObjectStore, mode: 'request' | 'pack'): Promise<void> {
+    this.committedId = id;
     clearTimeout(this.finishTimer);
     this.transaction = undefined;
     const now = Math.floor(Date.now() / 1000);
@@ -365,12 +377,25 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
     this.later(retryInMs, () => void this.bootstrapAttempt());
   }
 
-  private emitDiagram(id: number, success: boolean, notes: string[] = []): void {
+  /**
+   * Sends the attempt's sequence diagram. `keep`: the attempt goes on (a refused Finish, after which the
+   * server may send more commands), so go on recording; the final diagram is then sent only if something
+   * happened since.
+   */
+  private emitDiagram(id: number, success: boolean, notes: string[] = [], keep = false): void {
     if (!this.diagramEvents) return;
-    const mermaid = mermaidSequence(this.endpointName, this.diagramEvents, notes);
-    this.diagramEvents = undefined;
-    this.diagramPending.clear();
-    this.emit('diagram', { endpoint: this.endpointName, bootstrapId: id, success, mermaid });
+    const events = this.diagramEvents;
+    const already = this.diagramSent && this.diagramSent.id === id && this.diagramSent.events === events.length;
+    if (keep) this.diagramSent = { id, events: events.length };
+    else {
+      this.diagramEvents = undefined;
+      this.diagramPending.clear();
+      this.diagramSent = undefined;
+    }
+    if (already) return;
+    const mermaid = mermaidSequence(this.endpointName, events, notes);
+    const reason = success ? undefined : notes[0]?.replace(/^bootstrap failed: /, '');
+    this.emit('diagram', { endpoint: this.endpointName, bootstrapId: id, success, mermaid, reason });
   }
 
   // ---- registration ------------------------------------------------------------------------------------
@@ -529,6 +554,9 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
       this.armFinishTimer(id);
       if (h.finish === 'committed') after = () => void this.commit(id, tx.staged, 'request');
       this.finishRefusal = h.finish === 'rejected' ? `${answer.code} ${answer.payload?.toString('utf8') ?? ''}`.trim() : undefined;
+      // A trainer wants the diagram of a refused Finish now, not when the Finish timer runs out.
+      const refusal = this.finishRefusal;
+      if (refusal !== undefined) after = () => this.emitDiagram(id, false, [`bootstrap failed: Bootstrap-Finish refused (${refusal})`], true);
     } else if (fromBs) {
       answer = { code: '4.00', payload: Buffer.from('no bootstrap session in progress') };
     } else if (reg) {

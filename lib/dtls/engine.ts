@@ -9,6 +9,10 @@ import { SourceRateLimiter } from './limits';
 import { DtlsPeer, describeIdentity, identityOf, isClientHello, peerKey } from './peer';
 import type { DtlsLogger, DtlsPeerSummary, DtlsRemoteInfo, DtlsStats } from './types';
 
+
+/** A datagram this long after the identity was seen, with the handshake still open, is a retransmission. */
+const WRONG_KEY_AFTER_MS = 750;
+
 export interface EngineLimits {
   maxPeers: number;
   handshakeTimeoutMs: number;
@@ -83,6 +87,7 @@ export class DtlsEngine {
       if (peer && !(peer.state === 'established' && isClientHello(msg) && msg.readUInt16BE(3) === 0)) {
         peer.lastActivity = now;
         this.apply(peer, this.binding.feed(peer.handle, msg));
+        if (peer.state === 'handshaking') this.suspectWrongKey(peer, now);
         return;
       }
       // New source, or a fresh (epoch 0) ClientHello on an established association: a client that
@@ -296,6 +301,25 @@ export class DtlsEngine {
     this.apply(peer, this.binding.handleTimeout(peer.handle));
   }
 
+  /**
+   * A wrong key, said promptly and once. A record that does not verify is dropped silently (RFC 6347
+   * section 4.1.2.7), so the server never sees the client's Finished; the client then sends its last flight
+   * again after its retransmission timer (RFC 6347 section 4.2.4.1, 1 s initially). A datagram from a peer
+   * whose identity has been known for that long, which leaves the handshake unfinished, is that
+   * retransmission (a flight lost on the way would complete the handshake now).
+   */
+  private suspectWrongKey(peer: DtlsPeer, now: number): void {
+    if (peer.wrongKeyWarned) return;
+    const id = identityOf(this.binding.peerInfo(peer.handle));
+    if (!id) return;
+    peer.identityAt ??= now;
+    if (now - peer.identityAt < WRONG_KEY_AFTER_MS) return;
+    peer.wrongKeyWarned = true;
+    this.log.warn?.(
+      `DTLS handshake with ${peer.address}:${peer.port}: ${describeIdentity(id)} sent its Finished again and it does not verify (wrong key?)`,
+    );
+  }
+
   private sweep(now: number): void {
     for (const peer of [...this.peers.values()]) {
       if (peer.state === 'handshaking' && now - peer.createdAt >= this.limits.handshakeTimeoutMs) {
@@ -304,7 +328,12 @@ export class DtlsEngine {
         // (DTLS silently drops the Finished record it cannot decrypt).
         const id = identityOf(this.binding.peerInfo(peer.handle));
         const hint = id ? ` after ${describeIdentity(id)} (wrong key?)` : '';
-        this.log.info?.(`DTLS handshake with ${peer.address}:${peer.port} timed out${hint}; peer freed`);
+        const line = `DTLS handshake with ${peer.address}:${peer.port} timed out${hint}; peer freed`;
+        // Said once: a warning when the identity is known (likely a wrong key) unless suspectWrongKey already
+        // warned; a handshake abandoned before the identity is only information.
+        if (peer.wrongKeyWarned) this.log.debug?.(line);
+        else if (id) this.log.warn?.(line);
+        else this.log.info?.(line);
         this.remove(peer, 'handshake timeout', false);
       } else if (peer.state === 'established' && now - peer.lastActivity >= this.limits.idleTimeoutMs) {
         this.counters.expired.idleTimeout++;

@@ -15,6 +15,10 @@ export class DtlsPeer {
   timer: NodeJS.Timeout | undefined;
   identity: DtlsIdentity | undefined;
   cipher = '';
+  /** When the handshake first showed the client's identity (its ClientKeyExchange), for the wrong-key hint. */
+  identityAt: number | undefined;
+  /** The wrong-key warning was logged for this handshake (so the timeout does not log it again). */
+  wrongKeyWarned = false;
   constructor(
     readonly key: string,
     readonly address: string,

@@ -8,7 +8,7 @@
  * go into the DTLS socket only. msg.lwm2m.identity is {type, id}; status and logs never carry a key.
  */
 import type { Node, NodeAPI } from 'node-red';
-import { SessionOutcome, type BootstrapPackRequest, type BootstrapServer, type BootstrapSession } from '../shared/lib';
+import { SessionOutcome, type BootstrapPackRequest, type BootstrapSession } from '../shared/lib';
 import { dtlsCapabilities, loadDtls, rpkCapability, type DtlsSocket } from '../shared/dtls';
 import type { ListenerNode, Lwm2mMsgInfo } from '../shared/session-ref';
 import { PackRequestNotFoundError, sessionNotFound } from '../shared/session-ref';
@@ -20,6 +20,7 @@ import { parseRpkKeys, RpkKeyError } from './rpk-keys';
 import { readSettings, type ListenerDef } from './settings';
 import { createBootstrapServer, type CoapsSecrets, type ListenerSettings } from './transport';
 import { auditMessage } from './audit-output';
+import { ServerGroup, splitAddresses } from './addresses';
 
 interface Credentials {
   pskKeys?: string;
@@ -55,7 +56,7 @@ export = function (RED: NodeAPI): void {
     }
 
     const settings: ListenerSettings = read;
-    let server: BootstrapServer | undefined;
+    let server: ServerGroup | undefined;
     let dtls: DtlsSocket | undefined;
     let coaps: CoapsController | undefined;
     let statusTimer: NodeJS.Timeout | undefined;
@@ -76,7 +77,7 @@ export = function (RED: NodeAPI): void {
       if (!server) return;
       const inFlight = server.stats().sessionsInFlight;
       const parts = [dtls ? t('status.listeningCoaps', { port }) : t('status.listening', { port })];
-      if (dtls) parts.push(t('status.peers', { count: dtls.stats().established }));
+      if (dtls) parts.push(t('status.peers', { count: server.established() }));
       if (inFlight > 0) parts.push(t('status.inFlight', { count: inFlight }));
       if (lastOutcome) parts.push(t('status.last', { outcome: t(`outcome.${lastOutcome}`) }));
       showStatus(node, 'listening', parts.join(' · '));
@@ -166,9 +167,13 @@ export = function (RED: NodeAPI): void {
       let secrets: CoapsSecrets = {};
       try {
         if (settings.transport === 'coaps') secrets = coapsSecrets();
-        const created = createBootstrapServer(settings, logger, secrets);
-        server = created.server;
-        dtls = created.dtls;
+        // One server (one socket) per address of the Address field: see addresses.ts.
+        const addresses = splitAddresses(settings.address);
+        const created = (addresses.length > 0 ? addresses : [settings.address]).map((address) =>
+          createBootstrapServer({ ...settings, address }, logger, secrets),
+        );
+        server = new ServerGroup(created, addresses);
+        dtls = server.dtls[0];
       } catch (e) {
         coaps?.release();
         coaps = undefined;
@@ -178,11 +183,11 @@ export = function (RED: NodeAPI): void {
         fail(msg, t(loadDtls().ok ? 'status.coapsFailed' : 'status.coapsUnavailable'));
         return;
       }
-      if (dtls && coaps) {
-        coaps.attach(dtls, settings.coaps!.limits.maxPeers);
-        dtls.on('handshake', statusSoon);
-        dtls.on('peerClosed', statusSoon);
-        dtls.on('handshakeFailed', statusSoon); // lib/dtls logs the failure itself
+      for (const d of coaps ? server.dtls : []) {
+        coaps!.attach(d, settings.coaps!.limits.maxPeers);
+        d.on('handshake', statusSoon);
+        d.on('peerClosed', statusSoon);
+        d.on('handshakeFailed', statusSoon); // lib/dtls logs the failure itself
       }
       const srv = server;
       srv.on('bootstrapRequest', (session: BootstrapSession) => {
@@ -200,6 +205,7 @@ export = function (RED: NodeAPI): void {
             kind: 'bootstrap',
             preferredContentFormat: session.preferredContentFormat,
             peer: { ...session.peer },
+            local: srv.localOf(session),
             identity: session.identity ? { type: session.identity.type, id: session.identity.id } : undefined,
             query: { ...session.query },
             steps: [],
@@ -239,6 +245,7 @@ export = function (RED: NodeAPI): void {
             kind: 'pack',
             preferredContentFormat: req.accept,
             peer: { ...req.peer },
+            local: srv.localOf(req),
             identity: req.identity ? { type: req.identity.type, id: req.identity.id } : undefined,
             query: { ...req.query },
             steps: [],

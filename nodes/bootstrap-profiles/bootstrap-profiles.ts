@@ -22,6 +22,11 @@ interface ProfilesNode extends Node<ProfilesCreds> {
   defaultProfile: string;
   /** Secret template values from the credentials (name -> value); never logged. */
   secretValues(): Record<string, string>;
+  /**
+   * Why (part of) the profiles cannot be used, translated, for the nodes that use this config node to show
+   * in their status at deploy; undefined when every profile is valid.
+   */
+  configError?: string;
 }
 
 const ROUTE = '/lwm2m-bootstrap';
@@ -31,8 +36,18 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const parsed = parseProfiles(config.profiles);
+    // A profile that breaks the schema would fail every device that gets it: an error at deploy (not a
+    // warning), and the first problem for the status of every node that uses these profiles.
     for (const issue of parsed.issues) {
-      node.warn(RED._('lwm2m-bootstrap-profiles.errors.issue', { pointer: issue.pointer || '/', message: issue.message }));
+      node.error(RED._('lwm2m-bootstrap-profiles.errors.issue', { pointer: issue.pointer || '/', message: issue.message }));
+    }
+    if (parsed.issues.length > 0) {
+      const first = parsed.issues[0];
+      node.configError = RED._('lwm2m-bootstrap-profiles.errors.invalid', {
+        count: parsed.issues.length,
+        pointer: first.pointer || '/',
+        message: first.message,
+      });
     }
     for (const pointer of parsed.literalSecrets) {
       node.warn(RED._('lwm2m-bootstrap-profiles.errors.literalSecret', { pointer }));

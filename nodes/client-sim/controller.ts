@@ -58,6 +58,17 @@ const STATE_STATUS: Record<string, SimStatusKind> = {
   failed: 'failed',
 };
 
+/**
+ * One line for a trace event, first in its payload so that Node-RED's debug sidebar shows direction,
+ * method and code even with the message collapsed: `dev-1 → bs  POST /bs?ep=dev-1`, `dev-1 ← bs  2.04 (POST /bs)`.
+ */
+export function traceSummary(e: TraceEvent): string {
+  const arrow = e.direction === 'out' ? '→' : '←';
+  const target = `${e.path}${e.query ? `?${e.query}` : ''}`;
+  const what = e.kind === 'request' ? `${e.method ?? ''} ${target}` : `${e.code ?? ''} (${e.method ?? ''} ${target})`;
+  return `${e.endpoint} ${arrow} ${e.peer}  ${what}${e.note ? ` · ${e.note}` : ''}`;
+}
+
 function short(s: string, n = 60): string {
   return s.length > n ? s.slice(0, n - 1) + '…' : s;
 }
@@ -142,7 +153,7 @@ export class SimController {
     const event = (name: string, payload: unknown) => {
       if (!this.closed) this.sink.event({ topic: ep, event: name, payload });
     };
-    c.on('trace', (e: TraceEvent) => event('trace', e));
+    c.on('trace', (e: TraceEvent) => event('trace', { summary: traceSummary(e), ...e }));
     c.on('state', (e: { state: string; previous: string; reason?: string }) => {
       event('state', { state: e.state, previous: e.previous, reason: e.reason });
       // 'registered' shows with its server on the 'registered' event that follows.
@@ -168,7 +179,7 @@ export class SimController {
       event('registrationFailed', { ssid: e.ssid, uri: e.uri, reason: e.reason });
     });
     c.on('warning', (w: { message: string }) => event('warning', { message: w.message }));
-    c.on('diagram', (d: { bootstrapId: number; success: boolean; mermaid: string }) => this.sendDiagram(c, d));
+    c.on('diagram', (d: { bootstrapId: number; success: boolean; mermaid: string; reason?: string }) => this.sendDiagram(c, d));
   }
 
   private singleStatus(c: SimulatedClient, state: string, reason?: string): void {
@@ -180,7 +191,7 @@ export class SimController {
     else this.sink.status(kind, `status.${state}`);
   }
 
-  private sendDiagram(c: SimulatedClient, d: { bootstrapId: number; success: boolean; mermaid: string }): void {
+  private sendDiagram(c: SimulatedClient, d: { bootstrapId: number; success: boolean; mermaid: string; reason?: string }): void {
     if (this.closed) return;
     const outcome = d.success ? 'success' : 'failure';
     const boot = d.success ? this.lastBootstrap.get(c) : undefined;
@@ -192,7 +203,7 @@ export class SimController {
         endpoint: c.endpointName,
         bootstrapId: d.bootstrapId,
         outcome,
-        reason: d.success ? undefined : this.lastFailure.get(c),
+        reason: d.success ? undefined : (d.reason ?? this.lastFailure.get(c)),
         ms: boot?.ms,
         mode: boot?.mode,
       },
@@ -229,7 +240,10 @@ export class SimController {
       .sort((a, b) => b[1] - a[1])
       .slice(0, 5)
       .map(([reason, count]) => ({ reason, count }));
-    return { ...s, failureReasons: failures };
+    // The counts an operator looks for first, at the top (the debug sidebar shows the first keys collapsed).
+    const summary = `${s.registered}/${s.total} registered, ${s.failed} failed, ${s.inProgress} in progress`;
+    const { registered, failed, total, inProgress, ...rest } = s;
+    return { summary, registered, failed, total, inProgress, ...rest, failureReasons: failures };
   }
 
   private sendSummary(event: 'summary' | 'settled', s: FleetSummary, always = false): void {

@@ -5,6 +5,7 @@
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { compileKeyRegex, deviceKeyFor, type MatchOn, type RequestFacts } from './device-key';
+import type { CsvWarning } from './csv';
 import { DeviceTable, resolveTableFile, type DeviceRow } from './table';
 
 interface DeviceTableDef extends NodeDef {
@@ -53,9 +54,16 @@ export = function (RED: NodeAPI): void {
         keyColumn: config.keyColumn || 'endpoint',
         profileColumn: config.profileColumn || 'profile',
       });
-      table.on('loaded', (info: { rows: number }) =>
-        node.log(RED._('lwm2m-device-table.log.loaded', { rows: info.rows, file: path.basename(file) })),
-      );
+      table.on('loaded', (info: { rows: number; warnings: CsvWarning[] }) => {
+        node.log(RED._('lwm2m-device-table.log.loaded', { rows: info.rows, file: path.basename(file) }));
+        // Rows with missing or extra columns, or a header split by another separator: one warning per load,
+        // with line numbers only (a cell may hold a key).
+        if (info.warnings.length > 0) {
+          const shown = info.warnings.slice(0, 5).map((w) => RED._('lwm2m-device-table.log.line', { line: w.line, message: w.message }));
+          if (info.warnings.length > 5) shown.push(RED._('lwm2m-device-table.log.more', { count: info.warnings.length - 5 }));
+          node.warn(RED._('lwm2m-device-table.log.rowWarnings', { file: path.basename(file), count: info.warnings.length, lines: shown.join('; ') }));
+        }
+      });
       table.on('loadFailed', (err: Error) =>
         node.error(RED._('lwm2m-device-table.errors.loadFailed', { file: path.basename(file), reason: err.message })),
       );

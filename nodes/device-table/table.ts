@@ -10,7 +10,7 @@
 import { EventEmitter } from 'events';
 import * as fs from 'fs';
 import * as path from 'path';
-import { csvToRecords } from './csv';
+import { csvToRecords, type CsvWarning } from './csv';
 
 export interface DeviceRow {
   key: string;
@@ -41,7 +41,7 @@ export class DeviceTableError extends Error {
 }
 
 /**
- * Events: 'loaded' ({ rows, file }), 'error' is NOT used (an EventEmitter 'error' without listener would
+ * Events: 'loaded' ({ rows, file, warnings }), 'error' is NOT used (an EventEmitter 'error' without listener would
  * throw); failures are emitted as 'loadFailed' (DeviceTableError).
  */
 export class DeviceTable extends EventEmitter {
@@ -53,6 +53,8 @@ export class DeviceTable extends EventEmitter {
   private reloading: Promise<void> | undefined;
   private closed = false;
   lastError: DeviceTableError | undefined;
+  /** Rows of the last load that look wrong (line numbers, no cell content). */
+  lastWarnings: CsvWarning[] = [];
   loadedAt: Date | undefined;
 
   constructor(readonly opts: DeviceTableOptions) {
@@ -116,14 +118,16 @@ export class DeviceTable extends EventEmitter {
     try {
       const st = await fs.promises.stat(file);
       const text = await fs.promises.readFile(file, 'utf8');
-      const rows = parseRows(text, this.format(), this.opts.keyColumn, this.opts.profileColumn ?? 'profile', file);
+      const warnings: CsvWarning[] = [];
+      const rows = parseRows(text, this.format(), this.opts.keyColumn, this.opts.profileColumn ?? 'profile', file, warnings);
       if (this.closed) return;
       this.rows = rows;
       this.mtimeMs = st.mtimeMs;
       this.size = st.size;
       this.lastError = undefined;
       this.loadedAt = new Date();
-      this.emit('loaded', { rows: rows.size, file });
+      this.lastWarnings = warnings;
+      this.emit('loaded', { rows: rows.size, file, warnings });
     } catch (e) {
       this.fail(e);
     }
@@ -173,6 +177,7 @@ export function parseRows(
   keyColumn: string,
   profileColumn: string,
   file = '',
+  warnings: CsvWarning[] = [],
 ): Map<string, DeviceRow> {
   let records: Record<string, unknown>[];
   if (format === 'json') {
@@ -194,7 +199,7 @@ export function parseRows(
       throw new DeviceTableError('JSON device table must be an array of rows or an object keyed by device', file);
     }
   } else {
-    records = csvToRecords(text);
+    records = csvToRecords(text, warnings);
   }
   const rows = new Map<string, DeviceRow>();
   records.forEach((rec, i) => {

@@ -28,7 +28,8 @@ interface LookupDef extends NodeDef {
 }
 
 interface ProfilesConfig extends Node {
-  getProfile(name: string): { name: string; raw: Record<string, unknown> } | undefined;
+  getProfile(name: string): { name: string; raw: Record<string, unknown>; issues: { pointer: string; message: string }[] } | undefined;
+  configError?: string;
   defaultProfile: string;
   secretValues(): Record<string, string>;
 }
@@ -51,6 +52,12 @@ export = function (RED: NodeAPI): void {
     if (config.profiles && !profiles) node.error(t('errors.missingProfiles'));
     if (config.deviceTable && !table) node.error(t('errors.missingTable'));
     if (!config.profiles && !config.deviceTable && config.useMsgProfile === false) node.error(t('errors.noSource'));
+    // Invalid profiles are known at deploy: say so here too (red, with the first problem), not only when a
+    // device asks.
+    if (profiles?.configError) {
+      node.error(t('errors.badProfiles', { reason: profiles.configError }));
+      showStatus(node, 'failed', profiles.configError);
+    }
 
     node.on('input', async (msg: Msg, send, done) => {
       try {
@@ -87,6 +94,12 @@ export = function (RED: NodeAPI): void {
           if (!profiles) throw new Error(t('errors.missingProfiles'));
           const stored = profiles.getProfile(name);
           if (!stored) return notFound('unknownProfile', { name });
+          if (stored.issues.length > 0) {
+            // Answer the device now (the "not found" path), rather than leave it waiting for the listener's
+            // decision timeout; the profile's problems were logged at deploy.
+            const first = stored.issues[0];
+            return notFound('invalidProfile', { name, pointer: first.pointer || '/', problem: first.message });
+          }
           raw = stored.raw;
         }
 
@@ -96,7 +109,7 @@ export = function (RED: NodeAPI): void {
           const c = generatePskCredentials({ identityPrefix: prefix, keyBytes });
           oneTime = { pskIdentity: c.identity, pskKey: c.key.toString('hex') };
         }
-        const { values, textKeys } = templateValues(raw, {
+        const { values, textKeys, unresolved } = templateValues(raw, {
           profileDefaults: raw.templates,
           env: (n) => {
             const v = RED.util.evaluateNodeProperty(n, 'env', node, msg) as unknown;
@@ -107,6 +120,9 @@ export = function (RED: NodeAPI): void {
           request: info,
           oneTime,
         });
+        if (unresolved.length > 0) {
+          throw new ProfileError(unresolved.map((name) => ({ pointer: '', message: t('errors.noRequestValue', { name }) })));
+        }
         msg.profile = fillProfile(raw, values, textKeys);
         info.profileName = name;
         if (oneTime) info.credentials = { pskIdentity: oneTime.pskIdentity, pskKey: oneTime.pskKey, secret: true };

@@ -2,11 +2,17 @@
  * The values that fill a profile's `${name}` placeholders, from lowest to highest precedence:
  * the profile's own "templates" defaults, Node-RED environment variables named by a placeholder,
  * secret values from the profiles config node, the device table row, the request itself
- * (endpoint, identity, peer) and one-time credentials.
+ * (endpoint, identity, peer, the listener's address it reached) and one-time credentials.
+ *
+ * A text value from the environment may itself hold placeholders of the request (e.g. DM_SERVER_URI set to
+ * `coap://${serverHost}:5783`): they are filled once, so an operator can write such a URI outside the flow.
  */
 export type TemplateValue = string | number | boolean;
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}/g;
+
+/** Values that come from the request itself, which environment and table text may refer to. */
+const REQUEST_VALUES = new Set(['endpoint', 'identity', 'peerAddress', 'peerPort', 'serverAddress', 'serverHost', 'serverPort']);
 
 /** Names of every placeholder in a JSON document. */
 export function placeholderNames(doc: unknown): string[] {
@@ -21,7 +27,13 @@ export interface ValueSources {
   env?: (name: string) => string | undefined;
   secrets?: Record<string, string>;
   row?: Record<string, string>;
-  request: { endpoint?: string; identity?: { id: string }; peer?: { address: string; port: number } };
+  request: {
+    endpoint?: string;
+    identity?: { id: string };
+    peer?: { address: string; port: number };
+    /** The listener's address the request was sent to (no address when the listener is bound to a wildcard). */
+    local?: { address?: string; port: number };
+  };
   oneTime?: { pskIdentity: string; pskKey: string };
 }
 
@@ -29,6 +41,8 @@ export interface FilledValues {
   values: Record<string, TemplateValue>;
   /** Names whose value came as text from outside (environment, device table): numbers may hide in them. */
   textKeys: string[];
+  /** Request values that a value refers to but this request has none of (e.g. serverHost on a wildcard listener). */
+  unresolved: string[];
 }
 
 export function templateValues(doc: unknown, s: ValueSources): FilledValues {
@@ -56,9 +70,27 @@ export function templateValues(doc: unknown, s: ValueSources): FilledValues {
     v.peerAddress = s.request.peer.address;
     v.peerPort = s.request.peer.port;
   }
+  if (s.request.local) {
+    v.serverPort = s.request.local.port;
+    if (s.request.local.address !== undefined) {
+      v.serverAddress = s.request.local.address;
+      v.serverHost = s.request.local.address.includes(':') ? `[${s.request.local.address}]` : s.request.local.address;
+    }
+  }
   if (s.oneTime) {
     v.pskIdentity = s.oneTime.pskIdentity;
     v.pskKey = s.oneTime.pskKey;
   }
-  return { values: v, textKeys: textKeys.filter((k) => typeof v[k] === 'string') };
+  const unresolved = new Set<string>();
+  for (const [k, val] of Object.entries(v)) {
+    if (typeof val === 'string' && val.includes('${')) {
+      v[k] = val.replace(PLACEHOLDER, (whole, name: string) => {
+        if (!REQUEST_VALUES.has(name)) return whole;
+        if (v[name] !== undefined) return String(v[name]);
+        unresolved.add(name);
+        return whole;
+      });
+    }
+  }
+  return { values: v, textKeys: textKeys.filter((k) => typeof v[k] === 'string'), unresolved: [...unresolved] };
 }

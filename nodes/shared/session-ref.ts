@@ -32,6 +32,8 @@ export interface Lwm2mMsgInfo {
   preferredContentFormat?: number;
   lwm2mVersion?: string;
   peer: { address: string; port: number; family?: string };
+  /** The listener's address and port the request was sent to (address unset when bound to a wildcard). */
+  local?: { address?: string; port: number };
   identity?: { type: string; id: string };
   query: Record<string, string | undefined>;
   profileName?: string;

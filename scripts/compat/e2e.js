@@ -198,7 +198,8 @@ async function main() {
     const bsPort = await freeUdpPort();
     rd = new lib.rd.RegistrationServer({ port: 0, address: '127.0.0.1' });
     await rd.listen();
-    const dmUri = `coap://127.0.0.1:${rd.port}`;
+    // As `npm start` and the README's install section: the URI names the address the device reached.
+    const dmUri = `coap://\${serverHost}:${rd.port}`;
 
     fs.copyFileSync(path.join(pkgDir, 'examples', '01-default-profile.json'), path.join(userDir, 'flows.json'));
     const log = fs.openSync(o.log, 'w');

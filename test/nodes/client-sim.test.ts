@@ -144,6 +144,11 @@ describe('client-sim node', function () {
     assert.ok(traces.some((e) => e.direction === 'out' && e.kind === 'request' && e.method === 'POST' && e.path === '/bs'));
     assert.ok(traces.some((e) => e.direction === 'in' && e.kind === 'request' && e.method === 'PUT' && e.path.startsWith('/0/')));
     assert.ok(traces.some((e) => e.direction === 'out' && e.kind === 'response' && e.method === 'POST' && e.path === '/bs' && e.code === '2.04'));
+    // Collapsed in the debug sidebar, a trace shows its first key: a line with direction, method and code.
+    assert.ok(traces.every((e) => Object.keys(e)[0] === 'summary'));
+    assert.ok(traces.some((e) => e.summary === `sim-1 → bs  POST /bs?${e.query}`), traces.map((e) => e.summary).join('\n'));
+    assert.ok(traces.some((e) => /^sim-1 ← bs {2}PUT \/1\//.test(e.summary)));
+    assert.ok(traces.some((e) => /^sim-1 → bs {2}2\.04 \(POST \/bs/.test(e.summary)), 'a response shows its code');
     const secWrite = traces.find((e) => e.direction === 'in' && e.method === 'PUT' && e.path.startsWith('/0/'));
     assert.equal(Object.values(secWrite.payload as object).filter((v) => v === 'coap://127.0.0.1:' + rd.port).length, 1);
     const states = got.events.filter((m) => m.event === 'state').map((m) => m.payload.state);
@@ -383,6 +388,9 @@ describe('client-sim node', function () {
     assert.equal(settled.payload.registered, 30);
     assert.equal(settled.payload.bootstrapped, 30);
     assert.equal(settled.payload.failed, 0);
+    // What an operator looks for, at the top where the collapsed debug message shows it.
+    assert.deepEqual(Object.keys(settled.payload).slice(0, 3), ['summary', 'registered', 'failed']);
+    assert.equal(settled.payload.summary, '30/30 registered, 0 failed, 0 in progress');
     assert.equal(rd.registrations.size, 30);
     assert.ok(rd.byEndpoint('meter-001') && rd.byEndpoint('meter-030'));
     assert.ok(got.events.every((m) => m.event === 'summary' || m.event === 'settled'), 'no trace flood');

@@ -20,8 +20,29 @@ describe('device table', () => {
     it('takes ; as the separator when the header has no comma (German spreadsheets)', () => {
       assert.deepEqual(csvToRecords('endpoint;profile\nm-1;meters\n'), [{ endpoint: 'm-1', profile: 'meters' }]);
     });
-    it('reports an unclosed quote with its line', () => {
-      assert.throws(() => parseCsv('a,b\n"open,1\n'), (e: unknown) => e instanceof CsvError && e.line === 3);
+    it('reports an unclosed quote at the line where it opens, not past the end of the file', () => {
+      assert.throws(() => parseCsv('a,b\n"open,1\n'), (e: unknown) => e instanceof CsvError && e.line === 2);
+      const eight = ['endpoint,profile', 'm-1,a', 'm-2,a', 'm-3,"a', 'm-4,a', 'm-5,a', 'm-6,a', 'm-7,a'].join('\n') + '\n';
+      assert.throws(() => parseCsv(eight), (e: unknown) => e instanceof CsvError && e.line === 4 && /line 4/.test(e.message));
+    });
+
+    it('warns about rows with missing or extra columns by line number, without their content', () => {
+      const warnings: { line: number; message: string }[] = [];
+      const text = 'endpoint,profile,pskKey\nm-1,meters,00aa\n\nm-2,meters\nm-3,meters,00bb,spare9\n"m-4\nx",meters,00cc\n';
+      const recs = csvToRecords(text, warnings);
+      assert.equal(recs.length, 4);
+      assert.deepEqual(warnings.map((w) => w.line), [4, 5]);
+      assert.match(warnings[0].message, /2 column\(s\) where the header has 3/);
+      assert.match(warnings[1].message, /4 column\(s\) where the header has 3/);
+      assert.ok(!JSON.stringify(warnings).includes('00bb') && !JSON.stringify(warnings).includes('spare9'));
+    });
+
+    it('warns about a header that another separator split into one column (tabs)', () => {
+      const warnings: { line: number; message: string }[] = [];
+      csvToRecords('endpoint\tprofile\nm-1\tmeters\n', warnings);
+      assert.equal(warnings.length, 1);
+      assert.equal(warnings[0].line, 1);
+      assert.match(warnings[0].message, /tabs/);
     });
   });
 

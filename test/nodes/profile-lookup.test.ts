@@ -11,7 +11,7 @@ import { decode } from '../../lib/codec';
 import { LwM2mPath } from '../../lib/model/path';
 import { nextPort } from '../support/ports';
 import { ScriptedDevice } from '../support/scripted-device';
-import { bootstrapFlow, NOSEC_PROFILE, patch } from './support/flows';
+import { bootstrapFlow, NOSEC_PROFILE, patch, rejectNode } from './support/flows';
 import { ALL_NODES, callsOf, errorCalls, helper, nextMessage, statusCalls, until } from './support/runtime';
 
 function request(endpoint: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -125,12 +125,43 @@ describe('server nodes: profile lookup', function () {
     assert.match(c.error.message, /dmHost/);
   });
 
-  it('warns about invalid named profiles when the flow starts, with pointers', async () => {
-    await lookupOnly({ port: await nextPort(), profiles: [NOSEC_PROFILE, { name: 'broken', servers: [{ shortServerId: 0, uri: 'coap://x', securityMode: 'nosec' }] }] });
+  it('a profile that breaks the schema turns profiles and lookup red at deploy and answers the device at once', async () => {
+    // Valid JSON, a typo the schema catches, inside a server that also holds placeholders (issue 13).
+    const typo = { ...NOSEC_PROFILE, servers: [{ shortServerId: 1, uri: '${DM_SERVER_URI}', securityMode: 'nosec', lifetime: 300, bindng: 'U' }] };
+    const port = await nextPort();
+    const flow = bootstrapFlow({ port, profiles: [typo], listener: { decisionTimeout: '60' } });
+    patch(flow, 'n-lookup', { wires: [['n-write', 'h-found'], ['n-reject']] });
+    flow.push(...rejectNode('n-reject', '4.04', 'invalid profile'));
+    await helper.load(ALL_NODES, flow);
     const profiles = helper.getNode('n-profiles');
-    const texts = callsOf(profiles, 'warn').map((a) => String(a[0]));
-    assert.ok(texts.length > 0, 'a warning');
-    assert.ok(texts.every((t) => t === 'lwm2m-bootstrap-profiles.errors.issue'), texts.join());
+    const lookup = helper.getNode('n-lookup');
+    const logged = errorCalls(profiles).map((a) => String(a[0]));
+    assert.deepEqual(logged, ['lwm2m-bootstrap-profiles.errors.issue'], 'an error per problem in the log');
+    assert.match(String(profiles.configError), /errors\.invalid/);
+    assert.deepEqual(errorCalls(lookup).map((a) => String(a[0])), ['lwm2m-profile-lookup.errors.badProfiles']);
+    const st = statusCalls(lookup);
+    assert.equal(st.length, 1, 'red before any device asks');
+    assert.equal(st[0].fill, 'red');
+    assert.equal(st[0].text, profiles.configError);
+
+    // The device is answered by the not-found path, not after the listener's decision timeout.
+    const rejected = nextMessage(helper.getNode('h-rejected'));
+    dev = await ScriptedDevice.create();
+    const res = await dev.bootstrapRequest({ address: '127.0.0.1', port }, { ep: 'typo-1' });
+    assert.equal(res.code, '4.04');
+    const msg = await rejected;
+    assert.equal(msg.lwm2m.notFound.reason, 'invalidProfile');
+    assert.equal(msg.lwm2m.notFound.pointer, '/servers/0/bindng');
+  });
+
+  it('warns in the log when a device-table row has a missing column (line number, no cell content)', async () => {
+    const file = path.join(dir, 'devices.csv');
+    fs.writeFileSync(file, 'endpoint,profile,apn\nm-7,meters,iot.seven\nm-8,meters\n');
+    await lookupOnly({ port: await nextPort(), profiles: [METERS], table: { file } });
+    const table = helper.getNode('n-table');
+    await until(() => callsOf(table, 'warn').length > 0, 5000, 'a warning');
+    assert.deepEqual(callsOf(table, 'warn').map((a) => String(a[0])), ['lwm2m-device-table.log.rowWarnings']);
+    assert.deepEqual(table.table.lastWarnings.map((w: { line: number }) => w.line), [3]);
   });
 
   it('checks profiles for the editor through the admin endpoint', async () => {

@@ -91,7 +91,8 @@ async function startNodeRed(options = {}) {
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(options.flows || []));
 
   const port = await freeTcpPort();
-  const bsPort = await freeUdpPort();
+  // EDITOR_TEST_BS_PORT=5683 when retaking the README's screenshots, so they show the demo's own port.
+  const bsPort = process.env.EDITOR_TEST_BS_PORT ? Number(process.env.EDITOR_TEST_BS_PORT) : await freeUdpPort();
   const bsCoapsPort = await freeUdpPort();
   const dmPort = await freeUdpPort();
   const env = {

@@ -118,6 +118,37 @@ describe('simulated client: bootstrap over loopback', () => {
     assert.equal(c.store.value(1, 0, 0), 7, 'the inconsistent pack was not committed');
   });
 
+  it('sends the diagram of a refused Finish at once, and keeps it when a re-bootstrap comes before the Finish timer', async () => {
+    const a = account();
+    const s0 = accountStore(a);
+    bs.script = () => [
+      { method: 'DELETE', path: '/' },
+      { method: 'PUT', path: '/0/1', contentFormat: SENML_JSON, payload: encodeAt(SENML_JSON, '/0/1', s0) },
+      { method: 'POST', path: '/bs' },
+    ];
+    const c = client({ endpoint: 'dev-406-diagram', version: '1.1', timing: { ...FAST, bootstrapTimeoutMs: 600000 } });
+    const diagrams: { bootstrapId: number; success: boolean; mermaid: string }[] = [];
+    c.on('diagram', (d: { bootstrapId: number; success: boolean; mermaid: string }) => diagrams.push(d));
+    const failed: unknown[] = [];
+    c.on('bootstrapFailed', (e: unknown) => failed.push(e));
+    const first = waitFor<{ bootstrapId: number; success: boolean; mermaid: string }>(c, 'diagram');
+    await c.start();
+    const d = await first;
+    assert.equal(d.success, false);
+    assert.equal(d.bootstrapId, 1);
+    assert.match(d.mermaid, /4\.06/);
+    assert.match(d.mermaid, /Bootstrap-Finish refused/);
+    assert.equal(failed.length, 0, 'sent while the Finish timer still runs');
+    assert.equal(c.state, 'bootstrapping');
+    // The operator re-bootstraps before the Finish timer: the first diagram is not sent again or lost,
+    // and the second attempt has its own.
+    const second = waitFor<{ bootstrapId: number }>(c, 'diagram', (x) => x.bootstrapId === 2);
+    await c.rebootstrap('trainer pressed re-bootstrap');
+    await bs.nextSession();
+    await second;
+    assert.deepEqual(diagrams.map((x) => x.bootstrapId), [1, 2]);
+  });
+
   it('Finish on an inconsistent configuration is answered 4.06 with a diagnostic and nothing is committed', async () => {
     const a = account();
     const s0 = accountStore(a);
