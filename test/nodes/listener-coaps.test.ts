@@ -14,7 +14,8 @@ import { dtls } from 'node-dtls-client';
 import { decode } from '../../lib/codec';
 import { LwM2mPath } from '../../lib/model/path';
 import { nodeToJson } from '../../lib/model/tree';
-import { HalfOpenClient } from '../lib/dtls/support';
+import * as sharedDtls from '../../nodes/shared/dtls';
+import { HalfOpenClient, clientHello } from '../lib/dtls/support';
 import { nextPort } from '../support/ports';
 import { bootstrapFlow } from './support/flows';
 import { callsOf, helper, nextMessage, statusCalls, until, type RuntimeNode } from './support/runtime';
@@ -325,14 +326,37 @@ describe('bootstrap-listener over CoAPs (DTLS) in the Node-RED runtime', functio
     assertNoKey(visible([...NODE_IDS, 'n-psk-table']), key2);
   });
 
+  /**
+   * Loads the flow with the listener's DTLS socket reading `clock` instead of Date.now: the node and the
+   * socket are the real ones; only the time the rate windows see is the test's.
+   */
+  async function loadWithClock(clock: () => number, port: number, listener: Record<string, unknown>) {
+    const shared = sharedDtls as { createDtlsSocket: typeof sharedDtls.createDtlsSocket };
+    const original = shared.createDtlsSocket;
+    shared.createDtlsSocket = (options) => original({ ...options, clock });
+    try {
+      return await load(port, listener);
+    } finally {
+      shared.createDtlsSocket = original;
+    }
+  }
+
   it('limits handshakes per source address as configured: past the limit a ClientHello is dropped and counted, the default lets a NAT-sized burst through', async () => {
     const port = await nextPort();
-    const l = await load(port, { handshakeRate: '2' });
-    // Handshakes from one address (127.0.0.1) within the same second: two pass, the third is dropped.
+    let now = 1_000_000;
+    const l = await loadWithClock(() => now, port, { handshakeRate: '2' });
+    // Handshakes from one address (127.0.0.1) within one second of the listener's clock: two pass, the third is dropped.
     await device(port);
+    now += 999;
     await device(port);
-    await assert.rejects(device(port, ID, KEY, undefined, 600));
-    assert.ok(l.dtlsStats().dropped.rateLimited >= 1, 'dropped for the per-source rate');
+    const third = await HalfOpenClient.create();
+    halfOpen.push(third);
+    third.udp.send(clientHello(Buffer.alloc(0), 0, 0), port, '127.0.0.1');
+    await until(() => l.dtlsStats().dropped.rateLimited === 1, 5000, 'dropped for the per-source rate');
+    assert.equal(third.received.length, 0, 'no answer, not even a HelloVerifyRequest');
+    now += 1; // the next second
+    await device(port);
+    assert.equal(l.dtlsStats().dropped.rateLimited, 1);
     await Promise.all(devices.splice(0).map((d) => d.close()));
     await helper.unload();
     // The default (100 per second) takes 20 devices behind one address at once.
