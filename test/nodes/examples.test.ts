@@ -5,12 +5,14 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
+import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
 import * as readline from 'readline';
 import { decode } from '../../lib/codec';
 import { LwM2mPath } from '../../lib/model/path';
 import { nodeToJson } from '../../lib/model/tree';
+import { assertNoKey } from '../support/no-secret';
 import { nextPort } from '../support/ports';
 import { ScriptedDevice, type ReceivedRequest } from '../support/scripted-device';
 
@@ -198,8 +200,31 @@ describe('examples', function () {
   });
 
   it('04: a one-time PSK goes to the DM server first, then to the device; the key never reaches the debug sidebar', async () => {
-    const r = await start('04-one-time-psk.json', (http) => ({ DM_CREDENTIALS_URL: `http://127.0.0.1:${http}/dm-credentials` }));
-    const dev = await device();
+    // A stand-in DM server credentials API that keeps what it receives and, at that moment, what the device
+    // had been sent so far: the order is read off the two logs, not off a clock.
+    const dmReceived: { method?: string; url?: string; body: string; deviceWritesBefore: string[] }[] = [];
+    let dev: ScriptedDevice | undefined;
+    const dm = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const deviceWritesBefore = (dev?.received ?? []).filter((x) => x.method === 'PUT').map((x) => x.path);
+        dmReceived.push({ method: req.method, url: req.url, body: Buffer.concat(chunks).toString('utf8'), deviceWritesBefore });
+        res.writeHead(201, { 'content-type': 'application/json' }).end('{"stored":true}');
+      });
+    });
+    await new Promise<void>((resolve) => dm.listen(0, '127.0.0.1', () => resolve()));
+    const dmUrl = `http://127.0.0.1:${(dm.address() as net.AddressInfo).port}/dm-credentials`;
+    try {
+      const r = await start('04-one-time-psk.json', () => ({ DM_CREDENTIALS_URL: dmUrl }));
+      dev = await device();
+      await oneTimePsk(r, dev, dmReceived);
+    } finally {
+      await new Promise<void>((resolve) => dm.close(() => resolve()));
+    }
+  });
+
+  async function oneTimePsk(r: ExampleRun, dev: ScriptedDevice, dmReceived: { method?: string; url?: string; body: string; deviceWritesBefore: string[] }[]) {
     const done = r.debugNamed('bootstrapped: PSK identity (key hidden)');
     assert.equal((await dev.bootstrapRequest(bs(), { ep: 'otp-dev', pct: 11542 })).code, '2.04');
     const shown = (await done).debug!.msg;
@@ -215,10 +240,18 @@ describe('examples', function () {
     assert.match(identity, /^otp-dev-[0-9a-f]{16}$/);
     assert.equal(key.length, 32);
     assert.equal(shown, identity, 'the debug node shows the identity');
-    const sidebar = JSON.stringify(r.reports.filter((x) => x.debug || x.status || x.log));
-    assert.ok(!sidebar.includes(key), 'the key is in no debug message, status or log line');
+    // The DM server got this identity and key, once, before the device was sent its Security instance.
+    assert.equal(dmReceived.length, 1, 'one call to the DM server API');
+    const [call] = dmReceived;
+    assert.equal(call.method, 'POST');
+    assert.equal(call.url, '/dm-credentials');
+    const stored = JSON.parse(call.body) as { endpoint: string; pskIdentity: string; pskKey: string };
+    assert.deepEqual({ ...stored, pskKey: stored.pskKey.toLowerCase() }, { endpoint: 'otp-dev', pskIdentity: identity, pskKey: key });
+    assert.ok(!call.deviceWritesBefore.some((p) => p.startsWith('/0')), `the DM server had the key before the device: writes before it: ${call.deviceWritesBefore.join(', ') || 'none'}`);
+    assert.ok(dev.received.some((x) => x.method === 'PUT' && x.path.startsWith('/0/')), 'and the device got it after');
+    assertNoKey(JSON.stringify(r.reports.filter((x) => x.debug || x.status || x.log)), key, 'debug messages, status and log lines');
     assert.equal(written(dev, '/0/')['0'], 'coaps://127.0.0.1:5784');
-  });
+  }
 
   it('05: the IMEI picks the target profile and its configuration; an unknown IMEI gets 4.04', async () => {
     const r = await start('05-portal-imei.json');
