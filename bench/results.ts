@@ -11,14 +11,23 @@ export interface StormRow {
   causes: Record<string, number>;
   perSecond: number;
   latency: LatencySummary;
-  /** perSecond / the floor's perSecond at the same format and concurrency. */
+  /** perSecond / the perSecond of `floor`, the floor storm this row is compared with. */
   ofFloor?: number;
+  /** The floor storm of the same run that ofFloor uses (same format and concurrency). */
+  floor?: FloorRef;
   serverCpuMsPerBoot?: number;
   peakRssBytes?: number;
   loadgenCpuS?: number;
   /** Datagrams the kernel dropped on full UDP receive buffers during the storm (Linux RcvbufErrors, whole host). */
   udpDrops?: number;
   wallS: number;
+}
+
+/** Which floor storm a ratio uses: its row label, exchanges and rate. */
+export interface FloorRef {
+  label: string;
+  devices: number;
+  perSecond: number;
 }
 
 export interface SweepPoint {
