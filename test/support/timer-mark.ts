@@ -2,7 +2,7 @@
  * "Not before N ms" without reading the clock. A mark is a timer started now; Node runs timers in the
  * order they fall due, so a mark due before the timer under test (started after it, due later) has always
  * fired by the time that timer's effect can be seen: an order of two events, the same on a slow machine as
- * on a fast one, where `Date.now() - t0 >= N` compares clock readings. There is no "not after": a late
+ * on a fast one, where subtracting two Date.now() readings compares clock readings. There is no "not after": a late
  * answer on a loaded machine is not a bug, and whose timer answered is checked by what it answered.
  */
 export class TimerMark {
