@@ -24,7 +24,7 @@ function stormCells(r: StormRow): string[] {
     String(r.devices),
     String(r.concurrency),
     fmt(r.perSecond, 0),
-    r.ofFloor === undefined ? '–' : `${fmt(r.ofFloor * 100, 0)}%`,
+    vsFloor(r),
     fmt(r.latency.p50Ms),
     fmt(r.latency.p95Ms),
     fmt(r.latency.p99Ms),
@@ -41,6 +41,17 @@ function natLine(n: NonNullable<Results['nat']>): string {
   return `NAT-like ports: ${n.devices} devices from a reused pool of ports, ${n.idReuses} POST /bs reused an earlier device's Message ID from the same port within EXCHANGE_LIFETIME; ${n.staleAnswers} stale cached answers (another device's token); ${n.lost} lost bootstraps`;
 }
 
+/** The ratio and the floor it uses: "13% of floor (10000 devices), 15492/s". A floor row is its own 100%. */
+function vsFloor(r: StormRow): string {
+  if (r.ofFloor === undefined) return '–';
+  const pct = `${fmt(r.ofFloor * 100, 0)}%`;
+  return r.floor ? `${pct} of ${r.floor.label}, ${fmt(r.floor.perSecond, 0)}/s` : pct;
+}
+
+/** What the "vs floor" column means, under each table. */
+const VS_FLOOR_NOTE =
+  '"vs floor": boots/s over the floor storm named in the cell, from the same run with the same format and concurrency; the big storm has a floor of its own with the same number of exchanges, run right before it.';
+
 function targetCells(t: Target): string[] {
   return [t.met === undefined ? 'n/a' : t.met ? 'met' : 'NOT met', t.name, t.measured, t.goal];
 }
@@ -49,7 +60,7 @@ export function textTable(res: Results): string {
   const rows = res.storms.map(stormCells);
   const widths = STORM_HEAD.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? pad(c, widths[i]) : lpad(c, widths[i]))).join('  ');
-  const out = [line(STORM_HEAD), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), ''];
+  const out = [line(STORM_HEAD), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), VS_FLOOR_NOTE, ''];
   if (res.pending.length) {
     out.push('Pending sessions (heap after GC, per session):');
     for (const p of res.pending) out.push(`  ${p.label}: ${p.sessions} sessions, ${fmt(p.bytesPerSession, 0)} B/session (heap back within ${fmt(p.residualBytes / 1024, 0)} KiB after release)`);
@@ -97,6 +108,8 @@ export function markdown(res: Results): string {
     `| ${STORM_HEAD.join(' | ')} |`,
     `|${STORM_HEAD.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`,
     ...res.storms.map((r) => `| ${stormCells(r).join(' | ')} |`),
+    '',
+    VS_FLOOR_NOTE,
     '',
   ];
   if (res.pending.length) {

@@ -11,8 +11,10 @@ export interface StormRow {
   causes: Record<string, number>;
   perSecond: number;
   latency: LatencySummary;
-  /** perSecond / the floor's perSecond at the same format and concurrency. */
+  /** perSecond / the perSecond of `floor`, the floor storm this row is compared with. */
   ofFloor?: number;
+  /** The floor storm of the same run that ofFloor uses (same format and concurrency). */
+  floor?: FloorRef;
   serverCpuMsPerBoot?: number;
   peakRssBytes?: number;
   loadgenCpuS?: number;
@@ -25,6 +27,13 @@ export interface StormRow {
   idReuses?: number;
   staleAnswers?: number;
   wallS: number;
+}
+
+/** Which floor storm a ratio uses: its row label, exchanges and rate. */
+export interface FloorRef {
+  label: string;
+  devices: number;
+  perSecond: number;
 }
 
 export interface SweepPoint {

@@ -65,6 +65,7 @@ export class DtlsEngine {
     private readonly limits: EngineLimits,
     private readonly hooks: EngineHooks,
     private readonly log: DtlsLogger,
+    private readonly clock: () => number = Date.now,
   ) {
     this.rate = new SourceRateLimiter(limits.handshakesPerSourcePerSecond);
   }
@@ -73,7 +74,7 @@ export class DtlsEngine {
   start(): void {
     if (this.sweepTimer) return;
     const every = Math.min(1000, Math.max(50, Math.min(this.limits.handshakeTimeoutMs, this.limits.idleTimeoutMs) / 4));
-    this.sweepTimer = setInterval(() => this.guard('sweep', () => this.sweep(Date.now())), every);
+    this.sweepTimer = setInterval(() => this.guard('sweep', () => this.sweep(this.clock())), every);
     this.sweepTimer.unref();
   }
 
@@ -81,7 +82,7 @@ export class DtlsEngine {
   receive(msg: Buffer, rinfo: { address: string; port: number; family: string }): void {
     this.guard('receive', () => {
       this.counters.datagramsIn++;
-      const now = Date.now();
+      const now = this.clock();
       const key = peerKey(rinfo.address, rinfo.port);
       const peer = this.peers.get(key);
       if (peer && !(peer.state === 'established' && isClientHello(msg) && msg.readUInt16BE(3) === 0)) {
@@ -156,7 +157,7 @@ export class DtlsEngine {
       process.nextTick(done, new DtlsError('DTLS_WRITE', `DTLS write to ${address}:${port} failed: ${res.error}`, { address, port }));
       return;
     }
-    peer.lastActivity = Date.now();
+    peer.lastActivity = this.clock();
     this.sendOut(res.out, port, address, (err) => done(err, data.length));
   }
 
@@ -205,7 +206,7 @@ export class DtlsEngine {
   }
 
   summaries(): DtlsPeerSummary[] {
-    const now = Date.now();
+    const now = this.clock();
     return [...this.peers.values()].map((p) => p.summary(now));
   }
 
@@ -239,7 +240,7 @@ export class DtlsEngine {
     peer.state = 'established';
     this.counters.handshakesCompleted++;
     this.log.debug?.(`DTLS session with ${peer.address}:${peer.port} (${describeIdentity(peer.identity)}, ${peer.cipher})`);
-    this.hooks.handshake(peer.summary(Date.now()));
+    this.hooks.handshake(peer.summary(this.clock()));
   }
 
   private fail(peer: DtlsPeer, res: NativeResult): void {

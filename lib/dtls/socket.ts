@@ -68,7 +68,7 @@ export class DtlsSocket extends EventEmitter {
       handshake: (peer) => this.emit('handshake', peer),
       handshakeFailed: (ev) => this.emit('handshakeFailed', ev),
       peerClosed: (ev) => this.emit('peerClosed', ev),
-    }, log);
+    }, log, options.clock);
     this.udp = dgram.createSocket({ type: this.type });
     this.udp.on('message', (msg, rinfo) => this.engine.receive(msg, rinfo));
     this.udp.on('error', (err) => this.emit('error', err));

@@ -97,6 +97,12 @@ export interface DtlsServerOptions {
   /** How often the cookie secret changes (default 60 s; the previous secret stays valid one period). */
   cookieSecretRotationMs?: number;
   logger?: DtlsLogger;
+  /**
+   * The clock, in ms, that the handshake rate windows, handshake timeouts and idle timeouts read (default
+   * Date.now). The sweep still runs on a timer; a caller that passes a clock (a test stepping through rate
+   * windows) decides when time moves.
+   */
+  clock?: () => number;
 }
 
 /** Counters of a DTLS socket. Carries no keys and no identities. */

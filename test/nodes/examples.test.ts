@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'child_process';
 import * as dgram from 'dgram';
 import * as fs from 'fs';
+import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
 import * as readline from 'readline';
@@ -14,6 +15,7 @@ import { LwM2mPath } from '../../lib/model/path';
 import { nodeToJson } from '../../lib/model/tree';
 import { RegistrationServer } from '../../lib/rd';
 import { DtlsDevice } from '../support/dtls-device';
+import { assertNoKey } from '../support/no-secret';
 import { nextPort } from '../support/ports';
 import { ScriptedDevice, type ReceivedRequest } from '../support/scripted-device';
 
@@ -304,58 +306,86 @@ describe('examples', function () {
     assert.equal(intruder.received.length, 0);
   });
 
-  it('04: over CoAPs only: a device with its bootstrap PSK gets a one-time DM PSK (the DM server first); plain CoAP gets nothing; the key never reaches the debug sidebar', async () => {
-    const r = await start('04-one-time-psk.json', (http) => ({ DM_CREDENTIALS_URL: `http://127.0.0.1:${http}/dm-credentials` }));
-    const flow = JSON.parse(fs.readFileSync(path.join(EXAMPLES, '04-one-time-psk.json'), 'utf8')) as Record<string, unknown>[];
-    assert.equal(flow.find((n) => n.type === 'lwm2m-bootstrap-listener')!.transport, 'coaps');
-    const tab = flow.find((n) => n.type === 'tab') as { env: { name: string; value: string }[] };
-    assert.deepEqual(tab.env.find((e) => e.name === 'BS_ADDRESS')?.value, '127.0.0.1', 'the demo key is public: loopback only by default');
-    const csv = fs.readFileSync(path.join(EXAMPLES, 'data', 'otp-bootstrap-keys.csv'), 'utf8');
-    const bootstrapKey = /otp-dev,otp-dev,([0-9a-f]+)/.exec(csv)![1];
-    assert.ok(!JSON.stringify(flow).includes(bootstrapKey), 'the bootstrap key is not in the flow JSON');
-
-    // Plain CoAP on the same port: not even an answer, so no key for an unauthenticated device.
-    const plain = await device();
-    await assert.rejects(plain.bootstrapRequest(bs(), { ep: 'otp-dev', timeoutMs: 1500 }), /no response/);
-
-    const dev = await DtlsDevice.connect(bsPort, 'otp-dev', bootstrapKey);
+  it('04: over CoAPs only: the DM server gets the one-time PSK first, then the device; plain CoAP gets nothing; the key never reaches the debug sidebar', async () => {
+    // A stand-in DM server credentials API that keeps what it receives and, at that moment, what the device
+    // had been sent so far: the order is read off the two logs, not off a clock.
+    const dmReceived: { method?: string; url?: string; body: string; deviceWritesBefore: string[] }[] = [];
+    let dev: DtlsDevice | undefined;
+    const dm = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const deviceWritesBefore = (dev?.received ?? []).filter((x) => x.method === 'PUT').map((x) => x.path);
+        dmReceived.push({ method: req.method, url: req.url, body: Buffer.concat(chunks).toString('utf8'), deviceWritesBefore });
+        res.writeHead(201, { 'content-type': 'application/json' }).end('{"stored":true}');
+      });
+    });
+    await new Promise<void>((resolve) => dm.listen(0, '127.0.0.1', () => resolve()));
+    const dmUrl = `http://127.0.0.1:${(dm.address() as net.AddressInfo).port}/dm-credentials`;
     try {
-      const done = r.debugNamed('bootstrapped: PSK identity (key hidden)');
-      assert.equal((await dev.bootstrapRequest('otp-dev')).code, '2.04');
-      const shown = (await done).debug!.msg;
-      const sec = dev.received.find((x) => x.method === 'PUT' && x.path.startsWith('/0/'))!;
-      const inst = decode(sec.contentFormat!, LwM2mPath.parse(sec.path), sec.payload);
-      assert.ok(inst.kind === 'instance');
-      const value = (id: number) => {
-        const res = inst.kind === 'instance' ? inst.resources.get(id) : undefined;
-        return res && res.kind === 'single' ? (res.value as Buffer) : Buffer.alloc(0);
-      };
-      const identity = value(3).toString('utf8');
-      const key = value(5).toString('hex');
-      assert.match(identity, /^otp-dev-[0-9a-f]{16}$/);
-      assert.equal(key.length, 32);
-      assert.equal(shown, identity, 'the debug node shows the identity');
-      const audit = JSON.parse((await r.debugNamed('audit')).debug!.msg) as { outcome: string; identity: { type: string; id: string } };
-      assert.equal(audit.outcome, 'SUCCESS');
-      assert.deepEqual(audit.identity, { type: 'psk', id: 'otp-dev' });
-      const sidebar = JSON.stringify(r.reports.filter((x) => x.debug || x.status || x.log));
-      assert.ok(!sidebar.includes(key), 'the key is in no debug message, status or log line');
-      assert.ok(!sidebar.includes(bootstrapKey), 'nor the bootstrap key');
-      const w = nodeToJson(decode(sec.contentFormat!, LwM2mPath.parse(sec.path), sec.payload)) as Record<string, unknown>;
-      assert.equal(w['0'], 'coaps://127.0.0.1:5784');
+      const r = await start('04-one-time-psk.json', () => ({ DM_CREDENTIALS_URL: dmUrl }));
+      const flow = JSON.parse(fs.readFileSync(path.join(EXAMPLES, '04-one-time-psk.json'), 'utf8')) as Record<string, unknown>[];
+      assert.equal(flow.find((n) => n.type === 'lwm2m-bootstrap-listener')!.transport, 'coaps');
+      const tab = flow.find((n) => n.type === 'tab') as { env: { name: string; value: string }[] };
+      assert.deepEqual(tab.env.find((e) => e.name === 'BS_ADDRESS')?.value, '127.0.0.1', 'the demo key is public: loopback only by default');
+      const csv = fs.readFileSync(path.join(EXAMPLES, 'data', 'otp-bootstrap-keys.csv'), 'utf8');
+      const bootstrapKey = /otp-dev,otp-dev,([0-9a-f]+)/.exec(csv)![1];
+      assertNoKey(JSON.stringify(flow), bootstrapKey, 'the flow JSON');
+
+      // Plain CoAP on the same port: not even an answer, so no key for an unauthenticated device.
+      const plain = await device();
+      await assert.rejects(plain.bootstrapRequest(bs(), { ep: 'otp-dev', timeoutMs: 1500 }), /no response/);
+      assert.equal(dmReceived.length, 0, 'no key minted for the plain CoAP request');
+
+      dev = await DtlsDevice.connect(bsPort, 'otp-dev', bootstrapKey);
+      try {
+        const done = r.debugNamed('bootstrapped: PSK identity (key hidden)');
+        assert.equal((await dev.bootstrapRequest('otp-dev')).code, '2.04');
+        const shown = (await done).debug!.msg;
+        const sec = dev.received.find((x) => x.method === 'PUT' && x.path.startsWith('/0/'))!;
+        const inst = decode(sec.contentFormat!, LwM2mPath.parse(sec.path), sec.payload);
+        assert.ok(inst.kind === 'instance');
+        const value = (id: number) => {
+          const res = inst.kind === 'instance' ? inst.resources.get(id) : undefined;
+          return res && res.kind === 'single' ? (res.value as Buffer) : Buffer.alloc(0);
+        };
+        const identity = value(3).toString('utf8');
+        const key = value(5).toString('hex');
+        assert.match(identity, /^otp-dev-[0-9a-f]{16}$/);
+        assert.equal(key.length, 32);
+        assert.equal(shown, identity, 'the debug node shows the identity');
+        // The DM server got this identity and key, once, before the device was sent its Security instance.
+        assert.equal(dmReceived.length, 1, 'one call to the DM server API');
+        const [call] = dmReceived;
+        assert.equal(call.method, 'POST');
+        assert.equal(call.url, '/dm-credentials');
+        const stored = JSON.parse(call.body) as { endpoint: string; pskIdentity: string; pskKey: string };
+        assert.deepEqual({ ...stored, pskKey: stored.pskKey.toLowerCase() }, { endpoint: 'otp-dev', pskIdentity: identity, pskKey: key });
+        assert.ok(!call.deviceWritesBefore.some((p) => p.startsWith('/0')), `the DM server had the key before the device: writes before it: ${call.deviceWritesBefore.join(', ') || 'none'}`);
+        const audit = JSON.parse((await r.debugNamed('audit')).debug!.msg) as { outcome: string; identity: { type: string; id: string } };
+        assert.equal(audit.outcome, 'SUCCESS');
+        assert.deepEqual(audit.identity, { type: 'psk', id: 'otp-dev' });
+        const sidebar = JSON.stringify(r.reports.filter((x) => x.debug || x.status || x.log));
+        assertNoKey(sidebar, key, 'debug messages, status and log lines');
+        assertNoKey(sidebar, bootstrapKey, 'debug messages, status and log lines (bootstrap key)');
+        const w = nodeToJson(decode(sec.contentFormat!, LwM2mPath.parse(sec.path), sec.payload)) as Record<string, unknown>;
+        assert.equal(w['0'], 'coaps://127.0.0.1:5784');
+      } finally {
+        await dev.close();
+      }
+      // The DTLS identity names its own endpoint only.
+      const other = await DtlsDevice.connect(bsPort, 'otp-dev', bootstrapKey);
+      try {
+        assert.equal((await other.bootstrapRequest('someone-else')).code, '4.03');
+      } finally {
+        await other.close();
+      }
+      // That refusal is logged as a warning, as it should be: expected here, so not a problem of the run.
+      const refusal = await r.waitFor((x) => !!x.log && x.log.msg.includes('"someone-else" does not belong'), 5000, 'the refusal warning');
+      r.reports.splice(r.reports.indexOf(refusal), 1);
     } finally {
-      await dev.close();
+      await new Promise<void>((resolve) => dm.close(() => resolve()));
     }
-    // The DTLS identity names its own endpoint only.
-    const other = await DtlsDevice.connect(bsPort, 'otp-dev', bootstrapKey);
-    try {
-      assert.equal((await other.bootstrapRequest('someone-else')).code, '4.03');
-    } finally {
-      await other.close();
-    }
-    // That refusal is logged as a warning, as it should be: expected here, so not a problem of the run.
-    const refusal = await r.waitFor((x) => !!x.log && x.log.msg.includes('"someone-else" does not belong'), 5000, 'the refusal warning');
-    r.reports.splice(r.reports.indexOf(refusal), 1);
   });
 
   it('05: the IMEI picks the target profile and its configuration; an unknown IMEI gets 4.04', async () => {

@@ -12,6 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { dtlsCapabilities } from '../../lib/dtls';
 import { requireBinary, run, type Running } from '../lib/dtls/external';
+import { itWhere, titleWhere } from '../support/pending';
 import { nextPort } from '../support/ports';
 import { bootstrapFlow } from './support/flows';
 import { callsOf, helper, nextMessage, statusCalls, until } from './support/runtime';
@@ -41,6 +42,8 @@ function ecKey(dir: string, name: string): Key {
     privatePem,
   };
 }
+
+const RPK = dtlsCapabilities().rpk;
 
 describe('bootstrap-listener with raw public keys', function () {
   this.timeout(30000);
@@ -88,60 +91,61 @@ describe('bootstrap-listener with raw public keys', function () {
     await redWith(l, /Raw public keys need the server's own key pair/);
   });
 
-  if (!dtlsCapabilities().rpk.available) {
-    it(`where OpenSSL is older than 3.2 (here ${process.versions.openssl}) the listener does not start and says why`, async () => {
-      const { l } = await load({ rpkKeys: `dev-a = ${keys.device.b64}` }, { serverKey: keys.server.privatePem });
-      const err = await redWith(l, /Raw public keys are switched on but cannot run here: .*need OpenSSL 3\.2 or newer/);
-      assert.ok(err.includes(process.version), err);
+  itWhere(!RPK.available)(`where OpenSSL is older than 3.2 (here ${process.versions.openssl}) the listener does not start and says why`, async () => {
+    const { l } = await load({ rpkKeys: `dev-a = ${keys.device.b64}` }, { serverKey: keys.server.privatePem });
+    const err = await redWith(l, /Raw public keys are switched on but cannot run here: .*need OpenSSL 3\.2 or newer/);
+    assert.ok(err.includes(process.version), err);
+  });
+
+  describe(titleWhere(RPK.available, 'handshakes with coap-client-gnutls', RPK.reason), function () {
+    const rpkIt = itWhere(RPK.available);
+
+    function post(port: number, key: Key, ep: string): Running {
+      const p = run('coap-client-gnutls', ['-B', '5', '-v', '6', '-m', 'post', '-M', key.file, `coaps://127.0.0.1:${port}/bs?ep=${ep}`]);
+      procs.push(p);
+      return p;
+    }
+
+    rpkIt('coap-client-gnutls with a trusted raw public key: 2.04, and the flow sees the key fingerprint as identity', async function () {
+      requireBinary(this, 'coap-client-gnutls');
+      const { port, l } = await load({ rpkKeys: `# devices\nrpk-dev-1 = ${keys.device.pemLine}` }, { serverKey: keys.server.privatePem });
+      await until(() => statusCalls(l).some((s) => s.fill === 'green'), 5000, 'listener green');
+      const next = nextMessage(helper.getNode('h-requests'), 8000);
+      const proc = post(port, keys.device, 'rpk-dev-1');
+      const msg = await next;
+      assert.deepEqual(msg.lwm2m.identity, { type: 'rpk', id: keys.device.fp });
+      assert.equal(msg.lwm2m.endpoint, 'rpk-dev-1');
+      await l.getSession(msg.lwm2m.sessionId).accept();
+      await proc.waitFor(/ c:2\.04 /, 5000);
     });
-    return;
-  }
 
-  function post(port: number, key: Key, ep: string): Running {
-    const p = run('coap-client-gnutls', ['-B', '5', '-v', '6', '-m', 'post', '-M', key.file, `coaps://127.0.0.1:${port}/bs?ep=${ep}`]);
-    procs.push(p);
-    return p;
-  }
+    rpkIt('an endpoint not bound to the key gets 4.03, an untrusted key fails the handshake; neither reaches the flow', async function () {
+      requireBinary(this, 'coap-client-gnutls');
+      const { port, l } = await load({ rpkKeys: `rpk-dev-1 = ${keys.device.point}` }, { serverKey: keys.server.privatePem });
+      await until(() => statusCalls(l).some((s) => s.fill === 'green'), 5000, 'listener green');
+      const seen: unknown[] = [];
+      helper.getNode('h-requests').on('input', (m: unknown) => seen.push(m));
+      await post(port, keys.device, 'someone-else').waitFor(/ c:4\.03 /, 5000);
+      const rogue = post(port, keys.rogue, 'rpk-dev-1');
+      await until(() => (l.dtlsStats() as { handshakesFailed: number }).handshakesFailed === 1, 8000, `rogue refused (${rogue.output()})`);
+      assert.equal(seen.length, 0);
+      assert.doesNotMatch(rogue.output(), / c:2\.04 /);
+    });
 
-  it('coap-client-gnutls with a trusted raw public key: 2.04, and the flow sees the key fingerprint as identity', async function () {
-    requireBinary(this, 'coap-client-gnutls');
-    const { port, l } = await load({ rpkKeys: `# devices\nrpk-dev-1 = ${keys.device.pemLine}` }, { serverKey: keys.server.privatePem });
-    await until(() => statusCalls(l).some((s) => s.fill === 'green'), 5000, 'listener green');
-    const next = nextMessage(helper.getNode('h-requests'), 8000);
-    const proc = post(port, keys.device, 'rpk-dev-1');
-    const msg = await next;
-    assert.deepEqual(msg.lwm2m.identity, { type: 'rpk', id: keys.device.fp });
-    assert.equal(msg.lwm2m.endpoint, 'rpk-dev-1');
-    await l.getSession(msg.lwm2m.sessionId).accept();
-    await proc.waitFor(/ c:2\.04 /, 5000);
-  });
-
-  it('an endpoint not bound to the key gets 4.03, an untrusted key fails the handshake; neither reaches the flow', async function () {
-    requireBinary(this, 'coap-client-gnutls');
-    const { port, l } = await load({ rpkKeys: `rpk-dev-1 = ${keys.device.point}` }, { serverKey: keys.server.privatePem });
-    await until(() => statusCalls(l).some((s) => s.fill === 'green'), 5000, 'listener green');
-    const seen: unknown[] = [];
-    helper.getNode('h-requests').on('input', (m: unknown) => seen.push(m));
-    await post(port, keys.device, 'someone-else').waitFor(/ c:4\.03 /, 5000);
-    const rogue = post(port, keys.rogue, 'rpk-dev-1');
-    await until(() => (l.dtlsStats() as { handshakesFailed: number }).handshakesFailed === 1, 8000, `rogue refused (${rogue.output()})`);
-    assert.equal(seen.length, 0);
-    assert.doesNotMatch(rogue.output(), / c:2\.04 /);
-  });
-
-  it('keys and their endpoints from a device table column', async function () {
-    requireBinary(this, 'coap-client-gnutls');
-    const file = path.join(dir, 'devices.csv');
-    fs.writeFileSync(file, `endpoint,rpkPublicKey,profile\nmeter-7,${keys.tabled.b64},p\n`);
-    const table = { id: 'n-table', type: 'lwm2m-device-table', file, format: 'csv', keyColumn: 'endpoint', profileColumn: 'profile', matchOn: 'endpoint', keyRegex: '' };
-    const { port, l } = await load({ rpkKeys: '', pskTable: 'n-table' }, { serverKey: keys.server.privatePem }, [table]);
-    await until(() => statusCalls(l).some((s) => s.fill === 'green'), 5000, 'listener green');
-    await until(() => callsOf(helper.getNode('n-table'), 'log').length > 0, 3000, 'table loaded');
-    const next = nextMessage(helper.getNode('h-requests'), 8000);
-    const proc = post(port, keys.tabled, 'meter-7');
-    const msg = await next;
-    assert.deepEqual(msg.lwm2m.identity, { type: 'rpk', id: keys.tabled.fp });
-    await l.getSession(msg.lwm2m.sessionId).accept();
-    await proc.waitFor(/ c:2\.04 /, 5000);
+    rpkIt('keys and their endpoints from a device table column', async function () {
+      requireBinary(this, 'coap-client-gnutls');
+      const file = path.join(dir, 'devices.csv');
+      fs.writeFileSync(file, `endpoint,rpkPublicKey,profile\nmeter-7,${keys.tabled.b64},p\n`);
+      const table = { id: 'n-table', type: 'lwm2m-device-table', file, format: 'csv', keyColumn: 'endpoint', profileColumn: 'profile', matchOn: 'endpoint', keyRegex: '' };
+      const { port, l } = await load({ rpkKeys: '', pskTable: 'n-table' }, { serverKey: keys.server.privatePem }, [table]);
+      await until(() => statusCalls(l).some((s) => s.fill === 'green'), 5000, 'listener green');
+      await until(() => callsOf(helper.getNode('n-table'), 'log').length > 0, 3000, 'table loaded');
+      const next = nextMessage(helper.getNode('h-requests'), 8000);
+      const proc = post(port, keys.tabled, 'meter-7');
+      const msg = await next;
+      assert.deepEqual(msg.lwm2m.identity, { type: 'rpk', id: keys.tabled.fp });
+      await l.getSession(msg.lwm2m.sessionId).accept();
+      await proc.waitFor(/ c:2\.04 /, 5000);
+    });
   });
 });

@@ -83,11 +83,10 @@ describe('server nodes: listener', function () {
     const rejected = nextMessage(helper.getNode('h-rejected'));
     const dev = await ScriptedDevice.create();
     devices.push(dev);
-    const started = Date.now();
     const res = await dev.packRequest({ address: '127.0.0.1', port }, { ep: 'pack-4' });
     assert.equal(res.code, '4.04');
+    // The flow's answer, not the pack timeout's (also 4.04, with no payload): the device is not kept waiting.
     assert.equal(res.payload.toString(), 'use POST /bs');
-    assert.ok(Date.now() - started < 1000, 'without waiting for the pack timeout');
     assert.equal((await rejected).lwm2m.outcome, 'REJECTED');
   });
 

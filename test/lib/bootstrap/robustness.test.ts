@@ -10,6 +10,7 @@ import {
   type BootstrapSession,
 } from '../../../lib/bootstrap';
 import { ScriptedDevice } from '../../support/scripted-device';
+import { markAfter } from '../../support/timer-mark';
 import { bsRequest, RawPeer, sleep, startServer, trackTimers } from './helpers';
 
 function nextSession(server: BootstrapServer): Promise<BootstrapSession> {
@@ -181,13 +182,12 @@ describe('BootstrapServer robustness', () => {
     await dev.bootstrapRequest({ port }, { ep: 'ghost' });
     const s = await sp;
     dev.vanish();
-    const t0 = Date.now();
+    const timeoutNear = markAfter(300);
     await assert.rejects(
       s.send(new BootstrapDeleteRequest('/0')),
       (e: unknown) => e instanceof RequestTimeoutError && e.timeoutMs === 400 && e.path === '/0',
     );
-    const took = Date.now() - t0;
-    assert.ok(took >= 390 && took < 1500, `took ${took} ms`);
+    assert.ok(timeoutNear.fired, 'rejected by the 400 ms request timer, not at once');
     assert.deepEqual((await ended(s))[0], SessionOutcome.TIMEOUT);
     const step = s.audit().steps[0];
     assert.deepEqual([step.op, step.success, step.code], ['delete', false, '']);
@@ -202,10 +202,15 @@ describe('BootstrapServer robustness', () => {
     peer.send(bsRequest('flaky', 1, Buffer.from('0102', 'hex')), port);
     await peer.next((p) => p.code === '2.04');
     const s = await sp;
+    // RFC 7252 4.2: the first retransmission after ACK_TIMEOUT * [1, ACK_RANDOM_FACTOR] = 50-75 ms, each next
+    // one after twice the wait: the 4th transmission is 350 ms or more after the first, never sooner.
+    const backoffNear = markAfter(300);
     const result = s.send(new BootstrapDeleteRequest('/1'));
-    await sleep(400); // 50-75 ms, then doubling: 3 or 4 retransmissions by now
-    const deletes = peer.inbox.filter((m) => m.packet?.code === '0.04');
-    assert.ok(deletes.length >= 3 && deletes.length <= 5, `${deletes.length} transmissions`);
+    const sent = () => peer.inbox.filter((m) => m.packet?.code === '0.04');
+    await peer.next((p) => p.code === '0.04' && sent().length >= 4);
+    assert.ok(backoffNear.fired, 'the retransmissions back off (doubling), not every ACK_TIMEOUT');
+    const deletes = sent();
+    assert.equal(deletes.length, 4);
     assert.ok(deletes.every((m) => m.raw.equals(deletes[0].raw)), 'same message each time');
     const req = deletes[0].packet as NonNullable<(typeof deletes)[0]['packet']>;
     peer.send({ code: '2.02', ack: true, messageId: req.messageId, token: req.token }, port);
@@ -244,10 +249,10 @@ describe('BootstrapServer robustness', () => {
     const { server: srv, port } = await server({ decisionTimeoutMs: 250, decisionTimeoutCode: '5.03' });
     const dev = await device();
     const sp = nextSession(srv);
-    const t0 = Date.now();
+    const timeoutNear = markAfter(200);
     const res = await dev.bootstrapRequest({ port }, { ep: 'undecided' });
     assert.equal(res.code, '5.03');
-    assert.ok(Date.now() - t0 >= 240);
+    assert.ok(timeoutNear.fired, 'answered by the 250 ms decision timer, not at once');
     const [o] = await ended(await sp);
     assert.equal(o, SessionOutcome.TIMEOUT);
   });

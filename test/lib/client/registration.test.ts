@@ -7,6 +7,7 @@ import { SimulatedClient } from '../../../lib/client/client';
 import type { ClientOptions } from '../../../lib/client/options';
 import { RegistrationServer, type Registration } from '../../../lib/rd/server';
 import { nextPort } from '../../support/ports';
+import { markAfter } from '../../support/timer-mark';
 import { MiniBootstrapServer } from './support/mini-bs';
 import { accountStore, FAST, provisionScript, waitFor } from './support/fixtures';
 
@@ -177,10 +178,10 @@ describe('simulated client: registration and re-bootstrap', () => {
   it('fault: a slow device answers after its delay (separate response after an empty ACK)', async () => {
     const c = client({ endpoint: 'dev-s', faults: { responseDelayMs: 150 } });
     const session = bs.nextSession();
-    const started = Date.now();
+    const delaysNear = markAfter(4 * 150 - 50); // four answers, one after the other, each 150 ms late
     await c.start();
     const s = await session;
     assert.deepEqual(s.results.map((r) => r.code), ['2.02', '2.04', '2.04', '2.04']);
-    assert.ok(Date.now() - started >= 4 * 150);
+    assert.ok(delaysNear.fired, 'each answer waited for its delay');
   });
 });

@@ -1,6 +1,31 @@
 import assert from 'node:assert/strict';
 import type { DtlsRemoteInfo } from '../../../lib/dtls';
+import { SourceRateLimiter } from '../../../lib/dtls/limits';
 import { HalfOpenClient, KEY, clientHello, closeClient, connectClient, roundTrip, startServer, waitFor, type TestServer } from './support';
+
+describe('SourceRateLimiter', function () {
+  it('allows N handshakes per source in a window of 1000 ms from the first, and keeps sources apart', function () {
+    const rate = new SourceRateLimiter(2);
+    const t = 5_000;
+    for (const at of [t, t + 10]) {
+      assert.ok(rate.allows('10.0.0.1', at));
+      rate.record('10.0.0.1', at);
+    }
+    assert.equal(rate.allows('10.0.0.1', t + 999), false, 'the third within the window');
+    assert.ok(rate.allows('10.0.0.2', t + 999), 'another source has its own window');
+    assert.ok(rate.allows('10.0.0.1', t + 1000), 'the window ends 1000 ms after it opened');
+    rate.record('10.0.0.1', t + 1000);
+    assert.ok(rate.allows('10.0.0.1', t + 1000), 'one of two used in the new window');
+    rate.prune(t + 1999);
+    assert.equal(rate.size, 1);
+    rate.prune(t + 2000);
+    assert.equal(rate.size, 0);
+  });
+
+  it('a rate of 0 allows nothing', function () {
+    assert.equal(new SourceRateLimiter(0).allows('10.0.0.1', 0), false);
+  });
+});
 
 describe('DTLS server limits', function () {
   let srv: TestServer;
@@ -13,8 +38,18 @@ describe('DTLS server limits', function () {
   async function halfOpen(): Promise<{ client: HalfOpenClient; answered: boolean }> {
     const client = await HalfOpenClient.create();
     raws.push(client);
-    const answered = await client.start(srv.port, 300);
+    const answered = await client.start(srv.port, 5000);
     return { client, answered };
+  }
+
+  /** A ClientHello the server should drop: waits for the drop counter to move, then says what the client got. */
+  async function dropped(counter: 'maxPeers' | 'rateLimited'): Promise<HalfOpenClient> {
+    const client = await HalfOpenClient.create();
+    raws.push(client);
+    const before = srv.socket.stats().dropped[counter];
+    client.udp.send(clientHello(Buffer.alloc(0), 0, 0), srv.port, '127.0.0.1');
+    await waitFor(() => srv.socket.stats().dropped[counter] > before, 5000, `dropped for ${counter}`);
+    return client;
   }
 
   it('keeps no state for a ClientHello without a valid cookie', async () => {
@@ -64,27 +99,31 @@ describe('DTLS server limits', function () {
     srv.socket.on('message', (msg: Buffer, rinfo: DtlsRemoteInfo) => srv.socket.send(msg, rinfo.port, rinfo.address));
     const client = await connectClient(srv.port, 'dev1', KEY);
     assert.ok((await halfOpen()).answered, 'second peer fits');
-    const third = await halfOpen();
-    assert.equal(third.answered, false, 'third peer gets no answer');
-    assert.equal(third.client.received.length, 0, 'not even a HelloVerifyRequest');
+    const third = await dropped('maxPeers');
+    assert.equal(third.received.length, 0, 'the third peer gets no answer, not even a HelloVerifyRequest');
     const s = srv.socket.stats();
     assert.equal(s.peers, 2);
-    assert.ok(s.dropped.maxPeers >= 1);
+    assert.equal(s.dropped.maxPeers, 1);
     assert.equal((await roundTrip(client, Buffer.from('still here'))).toString(), 'still here');
     await closeClient(client);
   });
 
-  it('drops and counts handshakes from one source past the per-second rate', async () => {
-    srv = await startServer({ handshakesPerSourcePerSecond: 2 });
+  it('drops and counts handshakes from one source past the per-second rate; the next window allows new ones', async () => {
+    // The server's clock stands still unless the test moves it: the window is the one the test says.
+    let now = 1_000_000;
+    srv = await startServer({ handshakesPerSourcePerSecond: 2, clock: () => now });
     srv.socket.on('message', (msg: Buffer, rinfo: DtlsRemoteInfo) => srv.socket.send(msg, rinfo.port, rinfo.address));
-    const client = await connectClient(srv.port, 'dev1', KEY); // handshake 1 from 127.0.0.1
+    const client = await connectClient(srv.port, 'dev1', KEY); // handshake 1 from 127.0.0.1 opens the window
+    now += 500;
     assert.ok((await halfOpen()).answered, 'handshake 2 from 127.0.0.1');
-    const third = await halfOpen();
-    assert.equal(third.answered, false);
-    assert.ok(srv.socket.stats().dropped.rateLimited >= 1);
+    now += 499;
+    const third = await dropped('rateLimited'); // 999 ms into the window
+    assert.equal(third.received.length, 0, 'no answer at all, not even a HelloVerifyRequest');
+    assert.equal(srv.socket.stats().dropped.rateLimited, 1);
     assert.equal((await roundTrip(client, Buffer.from('established'))).toString(), 'established');
-    await new Promise((r) => setTimeout(r, 1050));
+    now += 1; // 1000 ms after the window opened: a new window
     assert.ok((await halfOpen()).answered, 'a new second allows new handshakes');
+    assert.equal(srv.socket.stats().dropped.rateLimited, 1);
     await closeClient(client);
   });
 

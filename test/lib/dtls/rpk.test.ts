@@ -22,6 +22,7 @@ import {
   type DtlsRemoteInfo,
 } from '../../../lib/dtls';
 import { hasBinary, makeCerts, requireBinary, run, type CertSet, type Running } from './external';
+import { itWhere, titleWhere } from '../../support/pending';
 import { startServer, waitFor, type TestServer } from './support';
 
 function opensslAtLeast32(v: string | undefined): boolean {
@@ -108,110 +109,110 @@ describe('DTLS raw public keys: key shapes', function () {
   });
 });
 
-if (!dtlsCapabilities().rpk.available) {
-  describe(`DTLS raw public keys unavailable here (OpenSSL ${process.versions.openssl})`, function () {
-    it('asking for them fails at once and says why', function () {
+const RPK = dtlsCapabilities().rpk;
+
+describe(titleWhere(!RPK.available, `DTLS raw public keys unavailable here (OpenSSL ${process.versions.openssl})`, 'this OpenSSL has raw public keys'), function () {
+  itWhere(!RPK.available)('asking for them fails at once and says why', function () {
+    const k = ecKey();
+    assert.throws(
+      () => createDtlsSocket({ rpk: new MemoryRpkStore().add(k.pem), key: k.privatePem }),
+      (e: unknown) =>
+        e instanceof DtlsError &&
+        e.dtlsCode === 'DTLS_RPK_UNAVAILABLE' &&
+        e.message.includes(process.version) &&
+        /OpenSSL 3\.2 or newer/.test(e.message),
+    );
+  });
+});
+
+describe(titleWhere(RPK.available, `DTLS raw public keys with coap-client-gnutls (OpenSSL ${process.versions.openssl})`, RPK.reason), function () {
+  const rpkIt = itWhere(RPK.available);
+  let dir: string;
+  let certs: CertSet | undefined;
+  let srv: TestServer | undefined;
+  let server: coap.Server | undefined;
+  const procs: Running[] = [];
+  const keys: Record<string, { file: string; fp: string; pem: string }> = {};
+
+  if (RPK.available) before(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rpk-'));
+    for (const name of ['server', 'device', 'rogue']) {
       const k = ecKey();
-      assert.throws(
-        () => createDtlsSocket({ rpk: new MemoryRpkStore().add(k.pem), key: k.privatePem }),
-        (e: unknown) =>
-          e instanceof DtlsError &&
-          e.dtlsCode === 'DTLS_RPK_UNAVAILABLE' &&
-          e.message.includes(process.version) &&
-          /OpenSSL 3\.2 or newer/.test(e.message),
-      );
-    });
-
-  });
-} else {
-  describe(`DTLS raw public keys with coap-client-gnutls (OpenSSL ${process.versions.openssl})`, function () {
-    let dir: string;
-    let certs: CertSet | undefined;
-    let srv: TestServer | undefined;
-    let server: coap.Server | undefined;
-    const procs: Running[] = [];
-    const keys: Record<string, { file: string; fp: string; pem: string }> = {};
-
-    before(function () {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rpk-'));
-      for (const name of ['server', 'device', 'rogue']) {
-        const k = ecKey();
-        const file = path.join(dir, `${name}.key`);
-        fs.writeFileSync(file, k.privatePem); // libcoap -M takes an EC PRIVATE KEY PEM
-        keys[name] = { file, fp: rpkFingerprint(k.spki), pem: k.pem };
-      }
-      if (hasBinary('openssl')) certs = makeCerts();
-    });
-    after(() => {
-      fs.rmSync(dir, { recursive: true, force: true });
-      if (certs) fs.rmSync(certs.dir, { recursive: true, force: true });
-    });
-    afterEach(async () => {
-      for (const p of procs.splice(0)) p.stop();
-      server?.close();
-      server = undefined;
-      await srv?.close();
-      srv = undefined;
-    });
-
-    /** A DTLS socket with raw public keys (device key trusted), PSK dev1 and optionally certificates, answering CoAP GETs. */
-    async function start(withCerts = false): Promise<TestServer> {
-      const rpk = new MemoryRpkStore().add(keys.device.pem, 'rpk-dev');
-      const opts = withCerts && certs
-        ? { rpk, cert: fs.readFileSync(certs.serverCert), key: fs.readFileSync(certs.serverKey), ca: fs.readFileSync(certs.ca) }
-        : { rpk, key: fs.readFileSync(keys.server.file) };
-      srv = await startServer(opts);
-      server = coap.createServer((req, res) => {
-        const r = req.rsinfo as unknown as DtlsRemoteInfo;
-        res.end(`hello ${r.identity?.type}:${r.identity?.id} ${r.cipher}`);
-      });
-      await new Promise<void>((resolve) => server!.listen(srv!.socket as unknown as dgram.Socket, () => resolve()));
-      return srv;
+      const file = path.join(dir, `${name}.key`);
+      fs.writeFileSync(file, k.privatePem); // libcoap -M takes an EC PRIVATE KEY PEM
+      keys[name] = { file, fp: rpkFingerprint(k.spki), pem: k.pem };
     }
-
-    function client(s: TestServer, args: string[]): Running {
-      const p = run('coap-client-gnutls', ['-B', '4', '-m', 'get', ...args, `coaps://127.0.0.1:${s.port}/bs`]);
-      procs.push(p);
-      return p;
-    }
-
-    it('a trusted device key completes the handshake; its identity is the key fingerprint', async function () {
-      requireBinary(this, 'coap-client-gnutls');
-      const s = await start();
-      const handshakes: { identity?: unknown }[] = [];
-      s.socket.on('handshake', (p: { identity?: unknown }) => handshakes.push(p));
-      await client(s, ['-M', keys.device.file]).waitFor(new RegExp(`hello rpk:${keys.device.fp} TLS_ECDHE_ECDSA_WITH_AES_128_`));
-      const id = handshakes[0]?.identity as { type: string; id: string; publicKey: string };
-      assert.equal(id.type, 'rpk');
-      assert.equal(id.id, keys.device.fp);
-      assert.equal(rpkFingerprint(Buffer.from(id.publicKey, 'base64')), keys.device.fp);
-    });
-
-    it('an untrusted key is refused in the handshake, logged by fingerprint, and the server keeps serving', async function () {
-      requireBinary(this, 'coap-client-gnutls');
-      const s = await start();
-      const rogue = client(s, ['-M', keys.rogue.file]);
-      await waitFor(() => s.socket.stats().handshakesFailed === 1, 5000, `rogue refused (${rogue.output()})`);
-      assert.equal(s.socket.stats().handshakesCompleted, 0);
-      assert.ok(s.logs.some((l) => l.msg.includes(`untrusted raw public key sha256:${keys.rogue.fp}`)), JSON.stringify(s.logs));
-      assert.doesNotMatch(rogue.output(), /hello/);
-      await client(s, ['-M', keys.device.file]).waitFor(/hello rpk:/);
-    });
-
-    it('PSK devices keep working on a socket with raw public keys', async function () {
-      requireBinary(this, 'coap-client-gnutls');
-      const s = await start();
-      s.store.set('dev1', Buffer.from('secretPSK'));
-      await client(s, ['-u', 'dev1', '-k', 'secretPSK']).waitFor(/hello psk:dev1 TLS_PSK_WITH_AES_128_CCM_8/);
-    });
-
-    it('with a certificate and CA configured, certificate clients and raw-public-key clients both get in', async function () {
-      requireBinary(this, 'coap-client-gnutls');
-      if (!certs) requireBinary(this, 'openssl');
-      const s = await start(true);
-      await client(s, ['-c', certs!.clientCert, '-j', certs!.clientKey, '-C', certs!.ca]).waitFor(/hello x509:urn:dev:cert1 /);
-      await client(s, ['-M', keys.device.file]).waitFor(new RegExp(`hello rpk:${keys.device.fp} `));
-      assert.equal(s.socket.stats().handshakesCompleted, 2);
-    });
+    if (hasBinary('openssl')) certs = makeCerts();
   });
-}
+  if (RPK.available) after(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (certs) fs.rmSync(certs.dir, { recursive: true, force: true });
+  });
+  if (RPK.available) afterEach(async () => {
+    for (const p of procs.splice(0)) p.stop();
+    server?.close();
+    server = undefined;
+    await srv?.close();
+    srv = undefined;
+  });
+
+  /** A DTLS socket with raw public keys (device key trusted), PSK dev1 and optionally certificates, answering CoAP GETs. */
+  async function start(withCerts = false): Promise<TestServer> {
+    const rpk = new MemoryRpkStore().add(keys.device.pem, 'rpk-dev');
+    const opts = withCerts && certs
+      ? { rpk, cert: fs.readFileSync(certs.serverCert), key: fs.readFileSync(certs.serverKey), ca: fs.readFileSync(certs.ca) }
+      : { rpk, key: fs.readFileSync(keys.server.file) };
+    srv = await startServer(opts);
+    server = coap.createServer((req, res) => {
+      const r = req.rsinfo as unknown as DtlsRemoteInfo;
+      res.end(`hello ${r.identity?.type}:${r.identity?.id} ${r.cipher}`);
+    });
+    await new Promise<void>((resolve) => server!.listen(srv!.socket as unknown as dgram.Socket, () => resolve()));
+    return srv;
+  }
+
+  function client(s: TestServer, args: string[]): Running {
+    const p = run('coap-client-gnutls', ['-B', '4', '-m', 'get', ...args, `coaps://127.0.0.1:${s.port}/bs`]);
+    procs.push(p);
+    return p;
+  }
+
+  rpkIt('a trusted device key completes the handshake; its identity is the key fingerprint', async function () {
+    requireBinary(this, 'coap-client-gnutls');
+    const s = await start();
+    const handshakes: { identity?: unknown }[] = [];
+    s.socket.on('handshake', (p: { identity?: unknown }) => handshakes.push(p));
+    await client(s, ['-M', keys.device.file]).waitFor(new RegExp(`hello rpk:${keys.device.fp} TLS_ECDHE_ECDSA_WITH_AES_128_`));
+    const id = handshakes[0]?.identity as { type: string; id: string; publicKey: string };
+    assert.equal(id.type, 'rpk');
+    assert.equal(id.id, keys.device.fp);
+    assert.equal(rpkFingerprint(Buffer.from(id.publicKey, 'base64')), keys.device.fp);
+  });
+
+  rpkIt('an untrusted key is refused in the handshake, logged by fingerprint, and the server keeps serving', async function () {
+    requireBinary(this, 'coap-client-gnutls');
+    const s = await start();
+    const rogue = client(s, ['-M', keys.rogue.file]);
+    await waitFor(() => s.socket.stats().handshakesFailed === 1, 5000, `rogue refused (${rogue.output()})`);
+    assert.equal(s.socket.stats().handshakesCompleted, 0);
+    assert.ok(s.logs.some((l) => l.msg.includes(`untrusted raw public key sha256:${keys.rogue.fp}`)), JSON.stringify(s.logs));
+    assert.doesNotMatch(rogue.output(), /hello/);
+    await client(s, ['-M', keys.device.file]).waitFor(/hello rpk:/);
+  });
+
+  rpkIt('PSK devices keep working on a socket with raw public keys', async function () {
+    requireBinary(this, 'coap-client-gnutls');
+    const s = await start();
+    s.store.set('dev1', Buffer.from('secretPSK'));
+    await client(s, ['-u', 'dev1', '-k', 'secretPSK']).waitFor(/hello psk:dev1 TLS_PSK_WITH_AES_128_CCM_8/);
+  });
+
+  rpkIt('with a certificate and CA configured, certificate clients and raw-public-key clients both get in', async function () {
+    requireBinary(this, 'coap-client-gnutls');
+    if (!certs) requireBinary(this, 'openssl');
+    const s = await start(true);
+    await client(s, ['-c', certs!.clientCert, '-j', certs!.clientKey, '-C', certs!.ca]).waitFor(/hello x509:urn:dev:cert1 /);
+    await client(s, ['-M', keys.device.file]).waitFor(new RegExp(`hello rpk:${keys.device.fp} `));
+    assert.equal(s.socket.stats().handshakesCompleted, 2);
+  });
+});
