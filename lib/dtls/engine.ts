@@ -3,6 +3,8 @@
  * sockets: datagrams come in through `receive`, go out through `hooks.transmit`, and decrypted
  * application data leaves through `hooks.message`. Nothing thrown in here reaches a socket callback.
  */
+import { LogSummarizer } from '../log-summary';
+import { logText } from '../log-text';
 import type { DtlsBinding, NativeContext, NativeResult } from './binding';
 import { DtlsError } from './errors';
 import { SourceRateLimiter } from './limits';
@@ -14,6 +16,10 @@ export interface EngineLimits {
   handshakeTimeoutMs: number;
   idleTimeoutMs: number;
   handshakesPerSourcePerSecond: number;
+  /** Half-open handshakes (cookie exchange done, not established) one source address may hold. */
+  maxHalfOpenPerSource: number;
+  /** A half-open handshake whose peer has sent nothing for this long is freed. */
+  halfOpenTimeoutMs: number;
 }
 
 export interface PeerEvent {
@@ -45,12 +51,17 @@ export function emptyStats(): DtlsStats {
     handshakesFailed: 0,
     closedByPeer: 0,
     dropped: { maxPeers: 0, rateLimited: 0, notClientHello: 0, invalidClientHello: 0, noSession: 0 },
-    expired: { handshakeTimeout: 0, idleTimeout: 0 },
+    expired: { handshakeTimeout: 0, idleTimeout: 0, halfOpenTimeout: 0 },
+    evicted: { perSource: 0, full: 0 },
+    halfOpenSources: 0,
   };
 }
 
 export class DtlsEngine {
   private readonly peers = new Map<string, DtlsPeer>();
+  /** Handshaking peers per source address, oldest first (see admit()). */
+  private readonly halfOpen = new Map<string, Set<DtlsPeer>>();
+  private readonly warnings: LogSummarizer;
   private readonly counters = emptyStats();
   private readonly rate: SourceRateLimiter;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -63,12 +74,14 @@ export class DtlsEngine {
     private readonly log: DtlsLogger,
   ) {
     this.rate = new SourceRateLimiter(limits.handshakesPerSourcePerSecond);
+    this.warnings = new LogSummarizer((line) => this.log.warn?.(line), 10_000, (kind, n, s, e) => `${n} more ${kind} in the last ${s} s, e.g. ${e}`);
   }
 
   /** Starts the timeout sweep (handshake and idle timeouts). */
   start(): void {
     if (this.sweepTimer) return;
-    const every = Math.min(1000, Math.max(50, Math.min(this.limits.handshakeTimeoutMs, this.limits.idleTimeoutMs) / 4));
+    const shortest = Math.min(this.limits.handshakeTimeoutMs, this.limits.idleTimeoutMs, this.limits.halfOpenTimeoutMs);
+    const every = Math.min(1000, Math.max(50, shortest / 4));
     this.sweepTimer = setInterval(() => this.guard('sweep', () => this.sweep(Date.now())), every);
     this.sweepTimer.unref();
   }
@@ -103,7 +116,8 @@ export class DtlsEngine {
       this.counters.dropped.notClientHello++;
       return;
     }
-    if (!replacing && this.peers.size >= this.limits.maxPeers) {
+    if (!replacing && this.peers.size >= this.limits.maxPeers && this.halfOpen.size === 0) {
+      // Full of established sessions: nothing to evict, so not even the (stateless) cookie exchange.
       this.counters.dropped.maxPeers++;
       return;
     }
@@ -119,6 +133,11 @@ export class DtlsEngine {
       this.sendOut(res.out, rinfo.port, rinfo.address);
       return;
     }
+    if (!this.admit(rinfo.address, !!replacing)) {
+      this.binding.free(res.peer);
+      this.counters.dropped.maxPeers++;
+      return;
+    }
     if (replacing) {
       this.log.debug?.(`DTLS client at ${rinfo.address}:${rinfo.port} started a new handshake; old session dropped`);
       this.remove(replacing, 'replaced by a new handshake from the same address', false);
@@ -128,7 +147,52 @@ export class DtlsEngine {
     const family = rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4';
     const peer = new DtlsPeer(key, rinfo.address, rinfo.port, family, res.peer, now);
     this.peers.set(key, peer);
+    let set = this.halfOpen.get(peer.address);
+    if (!set) this.halfOpen.set(peer.address, (set = new Set()));
+    set.add(peer);
     this.apply(peer, res);
+  }
+
+  /**
+   * Makes room for a cookie-verified handshake from `address`. The cookie proves the address answers, not that
+   * a handshake will follow: a source that completes the cookie exchange and goes silent holds a peer slot.
+   * So a source at maxHalfOpenPerSource loses its oldest half-open handshake, and a full table loses the oldest
+   * half-open handshake of the source holding the most (RFC 6347 §4.2.1 leaves such resource limits to the
+   * server). False when the table is full of established sessions.
+   */
+  private admit(address: string, replacing: boolean): boolean {
+    const own = this.halfOpen.get(address);
+    if (own && own.size >= this.limits.maxHalfOpenPerSource) {
+      const oldest = own.values().next().value as DtlsPeer;
+      this.counters.evicted.perSource++;
+      this.log.debug?.(`DTLS: ${own.size} half-open handshakes from ${address}; evicted the oldest (port ${oldest.port})`);
+      this.remove(oldest, 'evicted: too many half-open handshakes from its address', false);
+    }
+    while (!replacing && this.peers.size >= this.limits.maxPeers) {
+      let heaviest: Set<DtlsPeer> | undefined;
+      for (const set of this.halfOpen.values()) if (!heaviest || set.size > heaviest.size) heaviest = set;
+      const victim = heaviest?.values().next().value as DtlsPeer | undefined;
+      if (!victim) return false;
+      this.counters.evicted.full++;
+      this.log.debug?.(`DTLS: ${this.peers.size} peers; evicted the oldest half-open handshake of ${victim.address} (${heaviest!.size} half-open)`);
+      this.remove(victim, 'evicted: the peer table is full', false);
+    }
+    return true;
+  }
+
+  /** The identity a handshaking peer offered, if it got that far. */
+  private identityTried(peer: DtlsPeer): ReturnType<typeof identityOf> {
+    try {
+      return identityOf(this.binding.peerInfo(peer.handle));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private forgetHalfOpen(peer: DtlsPeer): void {
+    const set = this.halfOpen.get(peer.address);
+    if (!set || !set.delete(peer)) return;
+    if (set.size === 0) this.halfOpen.delete(peer.address);
   }
 
   /** Encrypts `data` for the established peer at address:port and sends it. */
@@ -178,6 +242,7 @@ export class DtlsEngine {
   closeAll(done: () => void): void {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
+    this.warnings.close();
     let pending = 1;
     const one = (): void => {
       if (--pending === 0) done();
@@ -192,6 +257,7 @@ export class DtlsEngine {
   stats(): DtlsStats {
     const s: DtlsStats = JSON.parse(JSON.stringify(this.counters)) as DtlsStats;
     s.peers = this.peers.size;
+    s.halfOpenSources = this.halfOpen.size;
     for (const p of this.peers.values()) {
       if (p.state === 'established') s.established++;
       else s.handshaking++;
@@ -232,6 +298,7 @@ export class DtlsEngine {
     peer.identity = identityOf(info);
     peer.cipher = info.cipherStandardName ?? info.cipher ?? '';
     peer.state = 'established';
+    this.forgetHalfOpen(peer);
     this.counters.handshakesCompleted++;
     this.log.debug?.(`DTLS session with ${peer.address}:${peer.port} (${describeIdentity(peer.identity)}, ${peer.cipher})`);
     this.hooks.handshake(peer.summary(Date.now()));
@@ -253,7 +320,13 @@ export class DtlsEngine {
       .join(', ');
     const reason = `${res.error ?? 'error'}${alerts ? ` (${alerts})` : ''}`;
     const what = during ? 'handshake with' : 'session with';
-    this.log.warn?.(`DTLS ${what} ${peer.address}:${peer.port} failed: ${reason}`);
+    // One line per failed handshake, naming the identity it offered (the PSK store does not log unknown ones),
+    // and repeated failures summarised: a peer with a wrong key must not flood the log.
+    const id = during ? this.identityTried(peer) : undefined;
+    this.warnings.warn(
+      during ? 'failed DTLS handshakes' : 'failed DTLS sessions',
+      `DTLS ${what} ${peer.address}:${peer.port}${id ? ` (${describeIdentity(id)})` : ''} failed: ${logText(reason, 200)}`,
+    );
     const ev: PeerEvent = { address: peer.address, port: peer.port, reason: res.error ?? 'error' };
     if (res.alertSent) ev.alertSent = res.alertSent;
     if (res.alertReceived) ev.alertReceived = res.alertReceived;
@@ -271,6 +344,7 @@ export class DtlsEngine {
     const wasEstablished = peer.state === 'established';
     peer.state = 'closed';
     this.peers.delete(peer.key);
+    this.forgetHalfOpen(peer);
     if (graceful) {
       const res = this.binding.shutdown(peer.handle); // frees the SSL object
       this.sendOut(res.out, peer.port, peer.address, () => done?.());
@@ -306,6 +380,10 @@ export class DtlsEngine {
         const hint = id ? ` after ${describeIdentity(id)} (wrong key?)` : '';
         this.log.info?.(`DTLS handshake with ${peer.address}:${peer.port} timed out${hint}; peer freed`);
         this.remove(peer, 'handshake timeout', false);
+      } else if (peer.state === 'handshaking' && now - peer.lastActivity >= this.limits.halfOpenTimeoutMs) {
+        this.counters.expired.halfOpenTimeout++;
+        this.log.debug?.(`DTLS handshake with ${peer.address}:${peer.port}: peer silent for ${this.limits.halfOpenTimeoutMs} ms; freed`);
+        this.remove(peer, 'half-open timeout', false);
       } else if (peer.state === 'established' && now - peer.lastActivity >= this.limits.idleTimeoutMs) {
         this.counters.expired.idleTimeout++;
         this.log.debug?.(`DTLS session with ${peer.address}:${peer.port} idle; closed`);
