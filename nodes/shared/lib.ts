@@ -26,6 +26,9 @@ export {
   generatePskCredentials,
   buildBootstrapPack,
   contentFormatFor,
+  logText,
+  logQuoted,
+  LogSummarizer,
 } from '../../lib';
 export type {
   LwM2mNode,
