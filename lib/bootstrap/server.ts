@@ -199,7 +199,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
       onRequest: (ex, p, rinfo) => this.onRequest(ex, p, rinfo),
       onMalformed: (rinfo, reason) => {
         this.counters.malformed++;
-        this.logger?.debug(`bootstrap server: dropped datagram from ${rinfo.address}:${rinfo.port}: ${reason}`);
+        this.logger?.debug(`bootstrap server: dropped datagram from ${rinfo.address}:${rinfo.port}: ${logText(reason, 200)}`);
       },
       onInternalError: (err) => this.logger?.error(`bootstrap server: ${errText(err)}`),
     });

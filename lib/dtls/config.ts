@@ -72,7 +72,7 @@ function pskLookup(store: NonNullable<DtlsServerOptions['psk']>, log: DtlsLogger
       }
       return key;
     } catch (err) {
-      log.error?.(`DTLS: the PSK store failed for identity ${shown}: ${err instanceof Error ? err.message : String(err)}`);
+      log.error?.(`DTLS: the PSK store failed for identity ${shown}: ${logText(err instanceof Error ? err.message : String(err), 200)}`);
       return undefined;
     }
   };
@@ -87,7 +87,7 @@ function rpkLookup(store: NonNullable<DtlsServerOptions['rpk']>, log: DtlsLogger
       log.debug?.(`DTLS: untrusted raw public key sha256:${fp}`);
       return false;
     } catch (err) {
-      log.error?.(`DTLS: the raw public key store failed for sha256:${fp}: ${err instanceof Error ? err.message : String(err)}`);
+      log.error?.(`DTLS: the raw public key store failed for sha256:${fp}: ${logText(err instanceof Error ? err.message : String(err), 200)}`);
       return false;
     }
   };

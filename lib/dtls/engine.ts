@@ -279,7 +279,7 @@ export class DtlsEngine {
       try {
         this.hooks.message(data, peer.remoteInfo(data.length));
       } catch (err) {
-        this.log.error?.(`a DTLS 'message' listener threw: ${err instanceof Error ? err.message : String(err)}`);
+        this.log.error?.(`a DTLS 'message' listener threw: ${logText(err instanceof Error ? err.message : String(err), 300)}`);
       }
     }
     if (peer.isClosed()) return; // a message handler closed it
@@ -378,7 +378,7 @@ export class DtlsEngine {
         // (DTLS silently drops the Finished record it cannot decrypt).
         const id = identityOf(this.binding.peerInfo(peer.handle));
         const hint = id ? ` after ${describeIdentity(id)} (wrong key?)` : '';
-        this.log.info?.(`DTLS handshake with ${peer.address}:${peer.port} timed out${hint}; peer freed`);
+        this.warnings.warn('timed-out DTLS handshakes', `DTLS handshake with ${peer.address}:${peer.port} timed out${hint}; peer freed`);
         this.remove(peer, 'handshake timeout', false);
       } else if (peer.state === 'handshaking' && now - peer.lastActivity >= this.limits.halfOpenTimeoutMs) {
         this.counters.expired.halfOpenTimeout++;
@@ -407,7 +407,7 @@ export class DtlsEngine {
     try {
       fn();
     } catch (err) {
-      this.log.error?.(`DTLS ${where}: ${err instanceof Error ? err.message : String(err)}`);
+      this.log.error?.(`DTLS ${where}: ${logText(err instanceof Error ? err.message : String(err), 300)}`);
     }
   }
 }
