@@ -156,14 +156,15 @@ export class DtlsEngine {
   /**
    * Makes room for a cookie-verified handshake from `address`. The cookie proves the address answers, not that
    * a handshake will follow: a source that completes the cookie exchange and goes silent holds a peer slot.
-   * So a source at maxHalfOpenPerSource loses its oldest half-open handshake, and a full table loses the oldest
-   * half-open handshake of the source holding the most (RFC 6347 §4.2.1 leaves such resource limits to the
+   * So a source at maxHalfOpenPerSource loses its most silent half-open handshake (the one that has sent
+   * nothing for longest: a flood's peers never send again, a device mid-handshake just did), and a full table
+   * loses the most silent half-open handshake of the source holding the most (RFC 6347 §4.2.1 leaves such resource limits to the
    * server). False when the table is full of established sessions.
    */
   private admit(address: string, replacing: boolean): boolean {
     const own = this.halfOpen.get(address);
     if (own && own.size >= this.limits.maxHalfOpenPerSource) {
-      const oldest = own.values().next().value as DtlsPeer;
+      const oldest = mostSilent(own);
       this.counters.evicted.perSource++;
       this.log.debug?.(`DTLS: ${own.size} half-open handshakes from ${address}; evicted the oldest (port ${oldest.port})`);
       this.remove(oldest, 'evicted: too many half-open handshakes from its address', false);
@@ -171,7 +172,7 @@ export class DtlsEngine {
     while (!replacing && this.peers.size >= this.limits.maxPeers) {
       let heaviest: Set<DtlsPeer> | undefined;
       for (const set of this.halfOpen.values()) if (!heaviest || set.size > heaviest.size) heaviest = set;
-      const victim = heaviest?.values().next().value as DtlsPeer | undefined;
+      const victim = heaviest ? mostSilent(heaviest) : undefined;
       if (!victim) return false;
       this.counters.evicted.full++;
       this.log.debug?.(`DTLS: ${this.peers.size} peers; evicted the oldest half-open handshake of ${victim.address} (${heaviest!.size} half-open)`);
@@ -410,4 +411,11 @@ export class DtlsEngine {
       this.log.error?.(`DTLS ${where}: ${logText(err instanceof Error ? err.message : String(err), 300)}`);
     }
   }
+}
+
+/** The peer of `set` (not empty) that has sent nothing for longest; the oldest among equals. */
+function mostSilent(set: Set<DtlsPeer>): DtlsPeer {
+  let best: DtlsPeer | undefined;
+  for (const p of set) if (!best || p.lastActivity < best.lastActivity) best = p;
+  return best as DtlsPeer;
 }

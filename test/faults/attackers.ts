@@ -12,8 +12,6 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
-
 /** A small deterministic PRNG, so a failing run can be repeated with its seed. */
 export function prng(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -41,20 +39,26 @@ export async function closeSockets(sockets: dgram.Socket[]): Promise<void> {
   await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
 }
 
-/** Sends `total` datagrams made by `make(i)`, round-robin over `sockets`, `perTick` per event-loop turn. */
+/**
+ * Sends `total` datagrams made by `make(i)`, round-robin over `sockets`, at `perSecond` (in 10 ms slices).
+ * The rate is what the measurement is about: faster than one event loop reads, datagrams are lost in the
+ * kernel's receive buffer whoever sent them (the network, not the server, decides then), and the
+ * well-behaved device's lost datagrams cost it a retransmission like anyone else's.
+ */
 export async function sendPaced(
   sockets: dgram.Socket[],
   port: number,
   total: number,
   make: (i: number) => Buffer,
-  perTick = 200,
+  perSecond = 20_000,
   onProgress?: (sent: number) => void,
 ): Promise<void> {
+  const t0 = Date.now();
   for (let i = 0; i < total; ) {
-    const end = Math.min(total, i + perTick);
-    for (; i < end; i++) sockets[i % sockets.length].send(make(i), port, '127.0.0.1');
+    const due = Math.min(total, Math.max(i + 1, Math.floor(((Date.now() - t0 + 10) * perSecond) / 1000)));
+    for (; i < due; i++) sockets[i % sockets.length].send(make(i), port, '127.0.0.1');
     onProgress?.(i);
-    await tick();
+    await sleep(10);
   }
 }
 

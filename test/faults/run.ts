@@ -75,15 +75,23 @@ function heapMiB(): number {
   return process.memoryUsage().heapUsed / 1048576;
 }
 
-async function clients(h: Harness, count: number, make: (i: number) => SimulatedClient, during: () => void, settleMs: number): Promise<void> {
+/** Starts `count` simulated devices one after another; the well-behaved one starts after `duringAt` of them. */
+async function clients(
+  count: number,
+  make: (i: number) => SimulatedClient,
+  during: () => void,
+  settleMs: number,
+  duringAt = 0.25,
+): Promise<void> {
   const list: SimulatedClient[] = [];
   for (let i = 0; i < count; i++) {
     const c = make(i);
     c.on('error', () => undefined);
     list.push(c);
     await c.start();
-    if (i === Math.floor(count / 4)) during();
+    if (i === Math.floor(count * duringAt)) during();
   }
+  during();
   await sleep(settleMs);
   await Promise.all(list.map((c) => c.stop(false).catch(() => undefined)));
 }
@@ -99,7 +107,7 @@ const scenarios: Scenario[] = [
     async run(h, during) {
       const socks = await openSockets('127.0.0.3', 10);
       const rnd = prng(12);
-      await sendPaced(socks, h.port, N.malformed, (i) => malformedDatagram(i, rnd), 250, (sent) => {
+      await sendPaced(socks, h.port, N.malformed, (i) => malformedDatagram(i, rnd), 20_000, (sent) => {
         if (sent >= N.malformed / 4) during();
       });
       await sleep(200);
@@ -113,7 +121,7 @@ const scenarios: Scenario[] = [
     async run(h, during) {
       const socks = await openSockets('127.0.0.3', 10);
       const rnd = prng(34);
-      await sendPaced(socks, h.port, N.dtlsMutated, (i) => mutatedDtls(i, rnd), 100, (sent) => {
+      await sendPaced(socks, h.port, N.dtlsMutated, (i) => mutatedDtls(i, rnd), 5000, (sent) => {
         if (sent >= N.dtlsMutated / 4) during();
       });
       await sleep(200);
@@ -128,7 +136,7 @@ const scenarios: Scenario[] = [
     async run(h, during) {
       const socks = [...(await openSockets('127.0.0.1', 100))];
       for (const a of spoofAddresses) socks.push(...(await openSockets(a, 2)));
-      await sendPaced(socks, h.port, N.spoofed, spoofedRequest, 200, (sent) => {
+      await sendPaced(socks, h.port, N.spoofed, spoofedRequest, 10_000, (sent) => {
         if (sent >= N.spoofed * 0.75) during();
       });
       await sleep(500);
@@ -162,7 +170,7 @@ const scenarios: Scenario[] = [
     transport: 'coap',
     tried: N.vanish,
     async run(h, during) {
-      await clients(h, N.vanish, (i) => device(h, { endpoint: `vanish-${i}`, bindAddress: '127.0.0.5', faults: { vanishAfter: 1 }, maxAttempts: 1 }), during, 1500);
+      await clients(N.vanish, (i) => device(h, { endpoint: `vanish-${i}`, bindAddress: '127.0.0.5', faults: { vanishAfter: 1 }, maxAttempts: 1 }), during, 1500);
     },
   },
   {
@@ -171,7 +179,7 @@ const scenarios: Scenario[] = [
     tried: N.errors,
     async run(h, during) {
       const faults = { rejectFormats: [11542, 110, 112, 11544], rejectFinish: true };
-      await clients(h, N.errors, (i) => device(h, { endpoint: `errors-${i}`, bindAddress: '127.0.0.6', faults, maxAttempts: 1 }), during, 1500);
+      await clients(N.errors, (i) => device(h, { endpoint: `errors-${i}`, bindAddress: '127.0.0.6', faults, maxAttempts: 1 }), during, 1500);
     },
   },
   {
@@ -180,8 +188,9 @@ const scenarios: Scenario[] = [
     tried: N.wrongKeys,
     async run(h, during) {
       for (let i = 0; i < N.wrongKeys; i++) h.psk!.set(`wrong-${i}`, GOOD_KEY);
+      // node-dtls-client cannot choose its source address: these devices share 127.0.0.1 with the well-behaved
+      // one, which starts once they all hang in their handshakes (a NAT with failing devices behind it).
       await clients(
-        h,
         N.wrongKeys,
         (i) =>
           i % 2 === 0
@@ -189,6 +198,7 @@ const scenarios: Scenario[] = [
             : device(h, { endpoint: `unknown-${i}`, pskIdentity: `unknown\n[error] forged-${i}`, maxAttempts: 1 }),
         during,
         2000,
+        1,
       );
     },
   },
@@ -209,9 +219,10 @@ async function runScenario(sc: Scenario, index: number): Promise<Row> {
   const heapAfter = heapMiB();
   const st = h.server.stats();
   const ds = h.dtls?.stats();
+  // Optional chaining: the suite also runs against a build without these counters (to show it fails there).
   const note = ds
-    ? `peers ${ds.peers}, evicted ${ds.evicted.perSource + ds.evicted.full}, dropped ${ds.dropped.maxPeers + ds.dropped.rateLimited}, failed ${ds.handshakesFailed}`
-    : `sessions ${st.sessionsInFlight}, shed ${st.shed.perSource + st.shed.full}, busy ${st.busy}, refused ${st.malformed}`;
+    ? `peers ${ds.peers}, evicted ${(ds.evicted?.perSource ?? 0) + (ds.evicted?.full ?? 0)}, dropped ${ds.dropped.maxPeers + ds.dropped.rateLimited}, failed ${ds.handshakesFailed}`
+    : `sessions ${st.sessionsInFlight}, shed ${(st.shed?.perSource ?? 0) + (st.shed?.full ?? 0)}, busy ${st.busy ?? 0}, refused ${st.malformed}`;
   const row: Row = {
     name: sc.name,
     tried: sc.tried,

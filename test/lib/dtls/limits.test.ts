@@ -73,7 +73,7 @@ describe('DTLS server limits', function () {
     await closeClient(client);
   });
 
-  it('past maxPeers evicts the oldest half-open handshake of the busiest source, never an established session', async () => {
+  it('past maxPeers evicts the most silent (here: oldest) half-open handshake of the busiest source, never an established session', async () => {
     srv = await startServer({ maxPeers: 4, handshakesPerSourcePerSecond: 100, maxHalfOpenPerSource: 100 });
     srv.socket.on('message', (msg: Buffer, rinfo: DtlsRemoteInfo) => srv.socket.send(msg, rinfo.port, rinfo.address));
     const client = await connectClient(srv.port, 'dev1', KEY); // established, from 127.0.0.1
@@ -102,7 +102,7 @@ describe('DTLS server limits', function () {
     await closeClient(late);
   });
 
-  it('caps half-open handshakes per source address: a further one evicts the oldest of that source', async () => {
+  it('caps half-open handshakes per source address: a further one evicts the most silent (here: oldest) of that source', async () => {
     srv = await startServer({ maxHalfOpenPerSource: 2, handshakesPerSourcePerSecond: 100 });
     const ports: number[] = [];
     for (let i = 0; i < 4; i++) {
