@@ -116,7 +116,8 @@ export function malformedDatagram(i: number, rnd: () => number): Buffer {
     case 7:
       return generate({ code: '0.01', confirmable: true, messageId: i & 0xffff, token: Buffer.alloc(0), options: [] }); // 4-byte GET /
     case 8:
-      return longEpRequest(i % 20 === 8 ? 60_000 : 300 + (i % 900), i);
+      // A 60 KB name now and then (each fills a quarter of a default 208 KB receive buffer by itself).
+      return longEpRequest(i % 1000 === 8 ? 60_000 : 300 + (i % 900), i);
     default: {
       const b = Buffer.from(valid);
       b[1] = [0x00, 0x01, 0x03, 0x04, 0x05, 0x45, 0xff][i % 7]; // empty, other methods, a response code, reserved

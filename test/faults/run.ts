@@ -107,7 +107,7 @@ const scenarios: Scenario[] = [
     async run(h, during) {
       const socks = await openSockets('127.0.0.3', 10);
       const rnd = prng(12);
-      await sendPaced(socks, h.port, N.malformed, (i) => malformedDatagram(i, rnd), 20_000, (sent) => {
+      await sendPaced(socks, h.port, N.malformed, (i) => malformedDatagram(i, rnd), 10_000, (sent) => {
         if (sent >= N.malformed / 4) during();
       });
       await sleep(200);
