@@ -10,17 +10,10 @@
 import type { BootstrapServerOptions } from '../../lib/bootstrap';
 import type { DtlsServerOptions } from '../../lib/dtls';
 import type { SimulatedClient } from '../../lib/client/client';
-import {
-  closeSockets,
-  halfOpenFlood,
-  malformedDatagram,
-  mutatedDtls,
-  openSockets,
-  prng,
-  sendPaced,
-  sleep,
-  spoofedRequest,
-} from './attackers';
+import { fork } from 'child_process';
+import * as path from 'path';
+import { halfOpenFlood, sleep } from './attackers';
+import type { FloodKind } from './flood-process';
 import { closeRegistrationServer, device, GOOD_KEY, startHarness, wellBehaved, type Harness } from './harness';
 
 const FULL = process.argv.includes('--full');
@@ -96,7 +89,17 @@ async function clients(
   await Promise.all(list.map((c) => c.stop(false).catch(() => undefined)));
 }
 
-const spoofAddresses = Array.from({ length: 50 }, (_, k) => `127.0.0.${k + 2}`);
+/** Runs a flood sender process (flood-process.ts); `during()` once `duringAt` of the flood has been sent. */
+function flood(kind: FloodKind, port: number, total: number, perSecond: number, duringAt: number, during: () => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(__dirname, 'flood-process.js'), [kind, String(port), String(total), String(perSecond)], { stdio: 'inherit' });
+    child.on('message', (m: { sent?: number }) => {
+      if (m.sent !== undefined && m.sent >= total * duringAt) during();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`flood sender exited with ${code}`))));
+  });
+}
 const tenSources = Array.from({ length: 10 }, (_, k) => `127.0.0.${k + 2}`);
 
 const scenarios: Scenario[] = [
@@ -105,13 +108,7 @@ const scenarios: Scenario[] = [
     transport: 'coap',
     tried: N.malformed,
     async run(h, during) {
-      const socks = await openSockets('127.0.0.3', 10);
-      const rnd = prng(12);
-      await sendPaced(socks, h.port, N.malformed, (i) => malformedDatagram(i, rnd), 10_000, (sent) => {
-        if (sent >= N.malformed / 4) during();
-      });
-      await sleep(200);
-      await closeSockets(socks);
+      await flood('malformed', h.port, N.malformed, 5000, 0.25, during);
     },
   },
   {
@@ -119,13 +116,7 @@ const scenarios: Scenario[] = [
     transport: 'coaps',
     tried: N.dtlsMutated,
     async run(h, during) {
-      const socks = await openSockets('127.0.0.3', 10);
-      const rnd = prng(34);
-      await sendPaced(socks, h.port, N.dtlsMutated, (i) => mutatedDtls(i, rnd), 5000, (sent) => {
-        if (sent >= N.dtlsMutated / 4) during();
-      });
-      await sleep(200);
-      await closeSockets(socks);
+      await flood('dtls', h.port, N.dtlsMutated, 5000, 0.25, during);
     },
   },
   {
@@ -134,13 +125,7 @@ const scenarios: Scenario[] = [
     tried: N.spoofed,
     server: { maxSessions: TABLES.maxSessions },
     async run(h, during) {
-      const socks = [...(await openSockets('127.0.0.1', 100))];
-      for (const a of spoofAddresses) socks.push(...(await openSockets(a, 2)));
-      await sendPaced(socks, h.port, N.spoofed, spoofedRequest, 10_000, (sent) => {
-        if (sent >= N.spoofed * 0.75) during();
-      });
-      await sleep(500);
-      await closeSockets(socks);
+      await flood('spoofed', h.port, N.spoofed, 10_000, 0.75, during);
     },
   },
   {
