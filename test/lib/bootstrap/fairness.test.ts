@@ -6,7 +6,9 @@
 import { strict as assert } from 'node:assert';
 import * as dgram from 'dgram';
 import { generate, parse, type Packet } from 'coap-packet';
-import { BootstrapDeleteRequest, BootstrapServer, SessionOutcome, type BootstrapSession } from '../../../lib/bootstrap';
+import { BootstrapDeleteRequest, BootstrapServer, runBootstrap, SessionOutcome, type BootstrapSession } from '../../../lib/bootstrap';
+import { SimulatedClient } from '../../../lib/client/client';
+import { RegistrationServer } from '../../../lib/rd/server';
 import { PendingBySource } from '../../../lib/bootstrap/fairness';
 import { contentFormatFor } from '../../../lib/profile/plan';
 import { ScriptedDevice } from '../../support/scripted-device';
@@ -259,6 +261,32 @@ describe('BootstrapServer under pressure (issue 12)', () => {
       await s.accept();
       assert.equal((await res).code, '2.04');
       void s.end(SessionOutcome.CANCELLED);
+    });
+
+    it('a simulated 1.1 device asking pct=11543 is provisioned in SenML JSON and registers', async () => {
+      const rd = await new RegistrationServer().listen();
+      cleanups.push(() => rd.close());
+      const { server: srv, port } = await server();
+      const formats: number[] = [];
+      srv.on('bootstrapRequest', (s) => {
+        void (async () => {
+          const run = await runBootstrap(s, { servers: [{ shortServerId: 101, uri: `coap://127.0.0.1:${rd.port}`, securityMode: 'nosec', lifetime: 60 }] });
+          for (const st of run.steps) if ('contentFormat' in st.request) formats.push(st.request.contentFormat);
+          await s.finish();
+        })().catch(() => undefined);
+      });
+      const c = new SimulatedClient({
+        endpoint: 'json-dev',
+        version: '1.1',
+        formats: [11543, 110],
+        bootstrapServer: { uri: `coap://127.0.0.1:${port}` },
+        timing: { minHoldOffMs: 0, jitter: 0, backoffMaxMs: 200, requestTimeoutMs: 3000, bootstrapTimeoutMs: 3000 },
+      });
+      cleanups.push(() => c.stop(false));
+      const registered = new Promise((resolve) => rd.once('registered', resolve));
+      await c.start();
+      await registered;
+      assert.ok(formats.length > 0 && formats.every((f) => f === 110), `writes in ${formats.join(',')}`);
     });
   });
 });
