@@ -4,6 +4,8 @@
  * simulated client.
  */
 export * from './errors';
+export { logText, logQuoted, LOG_TEXT_MAX } from './log-text';
+export { LogSummarizer } from './log-summary';
 export * from './model';
 export * from './codec';
 export * from './profile';

@@ -1,6 +1,7 @@
 /** Errors of the bootstrap server and its sessions. Each carries the data a node needs to report it. */
 import { Lwm2mError } from '../errors';
 import type { SessionOutcome } from './outcome';
+import { logQuoted } from '../log-text';
 
 /** No live session has this id (it ended, or never existed). */
 export class SessionNotFoundError extends Lwm2mError {
@@ -17,7 +18,8 @@ export class SessionEndedError extends Lwm2mError {
   readonly endpoint: string;
   readonly outcome: SessionOutcome | undefined;
   constructor(sessionId: string, endpoint: string, outcome: SessionOutcome | undefined) {
-    super('SESSION_ENDED', `bootstrap session of "${endpoint}" has ended (${outcome ?? 'unknown outcome'})`);
+    // The message reaches logs (Node-RED logs what done(err) gets): the endpoint name escaped and cut.
+    super('SESSION_ENDED', `bootstrap session of ${logQuoted(endpoint)} has ended (${outcome ?? 'unknown outcome'})`);
     this.sessionId = sessionId;
     this.endpoint = endpoint;
     this.outcome = outcome;

@@ -3,9 +3,20 @@
  * Each check returns either the values or the CoAP error code and diagnostic to answer.
  */
 import { toPeerIdentity } from './audit';
+import { optionValues, type ParsedPacket } from './coap/message';
 
-/** `pct` values a Bootstrap-Request may carry: SenML JSON, SenML CBOR, TLV, legacy TLV, LwM2M CBOR. */
-export const ALLOWED_PCT: readonly number[] = Object.freeze([110, 112, 11542, 1542, 11544]);
+/**
+ * `pct` values a Bootstrap-Request may carry: SenML JSON, SenML CBOR, TLV, legacy TLV, LwM2M CBOR, and the legacy
+ * LwM2M JSON (11543, draft code 1543). LwM2M 1.1 names 110, 112 and 11542 for pct (OMA-TS-LightweightM2M_Transport-V1_1,
+ * Bootstrap-Request) and 1.2 adds 11544; a client asking for LwM2M JSON is answered, not refused: its Writes go
+ * in SenML JSON (see contentFormatFor in lib/profile/plan.ts), with the usual 4.15 fallback behind it.
+ */
+export const ALLOWED_PCT: readonly number[] = Object.freeze([110, 112, 11542, 1542, 11544, 11543, 1543]);
+
+/** Longest endpoint name by default, bytes of UTF-8. LwM2M sets no limit; 255 fits every name we have met. */
+export const MAX_ENDPOINT_BYTES = 255;
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; code: string; diagnostic: string };
 
@@ -23,10 +34,33 @@ export function parseQuery(parts: string[]): Record<string, string> {
   return q;
 }
 
-/** The endpoint name: `ep`, else the (D)TLS identity's id; 4.00 when neither is there. */
-export function endpointName(query: Record<string, string>, identity: unknown): Checked<string> {
+/**
+ * Every Uri-Query option must be valid UTF-8 (RFC 7252 §5.10.1: options of format "string" are UTF-8).
+ * Decoding invalid bytes would turn each bad sequence into U+FFFD, and so many different names into one.
+ */
+export function checkQueryBytes(p: ParsedPacket): Checked<true> {
+  for (const v of optionValues(p, 'Uri-Query')) {
+    try {
+      UTF8.decode(v);
+    } catch {
+      return { ok: false, code: '4.00', diagnostic: 'query not UTF-8' };
+    }
+  }
+  return { ok: true, value: true };
+}
+
+/**
+ * The endpoint name: `ep`, else the (D)TLS identity's id; 4.00 when neither is there, when `ep` is longer
+ * than `maxBytes` of UTF-8, or when it holds control characters.
+ */
+export function endpointName(query: Record<string, string>, identity: unknown, maxBytes = MAX_ENDPOINT_BYTES): Checked<string> {
   const ep = query.ep;
-  if (ep !== undefined && ep !== '') return { ok: true, value: ep };
+  if (ep !== undefined && ep !== '') {
+    if (Buffer.byteLength(ep, 'utf8') > maxBytes) return { ok: false, code: '4.00', diagnostic: `ep over ${maxBytes} bytes` };
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(ep)) return { ok: false, code: '4.00', diagnostic: 'control character in ep' };
+    return { ok: true, value: ep };
+  }
   const id = toPeerIdentity(identity);
   if (id) return { ok: true, value: id.id };
   return { ok: false, code: '4.00', diagnostic: 'missing endpoint name: add ?ep=<name>' };
@@ -40,7 +74,7 @@ export function preferredContentFormat(query: Record<string, string>): Checked<n
   if (!ALLOWED_PCT.includes(n)) {
     return { ok: false, code: '4.00', diagnostic: `pct=${pct.slice(0, 16)} is not one of ${ALLOWED_PCT.join(', ')}` };
   }
-  return { ok: true, value: n === 1542 ? 11542 : n };
+  return { ok: true, value: n === 1542 ? 11542 : n === 1543 ? 11543 : n };
 }
 
 /** What a pct says of the client's version: pct exists since LwM2M 1.1, LwM2M CBOR (11544) since 1.2. */

@@ -13,7 +13,10 @@ import { CoapEndpoint, type InboundExchange } from './coap/endpoint';
 import { isResponseCode, unknownCriticalOption, uintOption, uriPath, uriQuery } from './coap/message';
 import type { DatagramSocket, ParsedPacket, PeerInfo } from './coap/message';
 import { ServerStateError, SessionNotFoundError } from './errors';
-import { endpointName, parseQuery, preferredContentFormat, versionHint } from './inbound';
+import { LogSummarizer } from '../log-summary';
+import { logQuoted, logText } from '../log-text';
+import { PendingBySource } from './fairness';
+import { checkQueryBytes, endpointName, parseQuery, preferredContentFormat, versionHint } from './inbound';
 import { isRejection, SessionOutcome } from './outcome';
 import { BootstrapPackRequest, PACK_FORMATS } from './pack';
 import { PackBlockCache } from './pack-blocks';
@@ -51,8 +54,21 @@ export interface BootstrapServerOptions {
   packResponseTimeoutMs?: number;
   /** Answer to an unanswered Bootstrap-Pack-Request, default '4.04' (1.2 clients fall back to POST /bs). */
   packDefaultCode?: string;
-  /** Most sessions at once (default 50000); more get 5.03. */
+  /**
+   * Most sessions at once (default 50000). When full, a new Bootstrap-Request sheds the oldest pending session
+   * (the device has not answered anything yet) of the source address holding the most of them; only when
+   * every session has a device that answered does the newcomer get 5.03.
+   */
   maxSessions?: number;
+  /**
+   * Most pending sessions per source address (default 100): a session is pending until its device answers
+   * one of our requests, which a forged source never does. A further Bootstrap-Request from that address sheds
+   * its oldest pending session (outcome CANCELLED). Devices behind one NAT share an address; 100 leaves room
+   * for a fleet restarting at once, as each of them stops being pending after one round trip.
+   */
+  maxPendingPerSource?: number;
+  /** Longest endpoint name, bytes of UTF-8 (default 255); longer ones are refused 4.00. */
+  maxEndpointBytes?: number;
   /** RFC 7252 transmission parameters for this server only. */
   coap?: CoapParameterOverrides;
   /** Inbound Message IDs remembered for duplicate detection (default 50000). */
@@ -80,6 +96,15 @@ export interface BootstrapServerStats {
   failed: number;
   /** Datagrams that are not CoAP, and requests the server answered with an error itself (bad ep/pct, NON, unknown path). */
   malformed: number;
+  /** Pending sessions shed (outcome CANCELLED) for a newcomer: its source was at maxPendingPerSource, or the server at maxSessions. */
+  shed: { perSource: number; full: number };
+  /** Bootstrap-Requests answered 5.03: the server was full of sessions whose devices had answered. */
+  busy: number;
+  /** Bootstrap-Requests for an endpoint whose session runs from another source, answered 5.03 (plain CoAP). */
+  otherSource: number;
+  /** Pending sessions now, and the most any one source address holds. */
+  pending: number;
+  pendingSources: number;
   lastOutcome: SessionOutcome | undefined;
 }
 
@@ -105,7 +130,11 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
   private readonly byEndpoint = new Map<string, BootstrapSession>();
   private readonly packs = new Set<BootstrapPackRequest>();
   private readonly packBlocks: PackBlockCache;
-  private readonly counters = { started: 0, succeeded: 0, rejected: 0, failed: 0, malformed: 0 };
+  private readonly counters = { started: 0, succeeded: 0, rejected: 0, failed: 0, malformed: 0, busy: 0, otherSource: 0 };
+  private readonly shedCount = { perSource: 0, full: 0 };
+  /** Sessions whose device has not answered yet, by source address (see fairness.ts). */
+  private readonly pending = new PendingBySource<BootstrapSession>((s) => s.state !== 'ended' && !s.deviceAnswered);
+  private readonly warnings: LogSummarizer;
   private lastOutcome: SessionOutcome | undefined;
   private listening: Promise<AddressInfo> | undefined;
   private closed = false;
@@ -121,6 +150,10 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     this.logger = opts.logger;
     this.model = opts.model;
     this.packBlocks = new PackBlockCache(60_000);
+    for (const [name, v] of [['maxPendingPerSource', opts.maxPendingPerSource], ['maxEndpointBytes', opts.maxEndpointBytes]] as const) {
+      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new ServerStateError(`${name} must be an integer >= 1, got ${String(v)}`);
+    }
+    this.warnings = new LogSummarizer((line) => this.logger?.warn(line));
     this.params = resolveParameters({
       coap: opts.coap,
       timings: {
@@ -168,7 +201,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
       onRequest: (ex, p, rinfo) => this.onRequest(ex, p, rinfo),
       onMalformed: (rinfo, reason) => {
         this.counters.malformed++;
-        this.logger?.debug(`bootstrap server: dropped datagram from ${rinfo.address}:${rinfo.port}: ${reason}`);
+        this.logger?.debug(`bootstrap server: dropped datagram from ${rinfo.address}:${rinfo.port}: ${logText(reason, 200)}`);
       },
       onInternalError: (err) => this.logger?.error(`bootstrap server: ${errText(err)}`),
     });
@@ -199,6 +232,8 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     }
     for (const s of [...this.sessions.values()]) s.end(SessionOutcome.CANCELLED, 'bootstrap server closed');
     for (const p of [...this.packs]) p.cancel();
+    this.pending.clear();
+    this.warnings.close();
     await this.endpoint?.whenSent(); // the answers just given must leave before the socket closes
     this.endpoint?.stop();
     this.packBlocks.clear();
@@ -229,20 +264,30 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
   }
 
   stats(): BootstrapServerStats {
-    return { sessionsInFlight: this.sessions.size, ...this.counters, lastOutcome: this.lastOutcome };
+    let pending = 0;
+    for (const s of this.sessions.values()) if (!s.deviceAnswered) pending++;
+    return {
+      sessionsInFlight: this.sessions.size,
+      ...this.counters,
+      shed: { ...this.shedCount },
+      pending,
+      pendingSources: this.pending.sources,
+      lastOutcome: this.lastOutcome,
+    };
   }
 
   /** SessionHost: a session has ended. */
   sessionEnded(s: BootstrapSession): void {
     if (this.sessions.get(s.id) !== s) return;
     this.sessions.delete(s.id);
+    this.pending.delete(s);
     if (this.byEndpoint.get(s.endpoint) === s) this.byEndpoint.delete(s.endpoint);
     const o = s.outcome ?? SessionOutcome.INTERNAL_ERROR;
     this.lastOutcome = o;
     if (o === SessionOutcome.SUCCESS) this.counters.succeeded++;
     else if (isRejection(o)) this.counters.rejected++;
     else this.counters.failed++;
-    this.logger?.debug(`bootstrap session ${s.endpoint} ended: ${o}${s.detail ? ` (${s.detail})` : ''}`);
+    this.logger?.debug(`bootstrap session ${logQuoted(s.endpoint)} ended: ${o}${s.detail ? ` (${logText(s.detail, 200)})` : ''}`);
     try {
       this.emit('sessionEnded', s, o, s.detail);
     } catch (err) {
@@ -274,10 +319,15 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     this.packBlocks.put(PackBlockCache.key(p.peer.address, p.peer.port, p.endpoint, p.accept), payload, p.accept);
   }
 
+  /**
+   * Answers what the server will not serve. To a datagram without a (D)TLS identity the answer is never larger
+   * than the request (RFC 7252 §11.3: a forged source must not turn us into an amplifier): the diagnostic is
+   * cut to what fits, or left out.
+   */
   private refuse(ex: InboundExchange, code: string, diagnostic: string, rinfo: PeerInfo): void {
     this.counters.malformed++;
-    this.logger?.debug(`bootstrap server: ${code} to ${rinfo.address}:${rinfo.port}: ${diagnostic}`);
-    ex.respond(code, { payload: Buffer.from(diagnostic, 'utf8') });
+    this.logger?.debug(`bootstrap server: ${code} to ${rinfo.address}:${rinfo.port}: ${logText(diagnostic, 200)}`);
+    ex.respond(code, { payload: diagnosticPayload(diagnostic, rinfo, ex.token.length) });
   }
 
   private onRequest(ex: InboundExchange, p: ParsedPacket, rinfo: PeerInfo): void {
@@ -298,21 +348,52 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     this.refuse(ex, '4.04', 'a Bootstrap-Server serves POST /bs and GET /bspack only', rinfo);
   }
 
-  private onBootstrapRequest(ex: InboundExchange, p: ParsedPacket, rinfo: PeerInfo): void {
+  private checkedQuery(ex: InboundExchange, p: ParsedPacket, rinfo: PeerInfo): { query: Record<string, string>; ep: string } | undefined {
+    const bytes = checkQueryBytes(p);
+    if (!bytes.ok) {
+      this.refuse(ex, bytes.code, bytes.diagnostic, rinfo);
+      return undefined;
+    }
     const query = parseQuery(uriQuery(p));
-    const ep = endpointName(query, rinfo.identity);
-    if (!ep.ok) return this.refuse(ex, ep.code, ep.diagnostic, rinfo);
+    const ep = endpointName(query, rinfo.identity, this.opts.maxEndpointBytes);
+    if (!ep.ok) {
+      this.refuse(ex, ep.code, ep.diagnostic, rinfo);
+      return undefined;
+    }
+    return { query, ep: ep.value };
+  }
+
+  private onBootstrapRequest(ex: InboundExchange, p: ParsedPacket, rinfo: PeerInfo): void {
+    const checked = this.checkedQuery(ex, p, rinfo);
+    if (!checked) return;
+    const { query } = checked;
+    const ep = { value: checked.ep };
     const pct = preferredContentFormat(query);
     if (!pct.ok) return this.refuse(ex, pct.code, pct.diagnostic, rinfo);
-    // A new request replaces the endpoint's live session, but only from the same (D)TLS identity: a peer
-    // holding other credentials must not be able to cut a device's bootstrap short by naming its ep.
+    // A new request replaces the endpoint's live session only from the same source: the same (D)TLS identity,
+    // or for plain CoAP the same address and port (what a NAT gives one device). Anyone else must not be able
+    // to cut a device's bootstrap short by naming its ep; over plain CoAP they get 5.03 (retry later), over
+    // DTLS the flow sees them (the endpoint binding check refuses a foreign identity).
     const old = this.byEndpoint.get(ep.value);
-    const sameIdentity = old !== undefined && identityKey(old.identity) === identityKey(toPeerIdentity(rinfo.identity));
-    if (old && sameIdentity) old.end(SessionOutcome.CANCELLED, 'replaced by a new Bootstrap-Request from the same endpoint');
-    const max = this.opts.maxSessions ?? 50_000;
-    if (this.sessions.size >= max) {
-      this.logger?.warn(`bootstrap server: ${max} sessions in flight, answering 5.03 to ${ep.value}`);
-      ex.respond('5.03', { payload: Buffer.from('too many bootstrap sessions', 'utf8') });
+    if (old) {
+      const id = toPeerIdentity(rinfo.identity);
+      if (old.identity === undefined && id === undefined) {
+        if (old.peer.address !== rinfo.address || old.peer.port !== rinfo.port) {
+          this.counters.otherSource++;
+          this.warnings.warn(
+            'otherSource',
+            `bootstrap server: Bootstrap-Request for ${logQuoted(ep.value)} from ${rinfo.address}:${rinfo.port} answered 5.03: its session runs from ${old.peer.address}:${old.peer.port}`,
+          );
+          ex.respond('5.03', { payload: diagnosticPayload('bootstrap in progress', rinfo, ex.token.length) });
+          return;
+        }
+        old.end(SessionOutcome.CANCELLED, 'replaced by a new Bootstrap-Request from the same endpoint');
+      } else if (identityKey(old.identity) === identityKey(id)) {
+        old.end(SessionOutcome.CANCELLED, 'replaced by a new Bootstrap-Request from the same endpoint');
+      }
+    }
+    if (!this.makeRoom(rinfo, ep.value)) {
+      ex.respond('5.03', { payload: diagnosticPayload('too many bootstrap sessions', rinfo, ex.token.length) });
       return;
     }
     const session = new BootstrapSession(this, ex, {
@@ -324,6 +405,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
       lwm2mVersion: versionHint(pct.value),
     });
     this.sessions.set(session.id, session);
+    this.pending.add(session);
     if (!this.byEndpoint.has(session.endpoint)) this.byEndpoint.set(session.endpoint, session);
     this.counters.started++;
     if (this.listenerCount('bootstrapRequest') === 0) {
@@ -340,10 +422,47 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     }
   }
 
+  /**
+   * Frees a place for a new session from `rinfo`: sheds the source's oldest pending session when it holds
+   * maxPendingPerSource of them, then, when the server holds maxSessions, the oldest pending session of the
+   * heaviest source. False when the server is full of sessions whose devices have answered.
+   */
+  private makeRoom(rinfo: PeerInfo, endpoint: string): boolean {
+    const perSource = this.opts.maxPendingPerSource ?? 100;
+    if (this.pending.count(rinfo.address) >= perSource) {
+      const victim = this.pending.oldestOf(rinfo.address);
+      if (victim) {
+        this.shedCount.perSource++;
+        this.warnings.warn(
+          'shedPerSource',
+          `bootstrap server: ${perSource} pending sessions from ${rinfo.address}: shed the oldest (${logQuoted(victim.endpoint)}) for a new Bootstrap-Request`,
+        );
+        victim.end(SessionOutcome.CANCELLED, `shed: ${perSource} pending sessions from ${rinfo.address}`);
+      }
+    }
+    const max = this.opts.maxSessions ?? 50_000;
+    while (this.sessions.size >= max) {
+      const victim = this.pending.heaviest();
+      if (!victim) {
+        this.counters.busy++;
+        this.warnings.warn('busy', `bootstrap server: ${max} sessions in flight, answering 5.03 to ${logQuoted(endpoint)}`);
+        return false;
+      }
+      this.shedCount.full++;
+      this.warnings.warn(
+        'shedFull',
+        `bootstrap server: ${max} sessions in flight: shed the oldest pending one from ${victim.peer.address} (${logQuoted(victim.endpoint)})`,
+      );
+      victim.end(SessionOutcome.CANCELLED, `shed: ${max} sessions in flight, the oldest pending one of the busiest source`);
+    }
+    return true;
+  }
+
   private onPackRequest(ex: InboundExchange, p: ParsedPacket, rinfo: PeerInfo): void {
-    const query = parseQuery(uriQuery(p));
-    const ep = endpointName(query, rinfo.identity);
-    if (!ep.ok) return this.refuse(ex, ep.code, ep.diagnostic, rinfo);
+    const checked = this.checkedQuery(ex, p, rinfo);
+    if (!checked) return;
+    const { query } = checked;
+    const ep = { value: checked.ep };
     const accept = uintOption(p, 'Accept') ?? 112;
     if (!PACK_FORMATS.includes(accept)) {
       return this.refuse(ex, '4.06', `Accept ${accept} is not one of ${PACK_FORMATS.join(', ')}`, rinfo);
@@ -419,5 +538,21 @@ function identityKey(id: PeerIdentity | undefined): string {
 }
 
 function errText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return err instanceof Error ? `${err.name}: ${logText(err.message, 300)}` : logText(err, 300);
+}
+
+/**
+ * A diagnostic payload for an answer to `rinfo`. Without a (D)TLS identity the whole answer (4-byte header,
+ * token, payload marker, payload) stays within the request's size; over an authenticated session it is whole.
+ */
+export function diagnosticPayload(diagnostic: string, rinfo: PeerInfo, tokenLength: number): Buffer | undefined {
+  const full = Buffer.from(diagnostic, 'utf8');
+  if (rinfo.identity !== undefined) return full.length > 0 ? full : undefined;
+  const room = (rinfo.size ?? 0) - 4 - tokenLength - 1;
+  if (room <= 0) return undefined;
+  if (full.length <= room) return full.length > 0 ? full : undefined;
+  // Cut on a character boundary (no partial UTF-8 sequence).
+  let end = room;
+  while (end > 0 && (full[end] & 0xc0) === 0x80) end--;
+  return end > 0 ? full.subarray(0, end) : undefined;
 }

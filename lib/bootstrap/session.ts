@@ -262,6 +262,14 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     return this.queue?.length ?? 0;
   }
 
+  /**
+   * True once the device has answered one of our requests: only then is its source address known to be
+   * real (a Bootstrap-Request is one datagram and may be forged). The server sheds sessions without it first.
+   */
+  get deviceAnswered(): boolean {
+    return this.steps?.some((s) => s.code !== '') ?? false;
+  }
+
   private endedError(): SessionEndedError {
     return new SessionEndedError(this.id, this.endpoint, this.outcome);
   }

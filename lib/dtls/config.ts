@@ -7,6 +7,7 @@ import type { EngineLimits } from './engine';
 import { pskIdentityArg } from './peer';
 import { rpkFingerprint } from './rpk';
 import type { DtlsLogger, DtlsServerOptions } from './types';
+import { logQuoted, logText } from '../log-text';
 
 export const DTLS_DEFAULTS = {
   mtu: 1200,
@@ -15,6 +16,11 @@ export const DTLS_DEFAULTS = {
   idleTimeoutMs: 600_000,
   // Devices behind one carrier NAT share a source address; 10 throttled such a fleet to a crawl.
   handshakesPerSourcePerSecond: 100,
+  // A NAT's devices finish their handshakes in a few round trips; a source holding 32 unfinished ones is flooding.
+  maxHalfOpenPerSource: 32,
+  // Between two flights a client waits its retransmission timer (1 s doubling, RFC 6347 §4.2.4): 10 s of
+  // silence is four lost flights.
+  halfOpenTimeoutMs: 10_000,
   cookieSecretRotationMs: 60_000,
 } as const;
 
@@ -43,6 +49,8 @@ export function engineLimits(o: DtlsServerOptions): EngineLimits {
       o.handshakesPerSourcePerSecond,
       DTLS_DEFAULTS.handshakesPerSourcePerSecond,
     ),
+    maxHalfOpenPerSource: positive('maxHalfOpenPerSource', o.maxHalfOpenPerSource, DTLS_DEFAULTS.maxHalfOpenPerSource),
+    halfOpenTimeoutMs: positive('halfOpenTimeoutMs', o.halfOpenTimeoutMs, DTLS_DEFAULTS.halfOpenTimeoutMs),
   };
 }
 
@@ -50,11 +58,12 @@ export function engineLimits(o: DtlsServerOptions): EngineLimits {
 function pskLookup(store: NonNullable<DtlsServerOptions['psk']>, log: DtlsLogger): (identity: Buffer) => Buffer | undefined {
   return (raw) => {
     const id = pskIdentityArg(raw);
-    const shown = typeof id === 'string' ? JSON.stringify(id) : `hex ${raw.toString('hex')}`;
+    const shown = typeof id === 'string' ? logQuoted(id) : logText(raw);
     try {
       const key = store.get(id);
       if (key === undefined) {
-        log.info?.(`DTLS: unknown PSK identity ${shown}`);
+        // Not logged here: the failed handshake's one line names the identity (engine.ts).
+        log.debug?.(`DTLS: unknown PSK identity ${shown}`);
         return undefined;
       }
       if (!Buffer.isBuffer(key) || key.length === 0) {
@@ -63,7 +72,7 @@ function pskLookup(store: NonNullable<DtlsServerOptions['psk']>, log: DtlsLogger
       }
       return key;
     } catch (err) {
-      log.error?.(`DTLS: the PSK store failed for identity ${shown}: ${err instanceof Error ? err.message : String(err)}`);
+      log.error?.(`DTLS: the PSK store failed for identity ${shown}: ${logText(err instanceof Error ? err.message : String(err), 200)}`);
       return undefined;
     }
   };
@@ -75,10 +84,10 @@ function rpkLookup(store: NonNullable<DtlsServerOptions['rpk']>, log: DtlsLogger
     const fp = rpkFingerprint(spki);
     try {
       if (store.trusts(fp, spki) === true) return true;
-      log.info?.(`DTLS: untrusted raw public key sha256:${fp}`);
+      log.debug?.(`DTLS: untrusted raw public key sha256:${fp}`);
       return false;
     } catch (err) {
-      log.error?.(`DTLS: the raw public key store failed for sha256:${fp}: ${err instanceof Error ? err.message : String(err)}`);
+      log.error?.(`DTLS: the raw public key store failed for sha256:${fp}: ${logText(err instanceof Error ? err.message : String(err), 200)}`);
       return false;
     }
   };

@@ -3,6 +3,8 @@
  * sockets: datagrams come in through `receive`, go out through `hooks.transmit`, and decrypted
  * application data leaves through `hooks.message`. Nothing thrown in here reaches a socket callback.
  */
+import { LogSummarizer } from '../log-summary';
+import { logText } from '../log-text';
 import type { DtlsBinding, NativeContext, NativeResult } from './binding';
 import { DtlsError } from './errors';
 import { SourceRateLimiter } from './limits';
@@ -18,6 +20,10 @@ export interface EngineLimits {
   handshakeTimeoutMs: number;
   idleTimeoutMs: number;
   handshakesPerSourcePerSecond: number;
+  /** Half-open handshakes (cookie exchange done, not established) one source address may hold. */
+  maxHalfOpenPerSource: number;
+  /** A half-open handshake whose peer has sent nothing for this long is freed. */
+  halfOpenTimeoutMs: number;
 }
 
 export interface PeerEvent {
@@ -49,12 +55,17 @@ export function emptyStats(): DtlsStats {
     handshakesFailed: 0,
     closedByPeer: 0,
     dropped: { maxPeers: 0, rateLimited: 0, notClientHello: 0, invalidClientHello: 0, noSession: 0 },
-    expired: { handshakeTimeout: 0, idleTimeout: 0 },
+    expired: { handshakeTimeout: 0, idleTimeout: 0, halfOpenTimeout: 0 },
+    evicted: { perSource: 0, full: 0 },
+    halfOpenSources: 0,
   };
 }
 
 export class DtlsEngine {
   private readonly peers = new Map<string, DtlsPeer>();
+  /** Handshaking peers per source address, oldest first (see admit()). */
+  private readonly halfOpen = new Map<string, Set<DtlsPeer>>();
+  private readonly warnings: LogSummarizer;
   private readonly counters = emptyStats();
   private readonly rate: SourceRateLimiter;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -68,12 +79,14 @@ export class DtlsEngine {
     private readonly clock: () => number = Date.now,
   ) {
     this.rate = new SourceRateLimiter(limits.handshakesPerSourcePerSecond);
+    this.warnings = new LogSummarizer((line) => this.log.warn?.(line), 10_000, (kind, n, s, e) => `${n} more ${kind} in the last ${s} s, e.g. ${e}`);
   }
 
   /** Starts the timeout sweep (handshake and idle timeouts). */
   start(): void {
     if (this.sweepTimer) return;
-    const every = Math.min(1000, Math.max(50, Math.min(this.limits.handshakeTimeoutMs, this.limits.idleTimeoutMs) / 4));
+    const shortest = Math.min(this.limits.handshakeTimeoutMs, this.limits.idleTimeoutMs, this.limits.halfOpenTimeoutMs);
+    const every = Math.min(1000, Math.max(50, shortest / 4));
     this.sweepTimer = setInterval(() => this.guard('sweep', () => this.sweep(this.clock())), every);
     this.sweepTimer.unref();
   }
@@ -109,7 +122,8 @@ export class DtlsEngine {
       this.counters.dropped.notClientHello++;
       return;
     }
-    if (!replacing && this.peers.size >= this.limits.maxPeers) {
+    if (!replacing && this.peers.size >= this.limits.maxPeers && this.halfOpen.size === 0) {
+      // Full of established sessions: nothing to evict, so not even the (stateless) cookie exchange.
       this.counters.dropped.maxPeers++;
       return;
     }
@@ -125,6 +139,11 @@ export class DtlsEngine {
       this.sendOut(res.out, rinfo.port, rinfo.address);
       return;
     }
+    if (!this.admit(rinfo.address, !!replacing)) {
+      this.binding.free(res.peer);
+      this.counters.dropped.maxPeers++;
+      return;
+    }
     if (replacing) {
       this.log.debug?.(`DTLS client at ${rinfo.address}:${rinfo.port} started a new handshake; old session dropped`);
       this.remove(replacing, 'replaced by a new handshake from the same address', false);
@@ -134,7 +153,53 @@ export class DtlsEngine {
     const family = rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4';
     const peer = new DtlsPeer(key, rinfo.address, rinfo.port, family, res.peer, now);
     this.peers.set(key, peer);
+    let set = this.halfOpen.get(peer.address);
+    if (!set) this.halfOpen.set(peer.address, (set = new Set()));
+    set.add(peer);
     this.apply(peer, res);
+  }
+
+  /**
+   * Makes room for a cookie-verified handshake from `address`. The cookie proves the address answers, not that
+   * a handshake will follow: a source that completes the cookie exchange and goes silent holds a peer slot.
+   * So a source at maxHalfOpenPerSource loses its most silent half-open handshake (the one that has sent
+   * nothing for longest: a flood's peers never send again, a device mid-handshake just did), and a full table
+   * loses the most silent half-open handshake of the source holding the most (RFC 6347 §4.2.1 leaves such resource limits to the
+   * server). False when the table is full of established sessions.
+   */
+  private admit(address: string, replacing: boolean): boolean {
+    const own = this.halfOpen.get(address);
+    if (own && own.size >= this.limits.maxHalfOpenPerSource) {
+      const oldest = mostSilent(own);
+      this.counters.evicted.perSource++;
+      this.log.debug?.(`DTLS: ${own.size} half-open handshakes from ${address}; evicted the oldest (port ${oldest.port})`);
+      this.remove(oldest, 'evicted: too many half-open handshakes from its address', false);
+    }
+    while (!replacing && this.peers.size >= this.limits.maxPeers) {
+      let heaviest: Set<DtlsPeer> | undefined;
+      for (const set of this.halfOpen.values()) if (!heaviest || set.size > heaviest.size) heaviest = set;
+      const victim = heaviest ? mostSilent(heaviest) : undefined;
+      if (!victim) return false;
+      this.counters.evicted.full++;
+      this.log.debug?.(`DTLS: ${this.peers.size} peers; evicted the oldest half-open handshake of ${victim.address} (${heaviest!.size} half-open)`);
+      this.remove(victim, 'evicted: the peer table is full', false);
+    }
+    return true;
+  }
+
+  /** The identity a handshaking peer offered, if it got that far. */
+  private identityTried(peer: DtlsPeer): ReturnType<typeof identityOf> {
+    try {
+      return identityOf(this.binding.peerInfo(peer.handle));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private forgetHalfOpen(peer: DtlsPeer): void {
+    const set = this.halfOpen.get(peer.address);
+    if (!set || !set.delete(peer)) return;
+    if (set.size === 0) this.halfOpen.delete(peer.address);
   }
 
   /** Encrypts `data` for the established peer at address:port and sends it. */
@@ -184,6 +249,7 @@ export class DtlsEngine {
   closeAll(done: () => void): void {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
+    this.warnings.close();
     let pending = 1;
     const one = (): void => {
       if (--pending === 0) done();
@@ -198,6 +264,7 @@ export class DtlsEngine {
   stats(): DtlsStats {
     const s: DtlsStats = JSON.parse(JSON.stringify(this.counters)) as DtlsStats;
     s.peers = this.peers.size;
+    s.halfOpenSources = this.halfOpen.size;
     for (const p of this.peers.values()) {
       if (p.state === 'established') s.established++;
       else s.handshaking++;
@@ -219,7 +286,7 @@ export class DtlsEngine {
       try {
         this.hooks.message(data, peer.remoteInfo(data.length));
       } catch (err) {
-        this.log.error?.(`a DTLS 'message' listener threw: ${err instanceof Error ? err.message : String(err)}`);
+        this.log.error?.(`a DTLS 'message' listener threw: ${logText(err instanceof Error ? err.message : String(err), 300)}`);
       }
     }
     if (peer.isClosed()) return; // a message handler closed it
@@ -238,6 +305,7 @@ export class DtlsEngine {
     peer.identity = identityOf(info);
     peer.cipher = info.cipherStandardName ?? info.cipher ?? '';
     peer.state = 'established';
+    this.forgetHalfOpen(peer);
     this.counters.handshakesCompleted++;
     this.log.debug?.(`DTLS session with ${peer.address}:${peer.port} (${describeIdentity(peer.identity)}, ${peer.cipher})`);
     this.hooks.handshake(peer.summary(this.clock()));
@@ -259,7 +327,13 @@ export class DtlsEngine {
       .join(', ');
     const reason = `${res.error ?? 'error'}${alerts ? ` (${alerts})` : ''}`;
     const what = during ? 'handshake with' : 'session with';
-    this.log.warn?.(`DTLS ${what} ${peer.address}:${peer.port} failed: ${reason}`);
+    // One line per failed handshake, naming the identity it offered (the PSK store does not log unknown ones),
+    // and repeated failures summarised: a peer with a wrong key must not flood the log.
+    const id = during ? this.identityTried(peer) : undefined;
+    this.warnings.warn(
+      during ? 'failed DTLS handshakes' : 'failed DTLS sessions',
+      `DTLS ${what} ${peer.address}:${peer.port}${id ? ` (${describeIdentity(id)})` : ''} failed: ${logText(reason, 200)}`,
+    );
     const ev: PeerEvent = { address: peer.address, port: peer.port, reason: res.error ?? 'error' };
     if (res.alertSent) ev.alertSent = res.alertSent;
     if (res.alertReceived) ev.alertReceived = res.alertReceived;
@@ -277,6 +351,7 @@ export class DtlsEngine {
     const wasEstablished = peer.state === 'established';
     peer.state = 'closed';
     this.peers.delete(peer.key);
+    this.forgetHalfOpen(peer);
     if (graceful) {
       const res = this.binding.shutdown(peer.handle); // frees the SSL object
       this.sendOut(res.out, peer.port, peer.address, () => done?.());
@@ -330,12 +405,16 @@ export class DtlsEngine {
         const id = identityOf(this.binding.peerInfo(peer.handle));
         const hint = id ? ` after ${describeIdentity(id)} (wrong key?)` : '';
         const line = `DTLS handshake with ${peer.address}:${peer.port} timed out${hint}; peer freed`;
-        // Said once: a warning when the identity is known (likely a wrong key) unless suspectWrongKey already
-        // warned; a handshake abandoned before the identity is only information.
+        // Said once per handshake, and summarised under a flood: a warning when the identity is known (likely
+        // a wrong key) unless suspectWrongKey already warned; a handshake abandoned before any identity is
+        // what a half-open flood leaves, counted in the same summary.
         if (peer.wrongKeyWarned) this.log.debug?.(line);
-        else if (id) this.log.warn?.(line);
-        else this.log.info?.(line);
+        else this.warnings.warn(id ? 'timed-out DTLS handshakes' : 'abandoned DTLS handshakes', line);
         this.remove(peer, 'handshake timeout', false);
+      } else if (peer.state === 'handshaking' && now - peer.lastActivity >= this.limits.halfOpenTimeoutMs) {
+        this.counters.expired.halfOpenTimeout++;
+        this.log.debug?.(`DTLS handshake with ${peer.address}:${peer.port}: peer silent for ${this.limits.halfOpenTimeoutMs} ms; freed`);
+        this.remove(peer, 'half-open timeout', false);
       } else if (peer.state === 'established' && now - peer.lastActivity >= this.limits.idleTimeoutMs) {
         this.counters.expired.idleTimeout++;
         this.log.debug?.(`DTLS session with ${peer.address}:${peer.port} idle; closed`);
@@ -359,7 +438,14 @@ export class DtlsEngine {
     try {
       fn();
     } catch (err) {
-      this.log.error?.(`DTLS ${where}: ${err instanceof Error ? err.message : String(err)}`);
+      this.log.error?.(`DTLS ${where}: ${logText(err instanceof Error ? err.message : String(err), 300)}`);
     }
   }
+}
+
+/** The peer of `set` (not empty) that has sent nothing for longest; the oldest among equals. */
+function mostSilent(set: Set<DtlsPeer>): DtlsPeer {
+  let best: DtlsPeer | undefined;
+  for (const p of set) if (!best || p.lastActivity < best.lastActivity) best = p;
+  return best as DtlsPeer;
 }

@@ -1,5 +1,6 @@
 /** One DTLS peer as the engine sees it, and how its identity is presented. */
 import type { NativePeer, NativePeerInfo } from './binding';
+import { logQuoted } from '../log-text';
 import { rpkFingerprint } from './rpk';
 import type { DtlsIdentity, DtlsPeerSummary, DtlsRemoteInfo } from './types';
 
@@ -76,11 +77,11 @@ export function identityOf(info: NativePeerInfo): DtlsIdentity | undefined {
   return undefined;
 }
 
-/** An identity for log lines (JSON quoting shows control characters). */
+/** An identity for log lines: escaped and cut short (lib/log-text.ts), as any text a peer chose. */
 export function describeIdentity(id: DtlsIdentity | undefined): string {
   if (!id) return 'no identity';
-  if (id.type === 'psk') return `PSK identity ${JSON.stringify(id.id)}${id.encoding === 'hex' ? ' (hex)' : ''}`;
-  return id.type === 'rpk' ? `raw public key sha256:${id.id}` : `certificate ${JSON.stringify(id.id)}`;
+  if (id.type === 'psk') return `PSK identity ${logQuoted(id.id)}${id.encoding === 'hex' ? ' (hex)' : ''}`;
+  return id.type === 'rpk' ? `raw public key sha256:${id.id}` : `certificate ${logQuoted(id.id)}`;
 }
 
 /** A DTLS record that carries a ClientHello (content type 22, DTLS version 0xfe.., handshake type 1). */

@@ -92,8 +92,16 @@ export interface DtlsServerOptions {
   handshakeTimeoutMs?: number;
   /** An established peer silent this long is closed (default 10 min). */
   idleTimeoutMs?: number;
-  /** New handshakes (cookie-verified ClientHellos) allowed per source IP address per second (default 10). */
+  /** New handshakes (cookie-verified ClientHellos) allowed per source IP address per second (default 100). */
   handshakesPerSourcePerSecond?: number;
+  /**
+   * Half-open handshakes (cookie exchange done, handshake not finished) one source address may hold (default 32);
+   * a further one evicts that source's oldest. When maxPeers is reached, the oldest half-open handshake of the
+   * source holding the most is evicted for a newcomer.
+   */
+  maxHalfOpenPerSource?: number;
+  /** A handshaking peer that has sent nothing for this long is freed (default 10 s; a client retransmits sooner). */
+  halfOpenTimeoutMs?: number;
   /** How often the cookie secret changes (default 60 s; the previous secret stays valid one period). */
   cookieSecretRotationMs?: number;
   logger?: DtlsLogger;
@@ -132,7 +140,13 @@ export interface DtlsStats {
   expired: {
     handshakeTimeout: number;
     idleTimeout: number;
+    /** Handshaking peers silent for halfOpenTimeoutMs. */
+    halfOpenTimeout: number;
   };
+  /** Half-open handshakes evicted for a newcomer: its source at maxHalfOpenPerSource, or the table at maxPeers. */
+  evicted: { perSource: number; full: number };
+  /** Source addresses holding half-open handshakes now. */
+  halfOpenSources: number;
 }
 
 /** What a DTLS peer looks like from outside (no secrets). */

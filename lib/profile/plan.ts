@@ -76,6 +76,10 @@ export function contentFormatFor(profile: BootstrapProfile, preferredFromClient?
   const setting = contentFormatSetting(profile.contentFormat);
   if (typeof setting === 'number') return setting;
   const pct = preferredFromClient === undefined ? undefined : (LEGACY[preferredFromClient] ?? preferredFromClient);
+  // pct=11543 (LwM2M JSON) comes from a client of LwM2M 1.1 or later (pct does not exist in 1.0), and such a client
+  // should not use the legacy formats but read SenML JSON or SenML CBOR (OMA-TS-LightweightM2M_Core-V1_1, §7 Data
+  // Formats): its JSON preference is served in SenML JSON. A 4.15 still falls back (runner.ts).
+  if (pct === 11543) return 110;
   return pct !== undefined && PCT_FORMATS.has(pct) ? pct : 11542;
 }
 

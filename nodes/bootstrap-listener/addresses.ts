@@ -10,7 +10,7 @@
  * The group offers the part of BootstrapServer the listener node uses, so the node keeps one `server`.
  */
 import { EventEmitter } from 'events';
-import type { AuditRecord, BootstrapPackRequest, BootstrapServer, BootstrapSession } from '../shared/lib';
+import type { AuditRecord, BootstrapPackRequest, BootstrapServer, BootstrapServerStats, BootstrapSession } from '../shared/lib';
 import type { DtlsSocket } from '../shared/dtls';
 import type { CreatedServer } from './transport';
 
@@ -100,8 +100,32 @@ export class ServerGroup extends EventEmitter {
     return undefined;
   }
 
-  stats(): { sessionsInFlight: number } {
-    return { sessionsInFlight: this.servers.reduce((n, s) => n + s.stats().sessionsInFlight, 0) };
+  /** The servers' counters added up (pendingSources: the most of any one socket; lastOutcome: the last socket's that has one). */
+  stats(): BootstrapServerStats {
+    const all = this.servers.map((s) => s.stats());
+    const sum = (f: (x: BootstrapServerStats) => number): number => all.reduce((n, x) => n + f(x), 0);
+    return {
+      sessionsInFlight: sum((x) => x.sessionsInFlight),
+      started: sum((x) => x.started),
+      succeeded: sum((x) => x.succeeded),
+      rejected: sum((x) => x.rejected),
+      failed: sum((x) => x.failed),
+      malformed: sum((x) => x.malformed),
+      shed: { perSource: sum((x) => x.shed.perSource), full: sum((x) => x.shed.full) },
+      busy: sum((x) => x.busy),
+      otherSource: sum((x) => x.otherSource),
+      pending: sum((x) => x.pending),
+      pendingSources: Math.max(0, ...all.map((x) => x.pendingSources)),
+      lastOutcome: all.map((x) => x.lastOutcome).filter((o) => o !== undefined).pop(),
+    };
+  }
+
+  /** Half-open DTLS handshakes evicted for newcomers, over every socket. */
+  evicted(): number {
+    return this.dtls.reduce((n, d) => {
+      const e = d.stats().evicted;
+      return n + e.perSource + e.full;
+    }, 0);
   }
 
   /** DTLS peers established over every socket. */

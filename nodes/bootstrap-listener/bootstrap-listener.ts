@@ -8,7 +8,7 @@
  * go into the DTLS socket only. msg.lwm2m.identity is {type, id}; status and logs never carry a key.
  */
 import type { Node, NodeAPI } from 'node-red';
-import { SessionOutcome, type BootstrapPackRequest, type BootstrapSession } from '../shared/lib';
+import { LogSummarizer, logQuoted, SessionOutcome, type BootstrapPackRequest, type BootstrapSession } from '../shared/lib';
 import { dtlsCapabilities, loadDtls, rpkCapability, type DtlsSocket } from '../shared/dtls';
 import type { ListenerNode, Lwm2mMsgInfo } from '../shared/session-ref';
 import { PackRequestNotFoundError, sessionNotFound } from '../shared/session-ref';
@@ -73,12 +73,22 @@ export = function (RED: NodeAPI): void {
       error: (m: string) => node.error(m),
     };
 
+    // Refused requests come in floods: the first warning of a kind at once, then one line per 10 s with a count.
+    const warnings = new LogSummarizer((line) => node.warn(line), 10_000, (kind, count, seconds, example) =>
+      t('log.summary', { count, kind: t(`log.kind.${kind}`), seconds, example }),
+    );
+
     function refreshStatus(): void {
       if (!server) return;
-      const inFlight = server.stats().sessionsInFlight;
+      const st = server.stats();
+      const inFlight = st.sessionsInFlight;
       const parts = [dtls ? t('status.listeningCoaps', { port }) : t('status.listening', { port })];
       if (dtls) parts.push(t('status.peers', { count: server.established() }));
       if (inFlight > 0) parts.push(t('status.inFlight', { count: inFlight }));
+      // Work shed under a flood (pending sessions, half-open handshakes) and newcomers refused as busy.
+      const shed = st.shed.perSource + st.shed.full + server.evicted();
+      if (shed > 0) parts.push(t('status.shed', { count: shed }));
+      if (st.busy > 0) parts.push(t('status.busy', { count: st.busy }));
       if (lastOutcome) parts.push(t('status.last', { outcome: t(`outcome.${lastOutcome}`) }));
       showStatus(node, 'listening', parts.join(' · '));
     }
@@ -95,6 +105,8 @@ export = function (RED: NodeAPI): void {
     node.listenerSettings = settings;
     /** DTLS counters of a coaps listener (no keys, no identities), for tests and diagnostics. */
     (node as ListenerNode & { dtlsStats?: () => unknown }).dtlsStats = () => dtls?.stats();
+    /** The server's counters (sessions, pending per source, shed, busy), for tests and diagnostics. */
+    (node as ListenerNode & { serverStats?: () => unknown }).serverStats = () => server?.stats();
     node.getSession = (id: string): BootstrapSession => {
       const s = server?.getSession(id);
       if (!s) throw sessionNotFound(id);
@@ -152,10 +164,11 @@ export = function (RED: NodeAPI): void {
       if (!coaps || !c || !c.bindingCheck) return false;
       const r = coaps.check(endpoint, peer, identity);
       if (r.ok) return false;
-      node.warn(
+      warnings.warn(
+        'binding',
         t(r.reason === 'no-identity' ? 'log.bindingNoIdentity' : 'log.bindingRefused', {
-          endpoint: JSON.stringify(endpoint),
-          identity: identity ? `${identity.type}:${JSON.stringify(identity.id)}` : '-',
+          endpoint: logQuoted(endpoint),
+          identity: identity ? `${identity.type}:${logQuoted(identity.id)}` : '-',
           peer: `${peer.address}:${peer.port}`,
           code: c.bindingCode,
         }),
@@ -273,6 +286,7 @@ export = function (RED: NodeAPI): void {
       packRequests.clear();
       if (statusTimer) clearTimeout(statusTimer);
       statusTimer = undefined;
+      warnings.close();
       coaps?.release();
       coaps = undefined;
       const s = server;

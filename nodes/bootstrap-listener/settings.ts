@@ -15,6 +15,8 @@ export interface ListenerDef extends NodeDef {
   requestTimeout: string;
   sessionTimeout: string;
   maxSessions: string;
+  maxPendingPerSource?: string;
+  maxEndpointBytes?: string;
   // CoAPs
   pskTable?: string;
   tableIdentityColumn?: string;
@@ -29,6 +31,8 @@ export interface ListenerDef extends NodeDef {
   handshakeTimeout?: string;
   idleTimeout?: string;
   handshakeRate?: string;
+  maxHalfOpenPerSource?: string;
+  halfOpenTimeout?: string;
   bindingCheck?: string | boolean;
   bindingCode?: string;
 }
@@ -39,7 +43,12 @@ export const COAPS_DEFAULTS = {
   handshakeTimeoutS: DTLS_DEFAULTS.handshakeTimeoutMs / 1000,
   idleTimeoutS: DTLS_DEFAULTS.idleTimeoutMs / 1000,
   handshakeRate: DTLS_DEFAULTS.handshakesPerSourcePerSecond,
+  maxHalfOpenPerSource: DTLS_DEFAULTS.maxHalfOpenPerSource,
+  halfOpenTimeoutS: DTLS_DEFAULTS.halfOpenTimeoutMs / 1000,
 } as const;
+
+/** The fairness limits of every listener (the dialog's defaults are the same numbers). */
+export const LIMIT_DEFAULTS = { maxPendingPerSource: 100, maxEndpointBytes: 255 } as const;
 
 const CODE = /^[45]\.\d\d$/;
 
@@ -57,6 +66,10 @@ export function readSettings(c: ListenerDef): ListenerSettings | string {
   if (decision === undefined || pack === undefined || request === undefined || session === undefined) return 'badTimeout';
   const maxSessions = intOr(c.maxSessions, 10000, 1, 1000000);
   if (maxSessions === undefined) return 'badMaxSessions';
+  const maxPendingPerSource = intOr(c.maxPendingPerSource, LIMIT_DEFAULTS.maxPendingPerSource, 1, 1000000);
+  if (maxPendingPerSource === undefined) return 'badMaxPendingPerSource';
+  const maxEndpointBytes = intOr(c.maxEndpointBytes, LIMIT_DEFAULTS.maxEndpointBytes, 1, 1024);
+  if (maxEndpointBytes === undefined) return 'badMaxEndpointBytes';
   const decisionCode = stringOr(c.decisionCode, '5.03');
   const packCode = stringOr(c.packCode, '4.04');
   if (!CODE.test(decisionCode) || !CODE.test(packCode)) return 'badCode';
@@ -71,15 +84,20 @@ export function readSettings(c: ListenerDef): ListenerSettings | string {
     requestTimeoutMs: request * 1000,
     sessionTimeoutMs: session * 1000,
     maxSessions,
+    maxPendingPerSource,
+    maxEndpointBytes,
   };
   if (transport === 'coaps') {
     const maxPeers = intOr(c.maxPeers, COAPS_DEFAULTS.maxPeers, 1, 1000000);
     if (maxPeers === undefined) return 'badMaxPeers';
     const handshakeRate = intOr(c.handshakeRate, COAPS_DEFAULTS.handshakeRate, 1, 1000000);
     if (handshakeRate === undefined) return 'badHandshakeRate';
+    const maxHalfOpenPerSource = intOr(c.maxHalfOpenPerSource, COAPS_DEFAULTS.maxHalfOpenPerSource, 1, 1000000);
+    if (maxHalfOpenPerSource === undefined) return 'badMaxHalfOpenPerSource';
+    const halfOpen = seconds(c.halfOpenTimeout, COAPS_DEFAULTS.halfOpenTimeoutS, 3600);
     const hs = seconds(c.handshakeTimeout, COAPS_DEFAULTS.handshakeTimeoutS, 3600);
     const idle = seconds(c.idleTimeout, COAPS_DEFAULTS.idleTimeoutS, 86400);
-    if (hs === undefined || idle === undefined) return 'badTimeout';
+    if (hs === undefined || idle === undefined || halfOpen === undefined) return 'badTimeout';
     const bindingCode = stringOr(c.bindingCode, '4.03');
     if (!CODE.test(bindingCode)) return 'badCode';
     const pem = (v: unknown) => (isUnset(v) ? undefined : String(v).trim());
@@ -96,7 +114,14 @@ export function readSettings(c: ListenerDef): ListenerSettings | string {
       rpk,
       cert: pem(c.cert),
       ca: pem(c.ca),
-      limits: { maxPeers, handshakeTimeoutMs: hs * 1000, idleTimeoutMs: idle * 1000, handshakesPerSourcePerSecond: handshakeRate },
+      limits: {
+        maxPeers,
+        handshakeTimeoutMs: hs * 1000,
+        idleTimeoutMs: idle * 1000,
+        handshakesPerSourcePerSecond: handshakeRate,
+        maxHalfOpenPerSource,
+        halfOpenTimeoutMs: halfOpen * 1000,
+      },
       bindingCheck: !(c.bindingCheck === false || c.bindingCheck === 'off' || c.bindingCheck === 'false'),
       bindingCode,
       table,

@@ -13,6 +13,8 @@ export interface DtlsLimits {
   handshakeTimeoutMs: number;
   idleTimeoutMs: number;
   handshakesPerSourcePerSecond: number;
+  maxHalfOpenPerSource: number;
+  halfOpenTimeoutMs: number;
 }
 
 /** CoAPs settings without secrets (the keys come in CoapsSecrets). */
@@ -45,6 +47,10 @@ export interface ListenerSettings {
   packResponseTimeoutMs: number;
   packDefaultCode: string;
   maxSessions: number;
+  /** Pending sessions (device has not answered yet) per source address; more shed the oldest. */
+  maxPendingPerSource: number;
+  /** Longest endpoint name, bytes of UTF-8. */
+  maxEndpointBytes: number;
   coaps?: CoapsSettings;
 }
 
@@ -90,6 +96,8 @@ export function createBootstrapServer(
     packResponseTimeoutMs: s.packResponseTimeoutMs,
     packDefaultCode: s.packDefaultCode,
     maxSessions: s.maxSessions,
+    maxPendingPerSource: s.maxPendingPerSource,
+    maxEndpointBytes: s.maxEndpointBytes,
     logger,
   };
   switch (s.transport) {
@@ -108,6 +116,8 @@ export function createBootstrapServer(
         handshakeTimeoutMs: c.limits.handshakeTimeoutMs,
         idleTimeoutMs: c.limits.idleTimeoutMs,
         handshakesPerSourcePerSecond: c.limits.handshakesPerSourcePerSecond,
+        maxHalfOpenPerSource: c.limits.maxHalfOpenPerSource,
+        halfOpenTimeoutMs: c.limits.halfOpenTimeoutMs,
         logger: {
           debug: (m) => logger?.debug(m),
           info: (m) => logger?.info(m),

@@ -7,6 +7,7 @@
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { translator } from '../shared/i18n';
+import { logText } from '../shared/lib';
 import { clearStatus, showStatus } from '../shared/status';
 import { CommandError, parseCommand } from './commands';
 import { SimController, type SimStatusKind } from './controller';
@@ -60,7 +61,8 @@ export = function (RED: NodeAPI): void {
       event: (msg) => node.send([msg as NodeMessage, null]),
       diagram: (msg) => node.send([null, msg as NodeMessage]),
       status,
-      warn: (m) => node.warn(m),
+      // Warnings carry what the Bootstrap-Server answered (peer text): escaped and cut before the log.
+      warn: (m) => node.warn(logText(m, 300)),
     });
     node.controller = controller;
 

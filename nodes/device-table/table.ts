@@ -185,7 +185,9 @@ export function parseRows(
     try {
       data = JSON.parse(text);
     } catch (e) {
-      throw new DeviceTableError(`not valid JSON: ${(e as Error).message}`, file);
+      // V8's message quotes the start of the text ("-----BEGIN"... is not valid JSON): a key file read as a
+      // table by mistake must not put any byte of itself in the log. Only where it broke.
+      throw new DeviceTableError(`not valid JSON${jsonErrorPlace((e as Error).message)}`, file);
     }
     if (Array.isArray(data)) {
       records = data as Record<string, unknown>[];
@@ -217,6 +219,14 @@ export function parseRows(
     throw new DeviceTableError(`no row has a value in the key column "${keyColumn}"`, file);
   }
   return rows;
+}
+
+/** " (line L column C)" or " (at position P)" from a JSON.parse message, never the text it quotes. */
+function jsonErrorPlace(message: string): string {
+  const lc = /line (\d+) column (\d+)/.exec(message);
+  if (lc) return ` (line ${lc[1]} column ${lc[2]})`;
+  const pos = /position (\d+)/.exec(message);
+  return pos ? ` (at position ${pos[1]})` : '';
 }
 
 /** Relative paths: the Node-RED user directory first, then this package (for the shipped examples). */

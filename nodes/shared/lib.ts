@@ -26,6 +26,9 @@ export {
   generatePskCredentials,
   buildBootstrapPack,
   contentFormatFor,
+  logText,
+  logQuoted,
+  LogSummarizer,
 } from '../../lib';
 export type {
   AuditRecord,
@@ -33,6 +36,7 @@ export type {
   BootstrapDownlinkRequest,
   BootstrapResponse,
   BootstrapServerOptions,
+  BootstrapServerStats,
   RunStep,
   SendResult,
   BootstrapProfile,

@@ -62,6 +62,25 @@ describe('device table', () => {
       assert.throws(() => parseRows('name,profile\nx,y\n', 'csv', 'endpoint', 'profile'), DeviceTableError);
       assert.throws(() => parseRows('{not json', 'json', 'endpoint', 'profile'), /not valid JSON/);
     });
+    it('says where a JSON table broke but never quotes it: a key file read as a table leaks no byte (issue 12)', () => {
+      const key = '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtLYX5CB04fSeQ6tF1aY/PuoAoGCCqGSM49\n-----END EC PRIVATE KEY-----\n';
+      for (const text of [key, 'MHcCAQEEIIrYSSNQFaA2Hwf1', '{"a": MHcCAQEEIIrYSS}', 'psk-secret-0123456789abcdef']) {
+        let message = '';
+        try {
+          parseRows(text, 'json', 'endpoint', 'profile', '/tmp/bs.key');
+        } catch (e) {
+          message = (e as Error).message;
+        }
+        assert.match(message, /^not valid JSON( \((line \d+ column \d+|at position \d+)\))?/, message);
+        const rest = message.replace('/tmp/bs.key', '');
+        for (let i = 0; i + 3 <= text.length; i++) {
+          const piece = text.slice(i, i + 3);
+          if (/^[A-Za-z0-9+/-]{3}$/.test(piece) && !/^(not|val|JSO|lin|col|pos|ati|ion|umn)$/i.test(piece)) {
+            assert.ok(!rest.includes(piece), `"${piece}" of the file is in the message: ${message}`);
+          }
+        }
+      }
+    });
   });
 
   describe('device keys', () => {

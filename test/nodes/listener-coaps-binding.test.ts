@@ -83,6 +83,12 @@ describe('listener dialog defaults for CoAPs', () => {
     assert.equal(dflt('handshakeTimeout'), String(DTLS_DEFAULTS.handshakeTimeoutMs / 1000));
     assert.equal(dflt('idleTimeout'), String(DTLS_DEFAULTS.idleTimeoutMs / 1000));
     assert.equal(dflt('handshakeRate'), String(DTLS_DEFAULTS.handshakesPerSourcePerSecond));
+    assert.equal(dflt('maxHalfOpenPerSource'), String(DTLS_DEFAULTS.maxHalfOpenPerSource));
+    assert.equal(dflt('halfOpenTimeout'), String(DTLS_DEFAULTS.halfOpenTimeoutMs / 1000));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { LIMIT_DEFAULTS } = require('../../nodes/bootstrap-listener/settings') as typeof import('../../nodes/bootstrap-listener/settings');
+    assert.equal(dflt('maxPendingPerSource'), String(LIMIT_DEFAULTS.maxPendingPerSource));
+    assert.equal(dflt('maxEndpointBytes'), String(LIMIT_DEFAULTS.maxEndpointBytes));
     assert.equal(dflt('bindingCheck'), 'on');
     assert.equal(dflt('bindingCode'), '4.03');
   });

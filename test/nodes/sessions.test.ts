@@ -178,8 +178,7 @@ describe('server nodes: decisions, failures and timeouts', function () {
     const pendingA = devA.bootstrapRequest(SERVER(port), { ep: 'twice', timeoutMs: 8000 }).catch(() => undefined);
     const msgA = await first;
     const second = nextMessage(requests);
-    const devB = await device();
-    const pendingB = devB.bootstrapRequest(SERVER(port), { ep: 'twice', timeoutMs: 8000 }).catch(() => undefined);
+    const pendingB = devA.bootstrapRequest(SERVER(port), { ep: 'twice', timeoutMs: 8000 }).catch(() => undefined);
     await second;
     const caught = nextMessage(helper.getNode('h-caught'));
     helper.getNode('n-write').receive({ ...msgA, profile: { name: 'x', servers: [] } });

@@ -63,11 +63,12 @@ describe('Bootstrap-Request query checks', () => {
     assert.equal(!r.ok && r.code, '4.00');
   });
 
-  it('accepts pct 110, 112, 11542, 1542 (as 11542) and 11544 only', () => {
+  it('accepts pct 110, 112, 11542, 1542 (as 11542), 11544 and LwM2M JSON 11543 (1543 as 11543) only', () => {
     const ok = (pct: string) => preferredContentFormat({ pct });
-    assert.deepEqual([110, 112, 11542, 11544].map((n) => ok(String(n))), [110, 112, 11542, 11544].map((value) => ({ ok: true, value })));
+    assert.deepEqual([110, 112, 11542, 11544, 11543].map((n) => ok(String(n))), [110, 112, 11542, 11544, 11543].map((value) => ({ ok: true, value })));
     assert.deepEqual(ok('1542'), { ok: true, value: 11542 });
-    for (const v of ['0', '40', '11543', '-112', '112.0', '0112x', '']) assert.equal(ok(v).ok, false, v);
+    assert.deepEqual(ok('1543'), { ok: true, value: 11543 });
+    for (const v of ['0', '40', '-112', '112.0', '0112x', '']) assert.equal(ok(v).ok, false, v);
     assert.deepEqual(preferredContentFormat({}), { ok: true, value: undefined });
   });
 });

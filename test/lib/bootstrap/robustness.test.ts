@@ -122,10 +122,10 @@ describe('BootstrapServer robustness', () => {
     assert.equal(rst.messageId, 0x0777);
   });
 
-  it('a second Bootstrap-Request from the same endpoint cancels the first session', async () => {
+  it('a second Bootstrap-Request from the same endpoint and source cancels the first session', async () => {
     const { server: srv, port } = await server();
     const first = await device();
-    const second = await device();
+    const second = first; // the same address and port: the device started over
     first.reply('DELETE', '/0', { code: '2.02', drop: true }); // keeps the first session busy
     const s1p = nextSession(srv);
     srv.once('bootstrapRequest', (s) => void s.accept());

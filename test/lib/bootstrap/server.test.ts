@@ -87,18 +87,18 @@ describe('BootstrapServer: Bootstrap-Request and the flow decision', () => {
     server.on('bootstrapRequest', () => seen++);
     const res = await dev.bootstrapRequest({ port }, {});
     assert.equal(res.code, '4.00');
-    assert.match(res.payload.toString(), /endpoint name/);
+    assert.ok(res.payload.length < 8, 'the diagnostic is cut to fit the request (no amplification)');
     assert.equal(seen, 0);
     assert.equal(server.stats().malformed, 1);
   });
 
-  it('answers 4.00 to a pct that is not a hierarchical format (42, text, 1543)', async () => {
+  it('answers 4.00 to a pct that is not a hierarchical format (42, text, 40)', async () => {
     let seen = 0;
     server.on('bootstrapRequest', () => seen++);
-    for (const pct of ['42', 'cbor', '1543']) {
+    for (const pct of ['42', 'cbor', '40']) {
       const res = await dev.bootstrapRequest({ port }, { ep: 'dev-p', pct });
       assert.equal(res.code, '4.00', `pct=${pct}`);
-      assert.match(res.payload.toString(), /pct=/);
+      assert.match(res.payload.toString(), /^pct=/, 'the start of the diagnostic fits the request');
     }
     assert.equal(seen, 0);
   });
@@ -108,7 +108,7 @@ describe('BootstrapServer: Bootstrap-Request and the flow decision', () => {
     server.on('bootstrapRequest', () => seen++);
     const res = await dev.bootstrapRequest({ port }, { ep: 'dev-non', confirmable: false });
     assert.equal(res.code, '4.00');
-    assert.match(res.payload.toString(), /Confirmable/);
+    assert.ok(res.payload.length > 0, 'a cut diagnostic');
     assert.equal(seen, 0);
   });
 
@@ -301,8 +301,14 @@ describe('BootstrapServer limits and listener faults', () => {
     const a = await ScriptedDevice.create();
     const b = await ScriptedDevice.create();
     try {
-      server.once('bootstrapRequest', (s) => void s.accept());
+      let first: BootstrapSession | undefined;
+      server.once('bootstrapRequest', (s) => {
+        first = s;
+        void s.accept();
+      });
       assert.equal((await a.bootstrapRequest({ port }, { ep: 'first' })).code, '2.04');
+      // The first device answers a request: its session is no longer pending and cannot be shed.
+      assert.equal((await first!.send(new BootstrapDeleteRequest('/0'))).code, '2.02');
       const full = await b.bootstrapRequest({ port }, { ep: 'second' });
       assert.equal(full.code, '5.03');
       assert.equal(server.stats().sessionsInFlight, 1);

@@ -94,18 +94,71 @@ describe('DTLS server limits', function () {
     assert.deepEqual(client.received[client.received.length - 1].subarray(0, 3), client.received[1].subarray(0, 3));
   });
 
-  it('drops and counts new handshakes past maxPeers while an established session keeps working', async () => {
-    srv = await startServer({ maxPeers: 2, handshakesPerSourcePerSecond: 100 });
+  it('drops and counts new handshakes past maxPeers when every peer is established', async () => {
+    srv = await startServer({ maxPeers: 1, handshakesPerSourcePerSecond: 100 });
     srv.socket.on('message', (msg: Buffer, rinfo: DtlsRemoteInfo) => srv.socket.send(msg, rinfo.port, rinfo.address));
     const client = await connectClient(srv.port, 'dev1', KEY);
-    assert.ok((await halfOpen()).answered, 'second peer fits');
-    const third = await dropped('maxPeers');
-    assert.equal(third.received.length, 0, 'the third peer gets no answer, not even a HelloVerifyRequest');
+    const second = await dropped('maxPeers');
+    assert.equal(second.received.length, 0, 'the second peer gets no answer, not even a HelloVerifyRequest');
     const s = srv.socket.stats();
-    assert.equal(s.peers, 2);
+    assert.equal(s.peers, 1);
     assert.equal(s.dropped.maxPeers, 1);
     assert.equal((await roundTrip(client, Buffer.from('still here'))).toString(), 'still here');
     await closeClient(client);
+  });
+
+  it('past maxPeers evicts the most silent (here: oldest) half-open handshake of the busiest source, never an established session', async () => {
+    srv = await startServer({ maxPeers: 4, handshakesPerSourcePerSecond: 100, maxHalfOpenPerSource: 100 });
+    srv.socket.on('message', (msg: Buffer, rinfo: DtlsRemoteInfo) => srv.socket.send(msg, rinfo.port, rinfo.address));
+    const client = await connectClient(srv.port, 'dev1', KEY); // established, from 127.0.0.1
+    const heavy: HalfOpenClient[] = [];
+    for (let i = 0; i < 2; i++) {
+      const c = await HalfOpenClient.create('127.0.0.2');
+      raws.push(c);
+      assert.ok(await c.start(srv.port, 500));
+      heavy.push(c);
+    }
+    const light = await HalfOpenClient.create('127.0.0.3');
+    raws.push(light);
+    assert.ok(await light.start(srv.port, 500));
+    assert.equal(srv.socket.stats().peers, 4, 'full');
+    // A real device arrives while the table is full of half-open handshakes: it gets in.
+    const late = await connectClient(srv.port, 'dev1', KEY);
+    assert.equal((await roundTrip(late, Buffer.from('late'))).toString(), 'late');
+    const s = srv.socket.stats();
+    assert.equal(s.evicted.full, 1);
+    assert.equal(s.established, 2);
+    const left = srv.socket.peers().filter((p) => p.state === 'handshaking').map((p) => `${p.address}:${p.port}`);
+    assert.deepEqual(left.sort(), [`127.0.0.2:${heavy[1].udp.address().port}`, `127.0.0.3:${light.udp.address().port}`].sort(),
+      'the oldest half-open handshake of the busiest source went');
+    assert.equal((await roundTrip(client, Buffer.from('still here'))).toString(), 'still here');
+    await closeClient(client);
+    await closeClient(late);
+  });
+
+  it('caps half-open handshakes per source address: a further one evicts the most silent (here: oldest) of that source', async () => {
+    srv = await startServer({ maxHalfOpenPerSource: 2, handshakesPerSourcePerSecond: 100 });
+    const ports: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const c = await HalfOpenClient.create('127.0.0.2');
+      raws.push(c);
+      assert.ok(await c.start(srv.port, 500));
+      ports.push(c.udp.address().port);
+    }
+    const s = srv.socket.stats();
+    assert.equal(s.handshaking, 2);
+    assert.equal(s.evicted.perSource, 2);
+    assert.deepEqual(srv.socket.peers().map((p) => p.port).sort(), ports.slice(2).sort());
+  });
+
+  it('frees a half-open handshake whose peer stays silent for halfOpenTimeoutMs', async () => {
+    srv = await startServer({ halfOpenTimeoutMs: 300, handshakeTimeoutMs: 30_000 });
+    const { answered } = await halfOpen();
+    assert.ok(answered);
+    await waitFor(() => srv.socket.stats().peers === 0, 3000, 'half-open peer freed');
+    const s = srv.socket.stats();
+    assert.equal(s.expired.halfOpenTimeout, 1);
+    assert.equal(s.expired.handshakeTimeout, 0);
   });
 
   it('drops and counts handshakes from one source past the per-second rate; the next window allows new ones', async () => {

@@ -132,9 +132,10 @@ export class HalfOpenClient {
   readonly udp = dgram.createSocket('udp4');
   readonly received: Buffer[] = [];
 
-  static async create(): Promise<HalfOpenClient> {
+  /** `address`: the loopback address to send from (Linux accepts any 127.0.0.x). */
+  static async create(address = '127.0.0.1'): Promise<HalfOpenClient> {
     const c = new HalfOpenClient();
-    await new Promise<void>((resolve) => c.udp.bind(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => c.udp.bind(0, address, () => resolve()));
     c.udp.on('message', (m) => c.received.push(m));
     return c;
   }
