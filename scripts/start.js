@@ -9,6 +9,7 @@
  *   BS_PORT         Bootstrap-Server UDP port used by the flow   (default 5683)
  *   DM_PORT         demo registration server UDP port            (default 5783)
  *   DM_SERVER_URI   LwM2M server URI written into devices        (default coap://127.0.0.1:$DM_PORT)
+ *   DM_API_PORT     demo DM server's HTTP control API, loopback    (default 5785; /1/x/9 from a flow)
  *   DEMO_USER_DIR   Node-RED user directory                      (default ./.node-red-demo)
  *   DEMO_FRESH=1    replace the user directory's flow with the demo flow again
  */
@@ -29,6 +30,8 @@ process.env.PORT = process.env.PORT || '1880';
 process.env.BS_PORT = process.env.BS_PORT || '5683';
 process.env.DM_PORT = process.env.DM_PORT || '5783';
 process.env.DM_SERVER_URI = process.env.DM_SERVER_URI || `coap://127.0.0.1:${process.env.DM_PORT}`;
+process.env.DM_API_PORT = process.env.DM_API_PORT || '5785';
+process.env.DM_API_URL = process.env.DM_API_URL || `http://127.0.0.1:${process.env.DM_API_PORT}`;
 
 // Node-RED loads packages from <userDir>/node_modules: link this checkout in, as `npm install <path>` would.
 fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
@@ -68,6 +71,14 @@ async function startRegistrationServer() {
   rd.on('registered', (r) => process.stdout.write(`demo DM server: ${r.endpoint} registered (lifetime ${r.lifetime}s)\n`));
   await rd.listen();
   process.stdout.write(`demo DM server: listening on udp/${process.env.DM_PORT} (${process.env.DM_SERVER_URI})\n`);
+  // Its HTTP control interface (lib/rd/http-api.ts): flows send a registered device back to bootstrap
+  // with POST $DM_API_URL/api/clients/<endpoint>/bootstrap-trigger (Execute /1/x/9).
+  if (lib.startRdControlApi) {
+    const api = await lib.startRdControlApi(rd, { port: Number(process.env.DM_API_PORT) });
+    const stop = rd.close.bind(rd);
+    rd.close = () => new Promise((r) => api.close(() => r())).then(stop);
+    process.stdout.write(`demo DM server: control API on ${process.env.DM_API_URL}\n`);
+  }
 }
 
 startRegistrationServer()

@@ -13,7 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
 import { createDtlsSocket, MemoryPskStore, type DtlsSocket } from '../../lib/dtls';
-import { RegistrationServer } from '../../lib/rd';
+import { controlApiPort, RegistrationServer, startRdControlApi } from '../../lib/rd';
 import { nextPort } from '../support/ports';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -214,7 +214,7 @@ describe('client-sim examples', function () {
     assert.ok(!r.reports.some((x) => ['Finish refused', 'no answer to Finish', 'write failed', 'rejected'].includes(x.debug?.name ?? '')), 'no failure');
   });
 
-  it('key rotation: the device registers over CoAPs with a one-time key, and with a new identity and key after the rotate button', async () => {
+  it('key rotation: the device registers over CoAPs with a one-time key, and with a new identity and key after the rotate button and after its DM server sends it back to bootstrap (/1/x/9)', async () => {
     const store = new MemoryPskStore();
     const sock: DtlsSocket = createDtlsSocket({ psk: store });
     await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', () => resolve()));
@@ -238,7 +238,11 @@ describe('client-sim examples', function () {
     await new Promise<void>((r) => api.listen(0, '127.0.0.1', () => r()));
     cleanup.push(() => new Promise<void>((r) => api.close(() => r())));
     const apiPort = (api.address() as net.AddressInfo).port;
+    // The DM server's HTTP control interface, which the example's trigger button calls.
+    const control = await startRdControlApi(rd);
+    cleanup.push(() => new Promise<void>((r) => control.close(() => r())));
     const r = await start('key-rotation-rebootstrap.json', {
+      DM_API_URL: `http://127.0.0.1:${controlApiPort(control)}`,
       BS_PORT: String(await nextPort()),
       DM_CREDENTIALS_URL: `http://127.0.0.1:${apiPort}/credentials`,
       DM_COAPS_URI: `coaps://127.0.0.1:${sock.address().port}`,
@@ -257,6 +261,18 @@ describe('client-sim examples', function () {
     assert.notEqual(issued[1].identity, issued[0].identity);
     assert.notEqual(issued[1].key, issued[0].key);
     assert.equal(store.get(issued[0].identity), undefined, 'the old identity is revoked, so only the new key can register');
+    assert.ok(rd.byEndpoint('rotating-device'));
+
+    // The DM server executes /1/x/9 (Bootstrap-Request Trigger) on the registered device from the inject button.
+    const mark2 = r.reports.length;
+    await r.press('send back to bootstrap (DM executes /1/x/9)');
+    const answered = JSON.parse((await r.debug('trigger answered', 10000, mark2)).debug!.msg) as { code: string; path: string };
+    assert.equal(answered.code, '2.04');
+    assert.match(answered.path, /^\/1\/\d+\/9$/);
+    await r.debug('device registered (with the new key)', 30000, mark2);
+    assert.equal(issued.length, 3, 'a third bootstrap issued a third key');
+    assert.notEqual(issued[2].identity, issued[1].identity);
+    assert.equal(store.get(issued[1].identity), undefined);
     assert.ok(rd.byEndpoint('rotating-device'));
     const shown = JSON.stringify(r.reports.filter((x) => x.debug || x.status || x.log)).toLowerCase();
     for (const k of issued) assert.ok(!shown.includes(k.key.toLowerCase()), 'no key in the debug sidebar, status or log');
