@@ -14,6 +14,7 @@ import * as path from 'path';
 import * as readline from 'readline';
 import { createDtlsSocket, MemoryPskStore, type DtlsSocket } from '../../lib/dtls';
 import { controlApiPort, RegistrationServer, startRdControlApi } from '../../lib/rd';
+import { main as factoryCli } from '../../cli/lwm2m-bootstrap';
 import { nextPort } from '../support/ports';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -189,6 +190,38 @@ describe('client-sim examples', function () {
     await r.debug('sequence diagram', 20000);
     await r.waitFor(() => rd!.byEndpoint('demo-device') !== undefined, 10000, 'registered with the DM server');
   });
+
+  for (const mode of ['bootstrap', 'dm'] as const) {
+    it(`the demo (01) with its device flashed from a factory file (${mode === 'dm' ? 'factory-to-DM: registers without bootstrapping' : 'factory-to-bootstrap: bootstraps through the flow'})`, async () => {
+      rd = await new RegistrationServer().listen();
+      const bsPort = await nextPort();
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-demo-'));
+      cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+      fs.writeFileSync(path.join(dir, 'devices.csv'), 'endpoint,profile\ndemo-device,demo\n');
+      fs.writeFileSync(path.join(dir, 'profiles.json'), JSON.stringify([{ name: 'demo', servers: [{ shortServerId: 1, uri: `coap://127.0.0.1:${rd.port}`, securityMode: 'nosec', lifetime: 300 }] }]));
+      let out = '';
+      const code = await factoryCli(
+        ['factory', '--devices', 'devices.csv', '--bootstrap-uri', `coap://127.0.0.1:${bsPort}`, '--mode', mode, '--profiles', 'profiles.json', '--format', 'senml-cbor', '--out', 'out'],
+        { out: (x) => (out += x), err: (x) => (out += x), cwd: dir },
+      );
+      assert.equal(code, 0, out);
+      const file = path.join(dir, 'out', 'demo-device.senml.cbor');
+      const r = await start('01-default-profile.json', { BS_PORT: String(bsPort), DM_SERVER_URI: `coap://127.0.0.1:${rd.port}` }, (flow) => {
+        const sim = flow.find((n) => n.type === 'lwm2m-client-sim')!;
+        sim.factoryFile = file;
+        sim.bsUri = 'coap://192.0.2.1:1'; // unused: the factory file names the Bootstrap-Server
+      });
+      await r.press('bootstrap a simulated device');
+      await r.waitFor(() => rd!.byEndpoint('demo-device') !== undefined, 20000, 'registered with the DM server');
+      const audits = r.reports.filter((x) => x.debug?.name === 'bootstrapped (audit)');
+      if (mode === 'dm') {
+        assert.equal(audits.length, 0, 'no bootstrap at all');
+      } else {
+        const audit = JSON.parse((await r.debug('bootstrapped (audit)', 20000)).debug!.msg) as { endpoint: string; outcome: string };
+        assert.deepEqual([audit.endpoint, audit.outcome], ['demo-device', 'SUCCESS']);
+      }
+    });
+  }
 
   it('fleet rehearsal (20 devices here; scripts/fleet-1000.js runs the full 1,000): summaries, one diagram, all registered despite 5 % loss', async () => {
     rd = await new RegistrationServer().listen();
