@@ -191,6 +191,29 @@ describe('client-sim examples', function () {
     await r.waitFor(() => rd!.byEndpoint('demo-device') !== undefined, 10000, 'registered with the DM server');
   });
 
+  it('factory provisioning example: its button exports every device of its table, writing the generated keys back', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-example-'));
+    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const table = path.join(dir, 'factory-devices.csv');
+    fs.copyFileSync(path.join(EXAMPLES, 'data', 'factory-devices.csv'), table);
+    const r = await start('factory-provisioning.json', {}, (flow) => {
+      flow.find((n) => n.type === 'lwm2m-device-table')!.file = table;
+      flow.find((n) => n.type === 'lwm2m-factory-config')!.outDir = path.join(dir, 'out');
+    });
+    await r.press('export all devices');
+    const got = JSON.parse((await r.debug('files written (no keys)', 10000)).debug!.msg) as { devices: number; files: string[]; generated: string[] };
+    assert.equal(got.devices, 3);
+    assert.equal(got.files.length, 27);
+    assert.deepEqual(got.generated, ['meter-f02', 'meter-f03']);
+    assert.match(fs.readFileSync(table, 'utf8'), /\nmeter-f03,meters,meter-f03,[0-9a-f]{32},\n/);
+    assert.equal(fs.statSync(path.join(dir, 'out', 'meter-f01.senml.cbor')).mode & 0o777, 0o600);
+    // The node warns once that the files hold keys; that is its only warning.
+    const warnings = r.problems();
+    assert.equal(warnings.length, 1);
+    assert.match(String(warnings[0]?.msg), /0600/);
+    r.reports.splice(0, r.reports.length, ...r.reports.filter((x) => !(x.log && /0600/.test(x.log.msg))));
+  });
+
   for (const mode of ['bootstrap', 'dm'] as const) {
     it(`the demo (01) with its device flashed from a factory file (${mode === 'dm' ? 'factory-to-DM: registers without bootstrapping' : 'factory-to-bootstrap: bootstraps through the flow'})`, async () => {
       rd = await new RegistrationServer().listen();
