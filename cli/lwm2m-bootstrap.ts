@@ -107,6 +107,7 @@ async function factory(argv: string[], io: Io): Promise<number> {
     identityColumn: one('identity-column'),
     pskColumn: one('psk-column'),
     writeBack: !m.has('no-write-back'),
+    env: (name) => process.env[name],
   });
   for (const f of r.files) io.out(`${path.relative(io.cwd, f) || f}\n`);
   io.err(`warning: ${FACTORY_FILES_WARNING}\n`);

@@ -102,7 +102,7 @@ export function buildFactoryConfig(device: FactoryDevice, opts: FactoryOptions):
     if (key !== undefined) values.pskKey = key.toString('hex');
     if (device.imei) values.imei = device.imei;
     if (device.iccid) values.iccid = device.iccid;
-    const resolved = applyTemplate(profile as BootstrapProfile, values, { model });
+    const resolved = opts.fillProfile ? opts.fillProfile(profile as BootstrapProfile, values) : applyTemplate(profile as BootstrapProfile, values, { model });
     if (!(resolved.servers ?? []).length) throw new FactoryError(ep, `profile ${JSON.stringify(profileName)} has no LwM2M Server account to provision`);
     root = buildBootstrapPack(resolved, model);
   }

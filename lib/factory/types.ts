@@ -47,6 +47,11 @@ export interface FactoryOptions {
   /** nRF91: the modem's security tag for the first account (default 1111 bootstrap, 1112 DM). */
   secTag?: number;
   model?: ObjectModel;
+  /**
+   * Fills the profile's `${name}` placeholders with the row's values (factory-to-DM). Default: applyTemplate.
+   * The nodes pass profile lookup's own filling, so a device gets the very accounts a bootstrap would write.
+   */
+  fillProfile?: (profile: BootstrapProfile, values: Record<string, string>) => BootstrapProfile;
 }
 
 /** The account a device starts with: the Bootstrap-Server account, or (factory-to-DM) its first server. */

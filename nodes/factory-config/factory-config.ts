@@ -37,6 +37,7 @@ interface TableNode extends Node {
 interface ProfilesNode extends Node {
   getProfile(name: string): { raw: Record<string, unknown> } | undefined;
   profileNames(): string[];
+  secretValues?(): Record<string, string>;
   defaultProfile?: string;
 }
 
@@ -93,6 +94,11 @@ export = function (RED: NodeAPI): void {
           secTag,
           writeBack: config.writeBack !== false && config.writeBack !== 'false',
           endpoints,
+          env: (name) => {
+            const v = RED.util.evaluateNodeProperty(name, 'env', node, msg) as unknown;
+            return v === undefined || v === null ? undefined : String(v);
+          },
+          secrets: pn?.secretValues?.(),
         });
         if (r.generated.length) await table.reload();
         if (!warned) {

@@ -8,6 +8,8 @@ import { exportFactory, writeFactoryFiles, type FactoryDevice, type FactoryMode 
 import type { BootstrapProfile } from '../../lib/profile';
 import { parseRows } from '../device-table/table';
 import { writeBackRows, type RowUpdates } from '../device-table/write-back';
+import { fillProfile } from '../profile-lookup/fill';
+import { templateValues } from '../profile-lookup/template-values';
 
 export interface FactoryRunOptions {
   devicesFile: string;
@@ -32,6 +34,10 @@ export interface FactoryRunOptions {
   writeBack?: boolean;
   /** Only these endpoints (default: every row). */
   endpoints?: readonly string[];
+  /** Values for placeholders the row does not fill, as profile lookup finds them (Node-RED env, process env). */
+  env?: (name: string) => string | undefined;
+  /** Secret template values of the profiles node. */
+  secrets?: Record<string, string>;
 }
 
 export interface FactoryRunResult {
@@ -76,6 +82,18 @@ export async function runFactoryExport(o: FactoryRunOptions): Promise<FactoryRun
     keyBytes: o.keyBytes,
     holdOffSec: o.holdOffSec,
     secTag: o.secTag,
+    // The same filling as profile lookup's (device-table text that is a number becomes one, env, secrets).
+    fillProfile: (raw, values) => {
+      const r = raw as unknown as Record<string, unknown>;
+      const filled = templateValues(r, {
+        profileDefaults: r.templates,
+        env: o.env,
+        secrets: o.secrets,
+        row: values,
+        request: { endpoint: values.endpoint, identity: values.pskIdentity ? { id: values.pskIdentity } : undefined },
+      });
+      return fillProfile(r, filled.values, filled.textKeys);
+    },
   });
   const keyOf = new Map(devices.map((d, i) => [d.endpoint.trim(), tableKeys[i]]));
   if (o.writeBack !== false && result.generated.length) {

@@ -168,7 +168,7 @@ describe('factory provisioning export', function () {
     assert.deepEqual(seen, ['fx-003/fx-003']);
   });
 
-  it('factory-to-DM: the file holds the profile\'s server account and the Bootstrap-Server account; the device registers without bootstrapping', async () => {
+  it('factory-to-DM: the file holds the profile\'s server account (filled from the row as profile lookup fills it) and the Bootstrap-Server account; the device registers without bootstrapping', async () => {
     const rd = await new RegistrationServer().listen();
     cleanup.push(() => rd.close());
     const bsPort = await nextPort();
@@ -177,6 +177,8 @@ describe('factory provisioning export', function () {
     cleanup.push(() => new Promise<void>((r) => bsSock.close(() => r())));
     let bsDatagrams = 0;
     bsSock.on('message', () => bsDatagrams++);
+    // A CSV cell is text: "240" fills "lifetime": "${lifetime}" as a number, as profile lookup does it.
+    fs.writeFileSync(path.join(dir, 'devices.csv'), 'endpoint,profile,lifetime\nfx-001,meters,240\nfx-002,meters,600\n');
     fs.writeFileSync(path.join(dir, 'profiles.json'), JSON.stringify([
       { name: 'meters', servers: [{ shortServerId: 5, uri: `coap://127.0.0.1:${rd.port}`, securityMode: 'nosec', lifetime: '${lifetime}' }], templates: { lifetime: 120 } },
     ]));
@@ -198,7 +200,9 @@ describe('factory provisioning export', function () {
     await c.start();
     const reg = await registered;
     assert.equal(reg.endpoint, 'fx-001');
-    assert.equal(reg.lifetime, 120);
+    assert.equal(reg.lifetime, 240);
+    const other = JSON.parse(fs.readFileSync(path.join(dir, 'dm', 'fx-002.factory.json'), 'utf8'));
+    assert.equal(Object.values(other.instances['1'] as Record<string, Record<string, unknown>>)[0]['1'], 600, 'Server /1/x/1 lifetime from its row');
     assert.deepEqual(bootstraps, []);
     assert.equal(bsDatagrams, 0, 'the Bootstrap-Server never heard from it');
   });
