@@ -75,6 +75,7 @@ export = function (RED: NodeAPI): void {
           if (p) profiles.set(name, p.raw as unknown as BootstrapProfile);
         }
         const table = tn.table;
+        const writeBack = config.writeBack !== false && config.writeBack !== 'false';
         showStatus(node, 'working', t('status.working'));
         const r = await runFactoryExport({
           devicesFile: table.opts.file,
@@ -92,7 +93,7 @@ export = function (RED: NodeAPI): void {
           keyBytes,
           holdOffSec: holdOff,
           secTag,
-          writeBack: config.writeBack !== false && config.writeBack !== 'false',
+          writeBack,
           endpoints,
           env: (name) => {
             const v = RED.util.evaluateNodeProperty(name, 'env', node, msg) as unknown;
@@ -106,6 +107,7 @@ export = function (RED: NodeAPI): void {
           warned = true;
         }
         for (const e of r.errors) node.warn(e.message);
+        if (r.generated.length && !writeBack) node.warn(t('warnings.notWrittenBack', { count: r.generated.length }));
         const text = t('status.done', { devices: r.devices, files: r.files.length });
         if (r.errors.length) showStatus(node, 'failed', `${text} · ${t('status.failedRows', { count: r.errors.length })}`);
         else showStatus(node, 'done', text);
