@@ -523,7 +523,8 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
    */
   private acceptsServerInitiated(): boolean {
     if (!this.running || !this.store.bootstrapAccount()) return false;
-    if (this.state === 'registered' || this.state === 'stopped') return false;
+    // 'bootstrapping' without a transaction: a 1.2 device asking for a Bootstrap-Pack, its own bootstrap goes first.
+    if (this.state === 'registered' || this.state === 'stopped' || this.state === 'bootstrapping') return false;
     return !this.registrations.some((r) => r.state === 'registered');
   }
 
