@@ -16,8 +16,7 @@ import { LwM2mPath } from '../model/path';
 import { defaultModel } from '../model/registry';
 import { nodeToJson } from '../model/tree';
 import type { ObjectModel } from '../model/types';
-import { clientArgs } from './scripts';
-import { nrf91Script } from './scripts';
+import { clientArgs, nrf91Script } from './scripts';
 import { FactoryError, type FactoryConfig, type StartAccount } from './types';
 
 export interface FactoryFormat {
