@@ -13,5 +13,6 @@ export * from './bootstrap';
 export * as client from './client';
 export * as rd from './rd';
 export * as dtls from './dtls';
+export * as factory from './factory';
 // Three areas name the Bootstrap-Discover summary; the codec's is the one that parses it.
 export type { DiscoverInfo } from './codec';

@@ -14,6 +14,7 @@
  *                   the address the device reached the Bootstrap-Server at)
  *   EDITOR_ADDRESS  where the editor listens                     (default 127.0.0.1; beyond it, with a login)
  *   DEMO_ADMIN_PASSWORD  the editor login's password when EDITOR_ADDRESS is beyond loopback (default generated)
+ *   DM_API_PORT     demo DM server's HTTP control API, loopback    (default 5785; /1/x/9 from a flow)
  *   DEMO_USER_DIR   Node-RED user directory                      (default ./.node-red-demo)
  *   DEMO_FRESH=1    replace the user directory's flow with the demo flow again
  */
@@ -48,6 +49,8 @@ if (net.editorBeyondLoopback) {
   process.env.DEMO_ADMIN_HASH = bcrypt.hashSync(login.password, 10);
 }
 delete process.env.DEMO_ADMIN_PASSWORD; // Node-RED gets the hash only
+process.env.DM_API_PORT = process.env.DM_API_PORT || '5785';
+process.env.DM_API_URL = process.env.DM_API_URL || `http://127.0.0.1:${process.env.DM_API_PORT}`;
 
 // Node-RED loads packages from <userDir>/node_modules: link this checkout in, as `npm install <path>` would.
 fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
@@ -112,6 +115,13 @@ async function startRegistrationServer() {
     rds.push(rd);
   }
   process.stdout.write(`demo DM server: listening on udp/${process.env.DM_PORT} at ${net.bsAddresses.join(', ')}; devices get ${process.env.DM_SERVER_URI}\n`);
+  // Its HTTP control interface (lib/rd/http-api.ts), on loopback, over every address's server: flows send a
+  // registered device back to bootstrap with POST $DM_API_URL/api/clients/<endpoint>/bootstrap-trigger (Execute /1/x/9).
+  if (lib.startRdControlApi) {
+    const api = await lib.startRdControlApi([...rds], { port: Number(process.env.DM_API_PORT) });
+    rds.push({ close: () => new Promise((r) => api.close(() => r())) });
+    process.stdout.write(`demo DM server: control API on ${process.env.DM_API_URL}\n`);
+  }
 }
 
 process.stdout.write(exposureNotice(net, process.env.DM_PORT, login));

@@ -4,8 +4,11 @@ import type { SessionOutcome } from './outcome';
 /** The operation a step performed, named after the specification ('pack': the answer to a Bootstrap-Pack-Request). */
 export type StepOp = 'write' | 'delete' | 'discover' | 'read' | 'finish' | 'pack';
 
-/** What the record is about: a bootstrap session (POST /bs) or a Bootstrap-Pack-Request (GET /bspack). */
-export type AuditKind = 'bootstrap' | 'pack';
+/**
+ * What the record is about: a bootstrap session (POST /bs), a server-initiated bootstrap session (opened by
+ * the server, no request from the device) or a Bootstrap-Pack-Request (GET /bspack).
+ */
+export type AuditKind = 'bootstrap' | 'server-initiated' | 'pack';
 
 /** Longest diagnostic text kept from a device (characters, after escaping). */
 export const MAX_DIAGNOSTIC_CHARS = 256;

@@ -6,7 +6,7 @@
  */
 import * as dgram from 'dgram';
 import { EventEmitter } from 'events';
-import type { AddressInfo } from 'net';
+import { isIP, type AddressInfo } from 'net';
 import type { ObjectModel } from '../model/types';
 import { toPeerIdentity, type AuditRecord, type PeerIdentity } from './audit';
 import { CoapEndpoint, type InboundExchange } from './coap/endpoint';
@@ -83,6 +83,14 @@ export interface BootstrapServerOptions {
   logger?: Logger;
   /** Object definitions for encoding/decoding (default: lib/codec's default model). */
   model?: ObjectModel;
+}
+
+/** A server-initiated session's hints, as a Bootstrap-Request would give them (pct, version). */
+export interface ServerInitiatedOptions {
+  /** The format the device is known to prefer (else the profile's, else TLV). */
+  preferredContentFormat?: number;
+  /** The device's LwM2M version when known (server-initiated bootstrap is LwM2M 1.0's). */
+  lwm2mVersion?: string;
 }
 
 export interface BootstrapServerStats {
@@ -456,6 +464,49 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
       victim.end(SessionOutcome.CANCELLED, `shed: ${max} sessions in flight, the oldest pending one of the busiest source`);
     }
     return true;
+  }
+
+  // ---- server-initiated bootstrap ----------------------------------------------------------------------
+
+  /**
+   * Opens a bootstrap session towards a device that did not ask for one: the server-initiated bootstrap of
+   * LwM2M 1.0 (OMA-TS-LightweightM2M_Core 1.0, Bootstrap Interface, Server Initiated Bootstrap), where the
+   * Bootstrap-Server simply starts sending Bootstrap-Delete/Write/Finish to the client's address. The session
+   * is accepted at once (there is no Bootstrap-Request to answer), has kind 'server-initiated', runs like any
+   * other (send, finish, end, one 'audit' record) and replaces a live session of the same endpoint.
+   * Requests leave from this server's socket: over plain CoAP that is all it takes. On a DTLS socket only a
+   * peer that already holds a DTLS session with this server can be reached, since the server takes the DTLS
+   * server role only. Throws ServerStateError when not listening, closed, full, or the address is unusable.
+   */
+  openSession(peer: { address: string; port: number; family?: string }, endpoint: string, opts: ServerInitiatedOptions = {}): BootstrapSession {
+    if (this.closed) throw new ServerStateError('the bootstrap server was closed');
+    if (!this.endpoint) throw new ServerStateError('the bootstrap server is not listening');
+    if (typeof endpoint !== 'string' || endpoint === '' || endpoint.length > 255) {
+      throw new ServerStateError('a server-initiated bootstrap needs the endpoint name (1..255 characters)');
+    }
+    const family = isIP(String(peer?.address ?? ''));
+    if (!family) throw new ServerStateError('a server-initiated bootstrap needs the device\'s IP address');
+    if (!Number.isInteger(peer.port) || peer.port < 1 || peer.port > 65535) {
+      throw new ServerStateError('a server-initiated bootstrap needs the device\'s UDP port (1..65535)');
+    }
+    const max = this.opts.maxSessions ?? 50_000;
+    const old = this.byEndpoint.get(endpoint);
+    if (!old && this.sessions.size >= max) throw new ServerStateError(`${max} sessions in flight`);
+    old?.end(SessionOutcome.CANCELLED, 'replaced by a server-initiated bootstrap');
+    const session = new BootstrapSession(this, undefined, {
+      endpoint,
+      peer: { address: peer.address, port: peer.port, family: peer.family ?? (family === 6 ? 'IPv6' : 'IPv4') },
+      query: {},
+      preferredContentFormat: opts.preferredContentFormat,
+      lwm2mVersion: opts.lwm2mVersion,
+      kind: 'server-initiated',
+    });
+    this.sessions.set(session.id, session);
+    this.byEndpoint.set(session.endpoint, session);
+    this.counters.started++;
+    void session.accept().catch(() => undefined);
+    this.logger?.debug(`bootstrap server: server-initiated bootstrap of ${JSON.stringify(endpoint)} at ${peer.address}:${peer.port}`);
+    return session;
   }
 
   private onPackRequest(ex: InboundExchange, p: ParsedPacket, rinfo: PeerInfo): void {

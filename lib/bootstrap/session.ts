@@ -62,11 +62,20 @@ export interface SessionInit {
   query: Record<string, string>;
   preferredContentFormat?: number;
   lwm2mVersion?: string;
+  /** 'server-initiated': opened by the server (BootstrapServer.openSession), no Bootstrap-Request to answer. */
+  kind?: SessionKind;
 }
+
+/**
+ * 'bootstrap': the device sent a Bootstrap-Request (client-initiated). 'server-initiated': the server opened
+ * the session towards the device's address itself (OMA-TS-LightweightM2M_Core 1.0, Bootstrap Interface,
+ * Server Initiated Bootstrap).
+ */
+export type SessionKind = 'bootstrap' | 'server-initiated';
 
 export class BootstrapSession extends EventEmitter implements TransferOwner {
   readonly id: string = flatUuid();
-  readonly kind = 'bootstrap' as const;
+  readonly kind: SessionKind;
   readonly endpoint: string;
   readonly peer: Peer;
   readonly identity: PeerIdentity | undefined;
@@ -99,13 +108,14 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
   private queue: Job[] | undefined;
   private inflight: { t: Transfer; job: Job } | undefined;
 
-  constructor(host: SessionHost, exchange: InboundExchange, init: SessionInit) {
+  constructor(host: SessionHost, exchange: InboundExchange | undefined, init: SessionInit) {
     super();
     // No listener table until the first listener: EventEmitter makes an empty dictionary object per
     // instance (~190 B of heap per pending session, measured); its methods create it when it is undefined.
     (this as unknown as { _events: unknown })._events = undefined;
     this.host = host;
     this.exchange = exchange;
+    this.kind = init.kind ?? 'bootstrap';
     this.endpoint = init.endpoint;
     this.peer = init.peer;
     this.identity = toPeerIdentity(init.identity);
@@ -227,7 +237,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
   audit(): AuditRecord {
     const iso = (t: number | undefined): string | undefined => (t === undefined ? undefined : new Date(t).toISOString());
     const rec: AuditRecord = {
-      kind: 'bootstrap',
+      kind: this.kind,
       sessionId: this.id,
       endpoint: this.endpoint,
       peer: { ...this.peer },

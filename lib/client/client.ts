@@ -54,6 +54,8 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
   private diagramSent: { id: number; events: number } | undefined;
   /** The last attempt whose configuration was committed. */
   private committedId = 0;
+  /** The transaction a server-initiated bootstrap opened (its commit is reported as mode 'server-initiated'). */
+  private serverInitiatedTx: BootstrapTransaction | undefined;
   private diagramPending = new Set<ServerRegistration>();
   registrations: ServerRegistration[] = [];
   private running = false;
@@ -123,8 +125,23 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
         this.store = factoryStore(this.options);
       }
     }
+    await this.knowBootstrapServer();
     const delay = this.timing.startJitterMs > 0 ? Math.round(this.random() * this.timing.startJitterMs) : 0;
     this.later(delay, () => this.boot());
+  }
+
+  /**
+   * Where the Bootstrap-Server account points, known before any bootstrap attempt so that a server-initiated
+   * bootstrap from that address is recognised. A URI that does not resolve is reported when a bootstrap needs it.
+   */
+  private async knowBootstrapServer(): Promise<void> {
+    const account = this.store.bootstrapAccount();
+    if (!account || this.bsTarget) return;
+    try {
+      this.bsTarget = await targetFromSecurity(account);
+    } catch {
+      // bootstrapAttempt reports it
+    }
   }
 
   private later(ms: number, fn: () => void): void {
@@ -329,7 +346,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
     this.warn(note);
   }
 
-  private async commit(id: number, staged: ObjectStore, mode: 'request' | 'pack'): Promise<void> {
+  private async commit(id: number, staged: ObjectStore, mode: 'request' | 'pack' | 'server-initiated'): Promise<void> {
     this.committedId = id;
     clearTimeout(this.finishTimer);
     this.transaction = undefined;
@@ -523,6 +540,37 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
     return res;
   }
 
+  /**
+   * LwM2M 1.0 server-initiated bootstrap (OMA-TS-LightweightM2M_Core 1.0, Bootstrap Interface, Server
+   * Initiated Bootstrap): like such devices, the client takes Bootstrap-Delete/Write/Finish from its
+   * Bootstrap-Server without having asked, but only while it has no working LwM2M Server account (not
+   * registered anywhere, or waiting to bootstrap) and still holds a Bootstrap-Server account.
+   */
+  private acceptsServerInitiated(): boolean {
+    if (!this.running || !this.store.bootstrapAccount()) return false;
+    // 'bootstrapping' without a transaction: a 1.2 device asking for a Bootstrap-Pack, its own bootstrap goes first.
+    if (this.state === 'registered' || this.state === 'stopped' || this.state === 'bootstrapping') return false;
+    return !this.registrations.some((r) => r.state === 'registered');
+  }
+
+  /** Opens the transaction of a server-initiated bootstrap; a pending client-initiated attempt waits. */
+  private openServerInitiated(): BootstrapTransaction {
+    clearTimeout(this.timer);
+    const regs = this.registrations;
+    this.registrations = [];
+    for (const r of regs) void r.stop(false);
+    const id = ++this.bootstrapCount;
+    this.bootstrapStarted = Date.now();
+    this.diagramEvents = [];
+    this.finishRefusal = undefined;
+    const tx = new BootstrapTransaction(this.store, this.handlerConfig());
+    this.transaction = tx;
+    this.serverInitiatedTx = tx;
+    this.setState('bootstrapping', 'server-initiated bootstrap');
+    this.armFinishTimer(id);
+    return tx;
+  }
+
   private isBsPeer(req: IncomingRequest, via?: Target): boolean {
     const t = this.bsTarget;
     if (!t) return false;
@@ -552,13 +600,22 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
       inPayload = h.requestPayload;
       outPayload = h.responsePayload ?? (answer.payload && !answer.contentFormat ? answer.payload.toString('utf8') : undefined);
       this.armFinishTimer(id);
-      if (h.finish === 'committed') after = () => void this.commit(id, tx.staged, 'request');
+      const mode = tx === this.serverInitiatedTx ? 'server-initiated' : 'request';
+      if (h.finish === 'committed') after = () => void this.commit(id, tx.staged, mode);
       this.finishRefusal = h.finish === 'rejected' ? `${answer.code} ${answer.payload?.toString('utf8') ?? ''}`.trim() : undefined;
       // A trainer wants the diagram of a refused Finish now, not when the Finish timer runs out.
       const refusal = this.finishRefusal;
       if (refusal !== undefined) after = () => this.emitDiagram(id, false, [`bootstrap failed: Bootstrap-Finish refused (${refusal})`], true);
+    } else if (fromBs && this.acceptsServerInitiated()) {
+      const sx = this.openServerInitiated();
+      const h = sx.handle(req);
+      answer = h.answer;
+      inPayload = h.requestPayload;
+      outPayload = h.responsePayload ?? (answer.payload && !answer.contentFormat ? answer.payload.toString('utf8') : undefined);
+      const sid = this.bootstrapCount;
+      if (h.finish === 'committed') after = () => void this.commit(sid, sx.staged, 'server-initiated');
     } else if (fromBs) {
-      answer = { code: '4.00', payload: Buffer.from('no bootstrap session in progress') };
+      answer = { code: '4.00', payload: Buffer.from(this.state === 'registered' ? 'registered with an LwM2M Server: no server-initiated bootstrap' : 'no bootstrap session in progress') };
     } else if (reg) {
       const dm = handleDmRequest(this, reg, req);
       answer = dm.answer;

@@ -21,3 +21,4 @@ export { CoapEndpoint } from './transport';
 export { BootstrapRefusedError, StoreFileError, ClientConfigError, ExchangeError } from './errors';
 export { Fleet, expandPattern, storeFileName } from './fleet';
 export type { FleetOptions, FleetSummary, FleetDevice } from './fleet';
+export { loadFactoryFile, factoryStoreFromBytes, factoryFileFormat } from './factory-file';

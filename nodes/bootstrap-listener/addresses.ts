@@ -10,6 +10,7 @@
  * The group offers the part of BootstrapServer the listener node uses, so the node keeps one `server`.
  */
 import { EventEmitter } from 'events';
+import { isIP } from 'net';
 import type { AuditRecord, BootstrapPackRequest, BootstrapServer, BootstrapServerStats, BootstrapSession } from '../shared/lib';
 import type { DtlsSocket } from '../shared/dtls';
 import type { CreatedServer } from './transport';
@@ -87,6 +88,23 @@ export class ServerGroup extends EventEmitter {
   /** Where the session or pack request arrived (set from listen() on). */
   localOf(o: object): LocalAddress | undefined {
     return this.local.get(o);
+  }
+
+  /**
+   * A server-initiated bootstrap (BootstrapServer.openSession) from the first socket of the target's address
+   * family: requests to the device leave from it, and the session knows where it runs, as sessions a device
+   * opened do.
+   */
+  openSession(...args: Parameters<BootstrapServer['openSession']>): BootstrapSession {
+    const v6 = isIP(String(args[0]?.address ?? '')) === 6;
+    const i = Math.max(0, this.servers.findIndex((_s, k) => {
+      const b = this.bound[k];
+      return b === undefined || b.address === undefined ? this.addresses[k]?.includes(':') === v6 : isIP(b.address) === (v6 ? 6 : 4);
+    }));
+    const session = this.servers[i].openSession(...args);
+    const b = this.bound[i];
+    if (b) this.local.set(session, b);
+    return session;
   }
 
   getSession(id: string): BootstrapSession | undefined {

@@ -7,7 +7,7 @@
  * CoAPs: keys come from the node's credentials (pskKeys, serverKey) and optionally a device table; they
  * go into the DTLS socket only. msg.lwm2m.identity is {type, id}; status and logs never carry a key.
  */
-import type { Node, NodeAPI } from 'node-red';
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { LogSummarizer, logQuoted, SessionOutcome, type BootstrapPackRequest, type BootstrapSession } from '../shared/lib';
 import { dtlsCapabilities, loadDtls, rpkCapability, type DtlsSocket } from '../shared/dtls';
 import type { ListenerNode, Lwm2mMsgInfo } from '../shared/session-ref';
@@ -17,6 +17,7 @@ import { clearStatus, showStatus } from '../shared/status';
 import { CoapsController, type PskTable } from './coaps';
 import { parsePskKeys, PskKeyError } from './psk-keys';
 import { parseRpkKeys, RpkKeyError } from './rpk-keys';
+import { serverInitiatedTarget } from './server-initiated';
 import { readSettings, type ListenerDef } from './settings';
 import { createBootstrapServer, type CoapsSecrets, type ListenerSettings } from './transport';
 import { auditMessage } from './audit-output';
@@ -280,6 +281,37 @@ export = function (RED: NodeAPI): void {
         });
     }
     start();
+
+    // A server-initiated bootstrap (server-initiated.ts): open the session, send it on like a Bootstrap-Request.
+    node.on('input', (msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => {
+      const target = serverInitiatedTarget(msg as NodeMessage & { bootstrap?: unknown });
+      if ('error' in target) return done(new Error(t(`errors.${target.error}`)));
+      if (!server) return done(new Error(t('errors.serverInitiated.notListening')));
+      if (settings.transport === 'coaps') return done(new Error(t('errors.serverInitiated.coaps')));
+      try {
+        const s = server.openSession({ address: target.address, port: target.port }, target.endpoint, {
+          preferredContentFormat: target.contentFormat,
+          lwm2mVersion: target.lwm2mVersion,
+        });
+        const info: Lwm2mMsgInfo = {
+          sessionId: s.id,
+          listenerId: node.id,
+          endpoint: s.endpoint,
+          kind: 'server-initiated',
+          preferredContentFormat: s.preferredContentFormat,
+          lwm2mVersion: s.lwm2mVersion,
+          peer: { ...s.peer },
+          local: server.localOf(s),
+          query: {},
+          steps: [],
+        };
+        node.send({ topic: s.endpoint, payload: t('payload.serverInitiated', { endpoint: s.endpoint }), lwm2m: info });
+        statusSoon();
+        done();
+      } catch (e) {
+        done(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
 
     node.on('close', (_removed: boolean, done: () => void) => {
       for (const p of packRequests.values()) clearTimeout(p.timer);

@@ -43,7 +43,7 @@ export = function (RED: NodeAPI): void {
     let settings: SimSettings;
     try {
       settings = readSettings(config, env, defaultDir, userDir);
-      if (/^coaps:/i.test(settings.bsUri) && !settings.deviceFile && (!pskKey || !settings.pskIdentity)) {
+      if (/^coaps:/i.test(settings.bsUri) && !settings.deviceFile && !settings.factoryFile && (!pskKey || !settings.pskIdentity)) {
         throw new SettingsError('pskNeeded', 'pskKey');
       }
     } catch (e) {

@@ -19,6 +19,8 @@ import {
   type FleetSummary,
   type TraceEvent,
 } from '../../lib/client';
+import { loadFactoryFile } from '../../lib/client/factory-file';
+import { defaultModel } from '../../lib/model/registry';
 import type { Command, SimFaults } from './commands';
 import { loadDeviceTable } from './devices';
 import type { SimSettings } from './settings';
@@ -98,10 +100,13 @@ export class SimController {
     const s = this.s;
     const devices: FleetDevice[] | undefined = s.mode === 'fleet' && s.deviceFile ? await loadDeviceTable(s.deviceFile) : undefined;
     if (s.storeDir) await checkStoreFingerprint(s.storeDir, storeFingerprint(s, this.pskKey, devices));
+    // A factory provisioning file is the device's factory data: its accounts take the place of bsUri and the PSK.
+    const factory = s.mode === 'single' && s.factoryFile ? await loadFactoryFile(s.factoryFile, defaultModel) : undefined;
     const client: Omit<ClientOptions, 'endpoint' | 'storeFile'> = {
       version: s.version,
       formats: s.formats,
-      bootstrapServer: {
+      factory,
+      bootstrapServer: factory ? undefined : {
         uri: s.bsUri,
         pskIdentity: s.mode === 'single' && s.pskIdentity ? s.pskIdentity.replace(/\{ep\}/g, s.endpoint) : undefined,
         pskKey: s.mode === 'single' ? this.pskKey || undefined : undefined,

@@ -16,6 +16,7 @@ export interface ClientSimDef {
   bsUri: string;
   pskIdentity: string;
   deviceFile: string;
+  factoryFile?: string;
   version: string;
   formats: string;
   noSecOnly: boolean | string;
@@ -49,6 +50,8 @@ export interface SimSettings {
   pskIdentity: string;
   /** CSV or JSON device table (endpoint, pskIdentity, pskKey), absolute path; empty = patterns. */
   deviceFile: string;
+  /** One device's factory provisioning file (lib/factory: .senml.cbor, .senml.json, .lwm2m.cbor), absolute path; empty = none. */
+  factoryFile: string;
   version: '1.0' | '1.1' | '1.2';
   formats: number[] | undefined;
   /** Firmware without security support: refuses NoSec Security writes that carry resources 3, 4, 5. */
@@ -131,6 +134,9 @@ export function readSettings(
   const deviceFile = isUnset(c.deviceFile) ? '' : String(c.deviceFile).trim();
   if (mode === 'fleet' && !deviceFile && !/\{n(:\d+)?\}/.test(endpoint)) throw new SettingsError('badPattern', 'endpoint');
   if (mode === 'single' && /\{n(:\d+)?\}/.test(endpoint)) throw new SettingsError('patternInSingle', 'endpoint');
+  const factoryFile = isUnset(c.factoryFile) ? '' : String(c.factoryFile).trim();
+  if (factoryFile && mode === 'fleet') throw new SettingsError('factoryFleet', 'factoryFile');
+  if (factoryFile && !/\.(senml\.cbor|senml\.json|lwm2m\.cbor)$/i.test(factoryFile)) throw new SettingsError('badFactoryFile', 'factoryFile');
   const version = stringOr(c.version, '1.1');
   if (!(VERSIONS as readonly string[]).includes(version)) throw new SettingsError('badVersion', 'version');
   const bsUri = expandEnvText(stringOr(c.bsUri, DEFAULT_BS_URI), env);
@@ -168,6 +174,7 @@ export function readSettings(
     bsUri,
     pskIdentity: isUnset(c.pskIdentity) ? '' : String(c.pskIdentity).trim(),
     deviceFile: deviceFile ? path.resolve(userDir ?? process.cwd(), deviceFile) : '',
+    factoryFile: factoryFile ? path.resolve(userDir ?? process.cwd(), factoryFile) : '',
     version: version as SimSettings['version'],
     formats: parseFormats(c.formats),
     noSecOnly,

@@ -15,7 +15,7 @@ const FINGERPRINT = 'settings.sha256';
 /** A digest of what shapes the stores (the key enters only hashed). */
 export function storeFingerprint(s: SimSettings, pskKey: string | undefined, devices: FleetDevice[] | undefined): string {
   return createHash('sha256')
-    .update(JSON.stringify([s.mode, s.endpoint, s.count, s.first, s.bsUri, s.pskIdentity, pskKey ?? '', s.version, s.formats, devices ?? null]))
+    .update(JSON.stringify([s.mode, s.endpoint, s.count, s.first, s.bsUri, s.pskIdentity, pskKey ?? '', s.version, s.formats, devices ?? null, ...(s.factoryFile ? [s.factoryFile] : [])]))
     .digest('hex');
 }
 

@@ -28,7 +28,7 @@ export interface Lwm2mMsgInfo {
   sessionId: string;
   listenerId: string;
   endpoint: string;
-  kind: 'bootstrap' | 'pack';
+  kind: 'bootstrap' | 'server-initiated' | 'pack';
   preferredContentFormat?: number;
   lwm2mVersion?: string;
   peer: { address: string; port: number; family?: string };

@@ -13,7 +13,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
 import { createDtlsSocket, MemoryPskStore, type DtlsSocket } from '../../lib/dtls';
-import { RegistrationServer } from '../../lib/rd';
+import { controlApiPort, RegistrationServer, startRdControlApi } from '../../lib/rd';
+import { main as factoryCli } from '../../cli/lwm2m-bootstrap';
 import { nextPort } from '../support/ports';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -190,6 +191,61 @@ describe('client-sim examples', function () {
     await r.waitFor(() => rd!.byEndpoint('demo-device') !== undefined, 10000, 'registered with the DM server');
   });
 
+  it('factory provisioning example: its button exports every device of its table, writing the generated keys back', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-example-'));
+    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const table = path.join(dir, 'factory-devices.csv');
+    fs.copyFileSync(path.join(EXAMPLES, 'data', 'factory-devices.csv'), table);
+    const r = await start('factory-provisioning.json', {}, (flow) => {
+      flow.find((n) => n.type === 'lwm2m-device-table')!.file = table;
+      flow.find((n) => n.type === 'lwm2m-factory-config')!.outDir = path.join(dir, 'out');
+    });
+    await r.press('export all devices');
+    const got = JSON.parse((await r.debug('files written (no keys)', 10000)).debug!.msg) as { devices: number; files: string[]; generated: string[] };
+    assert.equal(got.devices, 3);
+    assert.equal(got.files.length, 27);
+    assert.deepEqual(got.generated, ['meter-f02', 'meter-f03']);
+    assert.match(fs.readFileSync(table, 'utf8'), /\nmeter-f03,meters,meter-f03,[0-9a-f]{32},\n/);
+    assert.equal(fs.statSync(path.join(dir, 'out', 'meter-f01.senml.cbor')).mode & 0o777, 0o600);
+    // The node warns once that the files hold keys; that is its only warning.
+    const warnings = r.problems();
+    assert.equal(warnings.length, 1);
+    assert.match(String(warnings[0]?.msg), /0600/);
+    r.reports.splice(0, r.reports.length, ...r.reports.filter((x) => !(x.log && /0600/.test(x.log.msg))));
+  });
+
+  for (const mode of ['bootstrap', 'dm'] as const) {
+    it(`the demo (01) with its device flashed from a factory file (${mode === 'dm' ? 'factory-to-DM: registers without bootstrapping' : 'factory-to-bootstrap: bootstraps through the flow'})`, async () => {
+      rd = await new RegistrationServer().listen();
+      const bsPort = await nextPort();
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-demo-'));
+      cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+      fs.writeFileSync(path.join(dir, 'devices.csv'), 'endpoint,profile\ndemo-device,demo\n');
+      fs.writeFileSync(path.join(dir, 'profiles.json'), JSON.stringify([{ name: 'demo', servers: [{ shortServerId: 1, uri: `coap://127.0.0.1:${rd.port}`, securityMode: 'nosec', lifetime: 300 }] }]));
+      let out = '';
+      const code = await factoryCli(
+        ['factory', '--devices', 'devices.csv', '--bootstrap-uri', `coap://127.0.0.1:${bsPort}`, '--mode', mode, '--profiles', 'profiles.json', '--format', 'senml-cbor', '--out', 'out'],
+        { out: (x) => (out += x), err: (x) => (out += x), cwd: dir },
+      );
+      assert.equal(code, 0, out);
+      const file = path.join(dir, 'out', 'demo-device.senml.cbor');
+      const r = await start('01-default-profile.json', { BS_PORT: String(bsPort), DM_SERVER_URI: `coap://127.0.0.1:${rd.port}` }, (flow) => {
+        const sim = flow.find((n) => n.type === 'lwm2m-client-sim')!;
+        sim.factoryFile = file;
+        sim.bsUri = 'coap://192.0.2.1:1'; // unused: the factory file names the Bootstrap-Server
+      });
+      await r.press('bootstrap a simulated device');
+      await r.waitFor(() => rd!.byEndpoint('demo-device') !== undefined, 20000, 'registered with the DM server');
+      const audits = r.reports.filter((x) => x.debug?.name === 'bootstrapped (audit)');
+      if (mode === 'dm') {
+        assert.equal(audits.length, 0, 'no bootstrap at all');
+      } else {
+        const audit = JSON.parse((await r.debug('bootstrapped (audit)', 20000)).debug!.msg) as { endpoint: string; outcome: string };
+        assert.deepEqual([audit.endpoint, audit.outcome], ['demo-device', 'SUCCESS']);
+      }
+    });
+  }
+
   it('fleet rehearsal (20 devices here; scripts/fleet-1000.js runs the full 1,000): summaries, one diagram, all registered despite 5 % loss', async () => {
     rd = await new RegistrationServer().listen();
     const r = await start('fleet-rehearsal.json', { BS_PORT: String(await nextPort()), DM_SERVER_URI: `coap://127.0.0.1:${rd.port}` }, (flow) => {
@@ -214,7 +270,7 @@ describe('client-sim examples', function () {
     assert.ok(!r.reports.some((x) => ['Finish refused', 'no answer to Finish', 'write failed', 'rejected'].includes(x.debug?.name ?? '')), 'no failure');
   });
 
-  it('key rotation: the device registers over CoAPs with a one-time key, and with a new identity and key after the rotate button', async () => {
+  it('key rotation: the device registers over CoAPs with a one-time key, and with a new identity and key after the rotate button and after its DM server sends it back to bootstrap (/1/x/9)', async () => {
     const store = new MemoryPskStore();
     const sock: DtlsSocket = createDtlsSocket({ psk: store });
     await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', () => resolve()));
@@ -238,7 +294,11 @@ describe('client-sim examples', function () {
     await new Promise<void>((r) => api.listen(0, '127.0.0.1', () => r()));
     cleanup.push(() => new Promise<void>((r) => api.close(() => r())));
     const apiPort = (api.address() as net.AddressInfo).port;
+    // The DM server's HTTP control interface, which the example's trigger button calls.
+    const control = await startRdControlApi(rd);
+    cleanup.push(() => new Promise<void>((r) => control.close(() => r())));
     const r = await start('key-rotation-rebootstrap.json', {
+      DM_API_URL: `http://127.0.0.1:${controlApiPort(control)}`,
       BS_PORT: String(await nextPort()),
       DM_CREDENTIALS_URL: `http://127.0.0.1:${apiPort}/credentials`,
       DM_COAPS_URI: `coaps://127.0.0.1:${sock.address().port}`,
@@ -257,6 +317,18 @@ describe('client-sim examples', function () {
     assert.notEqual(issued[1].identity, issued[0].identity);
     assert.notEqual(issued[1].key, issued[0].key);
     assert.equal(store.get(issued[0].identity), undefined, 'the old identity is revoked, so only the new key can register');
+    assert.ok(rd.byEndpoint('rotating-device'));
+
+    // The DM server executes /1/x/9 (Bootstrap-Request Trigger) on the registered device from the inject button.
+    const mark2 = r.reports.length;
+    await r.press('send back to bootstrap (DM executes /1/x/9)');
+    const answered = JSON.parse((await r.debug('trigger answered', 10000, mark2)).debug!.msg) as { code: string; path: string };
+    assert.equal(answered.code, '2.04');
+    assert.match(answered.path, /^\/1\/\d+\/9$/);
+    await r.debug('device registered (with the new key)', 30000, mark2);
+    assert.equal(issued.length, 3, 'a third bootstrap issued a third key');
+    assert.notEqual(issued[2].identity, issued[1].identity);
+    assert.equal(store.get(issued[1].identity), undefined);
     assert.ok(rd.byEndpoint('rotating-device'));
     const shown = JSON.stringify(r.reports.filter((x) => x.debug || x.status || x.log)).toLowerCase();
     for (const k of issued) assert.ok(!shown.includes(k.key.toLowerCase()), 'no key in the debug sidebar, status or log');

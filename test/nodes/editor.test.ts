@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const NODES = ['bootstrap-listener', 'profile-lookup', 'object-write', 'bootstrap-finish', 'bootstrap-profiles', 'device-table'];
+const NODES = ['bootstrap-listener', 'profile-lookup', 'object-write', 'bootstrap-finish', 'bootstrap-profiles', 'device-table', 'factory-config'];
 const LANGS = ['en-US', 'de'];
 const INCLUDE = /^[ \t]*\/\/ @include /m;
 

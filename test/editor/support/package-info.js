@@ -14,6 +14,7 @@ const PALETTE_NODES = [
   'lwm2m-object-write',
   'lwm2m-bootstrap-finish',
   'lwm2m-client-sim',
+  'lwm2m-factory-config',
 ];
 const CATEGORY = 'LwM2M bootstrap';
 
