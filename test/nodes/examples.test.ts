@@ -205,6 +205,22 @@ describe('examples', function () {
     }
   });
 
+  it('an example that mints one-time keys hands them out over CoAPs only, or listens on loopback only by default', () => {
+    const files = fs.readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
+    let minting = 0;
+    for (const f of files) {
+      const flow = JSON.parse(fs.readFileSync(path.join(EXAMPLES, f), 'utf8')) as Record<string, any>[];
+      if (!flow.some((n) => n.type === 'lwm2m-profile-lookup' && n.oneTimePsk === true)) continue;
+      minting++;
+      for (const l of flow.filter((n) => n.type === 'lwm2m-bootstrap-listener' && n.transport !== 'coaps')) {
+        const tab = flow.find((n) => n.type === 'tab' && n.id === l.z) as { env?: { name: string; value: string }[] } | undefined;
+        const address = String(l.address).replace('${BS_ADDRESS}', tab?.env?.find((e) => e.name === 'BS_ADDRESS')?.value ?? '');
+        assert.equal(address, '127.0.0.1', `${f}: a plain CoAP listener that mints keys listens on loopback only`);
+      }
+    }
+    assert.ok(minting >= 2, 'examples 04 and key rotation mint one-time keys');
+  });
+
   it('all nine examples imported together into one Node-RED: every listener listens, each on its own port', async function () {
     this.timeout(90000);
     // The shipped ports, moved together by a shift when some are taken on this machine (other tests, a demo).
