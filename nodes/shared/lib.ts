@@ -26,6 +26,10 @@ export {
   generatePskCredentials,
   buildBootstrapPack,
   contentFormatFor,
+  JsonlAuditSink,
+  JsonlAuditReader,
+  resolveJsonlOptions,
+  AuditOptionError,
 } from '../../lib';
 export type {
   LwM2mNode,
@@ -36,4 +40,10 @@ export type {
   SendResult,
   BootstrapProfile,
   ProfileIssue,
+  AuditRecord,
+  AuditStep,
+  AuditEntry,
+  AuditSink,
+  AuditSinkHealth,
+  AuditReader,
 } from '../../lib';
