@@ -96,7 +96,7 @@ export class ObserveHub {
       if (!this.audit) return undefined;
       const h = this.audit.sink.health();
       return { up: h.ok, written: h.written, dropped: h.dropped, queued: h.queued };
-    });
+    }, !!audit);
     if (audit) {
       this.unhealth = audit.sink.onHealth((h) => {
         const problem = h.ok ? undefined : h.error ?? 'error';

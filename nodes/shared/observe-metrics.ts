@@ -72,7 +72,7 @@ export class ObserveMetrics {
   private readonly known = new Map<string, { name: string; transport: string; port: number }>();
   private readonly duration: Histogram<string>;
 
-  constructor(audit: () => { up: boolean; written: number; dropped: number; queued: number } | undefined) {
+  constructor(audit: () => { up: boolean; written: number; dropped: number; queued: number } | undefined, withAudit = true) {
     const self = this;
     const r = [this.registry];
     const fromTally = (t: Tally, extra?: (set: (labels: Labels, v: number) => void) => void) =>
@@ -153,39 +153,42 @@ export class ObserveMetrics {
         for (const [id, i] of self.known) this.set({ listener: id, name: i.name, transport: i.transport, port: String(i.port) }, 1);
       },
     });
-    new Gauge({
-      name: 'lwm2m_bootstrap_audit_log_up',
-      help: 'Whether the audit log is writing (1) or failing (0); absent when it is switched off.',
-      registers: r,
-      collect() {
-        this.reset();
-        const a = audit();
-        if (a) this.set(a.up ? 1 : 0);
-      },
-    });
-    new Counter({
-      name: 'lwm2m_bootstrap_audit_records_total',
-      help: 'Audit records written to the audit log, and records it dropped (queue full while failing).',
-      labelNames: ['result'],
-      registers: r,
-      collect() {
-        this.reset();
-        const a = audit();
-        if (!a) return;
-        this.inc({ result: 'written' }, a.written);
-        this.inc({ result: 'dropped' }, a.dropped);
-      },
-    });
-    new Gauge({
-      name: 'lwm2m_bootstrap_audit_queue_length',
-      help: 'Audit records waiting to be written.',
-      registers: r,
-      collect() {
-        this.reset();
-        const a = audit();
-        if (a) this.set(a.queued);
-      },
-    });
+    // Absent when the audit log is off (a metric without labels always has a sample).
+    if (withAudit) {
+      new Gauge({
+        name: 'lwm2m_bootstrap_audit_log_up',
+        help: 'Whether the audit log is writing (1) or failing (0); absent when it is switched off.',
+        registers: r,
+        collect() {
+          this.reset();
+          const a = audit();
+          if (a) this.set(a.up ? 1 : 0);
+        },
+      });
+      new Counter({
+        name: 'lwm2m_bootstrap_audit_records_total',
+        help: 'Audit records written to the audit log, and records it dropped (queue full while failing).',
+        labelNames: ['result'],
+        registers: r,
+        collect() {
+          this.reset();
+          const a = audit();
+          if (!a) return;
+          this.inc({ result: 'written' }, a.written);
+          this.inc({ result: 'dropped' }, a.dropped);
+        },
+      });
+      new Gauge({
+        name: 'lwm2m_bootstrap_audit_queue_length',
+        help: 'Audit records waiting to be written.',
+        registers: r,
+        collect() {
+          this.reset();
+          const a = audit();
+          if (a) this.set(a.queued);
+        },
+      });
+    }
   }
 
   attach(source: MetricsSource): void {
