@@ -51,8 +51,11 @@ class Bench {
   floor!: Child;
   lib!: Child;
   red!: Child;
+  /** The same flow with the audit log on and a sidebar polling it (issue 15): what observing costs. */
+  redObs!: Child;
   libPort = 0;
   redPort = 0;
+  redObsPort = 0;
 
   constructor(readonly o: BenchOptions) {}
 
@@ -65,6 +68,7 @@ class Bench {
   async start(tableFile: string): Promise<void> {
     const dmPort = 5783; // written into devices, never contacted
     this.redPort = await freeUdpPort();
+    this.redObsPort = await freeUdpPort();
     this.loadgen = Child.start('load generator', path.join(dist, 'loadgen.js'));
     this.floor = Child.start('floor server', path.join(dist, 'floor-server.js'));
     this.lib = Child.start('library server', path.join(dist, 'server-lib.js'), {
@@ -77,20 +81,27 @@ class Bench {
         BENCH_CONFIG: JSON.stringify({ port: this.redPort, dmPort, tableFile, requestTimeoutS: 30, maxSessions: 50_000 }),
       },
     });
-    const [, , lib] = await Promise.all([this.loadgen.ready, this.floor.ready, this.lib.ready, this.red.ready]);
+    this.redObs = Child.start('Node-RED server with audit log and sidebar', path.join(dist, 'server-red.js'), {
+      execArgv: ['--expose-gc'],
+      env: {
+        BENCH_CONFIG: JSON.stringify({ port: this.redObsPort, dmPort, tableFile, requestTimeoutS: 30, maxSessions: 50_000, observe: true }),
+      },
+    });
+    const [, , lib] = await Promise.all([this.loadgen.ready, this.floor.ready, this.lib.ready, this.red.ready, this.redObs.ready]);
     this.libPort = (lib as { port: number }).port;
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.loadgen, this.floor, this.lib, this.red].filter(Boolean).map((c) => c.stop()));
+    await Promise.all([this.loadgen, this.floor, this.lib, this.red, this.redObs].filter(Boolean).map((c) => c.stop()));
   }
 
-  private server(label: 'library' | 'node-red'): { child: Child; port: number } {
+  private server(label: ServerLabel): { child: Child; port: number } {
+    if (label === OBSERVED) return { child: this.redObs, port: this.redObsPort };
     return label === 'library' ? { child: this.lib, port: this.libPort } : { child: this.red, port: this.redPort };
   }
 
   /** One storm of `devices` new devices against the library or Node-RED server. */
-  async storm(label: 'library' | 'node-red', format: string, devices: number, concurrency: number, opts: { trace?: boolean; record?: boolean } = {}): Promise<StormRow & { trace?: WireStep[] }> {
+  async storm(label: ServerLabel, format: string, devices: number, concurrency: number, opts: { trace?: boolean; record?: boolean } = {}): Promise<StormRow & { trace?: WireStep[] }> {
     const { child, port } = this.server(label);
     const args: StormArgs = {
       host: HOST,
@@ -208,6 +219,27 @@ class Bench {
     };
   }
 
+  /**
+   * What the audit log and an open sidebar cost (issue 15): the same storm through Node-RED without them and
+   * with them (audit log writing, sidebar polling once a second), in alternating pairs so drift in the
+   * machine's load hits both alike. Returns the mean rates and the audit lines written per session.
+   */
+  async observeCost(format: string, pairs: number): Promise<{ plain: number; observed: number; ratio: number; sessions: number; auditLines: number; polls: number }> {
+    await this.storm(OBSERVED, format, Math.min(this.o.devices, 300), this.o.concurrency, { record: false }); // warm-up
+    const plain: StormRow[] = [];
+    const observed: StormRow[] = [];
+    for (let i = 0; i < pairs; i++) {
+      plain.push(await this.storm('node-red', format, this.o.devices, this.o.concurrency, { record: false }));
+      observed.push(await this.storm(OBSERVED, format, this.o.devices, this.o.concurrency, { record: i === pairs - 1 }));
+    }
+    // Every record is written a moment after its session ends: give the writer a second.
+    await sleep(1500);
+    const o = await this.redObs.call<{ feed?: { polls: number }; auditLines: number }>('observe');
+    const mean = (rows: StormRow[]) => rows.reduce((t, r) => t + r.perSecond, 0) / rows.length;
+    const sessions = Math.min(this.o.devices, 300) + observed.reduce((t, r) => t + r.completed + r.failed, 0);
+    return { plain: mean(plain), observed: mean(observed), ratio: mean(observed) / mean(plain), sessions, auditLines: o.auditLines, polls: o.feed?.polls ?? 0 };
+  }
+
   /** The floor, the library and Node-RED at each concurrency of the chart. */
   async runSweep(format: string): Promise<void> {
     for (const c of this.o.sweep) {
@@ -223,6 +255,10 @@ class Bench {
     }
   }
 }
+
+/** The Node-RED server with the audit log on and the sidebar feed polling. */
+const OBSERVED = 'node-red + audit log + sidebar';
+type ServerLabel = 'library' | 'node-red' | typeof OBSERVED;
 
 function withoutTrace(r: StormRow & { trace?: WireStep[] }): StormRow {
   const { trace: _t, ...rest } = r;
@@ -262,7 +298,7 @@ async function main(): Promise<void> {
   const sweepDevices = o.sweep.reduce((s, c) => s + Math.max(o.devices, c * 4), 0) * 2;
   const dtlsDevices = o.smoke ? 50 : Math.min(o.devices, 500);
   const dtlsTotal = o.dtls ? dtlsDeviceRows(dtlsDevices, o.profile) : 0;
-  const total = 2 * warm * o.formats.length + 2 * o.devices * o.formats.length + sweepDevices + o.history * o.devices + o.big + 2 * o.pending + dtlsTotal + 1000;
+  const total = 2 * warm * o.formats.length + 2 * o.devices * o.formats.length + sweepDevices + o.history * o.devices + o.big + 2 * o.pending + dtlsTotal + 1000 + (o.smoke ? 2 : 6) * o.devices + 300;
   writeDeviceTable(tableFile, total);
 
   const b = new Bench(o);
@@ -313,6 +349,15 @@ async function main(): Promise<void> {
     }
 
     const mainFormat = sweepFormat(o);
+    log(`audit log and sidebar feed: ${o.smoke ? 1 : 3} pairs of storms without and with them (${o.devices} devices, ${mainFormat})`);
+    const obs = await b.observeCost(mainFormat, o.smoke ? 1 : 3);
+    results.targets.push({
+      name: `cost of the audit log and the sidebar feed (Node-RED, ${mainFormat}, concurrency ${o.concurrency}, mean of alternating storms)`,
+      met: obs.ratio >= 0.95,
+      measured: `${round((1 - obs.ratio) * 100, 1)}% slower (${round(obs.observed, 0)} vs ${round(obs.plain, 0)} boots/s); ${obs.auditLines} audit lines for ${obs.sessions} sessions; ${obs.polls} sidebar polls`,
+      goal: '<= 5% slower, one audit line per session',
+    });
+    if (obs.auditLines !== obs.sessions) results.notes.push(`audit log: ${obs.auditLines} lines for ${obs.sessions} sessions (expected one each)`);
     await b.runSweep(mainFormat);
 
     // History: storms of new devices in a row; heap after a full GC after each.
@@ -367,7 +412,7 @@ async function main(): Promise<void> {
   }
 
   failedTotal = b.storms.reduce((s, r) => s + r.failed, 0) + results.history.reduce((s, h) => s + h.failed, 0);
-  results.targets = targets(results, o, sweepFormat(o));
+  results.targets = [...targets(results, o, sweepFormat(o)), ...results.targets];
   results.durationS = round((Date.now() - t0) / 1000, 1);
   results.notes.push(
     'Load generator: lean devices (bench/device.ts) on lib/client BootstrapTransaction with raw CoAP; one UDP socket per concurrent device, reused device after device.',
