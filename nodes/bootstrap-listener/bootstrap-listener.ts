@@ -281,10 +281,14 @@ export = function (RED: NodeAPI): void {
         done();
       };
       if (!s) return finish();
-      s.close().then(finish, (e: Error) => {
-        node.warn(e.message);
-        finish();
-      });
+      // Closing ends the open sessions: their audit records go to the log before Node-RED stops.
+      s.close().then(
+        () => observeHub(RED).flush().then(finish, finish),
+        (e: Error) => {
+          node.warn(e.message);
+          finish();
+        },
+      );
     });
   }
 

@@ -233,6 +233,11 @@ export class ObserveHub {
     return found ? { live: false, record: found } : undefined;
   }
 
+  /** Waits until the audit log has taken what is queued (a listener closing writes its last records). */
+  async flush(): Promise<void> {
+    await this.audit?.sink.flush();
+  }
+
   async close(): Promise<void> {
     this.unhealth?.();
     for (const id of [...this.watched.keys()]) this.detach(id);
