@@ -11,6 +11,7 @@
  */
 import type { BootstrapPackRequest, BootstrapServer, BootstrapSession, AuditEntry, AuditRecord, AuditReader, AuditSink, AuditSinkHealth } from './lib';
 import { ObserveMetrics } from './observe-metrics';
+import { SimRegistry } from './observe-sims';
 
 /** Ended records kept in memory for the sidebar. */
 export const RECENT = 1000;
@@ -83,6 +84,8 @@ export interface AuditState {
 
 export class ObserveHub {
   readonly metrics: ObserveMetrics;
+  /** client-sim nodes (observe-sims.ts). */
+  readonly sims = new SimRegistry();
   private readonly watched = new Map<string, Watched>();
   private recent: Recent[] = [];
   private seq = 0;
