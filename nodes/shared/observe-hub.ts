@@ -183,7 +183,10 @@ export class ObserveHub {
     this.metrics.record(listenerId, rec);
     const entry: AuditEntry = { ...rec, listenerId };
     this.audit?.sink.write(entry);
-    if (this.seeding) this.early.push(entry);
+    if (this.seeding) {
+      this.early.push(entry);
+      if (this.early.length > RECENT) this.early.shift();
+    }
     else this.remember(entry);
   }
 
