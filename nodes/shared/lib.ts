@@ -29,6 +29,10 @@ export {
   logText,
   logQuoted,
   LogSummarizer,
+  JsonlAuditSink,
+  JsonlAuditReader,
+  resolveJsonlOptions,
+  AuditOptionError,
 } from '../../lib';
 export type {
   AuditRecord,
@@ -41,4 +45,9 @@ export type {
   SendResult,
   BootstrapProfile,
   ProfileIssue,
+  AuditStep,
+  AuditEntry,
+  AuditSink,
+  AuditSinkHealth,
+  AuditReader,
 } from '../../lib';
