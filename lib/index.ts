@@ -8,6 +8,7 @@ export * from './model';
 export * from './codec';
 export * from './profile';
 export * from './bootstrap';
+export * from './audit';
 export * as client from './client';
 export * as rd from './rd';
 export * as dtls from './dtls';

@@ -14,6 +14,7 @@ import type { ListenerNode, Lwm2mMsgInfo } from '../shared/session-ref';
 import { PackRequestNotFoundError, sessionNotFound } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
+import { observeHub } from '../shared/observe';
 import { CoapsController, type PskTable } from './coaps';
 import { parsePskKeys, PskKeyError } from './psk-keys';
 import { parseRpkKeys, RpkKeyError } from './rpk-keys';
@@ -61,6 +62,8 @@ export = function (RED: NodeAPI): void {
     let statusTimer: NodeJS.Timeout | undefined;
     const packRequests = new Map<string, { req: BootstrapPackRequest; timer: NodeJS.Timeout }>();
     let lastOutcome: string | undefined;
+    let auditProblem: string | undefined;
+    let unobserve: (() => void) | undefined;
     let port = settings.port;
 
     // The library logs a debug line per ended session; Node-RED builds a log record for each even when no
@@ -79,7 +82,8 @@ export = function (RED: NodeAPI): void {
       if (dtls) parts.push(t('status.peers', { count: dtls.stats().established }));
       if (inFlight > 0) parts.push(t('status.inFlight', { count: inFlight }));
       if (lastOutcome) parts.push(t('status.last', { outcome: t(`outcome.${lastOutcome}`) }));
-      showStatus(node, 'listening', parts.join(' · '));
+      if (auditProblem) parts.unshift(t('status.auditFailed'));
+      showStatus(node, auditProblem ? 'failed' : 'listening', parts.join(' · '));
     }
     /** Requests, session ends and DTLS peers come in bursts: one status rebuild per half second at most. */
     function statusSoon(): void {
@@ -185,6 +189,13 @@ export = function (RED: NodeAPI): void {
         dtls.on('handshakeFailed', statusSoon); // lib/dtls logs the failure itself
       }
       const srv = server;
+      // The sidebar, the metrics and the audit log (nodes/shared/observe.ts); a failing audit log turns the status red.
+      unobserve = observeHub(RED).attach({ id: node.id, name: node.name || '', transport: settings.transport, port }, srv, dtls, (problem) => {
+        if (problem) node.error(t('errors.auditFailed', { reason: problem }));
+        else if (auditProblem) node.log(t('errors.auditRecovered'));
+        auditProblem = problem;
+        refreshStatus();
+      });
       srv.on('bootstrapRequest', (session: BootstrapSession) => {
         try {
           if (refusedByBinding(session.endpoint, session.peer, session.identity)) {
@@ -252,6 +263,7 @@ export = function (RED: NodeAPI): void {
         .listen()
         .then((addr: { port: number }) => {
           port = addr.port;
+          observeHub(RED).setPort(node.id, port);
           refreshStatus();
         })
         .catch((e: Error) => {
@@ -268,6 +280,8 @@ export = function (RED: NodeAPI): void {
       statusTimer = undefined;
       coaps?.release();
       coaps = undefined;
+      unobserve?.();
+      unobserve = undefined;
       const s = server;
       server = undefined;
       dtls = undefined;
@@ -283,6 +297,7 @@ export = function (RED: NodeAPI): void {
     });
   }
 
+  observeHub(RED); // the sidebar's and the metrics' admin routes, also in a runtime without the plugin
   RED.nodes.registerType('lwm2m-bootstrap-listener', BootstrapListenerNode, {
     credentials: { pskKeys: { type: 'password' }, serverKey: { type: 'password' } },
   });

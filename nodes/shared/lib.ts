@@ -26,6 +26,10 @@ export {
   generatePskCredentials,
   buildBootstrapPack,
   contentFormatFor,
+  JsonlAuditSink,
+  JsonlAuditReader,
+  resolveJsonlOptions,
+  AuditOptionError,
 } from '../../lib';
 export type {
   AuditRecord,
@@ -37,4 +41,10 @@ export type {
   SendResult,
   BootstrapProfile,
   ProfileIssue,
+  AuditRecord,
+  AuditStep,
+  AuditEntry,
+  AuditSink,
+  AuditSinkHealth,
+  AuditReader,
 } from '../../lib';

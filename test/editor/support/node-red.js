@@ -78,17 +78,24 @@ function assertBuilt() {
 
 /**
  * Start Node-RED. Options: `flows` (array written to flows.json before start), `env` (extra environment),
- * `startTimeout` (ms, default 60000).
+ * `startTimeout` (ms, default 60000), `userDir` (start again on the user directory of an earlier run, which
+ * stop() then leaves in place; flows are written only when given), `adminToken` (turn admin auth on: this
+ * bearer token has every permission and the harness sends it; `env.LWM2M_TEST_READ_TOKEN` may name a token
+ * with `lwm2m-bootstrap.read` only; see settings.js).
  */
 async function startNodeRed(options = {}) {
   assertBuilt();
-  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lwm2m-editor-'));
-  fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
-  fs.symlinkSync(packageDir, path.join(userDir, 'node_modules', PACKAGE), 'dir');
-  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({
-    name: 'lwm2m-editor-test', private: true, dependencies: { [PACKAGE]: 'file:' + packageDir },
-  }, null, 2));
-  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(options.flows || []));
+  const ownDir = !options.userDir;
+  const userDir = options.userDir || fs.mkdtempSync(path.join(os.tmpdir(), 'lwm2m-editor-'));
+  if (ownDir) {
+    fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
+    fs.symlinkSync(packageDir, path.join(userDir, 'node_modules', PACKAGE), 'dir');
+    fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({
+      name: 'lwm2m-editor-test', private: true, dependencies: { [PACKAGE]: 'file:' + packageDir },
+    }, null, 2));
+  }
+  if (ownDir || options.flows) fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(options.flows || []));
+  const auth = options.adminToken ? { authorization: `Bearer ${options.adminToken}` } : {};
 
   const port = await freeTcpPort();
   const bsPort = await freeUdpPort();
@@ -103,6 +110,7 @@ async function startNodeRed(options = {}) {
     DM_PORT: String(dmPort),
     DM_SERVER_URI: `coap://127.0.0.1:${dmPort}`,
     NODE_RED_EDITOR_TEST_PORT: String(port),
+    ...(options.adminToken ? { LWM2M_TEST_ADMIN_TOKEN: options.adminToken } : {}),
     ...(options.env || {}),
   };
   delete env.NODE_OPTIONS;
@@ -149,9 +157,9 @@ async function startNodeRed(options = {}) {
     problems: (mark = 0, { warn = false } = {}) =>
       lines.slice(mark).filter((l) => /\[error\]/.test(l) || (warn && /\[warn\]/.test(l))),
     /** The admin HTTP API. */
-    get: (p, headers) => get(url + p.replace(/^\//, ''), headers),
+    get: (p, headers) => get(url + p.replace(/^\//, ''), headers || auth),
     post: (p, json, headers = {}) => request('POST', url + p.replace(/^\//, ''), JSON.stringify(json),
-      { 'content-type': 'application/json', ...headers }),
+      { 'content-type': 'application/json', ...auth, ...headers }),
     /** Replace the deployed flows through the admin API (a full deploy). */
     async setFlows(flows) {
       const res = await red.post('flows', flows, { 'Node-RED-Deployment-Type': 'full' });
@@ -164,7 +172,7 @@ async function startNodeRed(options = {}) {
         await exitPromise;
         clearTimeout(timer);
       }
-      fs.rmSync(userDir, { recursive: true, force: true });
+      if (ownDir && !options.keepUserDir) fs.rmSync(userDir, { recursive: true, force: true });
       return exited;
     },
   };
@@ -176,7 +184,7 @@ async function startNodeRed(options = {}) {
       throw new Error(`Node-RED exited (${JSON.stringify(exited)}) before the editor answered:\n${lines.join('\n')}`);
     }
     try {
-      const res = await get(url + 'settings', { accept: 'application/json' });
+      const res = await get(url + 'settings', { accept: 'application/json', ...auth });
       if (res.status === 200 && lines.some((l) => /Started flows|Stopped flows|No flows found|Starting flows/.test(l))) break;
     } catch {
       // not listening yet

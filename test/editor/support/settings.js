@@ -20,3 +20,19 @@ module.exports = {
   externalModules: { autoInstall: false, palette: { allowInstall: false } },
   functionGlobalContext: {},
 };
+
+// Admin auth for the tests that need it (support/node-red.js `adminToken`): no users, two bearer tokens.
+if (process.env.LWM2M_TEST_ADMIN_TOKEN) {
+  module.exports.adminAuth = {
+    type: 'credentials',
+    users: [],
+    tokens(token) {
+      if (token === process.env.LWM2M_TEST_ADMIN_TOKEN) return Promise.resolve({ username: 'admin', permissions: '*' });
+      if (token === process.env.LWM2M_TEST_READ_TOKEN) return Promise.resolve({ username: 'prometheus', permissions: 'lwm2m-bootstrap.read' });
+      if (token === process.env.LWM2M_TEST_OTHER_TOKEN) return Promise.resolve({ username: 'viewer', permissions: 'flows.read' });
+      return Promise.resolve(null);
+    },
+  };
+}
+// The audit log somewhere else than <userDir>/lwm2m-audit (a directory that cannot be written, for one test).
+if (process.env.LWM2M_TEST_AUDIT_DIR) module.exports.lwm2mBootstrap = { audit: { directory: process.env.LWM2M_TEST_AUDIT_DIR } };

@@ -1,0 +1,60 @@
+/**
+ * The audit seam: where the records of ended bootstrap sessions and Bootstrap-Pack-Requests go to be kept.
+ * A sink takes a record synchronously and never blocks or throws: it queues (bounded) and writes in the
+ * background, and says through its health when it cannot (a full disk, a read-only directory, a database
+ * that is down). Bootstraps never wait for it. JSON Lines files are the embedded default (jsonl.ts); a
+ * database sink implements the same interface.
+ */
+import type { AuditRecord } from '../bootstrap/audit';
+
+/** What a sink keeps: the server's AuditRecord, plus which listener (server) it came from. No keys. */
+export interface AuditEntry extends AuditRecord {
+  /** The id of the server that emitted it (in Node-RED, the listener node's id). */
+  listenerId?: string;
+}
+
+export interface AuditSinkHealth {
+  /** False while the last write failed; records are then queued (bounded) and retried. */
+  ok: boolean;
+  /** Why the last write failed (the error's message; no record content). */
+  error?: string;
+  /** Records written since the sink was created. */
+  written: number;
+  /** Records lost: the queue was full while writes failed, or the sink was closed while failing. */
+  dropped: number;
+  /** Records waiting to be written. */
+  queued: number;
+}
+
+export interface AuditSink {
+  /** Takes one record. Returns at once; never throws. */
+  write(entry: AuditEntry): void;
+  health(): AuditSinkHealth;
+  /** Called on every change of `health().ok` (and with the error text when it fails). */
+  onHealth(listener: (health: AuditSinkHealth) => void): () => void;
+  /** Writes what is queued (one attempt), then stops taking records. */
+  close(): Promise<void>;
+}
+
+/** Newest-first reading of what a sink kept, for a history view. */
+export interface AuditReader {
+  /** Up to `limit` entries, newest first, that match the filter. */
+  recent(limit: number, filter?: AuditFilter): Promise<AuditEntry[]>;
+  /** The entry of a session or pack request id, if still kept. */
+  find(sessionId: string): Promise<AuditEntry | undefined>;
+}
+
+export interface AuditFilter {
+  /** Substring of the endpoint name (case-sensitive). */
+  endpoint?: string;
+  outcome?: string;
+  listenerId?: string;
+}
+
+export function auditEntryMatches(e: AuditEntry, f: AuditFilter | undefined): boolean {
+  if (!f) return true;
+  if (f.endpoint && !String(e.endpoint).includes(f.endpoint)) return false;
+  if (f.outcome && e.outcome !== f.outcome) return false;
+  if (f.listenerId && e.listenerId !== f.listenerId) return false;
+  return true;
+}
