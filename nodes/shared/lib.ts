@@ -30,9 +30,11 @@ export {
   JsonlAuditReader,
   resolveJsonlOptions,
   AuditOptionError,
+  PostgresDeviceSource,
+  PostgresAuditSink,
+  MemoryDeviceSource,
 } from '../../lib';
 export type {
-  AuditRecord,
   LwM2mNode,
   BootstrapDownlinkRequest,
   BootstrapResponse,
@@ -47,4 +49,7 @@ export type {
   AuditSink,
   AuditSinkHealth,
   AuditReader,
+  DeviceSource,
+  DeviceRecord,
+  DeviceKeyKind,
 } from '../../lib';
