@@ -8,7 +8,7 @@
  * go into the DTLS socket only. msg.lwm2m.identity is {type, id}; status and logs never carry a key.
  */
 import type { Node, NodeAPI } from 'node-red';
-import { SessionOutcome, type BootstrapPackRequest, type BootstrapServer, type BootstrapSession } from '../shared/lib';
+import { SessionOutcome, type AuditSink, type DeviceSource, type BootstrapPackRequest, type BootstrapServer, type BootstrapSession } from '../shared/lib';
 import { dtlsCapabilities, loadDtls, rpkCapability, type DtlsSocket } from '../shared/dtls';
 import type { ListenerNode, Lwm2mMsgInfo } from '../shared/session-ref';
 import { PackRequestNotFoundError, sessionNotFound } from '../shared/session-ref';
@@ -25,6 +25,13 @@ import { auditMessage } from './audit-output';
 interface Credentials {
   pskKeys?: string;
   serverKey?: string;
+}
+
+/** The part of an lwm2m-postgres config node (nodes/postgres) the listener uses. */
+interface PostgresNode extends Node {
+  configError?: string;
+  readonly deviceSource?: Pick<DeviceSource, 'cachedByIdentity' | 'prefetchIdentity'>;
+  auditSink(): AuditSink | undefined;
 }
 
 interface DeviceTableNode extends Node {
@@ -63,6 +70,10 @@ export = function (RED: NodeAPI): void {
     const packRequests = new Map<string, { req: BootstrapPackRequest; timer: NodeJS.Timeout }>();
     let lastOutcome: string | undefined;
     let auditProblem: string | undefined;
+    // Devices and audit in PostgreSQL (issue 16): the config node, its sink, and why that sink fails.
+    const pgNode = config.postgres ? (RED.nodes.getNode(config.postgres) as PostgresNode | null) : null;
+    let pgAudit: AuditSink | undefined;
+    let pgUnhealth: (() => void) | undefined;
     let unobserve: (() => void) | undefined;
     let port = settings.port;
 
@@ -82,8 +93,11 @@ export = function (RED: NodeAPI): void {
       if (dtls) parts.push(t('status.peers', { count: dtls.stats().established }));
       if (inFlight > 0) parts.push(t('status.inFlight', { count: inFlight }));
       if (lastOutcome) parts.push(t('status.last', { outcome: t(`outcome.${lastOutcome}`) }));
+      const pgHealth = pgAudit?.health();
+      const pgProblem = pgHealth && (!pgHealth.ok || pgHealth.dropped > 0);
+      if (pgProblem) parts.unshift(t('status.auditDbFailed', { dropped: pgHealth.dropped }));
       if (auditProblem) parts.unshift(t('status.auditFailed'));
-      showStatus(node, auditProblem ? 'failed' : 'listening', parts.join(' · '));
+      showStatus(node, auditProblem || pgProblem ? 'failed' : 'listening', parts.join(' · '));
     }
     /** Requests, session ends and DTLS peers come in bursts: one status rebuild per half second at most. */
     function statusSoon(): void {
@@ -138,15 +152,16 @@ export = function (RED: NodeAPI): void {
         if (!tn || !tn.table) throw new CoapsStartError(t('errors.noPskTable', { reason: tn?.configError ?? c.table.id }));
         coaps.useTable(tn.table, { identity: c.table.identityColumn, key: c.table.keyColumn, endpoint: c.table.endpointColumn });
       }
+      if (pgNode?.deviceSource) coaps.useSource(pgNode.deviceSource);
       const key = node.credentials?.serverKey?.trim() || undefined;
       if (c.cert && !key) throw new CoapsStartError(t('errors.certWithoutKey'));
       if (c.rpk && !key) throw new CoapsStartError(t('errors.rpkWithoutKey'));
       if (!c.cert && key && !c.rpk) throw new CoapsStartError(t('errors.keyWithoutCert'));
-      if (own.size === 0 && !c.table && !c.cert && !c.rpk) throw new CoapsStartError(t('errors.noCoapsCredentials'));
+      if (own.size === 0 && !c.table && !pgNode?.deviceSource && !c.cert && !c.rpk) throw new CoapsStartError(t('errors.noCoapsCredentials'));
       // Last, so that mistakes in the keys are reported wherever the flow runs.
       const can = c.rpk ? rpkCapability() : undefined;
       if (can && !can.available) throw new CoapsStartError(t('errors.rpkUnavailable', { reason: can.reason }));
-      return { psk: own.size > 0 || c.table ? coaps.psk : undefined, rpk: coaps.rpk, key };
+      return { psk: own.size > 0 || c.table || pgNode?.deviceSource ? coaps.psk : undefined, rpk: coaps.rpk, key };
     }
 
     /** Endpoint/identity binding: refuses (and logs) a request whose ep is not the identity's. */
@@ -167,6 +182,16 @@ export = function (RED: NodeAPI): void {
     }
 
     function start(): void {
+      if (config.postgres && (!pgNode || pgNode.configError)) {
+        return fail(t('errors.noPostgres', { reason: pgNode?.configError ?? config.postgres }), t('status.badConfig'));
+      }
+      pgAudit = pgNode?.auditSink();
+      if (pgAudit) {
+        pgUnhealth = pgAudit.onHealth((h) => {
+          if (!h.ok) node.error(t('errors.auditDbFailed', { reason: h.error ?? '', dropped: h.dropped }));
+          refreshStatus();
+        });
+      }
       let secrets: CoapsSecrets = {};
       try {
         if (settings.transport === 'coaps') secrets = coapsSecrets();
@@ -224,6 +249,7 @@ export = function (RED: NodeAPI): void {
       // Output 2, the log of record: one message per ended session and per pack request.
       srv.on('audit', (record) => {
         try {
+          pgAudit?.write({ ...record, listenerId: node.id });
           node.send([null, auditMessage(record, node.id, t)]);
         } catch (e) {
           node.error(e instanceof Error ? e.message : String(e));
@@ -282,6 +308,8 @@ export = function (RED: NodeAPI): void {
       coaps = undefined;
       unobserve?.();
       unobserve = undefined;
+      pgUnhealth?.();
+      pgUnhealth = undefined;
       const s = server;
       server = undefined;
       dtls = undefined;
@@ -290,7 +318,12 @@ export = function (RED: NodeAPI): void {
         done();
       };
       if (!s) return finish();
-      s.close().then(finish, (e: Error) => {
+      const flushed = () => {
+        const a = pgAudit as (AuditSink & { flush?: () => Promise<void> }) | undefined;
+        pgAudit = undefined;
+        return a?.flush ? a.flush().catch(() => undefined) : Promise.resolve();
+      };
+      s.close().then(() => flushed().then(finish), (e: Error) => {
         node.warn(e.message);
         finish();
       });
