@@ -32,6 +32,7 @@ interface PostgresNode extends Node {
   configError?: string;
   readonly deviceSource?: Pick<DeviceSource, 'cachedByIdentity' | 'prefetchIdentity'>;
   auditSink(): AuditSink | undefined;
+  releaseAudit(): void;
 }
 
 interface DeviceTableNode extends Node {
@@ -74,6 +75,7 @@ export = function (RED: NodeAPI): void {
     const pgNode = config.postgres ? (RED.nodes.getNode(config.postgres) as PostgresNode | null) : null;
     let pgAudit: AuditSink | undefined;
     let pgUnhealth: (() => void) | undefined;
+    let pgHeld = false;
     let unobserve: (() => void) | undefined;
     let port = settings.port;
 
@@ -186,6 +188,7 @@ export = function (RED: NodeAPI): void {
         return fail(t('errors.noPostgres', { reason: pgNode?.configError ?? config.postgres }), t('status.badConfig'));
       }
       pgAudit = pgNode?.auditSink();
+      pgHeld = !!pgAudit;
       if (pgAudit) {
         pgUnhealth = pgAudit.onHealth((h) => {
           if (!h.ok) node.error(t('errors.auditDbFailed', { reason: h.error ?? '', dropped: h.dropped }));
@@ -314,6 +317,8 @@ export = function (RED: NodeAPI): void {
       server = undefined;
       dtls = undefined;
       const finish = () => {
+        if (pgHeld) pgNode?.releaseAudit();
+        pgHeld = false;
         clearStatus(node);
         done();
       };
@@ -323,7 +328,9 @@ export = function (RED: NodeAPI): void {
         pgAudit = undefined;
         return a?.flush ? a.flush().catch(() => undefined) : Promise.resolve();
       };
-      s.close().then(() => flushed().then(finish), (e: Error) => {
+      // Sessions in flight get 2 s to end by themselves (a Finish on its way would otherwise be recorded
+      // CANCELLED although the device applied it); new Bootstrap-Requests are ignored meanwhile.
+      s.close({ drainMs: 2000 }).then(() => flushed().then(finish), (e: Error) => {
         node.warn(e.message);
         finish();
       });

@@ -27,8 +27,13 @@ interface PostgresConfigNode extends Node {
   /** The device-table contract profile lookup uses: the key for a request and its row. */
   lookupFor(facts: RequestFacts): Promise<{ key?: string; row?: { key: string; profile?: string; values: Record<string, string> } }>;
   readonly deviceSource?: PostgresDeviceSource;
-  /** The audit sink, made on first use (a listener that writes its audit here). */
+  /**
+   * The audit sink, made on first use, for a listener that writes its audit here. Each caller calls
+   * releaseAudit() once its server has closed: this node closes the sink only after every user released
+   * it, so the records of sessions that end while Node-RED stops still reach the database.
+   */
   auditSink(): PostgresAuditSink | undefined;
+  releaseAudit(): void;
 }
 
 export = function (RED: NodeAPI): void {
@@ -79,10 +84,17 @@ export = function (RED: NodeAPI): void {
 
     Object.defineProperty(node, 'deviceSource', { get: () => source });
 
+    let users = 0;
+    let allReleased: (() => void) | undefined;
     node.auditSink = () => {
       if (!pool) return undefined;
       sink ??= new PostgresAuditSink({ pool, instance: config.instance?.trim() || os.hostname(), maxQueue: auditQueue });
+      users++;
       return sink;
+    };
+    node.releaseAudit = () => {
+      users = Math.max(0, users - 1);
+      if (users === 0) allReleased?.();
     };
 
     node.lookupFor = async (facts: RequestFacts) => {
@@ -101,6 +113,13 @@ export = function (RED: NodeAPI): void {
       source = undefined;
       pool = undefined;
       void (async () => {
+        // Node-RED closes all nodes at once: wait (10 s at most) for the listeners to close and flush first.
+        if (users > 0) {
+          await new Promise<void>((resolve) => {
+            allReleased = resolve;
+            setTimeout(resolve, 10_000).unref?.();
+          });
+        }
         await s?.close().catch(() => undefined);
         await src?.close().catch(() => undefined);
         await p?.end().catch(() => undefined);
