@@ -77,8 +77,13 @@ export class PostgresDeviceSource implements DeviceSource {
   private listenClient: PoolClient | undefined;
   private listening = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  /** Bumped by every invalidation: a load that started before one does not fill the cache. */
+  /**
+   * Bumped by every invalidation. A load that started before a resync, or before a notification about one
+   * of its keys (kept in `touched` while loads are in flight), does not fill the cache.
+   */
   private epoch = 0;
+  private resyncEpoch = 0;
+  private readonly touched = new Map<string, number>();
   private closed = false;
   private ready: Promise<void> | undefined;
   private counters = { hits: 0, misses: 0, loads: 0, errors: 0 };
@@ -148,6 +153,7 @@ export class PostgresDeviceSource implements DeviceSource {
     this.epoch++;
     for (const { kind, key } of keys) {
       const k = cacheKey(kind, key);
+      if (this.inflight.size > 0) this.touched.set(k, this.epoch);
       const e = this.cache.peek(k);
       this.cache.delete(k);
       if (e?.record) for (const o of recordKeys(e.record)) this.cache.delete(cacheKey(o.kind, o.key));
@@ -193,7 +199,11 @@ export class PostgresDeviceSource implements DeviceSource {
       throw e;
     }
     const rec = rows.length > 0 ? recordFromRow(rows[0]) : undefined;
-    if (this.listening && !this.closed && epoch === this.epoch) {
+    const keys = rec ? recordKeys(rec).map((o) => cacheKey(o.kind, o.key)) : [cacheKey(kind, key)];
+    const stale = this.resyncEpoch > epoch || keys.some((k) => (this.touched.get(k) ?? 0) > epoch);
+    // inflight still holds this load; the last one to finish forgets the touched keys.
+    if (this.inflight.size <= 1) this.touched.clear();
+    if (this.listening && !this.closed && !stale) {
       const now = Date.now();
       if (rec) for (const o of recordKeys(rec)) this.cache.set(cacheKey(o.kind, o.key), { record: rec, at: now });
       else if (this.missTtlMs > 0) this.cache.set(cacheKey(kind, key), { record: null, at: now });
@@ -251,7 +261,7 @@ export class PostgresDeviceSource implements DeviceSource {
 
   /** Forgets everything cached (notifications may have been missed). */
   private resync(): void {
-    this.epoch++;
+    this.resyncEpoch = ++this.epoch;
     this.cache.clear();
     this.events.emit('change', { all: true } satisfies DeviceChange);
   }
