@@ -7,6 +7,7 @@
  * Config in BENCH_CONFIG (JSON).
  */
 import * as fs from 'fs';
+import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { serve } from './ipc';
@@ -21,6 +22,46 @@ interface Config {
   maxSessions: number;
   /** CoAPs listener with PSK keys from this table (see flow.ts); plain CoAP without. */
   pskTableFile?: string;
+  /**
+   * The audit log (JSON Lines under the user directory) and an open "LwM2M" sidebar: the admin API on a
+   * loopback port, asked for GET /lwm2m-bootstrap/sessions once a second as the sidebar does. Without it
+   * the audit log is off and no admin API runs.
+   */
+  observe?: boolean;
+}
+
+/** The sidebar's poll, as the editor makes it: only what is new since the last answer. */
+function sidebarFeed(port: number): { stats(): { polls: number; bytes: number; failed: number }; stop(): void } {
+  let seq = 0;
+  let polls = 0;
+  let bytes = 0;
+  let failed = 0;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    http
+      .get({ host: '127.0.0.1', port, path: `/lwm2m-bootstrap/sessions?since=${seq}` }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          busy = false;
+          polls++;
+          const body = Buffer.concat(chunks);
+          bytes += body.length;
+          try {
+            seq = (JSON.parse(body.toString('utf8')) as { seq: number }).seq;
+          } catch {
+            failed++;
+          }
+        });
+      })
+      .on('error', () => {
+        busy = false;
+        failed++;
+      });
+  }, 1000);
+  return { stats: () => ({ polls, bytes, failed }), stop: () => clearInterval(timer) };
 }
 
 const root = path.resolve(__dirname, '..', '..');
@@ -43,17 +84,21 @@ async function main(): Promise<void> {
   const logged = new Map<string, number>();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const RED = require('node-red') as {
-    init(settings: object): void;
+    init(server: http.Server | object, settings?: object): void;
+    httpAdmin: http.RequestListener;
     start(): Promise<void>;
     stop(): Promise<void>;
     events: { once(ev: string, cb: () => void): void };
     nodes: { getNode(id: string): unknown };
   };
-  RED.init({
+  const auditDir = path.join(userDir, 'lwm2m-audit');
+  const admin = cfg.observe ? http.createServer((req, res) => RED.httpAdmin(req, res)) : undefined;
+  const settings = {
     userDir,
     flowFile: 'flows.json',
     credentialSecret: 'bench-only',
-    httpAdminRoot: false,
+    httpAdminRoot: cfg.observe ? '/' : false,
+    lwm2mBootstrap: { audit: cfg.observe ? { directory: auditDir } : false },
     httpNodeRoot: false,
     disableEditor: true,
     externalModules: { autoInstall: false },
@@ -70,7 +115,9 @@ async function main(): Promise<void> {
         },
       },
     },
-  });
+  };
+  if (admin) RED.init(admin, settings);
+  else RED.init(settings);
   const started = new Promise<void>((resolve) => RED.events.once('flows:started', resolve));
   await RED.start();
   await started;
@@ -83,13 +130,29 @@ async function main(): Promise<void> {
   // Give the listener its socket.
   await new Promise((r) => setTimeout(r, 200));
 
+  let feed: ReturnType<typeof sidebarFeed> | undefined;
+  if (admin) {
+    await new Promise<void>((r) => admin.listen(0, '127.0.0.1', () => r()));
+    feed = sidebarFeed((admin.address() as { port: number }).port);
+  }
+  /** Lines in the audit files (one per ended session). */
+  const auditLines = (): number => {
+    if (!fs.existsSync(auditDir)) return 0;
+    let n = 0;
+    for (const f of fs.readdirSync(auditDir)) n += fs.readFileSync(path.join(auditDir, f), 'utf8').split('\n').filter(Boolean).length;
+    return n;
+  };
+
   const probe = new Probe();
   serve(
     {
       ...probeHandlers(probe),
       stats: () => ({ logged: Object.fromEntries(logged) }),
       clearLog: () => logged.clear(),
+      observe: () => ({ feed: feed?.stats(), auditLines: auditLines() }),
       quit: async () => {
+        feed?.stop();
+        admin?.close();
         await RED.stop().catch(() => undefined);
         fs.rmSync(userDir, { recursive: true, force: true });
         setImmediate(() => process.exit(0));

@@ -8,7 +8,11 @@
  *
  *   npm run build && node scripts/fleet-1000.js [--count 1000] [--loss 5] [--concurrency 100] [--timeout 600]
  *
- * Exits 0 when every device bootstrapped and registered without a failed bootstrap, 1 otherwise.
+ * The audit log is on (the default under the user directory): the report counts its lines, checks that no
+ * session is in it twice, and that every device has a SUCCESS line.
+ *
+ * Exits 0 when every device bootstrapped and registered without a failed bootstrap and the audit log holds
+ * one line per session, 1 otherwise.
  * Needs `count` file descriptors (one UDP socket per device) below `ulimit -n`.
  */
 const fs = require('fs');
@@ -39,6 +43,23 @@ async function freeUdpPort() {
   const { port } = s.address();
   await new Promise((r) => s.close(r));
   return port;
+}
+
+/** The audit files once the writer has settled: lines, distinct sessions, outcomes, devices with a SUCCESS line. */
+async function auditSummary(dir) {
+  const read = () => (fs.existsSync(dir) ? fs.readdirSync(dir).flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean)) : []);
+  let lines = read();
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const again = read();
+    if (again.length === lines.length) break;
+    lines = again;
+  }
+  const records = lines.map((l) => JSON.parse(l));
+  const outcomes = {};
+  for (const r of records) outcomes[r.outcome] = (outcomes[r.outcome] || 0) + 1;
+  const ok = new Set(records.filter((r) => r.kind === 'bootstrap' && r.outcome === 'SUCCESS').map((r) => r.endpoint));
+  return { lines: lines.length, sessions: new Set(records.map((r) => r.sessionId)).size, outcomes, endpointsWithSuccess: ok.size };
 }
 
 (async () => {
@@ -138,8 +159,11 @@ async function freeUdpPort() {
   for (const f of failures.slice(0, 10)) process.stdout.write(`  ${f}\n`);
   await RED.stop();
   await rd.close();
+  const audit = await auditSummary(path.join(userDir, 'lwm2m-audit'));
+  process.stdout.write(`audit log: ${JSON.stringify(audit)}\n`);
   fs.rmSync(userDir, { recursive: true, force: true });
-  const ok = result !== 'timeout' && registered === count && last && last.failed === 0 && last.bootstrapFailures === 0 && failures.length === 0;
+  const ok = result !== 'timeout' && registered === count && last && last.failed === 0 && last.bootstrapFailures === 0 && failures.length === 0 &&
+    audit.lines === audit.sessions && audit.endpointsWithSuccess === count;
   process.exit(ok ? 0 : 1);
 })().catch((e) => {
   process.stderr.write(`${e.stack || e.message}\n`);

@@ -32,6 +32,8 @@ export interface AuditSink {
   health(): AuditSinkHealth;
   /** Called on every change of `health().ok` (and with the error text when it fails). */
   onHealth(listener: (health: AuditSinkHealth) => void): () => void;
+  /** Resolves once what is queued now has been written, or has failed once (it stays queued then). */
+  flush(): Promise<void>;
   /** Writes what is queued (one attempt), then stops taking records. */
   close(): Promise<void>;
 }

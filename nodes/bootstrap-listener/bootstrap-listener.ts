@@ -329,11 +329,15 @@ export = function (RED: NodeAPI): void {
         return a?.flush ? a.flush().catch(() => undefined) : Promise.resolve();
       };
       // Sessions in flight get 2 s to end by themselves (a Finish on its way would otherwise be recorded
-      // CANCELLED although the device applied it); new Bootstrap-Requests are ignored meanwhile.
-      s.close({ drainMs: 2000 }).then(() => flushed().then(finish), (e: Error) => {
-        node.warn(e.message);
-        finish();
-      });
+      // CANCELLED although the device applied it); new Bootstrap-Requests are ignored meanwhile. Closing
+      // ends the rest: their audit records go to the log and the database before Node-RED stops.
+      s.close({ drainMs: 2000 }).then(
+        () => Promise.all([observeHub(RED).flush(), flushed()]).then(finish, finish),
+        (e: Error) => {
+          node.warn(e.message);
+          finish();
+        },
+      );
     });
   }
 

@@ -9,6 +9,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
 import { CommandError, parseCommand } from './commands';
+import { observeHub } from '../shared/observe';
 import { SimController, type SimStatusKind } from './controller';
 import { readSettings, SettingsError, type ClientSimDef, type SimSettings } from './settings';
 
@@ -56,13 +57,19 @@ export = function (RED: NodeAPI): void {
       return;
     }
 
+    // The sidebar shows this node's devices and draws the last bootstrap from the (masked) trace.
+    let sim: { event(msg: Record<string, unknown>): void; detach(): void } | undefined;
     const controller = new SimController(settings, pskKey, {
-      event: (msg) => node.send([msg as NodeMessage, null]),
+      event: (msg) => {
+        sim?.event(msg);
+        node.send([msg as NodeMessage, null]);
+      },
       diagram: (msg) => node.send([null, msg as NodeMessage]),
       status,
       warn: (m) => node.warn(m),
     });
     node.controller = controller;
+    sim = observeHub(RED).sims.attach({ id: node.id, name: node.name || '', mode: settings.mode }, () => controller.snapshot());
 
     const ready = controller.init().then(
       async () => {
@@ -102,6 +109,7 @@ export = function (RED: NodeAPI): void {
         .then(() => controller.close(removed))
         .catch((e: Error) => node.warn(e.message))
         .finally(() => {
+          sim?.detach();
           clearStatus(node);
           done();
         });

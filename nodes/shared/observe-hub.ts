@@ -11,6 +11,7 @@
  */
 import type { BootstrapPackRequest, BootstrapServer, BootstrapSession, AuditEntry, AuditRecord, AuditReader, AuditSink, AuditSinkHealth } from './lib';
 import { ObserveMetrics } from './observe-metrics';
+import { SimRegistry } from './observe-sims';
 
 /** Ended records kept in memory for the sidebar. */
 export const RECENT = 1000;
@@ -83,6 +84,8 @@ export interface AuditState {
 
 export class ObserveHub {
   readonly metrics: ObserveMetrics;
+  /** client-sim nodes (observe-sims.ts). */
+  readonly sims = new SimRegistry();
   private readonly watched = new Map<string, Watched>();
   private recent: Recent[] = [];
   private seq = 0;
@@ -180,7 +183,10 @@ export class ObserveHub {
     this.metrics.record(listenerId, rec);
     const entry: AuditEntry = { ...rec, listenerId };
     this.audit?.sink.write(entry);
-    if (this.seeding) this.early.push(entry);
+    if (this.seeding) {
+      this.early.push(entry);
+      if (this.early.length > RECENT) this.early.shift();
+    }
     else this.remember(entry);
   }
 
@@ -231,6 +237,11 @@ export class ObserveHub {
     for (let i = this.recent.length - 1; i >= 0; i--) if (this.recent[i].entry.sessionId === id) return { live: false, record: this.recent[i].entry };
     const found = await this.audit?.reader.find(id);
     return found ? { live: false, record: found } : undefined;
+  }
+
+  /** Waits until the audit log has taken what is queued (a listener closing writes its last records). */
+  async flush(): Promise<void> {
+    await this.audit?.sink.flush();
   }
 
   async close(): Promise<void> {

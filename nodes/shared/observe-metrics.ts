@@ -33,16 +33,23 @@ const MAX_REASONS = 24;
 
 type Labels = Record<string, string>;
 
+/** Label values joined: the key of one label set (label names are fixed per tally). */
+function keyOf(labels: Labels): string {
+  let k = '';
+  for (const name in labels) k += `${labels[name]}\u0000`;
+  return k;
+}
+
 class Tally {
   private readonly values = new Map<string, { labels: Labels; value: number }>();
   add(labels: Labels, n = 1): void {
-    const key = JSON.stringify(labels);
+    const key = keyOf(labels);
     const v = this.values.get(key);
     if (v) v.value += n;
     else this.values.set(key, { labels, value: n });
   }
   get(labels: Labels): number {
-    return this.values.get(JSON.stringify(labels))?.value ?? 0;
+    return this.values.get(keyOf(labels))?.value ?? 0;
   }
   count(pred: (l: Labels) => boolean): number {
     let n = 0;

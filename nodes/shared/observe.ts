@@ -15,6 +15,7 @@
  *   GET /lwm2m-bootstrap/sessions?since=N live sessions per listener, ended records after seq N, counts, audit log state
  *   GET /lwm2m-bootstrap/sessions/:id     one session's record (steps so far when live)
  *   GET /lwm2m-bootstrap/history?endpoint=&outcome=&limit=   from the audit log, newest first
+ *   GET /lwm2m-bootstrap/sims/:id         a client-sim node's state and its device's last bootstrap trace (secrets masked)
  */
 import * as path from 'node:path';
 import type { NodeAPI } from 'node-red';
@@ -110,6 +111,7 @@ function installRoutes(RED: NodeAPI, hub: ObserveHub): void {
         res.json({
           seq: hub.lastSeq,
           listeners: hub.listeners(),
+          sims: hub.sims.list(),
           ended: hub.endedSince(Number.isFinite(since) ? since : 0, POLL_LIMIT),
           counts: hub.counts(),
           audit: h ? { enabled: true, ...h } : { enabled: false, error: hub.auditError },
@@ -124,6 +126,12 @@ function installRoutes(RED: NodeAPI, hub: ObserveHub): void {
       (d) => (d ? res.json(d) : res.status(404).json({ error: 'no such session' })),
       (e) => fail(res, e),
     );
+  });
+
+  RED.httpAdmin.get('/lwm2m-bootstrap/sims/:id', can, (req, res) => {
+    const s = hub.sims.get(String(req.params.id));
+    if (s) res.json(s);
+    else res.status(404).json({ error: 'no such simulated device node' });
   });
 
   RED.httpAdmin.get('/lwm2m-bootstrap/history', can, (req, res) => {

@@ -27,6 +27,15 @@ async function bootstrap(red, ep, finish = '2.04') {
   }
 }
 
+/** A wider sidebar, as an operator would drag it, so the tables and the diagram read well. */
+async function widenSidebar(page) {
+  const sep = await page.locator('#red-ui-sidebar-separator').boundingBox();
+  await page.mouse.move(sep.x + sep.width / 2, sep.y + 200);
+  await page.mouse.down();
+  await page.mouse.move(sep.x - 260, sep.y + 200, { steps: 8 });
+  await page.mouse.up();
+}
+
 describe('editor: the LwM2M sidebar', function () {
   let editor;
   afterEach(async function () {
@@ -43,12 +52,7 @@ describe('editor: the LwM2M sidebar', function () {
     // The operator opens the tab from the sidebar's tab list; its action does the same.
     await page.evaluate(() => RED.actions.invoke('lwm2m-bootstrap:show-sidebar'));
     await page.waitForSelector('#red-ui-sidebar .lwm2m-sb-listener');
-    // A wider sidebar, as an operator would drag it, so the tables and the diagram read well.
-    const sep = await page.locator('#red-ui-sidebar-separator').boundingBox();
-    await page.mouse.move(sep.x + sep.width / 2, sep.y + 200);
-    await page.mouse.down();
-    await page.mouse.move(sep.x - 260, sep.y + 200, { steps: 8 });
-    await page.mouse.up();
+    await widenSidebar(page);
 
     const stamp = Date.now().toString(36);
     const okEp = `meter-ok-${stamp}`;
@@ -94,6 +98,40 @@ describe('editor: the LwM2M sidebar', function () {
     assert.equal(steps, arrows.length / 2 - 1, 'one table row per step, two arrows per step besides the Bootstrap-Request');
     await page.locator('.lwm2m-sb-detail').scrollIntoViewIfNeeded();
     await E.screenshot(page, 'sidebar-diagram.png', page.locator('#red-ui-sidebar'));
+    assert.deepEqual(editor.problems, []);
+  });
+
+  it("draws a simulated device's last bootstrap from its trace, with the keys masked", async function () {
+    const { red } = fixture;
+    await red.setFlows(FLOWS);
+    editor = await E.openEditor(fixture.browser, red, { locale: 'en-US' });
+    const { page } = editor;
+    await E.dismissNotifications(page);
+    await page.evaluate(() => RED.actions.invoke('lwm2m-bootstrap:show-sidebar'));
+    const SIM = 'a1d3e0c5f0b7a004';
+    const sim = page.locator(`.lwm2m-sb-sim[data-sim="${SIM}"]`);
+    await sim.waitFor();
+    await widenSidebar(page);
+    // The demo's "bootstrap a simulated device" button.
+    const pressed = await red.post('inject/a1d3e0c5f0b7a002', {});
+    assert.equal(pressed.status, 200, pressed.body);
+    await page.waitForFunction((id) => {
+      const el = document.querySelector(`.lwm2m-sb-sim[data-sim="${id}"]`);
+      return !!el && el.style.cursor === 'pointer' && /1 bootstraps/.test(el.textContent);
+    }, SIM, { timeout: 30000 });
+    await sim.click();
+    const svg = page.locator(`.lwm2m-sb-detail[data-sim="${SIM}"] svg.lwm2m-sb-diagram`);
+    await svg.waitFor();
+    const arrows = await svg.locator('g.lwm2m-sb-msg text').allTextContents();
+    assert.match(arrows[0], /^POST \/bs\?ep=demo-device/);
+    assert.ok(arrows.some((t) => /^PUT \/0\//.test(t)), `a Security write is drawn: ${arrows.join(' | ')}`);
+    const payloads = await page.locator('.lwm2m-sb-detail tr.lwm2m-sb-sim-msg td:nth-child(4)').allTextContents();
+    const security = payloads.filter((p) => p.includes('"/0/'));
+    assert.ok(security.length > 0, 'the Security write payload is listed');
+    const keys = security.map((p) => /"\/0\/\d+\/5":"([^"]*)"/.exec(p)).filter(Boolean);
+    assert.ok(keys.length > 0, `the Security write carries resource 5 (secret key): ${security.join(' | ')}`);
+    for (const m of keys) assert.match(m[1], /^\*\*\* \(\d+ bytes\)$/, `secret key masked: ${m[0]}`);
+    await E.screenshot(page, 'sidebar-sim.png', page.locator('#red-ui-sidebar'));
     assert.deepEqual(editor.problems, []);
   });
 });

@@ -78,6 +78,37 @@ describe('observe: the listener registers with the sidebar, the metrics and the 
     assert.match(body.audit.error, /ENOSPC|no space/i);
   });
 
+  it('seeds the sidebar with the newest 1,000 records of the audit log, and finds older ones through the history search', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lwm2m-audit-hist-'));
+    const lines: string[] = [];
+    for (let i = 0; i < 1200; i++) {
+      const t = new Date(1_800_000_000_000 + i * 1000).toISOString();
+      lines.push(JSON.stringify({
+        kind: 'bootstrap', sessionId: `old-${i}`, endpoint: `old-meter-${String(i).padStart(4, '0')}`, listenerId: 'gone',
+        peer: { address: '127.0.0.1', port: 1000 + i, family: 'IPv4' }, query: {}, startedAt: t, endedAt: t, steps: [],
+        outcome: i % 100 === 0 ? 'TIMEOUT' : 'SUCCESS',
+      }));
+    }
+    fs.writeFileSync(path.join(dir, 'audit.jsonl'), lines.join('\n') + '\n');
+    helper.settings({ lwm2mBootstrap: { audit: { directory: dir } } });
+    await helper.load(ALL_NODES, bootstrapFlow({ port: await nextPort() }));
+    const body = (await helper.request().get('/lwm2m-bootstrap/sessions?since=0').expect(200)).body as {
+      ended: { sessionId: string }[];
+      counts: Record<string, number>;
+      seq: number;
+    };
+    assert.equal(body.seq, 1000);
+    assert.equal(body.ended.length, 500, 'one answer carries at most 500 rows');
+    assert.equal(body.ended[0].sessionId, 'old-1199', 'newest first');
+    assert.deepEqual(body.counts, { SUCCESS: 990, TIMEOUT: 10 });
+    const older = (await helper.request().get('/lwm2m-bootstrap/history?endpoint=old-meter-0007').expect(200)).body as { entries: { sessionId: string }[] };
+    assert.deepEqual(older.entries.map((e) => e.sessionId), ['old-7']);
+    const timeouts = (await helper.request().get('/lwm2m-bootstrap/history?outcome=TIMEOUT&limit=3').expect(200)).body as { entries: { sessionId: string }[] };
+    assert.deepEqual(timeouts.entries.map((e) => e.sessionId), ['old-1100', 'old-1000', 'old-900']);
+    const detail = (await helper.request().get('/lwm2m-bootstrap/sessions/old-3').expect(200)).body as { record: { endpoint: string } };
+    assert.equal(detail.record.endpoint, 'old-meter-0003');
+  });
+
   it('keeps no audit log where Node-RED has no user directory and none is configured', async () => {
     const port = await nextPort();
     await helper.load(ALL_NODES, bootstrapFlow({ port }));
