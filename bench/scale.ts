@@ -145,7 +145,7 @@ async function firstHandshake(): Promise<void> {
         cold.push(await once(d, hold));
         warm.push(await once(d, hold));
       }
-      row(`CoAPs bootstrap, identity not in memory (client retry after ${hold} ms), 10 devices`, `median ${pct(cold, 50)} ms`);
+      row(`CoAPs bootstrap, identity not in memory (client hold-off ${hold} ms, retry 2x later), 10 devices`, `median ${pct(cold, 50)} ms`);
       row(`CoAPs bootstrap, same identities again (in the cache)`, `median ${pct(warm, 50)} ms`);
     }
   } finally {
@@ -155,7 +155,7 @@ async function firstHandshake(): Promise<void> {
 }
 
 async function balancer(count: number): Promise<void> {
-  for (const setup of ['one instance, direct', 'one instance behind nginx', 'two instances behind nginx'] as const) {
+  for (const setup of ['one instance, direct, no database', 'one instance, direct', 'one instance behind nginx', 'two instances behind nginx'] as const) {
     const devices = lab.fleetDevices(count, `lb${rows.length}`);
     const db = await lab.startDatabase(devices);
     const parts: Array<() => unknown> = [() => db.stop()];
@@ -163,7 +163,8 @@ async function balancer(count: number): Promise<void> {
       const n = setup.startsWith('two') ? 2 : 1;
       const inst: Array<{ coapPort: number; coapsPort: number; stop(): Promise<void> }> = [];
       for (let i = 0; i < n; i++) {
-        inst.push(await lab.startInstance({ name: `i${i}`, pgUrl: db.url, coapPort: await lab.freeUdpPort(), coapsPort: await lab.freeUdpPort() }));
+        const noDbDevices = setup.endsWith('no database') ? devices : undefined;
+        inst.push(await lab.startInstance({ name: `i${i}`, pgUrl: db.url, coapPort: await lab.freeUdpPort(), coapsPort: await lab.freeUdpPort(), noDbDevices }));
         parts.unshift(() => inst[i].stop());
       }
       let coap = inst[0].coapPort;
@@ -177,7 +178,7 @@ async function balancer(count: number): Promise<void> {
       const r = await storm(devices, { coapPort: coap, coapsPort: coaps, concurrency: 50, limitMs: 300_000 });
       const times = [...r.done.values()] as number[];
       row(
-        `storm ${count} new devices (half CoAPs), concurrency 50: ${setup}`,
+        `storm ${count} new devices (half CoAPs), conc. 50: ${setup}`,
         `${((r.done.size * 1000) / r.ms).toFixed(0)} bootstraps/s, p50 ${pct(times, 50)} ms, p99 ${pct(times, 99)} ms, ${r.done.size}/${count} done`,
       );
     } finally {

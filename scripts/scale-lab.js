@@ -99,16 +99,16 @@ async function startNginx(opts) {
 }
 
 /** The demo's bootstrap flow, reading devices from PostgreSQL and auditing there, on a CoAP and a CoAPs listener. */
-function scaleFlow({ coapPort, coapsPort, instance }) {
+function scaleFlow({ coapPort, coapsPort, instance, noDb }) {
   const tab = 'scale-tab';
   const pg = 'scale-pg';
   const listener = (id, transport, port) => ({
     id, type: 'lwm2m-bootstrap-listener', z: tab, name: `${transport} ${instance}`, transport, address: '127.0.0.1', port: String(port),
     decisionTimeout: '10', decisionCode: '5.03', packTimeout: '5', packCode: '4.04', requestTimeout: '10', sessionTimeout: '60',
     maxSessions: '10000', maxPeers: '10000', handshakeRate: '100000', handshakeTimeout: '10', idleTimeout: '30', bindingCheck: 'on', bindingCode: '4.03',
-    postgres: pg, x: 150, y: transport === 'coap' ? 100 : 200, wires: [['scale-lookup'], []],
+    postgres: noDb ? '' : pg, x: 150, y: transport === 'coap' ? 100 : 200, wires: [['scale-lookup'], []],
   });
-  return [
+  const flow = [
     { id: tab, type: 'tab', label: `scale ${instance}` },
     { id: pg, type: 'lwm2m-postgres', name: 'fleet db', matchOn: 'endpoint', keyRegex: '', cacheSize: '100000', missTtl: '5', poolSize: '8', auditQueue: '10000', instance },
     { id: 'scale-profiles', type: 'lwm2m-bootstrap-profiles', name: 'profiles', defaultProfile: 'default',
@@ -122,17 +122,26 @@ function scaleFlow({ coapPort, coapsPort, instance }) {
     { id: 'scale-finish', type: 'lwm2m-bootstrap-finish', z: tab, mode: 'finish', rejectCode: '4.03', diagnostic: '', diagnosticType: 'str', timeout: '', outputs: 3, x: 750, y: 150, wires: [[], [], []] },
     { id: 'scale-reject', type: 'lwm2m-bootstrap-finish', z: tab, mode: 'reject', rejectCode: '4.04', diagnostic: 'unknown device', diagnosticType: 'str', timeout: '', outputs: 1, rejectOutcome: 'NO_BOOTSTRAP_CONFIG', x: 550, y: 220, wires: [[]] },
   ];
+  if (!noDb) return flow;
+  // The baseline without PostgreSQL: every device gets the default profile, PSKs from the listener's credential.
+  const lookup = flow.find((n) => n.id === 'scale-lookup');
+  Object.assign(lookup, { deviceSource: '', unknownDevice: 'default' });
+  return flow.filter((n) => n.id !== pg);
 }
 
 /** Starts one Node-RED with the scale flow; resolves when its flows have started. */
-async function startInstance({ name, pgUrl, coapPort, coapsPort }) {
+/** `noDbDevices`: run the flow without PostgreSQL, these devices' PSKs in the CoAPs listener's credential. */
+async function startInstance({ name, pgUrl, coapPort, coapsPort, noDbDevices }) {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), `lwm2m-red-${name}-`));
   fs.mkdirSync(path.join(userDir, 'node_modules'));
   fs.symlinkSync(root, path.join(userDir, 'node_modules', 'node-red-contrib-lwm2m-bootstrap'), 'dir');
   fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: `scale-${name}`, private: true, dependencies: { 'node-red-contrib-lwm2m-bootstrap': `file:${root}` } }));
-  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(scaleFlow({ coapPort, coapsPort, instance: name }), null, 1));
+  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(scaleFlow({ coapPort, coapsPort, instance: name, noDb: !!noDbDevices }), null, 1));
   // credentialSecret false: flows_cred.json is plain JSON here (a temporary directory of a test).
-  fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify({ 'scale-pg': { connectionString: pgUrl } }));
+  const creds = noDbDevices
+    ? { 'scale-coaps': { pskKeys: JSON.stringify(Object.fromEntries(noDbDevices.filter((d) => d.secure).map((d) => [d.pskIdentity, { key: d.pskKey, endpoint: d.endpoint }]))) } }
+    : { 'scale-pg': { connectionString: pgUrl } };
+  fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(creds));
   const uiPort = await freeTcpPort();
   fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify({
     flowFile: 'flows.json', uiPort, uiHost: '127.0.0.1', credentialSecret: false,
