@@ -330,6 +330,12 @@ function sleep(ms: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // `--scale`: the PostgreSQL and nginx rows (issue 16), slow, in bench/scale.ts; the other options are its own.
+  if (process.argv.includes('--scale')) {
+    const { runScaleBench } = await import('./scale');
+    const arg = (name: string, def: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : def);
+    return runScaleBench({ devices: Number(arg('--devices', '1000')), rows: Number(arg('--rows', '1000000')), parts: arg('--parts', 'rows,handshake,storm').split(',') });
+  }
   const t0 = Date.now();
   const o = parseOptions(process.argv.slice(2), root);
   if (!fs.existsSync(path.join(root, 'dist', 'nodes'))) throw new Error('build first: npm run build');
@@ -465,6 +471,7 @@ async function main(): Promise<void> {
   // A history storm with failures is also in b.storms (as "node-red (history i)"): count it once.
   failedTotal = b.storms.reduce((s, r) => s + r.failed, 0);
   results.nat = b.nat;
+  // Targets pushed during the run (the audit log's, from observe) stay after the computed ones.
   results.targets = [...targets(results, o, sweepFormat(o)), ...results.targets];
   results.durationS = round((Date.now() - t0) / 1000, 1);
   results.notes.push(

@@ -11,6 +11,7 @@ export * from './codec';
 export * from './profile';
 export * from './bootstrap';
 export * from './audit';
+export * from './devices';
 export * as client from './client';
 export * as rd from './rd';
 export * as dtls from './dtls';

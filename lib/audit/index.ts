@@ -2,3 +2,4 @@
 export * from './sink';
 export * from './jsonl';
 export * from './jsonl-reader';
+export * from './postgres';

@@ -230,7 +230,13 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
   }
 
   /** Ends every session (CANCELLED), answers open pack requests, releases the socket. Leaves no timers. */
-  async close(): Promise<void> {
+  /**
+   * Stops serving. New Bootstrap-Requests are ignored at once (the device retries, e.g. through another
+   * instance behind a load balancer); with `drainMs` the sessions in flight get that long to end by
+   * themselves (one whose Bootstrap-Finish is on its way ends SUCCESS rather than CANCELLED while the device
+   * already applied it); the rest then end CANCELLED.
+   */
+  async close(opts: { drainMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
@@ -238,6 +244,8 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     } catch {
       // never opened
     }
+    const drainMs = opts.drainMs ?? 0;
+    if (drainMs > 0 && this.sessions.size > 0) await this.drained(drainMs);
     for (const s of [...this.sessions.values()]) s.end(SessionOutcome.CANCELLED, 'bootstrap server closed');
     for (const p of [...this.packs]) p.cancel();
     this.pending.clear();
@@ -257,6 +265,21 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
         }
       });
     }
+  }
+
+  private drained(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.removeListener('sessionEnded', check);
+        resolve();
+      };
+      const check = () => {
+        if (this.sessions.size === 0) done();
+      };
+      const timer = setTimeout(done, ms);
+      this.on('sessionEnded', check);
+    });
   }
 
   /** The live session with this id; throws SessionNotFoundError when it has ended or never existed. */

@@ -378,6 +378,9 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
 
   private bootstrapFailed(id: number, reason: string): void {
     clearTimeout(this.finishTimer);
+    // The next attempt starts with a new DTLS handshake, as firmware does: the server that held this session
+    // may be gone (an instance behind a load balancer stopped), and its peers' sessions with it.
+    if (this.bsTarget) void this.dtls.forget(this.bsTarget).catch(() => undefined);
     this.transaction = undefined;
     this.attempt++;
     const max = this.options.maxBootstrapAttempts;

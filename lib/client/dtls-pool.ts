@@ -57,6 +57,15 @@ export class DtlsPool {
     return channel.endpoint;
   }
 
+  /** Closes the session to `target`, if any: the next request to it starts with a new handshake. */
+  async forget(target: Target): Promise<void> {
+    const key = `${target.address}:${target.port}`;
+    const s = this.sessions.get(key);
+    if (!s) return;
+    this.sessions.delete(key);
+    await s.channel.close();
+  }
+
   async closeAll(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();

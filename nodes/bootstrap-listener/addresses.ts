@@ -151,7 +151,8 @@ export class ServerGroup extends EventEmitter {
     return this.dtls.reduce((n, d) => n + d.stats().established, 0);
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.servers.map((s) => s.close()));
+  /** Closes every server; `opts.drainMs` lets sessions in flight end by themselves first (BootstrapServer.close). */
+  async close(opts?: Parameters<BootstrapServer['close']>[0]): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.close(opts)));
   }
 }

@@ -8,7 +8,7 @@
  * go into the DTLS socket only. msg.lwm2m.identity is {type, id}; status and logs never carry a key.
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
-import { LogSummarizer, logQuoted, SessionOutcome, type BootstrapPackRequest, type BootstrapSession } from '../shared/lib';
+import { LogSummarizer, logQuoted, SessionOutcome, type AuditSink, type DeviceSource, type BootstrapPackRequest, type BootstrapSession } from '../shared/lib';
 import { dtlsCapabilities, loadDtls, rpkCapability, type DtlsSocket } from '../shared/dtls';
 import type { ListenerNode, Lwm2mMsgInfo } from '../shared/session-ref';
 import { PackRequestNotFoundError, sessionNotFound } from '../shared/session-ref';
@@ -27,6 +27,14 @@ import { ServerGroup, splitAddresses } from './addresses';
 interface Credentials {
   pskKeys?: string;
   serverKey?: string;
+}
+
+/** The part of an lwm2m-postgres config node (nodes/postgres) the listener uses. */
+interface PostgresNode extends Node {
+  configError?: string;
+  readonly deviceSource?: Pick<DeviceSource, 'cachedByIdentity' | 'prefetchIdentity'>;
+  auditSink(): AuditSink | undefined;
+  releaseAudit(): void;
 }
 
 interface DeviceTableNode extends Node {
@@ -65,6 +73,11 @@ export = function (RED: NodeAPI): void {
     const packRequests = new Map<string, { req: BootstrapPackRequest; timer: NodeJS.Timeout }>();
     let lastOutcome: string | undefined;
     let auditProblem: string | undefined;
+    // Devices and audit in PostgreSQL (issue 16): the config node, its sink, and why that sink fails.
+    const pgNode = config.postgres ? (RED.nodes.getNode(config.postgres) as PostgresNode | null) : null;
+    let pgAudit: AuditSink | undefined;
+    let pgUnhealth: (() => void) | undefined;
+    let pgHeld = false;
     let unobserve: (() => void) | undefined;
     let port = settings.port;
 
@@ -94,8 +107,11 @@ export = function (RED: NodeAPI): void {
       if (shed > 0) parts.push(t('status.shed', { count: shed }));
       if (st.busy > 0) parts.push(t('status.busy', { count: st.busy }));
       if (lastOutcome) parts.push(t('status.last', { outcome: t(`outcome.${lastOutcome}`) }));
+      const pgHealth = pgAudit?.health();
+      const pgProblem = pgHealth && (!pgHealth.ok || pgHealth.dropped > 0);
+      if (pgProblem) parts.unshift(t('status.auditDbFailed', { dropped: pgHealth.dropped }));
       if (auditProblem) parts.unshift(t('status.auditFailed'));
-      showStatus(node, auditProblem ? 'failed' : 'listening', parts.join(' · '));
+      showStatus(node, auditProblem || pgProblem ? 'failed' : 'listening', parts.join(' · '));
     }
     /** Requests, session ends and DTLS peers come in bursts: one status rebuild per half second at most. */
     function statusSoon(): void {
@@ -152,15 +168,16 @@ export = function (RED: NodeAPI): void {
         if (!tn || !tn.table) throw new CoapsStartError(t('errors.noPskTable', { reason: tn?.configError ?? c.table.id }));
         coaps.useTable(tn.table, { identity: c.table.identityColumn, key: c.table.keyColumn, endpoint: c.table.endpointColumn });
       }
+      if (pgNode?.deviceSource) coaps.useSource(pgNode.deviceSource);
       const key = node.credentials?.serverKey?.trim() || undefined;
       if (c.cert && !key) throw new CoapsStartError(t('errors.certWithoutKey'));
       if (c.rpk && !key) throw new CoapsStartError(t('errors.rpkWithoutKey'));
       if (!c.cert && key && !c.rpk) throw new CoapsStartError(t('errors.keyWithoutCert'));
-      if (own.size === 0 && !c.table && !c.cert && !c.rpk) throw new CoapsStartError(t('errors.noCoapsCredentials'));
+      if (own.size === 0 && !c.table && !pgNode?.deviceSource && !c.cert && !c.rpk) throw new CoapsStartError(t('errors.noCoapsCredentials'));
       // Last, so that mistakes in the keys are reported wherever the flow runs.
       const can = c.rpk ? rpkCapability() : undefined;
       if (can && !can.available) throw new CoapsStartError(t('errors.rpkUnavailable', { reason: can.reason }));
-      return { psk: own.size > 0 || c.table ? coaps.psk : undefined, rpk: coaps.rpk, key };
+      return { psk: own.size > 0 || c.table || pgNode?.deviceSource ? coaps.psk : undefined, rpk: coaps.rpk, key };
     }
 
     /** Endpoint/identity binding: refuses (and logs) a request whose ep is not the identity's. */
@@ -182,6 +199,17 @@ export = function (RED: NodeAPI): void {
     }
 
     function start(): void {
+      if (config.postgres && (!pgNode || pgNode.configError)) {
+        return fail(t('errors.noPostgres', { reason: pgNode?.configError ?? config.postgres }), t('status.badConfig'));
+      }
+      pgAudit = pgNode?.auditSink();
+      pgHeld = !!pgAudit;
+      if (pgAudit) {
+        pgUnhealth = pgAudit.onHealth((h) => {
+          if (!h.ok) node.error(t('errors.auditDbFailed', { reason: h.error ?? '', dropped: h.dropped }));
+          refreshStatus();
+        });
+      }
       let secrets: CoapsSecrets = {};
       try {
         if (settings.transport === 'coaps') secrets = coapsSecrets();
@@ -244,6 +272,7 @@ export = function (RED: NodeAPI): void {
       // Output 2, the log of record: one message per ended session and per pack request.
       srv.on('audit', (record) => {
         try {
+          pgAudit?.write({ ...record, listenerId: node.id });
           node.send([null, auditMessage(record, node.id, t)]);
         } catch (e) {
           node.error(e instanceof Error ? e.message : String(e));
@@ -335,17 +364,28 @@ export = function (RED: NodeAPI): void {
       coaps = undefined;
       unobserve?.();
       unobserve = undefined;
+      pgUnhealth?.();
+      pgUnhealth = undefined;
       const s = server;
       server = undefined;
       dtls = undefined;
       const finish = () => {
+        if (pgHeld) pgNode?.releaseAudit();
+        pgHeld = false;
         clearStatus(node);
         done();
       };
       if (!s) return finish();
-      // Closing ends the open sessions: their audit records go to the log before Node-RED stops.
-      s.close().then(
-        () => observeHub(RED).flush().then(finish, finish),
+      const flushed = () => {
+        const a = pgAudit as (AuditSink & { flush?: () => Promise<void> }) | undefined;
+        pgAudit = undefined;
+        return a?.flush ? a.flush().catch(() => undefined) : Promise.resolve();
+      };
+      // Sessions in flight get 2 s to end by themselves (a Finish on its way would otherwise be recorded
+      // CANCELLED although the device applied it); new Bootstrap-Requests are ignored meanwhile. Closing
+      // ends the rest: their audit records go to the log and the database before Node-RED stops.
+      s.close({ drainMs: 2000 }).then(
+        () => Promise.all([observeHub(RED).flush(), flushed()]).then(finish, finish),
         (e: Error) => {
           node.warn(e.message);
           finish();

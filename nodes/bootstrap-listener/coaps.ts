@@ -4,6 +4,7 @@
  * included, which sessions do not carry), and the endpoint/identity binding check.
  */
 import { checkEndpointBinding, type BindingIdentity, type BindingResult, type DtlsSocket } from '../shared/dtls';
+import type { DeviceSource } from '../shared/lib';
 import { keysFromTable, ListenerPskStore, type PskEntry, type TableColumns } from './psk-keys';
 import { ListenerRpkStore, rpkKeysFromTable, type RpkKeys } from './rpk-keys';
 
@@ -57,6 +58,23 @@ export class CoapsController {
     if (this.rpk) this.rpk.onUnknown = recheck;
   }
 
+  /**
+   * Keys from a device source too large to hold (PostgreSQL): the handshake reads only what the source has
+   * in memory; an identity it does not know yet fails this handshake and is fetched, so that the device's
+   * next handshake finds it (the PSK callback inside OpenSSL cannot wait for a database).
+   */
+  useSource(source: Pick<DeviceSource, 'cachedByIdentity' | 'prefetchIdentity'>): void {
+    this.psk.fallback = (id) => {
+      const r = source.cachedByIdentity(id);
+      return r?.pskKey ? { key: r.pskKey, endpoint: r.endpoint } : undefined;
+    };
+    const before = this.psk.onUnknown;
+    this.psk.onUnknown = (id) => {
+      before?.(id);
+      if (source.cachedByIdentity(id) === undefined) source.prefetchIdentity(id);
+    };
+  }
+
   private snapshot(): void {
     if (!this.table || !this.cols) return;
     const rows = { rows: () => this.table!.allRows() };
@@ -103,6 +121,7 @@ export class CoapsController {
     this.table?.removeListener('loaded', this.onLoaded);
     this.table = undefined;
     this.psk.onUnknown = undefined;
+    this.psk.fallback = undefined;
     if (this.rpk) this.rpk.onUnknown = undefined;
     this.peers.clear();
   }

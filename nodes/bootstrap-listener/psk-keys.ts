@@ -111,6 +111,8 @@ export class ListenerPskStore implements PskStore {
   private table = new Map<string, PskEntry>();
   /** Called with the identity text when an identity is unknown (e.g. to check the table file again). */
   onUnknown: ((identity: string) => void) | undefined;
+  /** A device source's in-memory answer, asked after the own keys and the table (see CoapsController.useSource). */
+  fallback: ((identity: string) => PskEntry | undefined) | undefined;
 
   constructor(private readonly own: Map<string, PskEntry>) {}
 
@@ -120,7 +122,7 @@ export class ListenerPskStore implements PskStore {
 
   get(identity: Buffer | string): Buffer | undefined {
     const id = typeof identity === 'string' ? identity : identity.toString('hex');
-    const e = this.own.get(id) ?? this.table.get(id);
+    const e = this.own.get(id) ?? this.table.get(id) ?? this.fallback?.(id);
     if (!e) this.onUnknown?.(id);
     return e?.key;
   }
@@ -128,7 +130,7 @@ export class ListenerPskStore implements PskStore {
   /** Endpoints the operator bound to this identity (never a key). */
   endpointsOf(identity: string): string[] {
     const out: string[] = [];
-    for (const e of [this.own.get(identity), this.table.get(identity)]) if (e?.endpoint) out.push(e.endpoint);
+    for (const e of [this.own.get(identity), this.table.get(identity), this.fallback?.(identity)]) if (e?.endpoint) out.push(e.endpoint);
     return out;
   }
 

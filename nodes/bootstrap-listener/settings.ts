@@ -35,6 +35,8 @@ export interface ListenerDef extends NodeDef {
   halfOpenTimeout?: string;
   bindingCheck?: string | boolean;
   bindingCode?: string;
+  /** An lwm2m-postgres config node: PSKs from its devices (coaps) and the audit into its database. */
+  postgres?: string;
 }
 
 /** lib/dtls's defaults, in the units of the dialog (the dialog's defaults are the same numbers). */

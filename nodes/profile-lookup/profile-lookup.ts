@@ -18,6 +18,8 @@ import { templateValues } from './template-values';
 interface LookupDef extends NodeDef {
   profiles: string;
   deviceTable: string;
+  /** An lwm2m-postgres config node: device rows from PostgreSQL (same lookupFor contract as the table). */
+  deviceSource?: string;
   profileName: string;
   profileNameType: string;
   useMsgProfile: boolean;
@@ -46,12 +48,13 @@ export = function (RED: NodeAPI): void {
     const node = this;
     const t = translator(RED, 'lwm2m-profile-lookup');
     const profiles = config.profiles ? (RED.nodes.getNode(config.profiles) as ProfilesConfig | null) : null;
-    const table = config.deviceTable ? (RED.nodes.getNode(config.deviceTable) as TableConfig | null) : null;
+    const tableId = config.deviceTable || config.deviceSource;
+    const table = tableId ? (RED.nodes.getNode(tableId) as TableConfig | null) : null;
     const keyBytes = Math.min(64, Math.max(16, Number(config.keyBytes) || 16));
 
     if (config.profiles && !profiles) node.error(t('errors.missingProfiles'));
-    if (config.deviceTable && !table) node.error(t('errors.missingTable'));
-    if (!config.profiles && !config.deviceTable && config.useMsgProfile === false) node.error(t('errors.noSource'));
+    if (tableId && !table) node.error(t('errors.missingTable'));
+    if (!config.profiles && !tableId && config.useMsgProfile === false) node.error(t('errors.noSource'));
     // Invalid profiles are known at deploy: say so here too (red, with the first problem), not only when a
     // device asks.
     if (profiles?.configError) {

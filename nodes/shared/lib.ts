@@ -33,9 +33,11 @@ export {
   JsonlAuditReader,
   resolveJsonlOptions,
   AuditOptionError,
+  PostgresDeviceSource,
+  PostgresAuditSink,
+  MemoryDeviceSource,
 } from '../../lib';
 export type {
-  AuditRecord,
   LwM2mNode,
   BootstrapDownlinkRequest,
   BootstrapResponse,
@@ -45,9 +47,13 @@ export type {
   SendResult,
   BootstrapProfile,
   ProfileIssue,
+  AuditRecord,
   AuditStep,
   AuditEntry,
   AuditSink,
   AuditSinkHealth,
   AuditReader,
+  DeviceSource,
+  DeviceRecord,
+  DeviceKeyKind,
 } from '../../lib';
