@@ -10,6 +10,7 @@
  * with 4.00/4.04/4.05 is sent once more without its empty key resources 3, 4, 5 (nosec-keys.ts), and the
  * session's later NoSec Security writes leave them out from the start.
  */
+import { WRITE_FORMAT_FALLBACK } from '../codec/formats';
 import { contentFormatFor, planBootstrap, wantsDiscovery } from '../profile/plan';
 import type { BootstrapProfile } from '../profile/types';
 import type { DiscoverInfo } from './codec-port';
@@ -18,8 +19,6 @@ import { handled } from './promise';
 import { BootstrapDiscoverRequest, BootstrapWriteRequest, type BootstrapDownlinkRequest } from './requests';
 import type { BootstrapSession, SendResult } from './session';
 
-/** Formats tried after a 4.15, in this order (minus those already tried). */
-export const WRITE_FORMAT_FALLBACK: readonly number[] = Object.freeze([112, 110, 11542]);
 
 export interface RunBootstrapOptions {
   /** Stop at the first request that fails (error code or decode error). Default false: go on, as Leshan does. */

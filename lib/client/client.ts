@@ -11,7 +11,7 @@
  */
 import { EventEmitter } from 'events';
 import { LwM2mPath } from '../model/path';
-import { ContentFormat } from '../model/types';
+import { ContentFormat, PACK_FORMATS } from '../codec/formats';
 import { applyPack, BootstrapTransaction, type HandlerConfig, type PayloadCodec } from './bootstrap-handler';
 import { defaultCodec } from './codec-adapter';
 import { checkConsistency, formatIssues } from './consistency';
@@ -293,8 +293,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
 
   /** LwM2M 1.2: GET /bspack; true when the pack was applied and committed. */
   private async tryPack(id: number, target: Target): Promise<boolean> {
-    const packFormats = [ContentFormat.SENML_CBOR, ContentFormat.SENML_JSON, ContentFormat.LWM2M_CBOR];
-    const accept = this.options.formats.find((f) => packFormats.includes(f as 112)) ?? ContentFormat.SENML_CBOR;
+    const accept = this.options.formats.find((f) => PACK_FORMATS.includes(f)) ?? PACK_FORMATS[0];
     let res: CoapResponse;
     try {
       res = await this.send('bs', target, { method: 'GET', path: ['bspack'], query: [`ep=${this.endpointName}`], accept });
@@ -513,7 +512,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
     if (res.payload.length) {
       if (path === '/bspack' && res.code === '2.05') {
         try {
-          payload = flattenNode(LwM2mPath.root(), this.codec.decode(res.contentFormat ?? req.accept ?? 112, LwM2mPath.root(), res.payload, this.options.model));
+          payload = flattenNode(LwM2mPath.root(), this.codec.decode(res.contentFormat ?? req.accept ?? PACK_FORMATS[0], LwM2mPath.root(), res.payload, this.options.model));
         } catch {
           payload = `(${res.payload.length} bytes, not decodable)`;
         }

@@ -9,6 +9,7 @@
 import * as coap from 'coap';
 import * as dgram from 'dgram';
 import { messageDigest } from '../bootstrap/coap/dedup';
+import { MEDIA_TYPES } from '../codec/formats';
 import type { FaultState } from './faults';
 import { ExchangeError } from './errors';
 
@@ -55,21 +56,8 @@ export type RequestHandler = (req: IncomingRequest) => Promise<Answer>;
 
 type RawOption = { name: string | number; value: unknown };
 
-/** Media types node-coap turns Content-Format/Accept values into (it rewrites option values in place). */
-const MEDIA_TYPES: Record<string, number> = {
-  'text/plain': 0,
-  'application/link-format': 40,
-  'application/octet-stream': 42,
-  'application/json': 50,
-  'application/cbor': 60,
-  'application/senml+json': 110,
-  'application/senml+cbor': 112,
-  'application/vnd.oma.lwm2m+tlv': 11542,
-  'application/vnd.oma.lwm2m+json': 11543,
-  'application/vnd.oma.lwm2m+cbor': 11544,
-};
 
-/** The numeric value of a Content-Format/Accept option, whether raw bytes, a number or a media type. */
+/** The numeric value of a Content-Format/Accept option, whether raw bytes, a number or a media type (node-coap rewrites option values to media types). */
 export function formatNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return value;
   if (Buffer.isBuffer(value)) {

@@ -6,8 +6,9 @@
  */
 import { CodecContext } from './context';
 import { invalidUtf8Offset } from './utf8';
+import { FORMATS } from './formats';
 
-export const LINK_FORMAT = 40;
+export const LINK_FORMAT = FORMATS.LINK.code;
 
 export interface Link {
   /** The target, e.g. "/0/1" (a trailing slash removed, "/" kept). */

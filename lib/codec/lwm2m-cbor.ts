@@ -13,8 +13,9 @@ import { asBuffer, CodecContext } from './context';
 import { TreeBuilder } from './tree-builder';
 import { checkedValue, checkNodeAt, checkResource, instancesOf, objectsOf, resourceInfo, resourcesOf } from './tree-walk';
 import { typedValue } from './value-types';
+import { FORMATS, formatCodes } from './formats';
 
-export const LWM2M_CBOR_FORMAT = 11544;
+export const LWM2M_CBOR_FORMAT = FORMATS.LWM2M_CBOR.code;
 
 type CborMap = Map<unknown, unknown>;
 
@@ -71,7 +72,7 @@ function fits(request: LwM2mPath, ids: number[]): boolean {
 }
 
 export const lwm2mCborCodec: Codec = {
-  formats: [LWM2M_CBOR_FORMAT],
+  formats: formatCodes('LWM2M_CBOR'),
   name: 'LwM2M CBOR',
 
   encode(path: LwM2mPath, node: LwM2mNode, model: ObjectModel): Buffer {

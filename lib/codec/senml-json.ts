@@ -10,8 +10,9 @@ import { asBuffer, CodecContext } from './context';
 import { jsonNumber, type JsonObject, JsonSyntaxError, type JsonValue, parseJson } from './json-text';
 import { IGNORED_LABELS, recordsFromTree, type SenmlRecord, treeFromRecords } from './senml-records';
 import { decodeUtf8 } from './utf8';
+import { FORMATS, formatCodes } from './formats';
 
-export const SENML_JSON_FORMAT = 110;
+export const SENML_JSON_FORMAT = FORMATS.SENML_JSON.code;
 
 /** Parses JSON text from a payload; syntax errors fail with their byte offset. */
 export function readJson(ctx: CodecContext, payload: Buffer): { value: JsonValue; offsetOf: (o: object) => number | undefined } {
@@ -83,7 +84,7 @@ function recordToJson(r: SenmlRecord): string {
 }
 
 export const senmlJsonCodec: Codec = {
-  formats: [SENML_JSON_FORMAT],
+  formats: formatCodes('SENML_JSON'),
   name: 'SenML JSON',
 
   encode(path: LwM2mPath, node: LwM2mNode, model: ObjectModel): Buffer {

@@ -13,6 +13,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import {
+  ContentFormat,
   contentFormatFor,
   nodeToJson,
   ProfileError,
@@ -44,7 +45,6 @@ interface StepsRun {
 
 type Msg = NodeMessageInFlow & { lwm2m?: Lwm2mMsgInfo; profile?: unknown; operation?: unknown; error?: unknown };
 
-const TLV = 11542;
 
 export = function (RED: NodeAPI): void {
   function ObjectWriteNode(this: Node, config: WriteDef) {
@@ -197,7 +197,7 @@ export = function (RED: NodeAPI): void {
 
 /** Write format: the profile's contentFormat, else the client's pct, else TLV. */
 function writeFormat(profile: BootstrapProfile | undefined, pct: number | undefined): number {
-  return profile ? contentFormatFor(profile, pct) : (pct ?? TLV);
+  return profile ? contentFormatFor(profile, pct) : (pct ?? ContentFormat.TLV);
 }
 
 /** Steps the audit holds beyond those already on the message (the run that was cut short). */
