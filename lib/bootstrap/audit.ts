@@ -63,14 +63,6 @@ export interface AuditRecord {
   detail?: string;
 }
 
-const OPS: Record<string, StepOp> = {
-  BootstrapWriteRequest: 'write',
-  BootstrapDeleteRequest: 'delete',
-  BootstrapDiscoverRequest: 'discover',
-  BootstrapReadRequest: 'read',
-  BootstrapFinishRequest: 'finish',
-};
-
 /**
  * Text a device (or any peer) sent, made safe for a record or a log line: valid UTF-8, control characters,
  * backslashes and non-printing characters escaped (\n, \xNN, \uNNNN), cut to `max` characters with "...".
@@ -93,10 +85,6 @@ export function safeText(raw: Buffer | string, max = MAX_DIAGNOSTIC_CHARS): stri
     out += piece;
   }
   return out;
-}
-
-export function stepOp(requestType: string): StepOp {
-  return OPS[requestType] ?? 'write';
 }
 
 /** Normalizes what a socket puts in `rinfo.identity` (a string is a PSK identity) to `{type, id}`, dropping anything else. */

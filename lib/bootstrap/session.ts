@@ -9,10 +9,9 @@
 import { EventEmitter } from 'events';
 import { randomUUID } from 'crypto';
 import type { ObjectModel } from '../model/types';
-import { toPeerIdentity, stepOp, type AuditRecord, type AuditStep, type Peer, type PeerIdentity } from './audit';
-import { encodePayload } from './codec-port';
+import { toPeerIdentity, type AuditRecord, type AuditStep, type Peer, type PeerIdentity } from './audit';
 import type { CoapEndpoint, InboundExchange, OutboundResult } from './coap/endpoint';
-import { readResponse, type SendResult } from './result';
+import { readResponse, requestPayload, type SendResult } from './result';
 import { isResponseCode, uintBuffer } from './coap/message';
 import { Transfer, type TransferOwner } from './coap/transfer';
 import {
@@ -24,7 +23,7 @@ import {
 } from './errors';
 import { isRejection, SessionOutcome } from './outcome';
 import type { ResolvedParameters } from './parameters';
-import { BootstrapFinishRequest, expectedCode, type BootstrapDownlinkRequest } from './requests';
+import { BootstrapFinishRequest, type BootstrapDownlinkRequest } from './requests';
 import { handled, rejected } from './promise';
 
 export type { SendResult };
@@ -166,7 +165,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     if (this.state === 'pending') {
       return rejected(new SessionStateError(this.state, 'accept() the Bootstrap-Request before sending requests'));
     }
-    if (!req || typeof req !== 'object' || typeof expectedCodeOrUndefined(req) !== 'string') {
+    if (!req || typeof req !== 'object' || typeof (req as Partial<BootstrapDownlinkRequest>).expectedCode !== 'string' || typeof req.uriPath !== 'function') {
       return rejected(new SessionStateError(this.state, 'send() takes a Bootstrap*Request object'));
     }
     const timeoutMs = opts.timeoutMs ?? this.host.params.timings.requestTimeoutMs;
@@ -324,17 +323,10 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
 
   private start(job: Job): void {
     const req = job.req;
-    const segments = req.type === 'BootstrapFinishRequest' ? ['bs'] : req.path.toSegments();
-    let payload: Buffer | undefined;
-    let format: { name: string; value: Buffer } | undefined;
-    if (req.type === 'BootstrapWriteRequest') {
-      payload = encodePayload(req.contentFormat, req.path, req.node, this.host.model);
-      format = { name: 'Content-Format', value: uintBuffer(req.contentFormat) };
-    } else if (req.type === 'BootstrapDiscoverRequest') {
-      format = { name: 'Accept', value: uintBuffer(40) };
-    } else if (req.type === 'BootstrapReadRequest') {
-      format = { name: 'Accept', value: uintBuffer(req.accept) };
-    }
+    const segments = req.uriPath();
+    const payload = requestPayload(req, this.host.model);
+    const f = req.formatOption;
+    const format = f ? { name: f.name, value: uintBuffer(f.format) } : undefined;
     // Sized up front: the Transfer keeps this array while the request is in flight (push grows it to 17 slots).
     const options = new Array<{ name: string; value: Buffer }>(segments.length + (format ? 1 : 0));
     for (let i = 0; i < segments.length; i++) options[i] = { name: 'Uri-Path', value: Buffer.from(segments[i]) };
@@ -344,7 +336,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     const err = t.start();
     if (err) {
       this.inflight = undefined;
-      throw new RequestFailedError(req.method, pathOf(req), 'send', err.message);
+      throw new RequestFailedError(req.method, req.target, 'send', err.message);
     }
   }
 
@@ -368,13 +360,13 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     }
     const ms = Date.now() - (this.acceptedAt ?? this.createdAt);
     if (r.kind === 'timeout') {
-      const err = new RequestTimeoutError(req.method, pathOf(req), job.timeoutMs);
+      const err = new RequestTimeoutError(req.method, req.target, job.timeoutMs);
       this.record(job, '', false, job.timeoutMs, err.message);
       job.reject(err);
       this.end(SessionOutcome.TIMEOUT, err.message);
     } else if (r.kind === 'reset' || r.kind === 'send-error') {
       const err = new RequestFailedError(
-        req.method, pathOf(req), r.kind === 'reset' ? 'reset' : 'send', r.kind === 'send-error' ? r.error.message : undefined,
+        req.method, req.target, r.kind === 'reset' ? 'reset' : 'send', r.kind === 'send-error' ? r.error.message : undefined,
       );
       this.record(job, '', false, ms, err.message);
       job.reject(err);
@@ -386,9 +378,8 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
 
   private record(job: Job, code: string, success: boolean, ms: number, error?: string, diagnostic?: string): void {
     const req = job.req;
-    const step: AuditStep = { op: stepOp(req.type), method: req.method, path: pathOf(req), code, success, ms };
-    if (req.type === 'BootstrapWriteRequest') step.contentFormat = req.contentFormat;
-    else if (req.type === 'BootstrapReadRequest') step.contentFormat = req.accept;
+    const step: AuditStep = { op: req.op, method: req.method, path: req.target, code, success, ms };
+    if (req.formatOption) step.contentFormat = req.formatOption.format;
     if (error !== undefined) step.error = error;
     if (diagnostic !== undefined && diagnostic !== '') step.diagnostic = diagnostic;
     if (job.retriedWithoutKeys) step.retriedWithoutKeys = true;
@@ -402,16 +393,4 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
  */
 function flatUuid(): string {
   return Buffer.from(randomUUID(), 'latin1').toString('latin1');
-}
-
-function pathOf(req: BootstrapDownlinkRequest): string {
-  return req.type === 'BootstrapFinishRequest' ? '/bs' : req.path.toString();
-}
-
-function expectedCodeOrUndefined(req: BootstrapDownlinkRequest): string | undefined {
-  try {
-    return expectedCode(req);
-  } catch {
-    return undefined;
-  }
 }

@@ -4,27 +4,16 @@
 import type { BootstrapDownlinkRequest, BootstrapResponse } from './lib';
 import type { Lwm2mStep } from './session-ref';
 
-const OP: Record<BootstrapDownlinkRequest['type'], string> = {
-  BootstrapDeleteRequest: 'delete',
-  BootstrapWriteRequest: 'write',
-  BootstrapDiscoverRequest: 'discover',
-  BootstrapReadRequest: 'read',
-  BootstrapFinishRequest: 'finish',
-};
-
 export function opName(req: BootstrapDownlinkRequest): string {
-  return OP[req.type];
+  return req.op;
 }
 
 export function requestPath(req: BootstrapDownlinkRequest): string {
-  return req.type === 'BootstrapFinishRequest' ? '/bs' : req.path.toString();
+  return req.target;
 }
 
 export function requestFormat(req: BootstrapDownlinkRequest): number | undefined {
-  if (req.type === 'BootstrapWriteRequest') return req.contentFormat;
-  if (req.type === 'BootstrapReadRequest') return req.accept;
-  if (req.type === 'BootstrapDiscoverRequest') return 40;
-  return undefined;
+  return req.formatOption?.format;
 }
 
 /**
