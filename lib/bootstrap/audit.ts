@@ -25,6 +25,10 @@ export interface AuditStep {
   diagnostic?: string;
   /** This Write repeats one the device refused, now without the empty NoSec key resources /0/x/3, 4, 5. */
   retriedWithoutKeys?: boolean;
+  /** Formats tried for this Write before its own (refused 4.15, or unable to carry the tree). */
+  retriedFormats?: number[];
+  /** A later request repeated this one (another format, or without the NoSec keys) and stands for it. */
+  superseded?: boolean;
 }
 
 export interface Peer {

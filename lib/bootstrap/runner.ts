@@ -110,7 +110,7 @@ async function run(session: BootstrapSession, profile: BootstrapProfile, opts: R
         if (tried.includes(next)) continue;
         tried.push(next);
         const again: BootstrapWriteRequest = new BootstrapWriteRequest(first.path, first.node, next);
-        const r = await session.send(again, sendOpts).catch((err: unknown) => {
+        const r = await session.send(again, { ...sendOpts, supersedes: true }).catch((err: unknown) => {
           if (session.state === 'ended') throw err;
           return undefined; // this format cannot carry the tree: try the next
         });
@@ -130,7 +130,7 @@ async function run(session: BootstrapSession, profile: BootstrapProfile, opts: R
     if (request.type === 'BootstrapWriteRequest' && KEYLESS_RETRY_CODES.includes(response.code)) {
       const keyless = keylessWrite(request);
       if (keyless) {
-        const r = await session.send(keyless, { ...sendOpts, retriedWithoutKeys: true });
+        const r = await session.send(keyless, { ...sendOpts, retriedWithoutKeys: true, supersedes: true });
         request = keyless;
         response = r;
         withoutKeys = true;

@@ -35,6 +35,11 @@ export interface SendOptions {
   timeoutMs?: number;
   /** For the record: this Write repeats a refused one without the NoSec key resources (runBootstrap sets it). */
   retriedWithoutKeys?: boolean;
+  /**
+   * For the record: this request repeats the one recorded just before it (runBootstrap's 4.15 fallback and keyless
+   * retry), which is marked `superseded`; a Write's step lists the other formats of the chain as `retriedFormats`.
+   */
+  supersedes?: boolean;
 }
 
 /** What a session needs from its server (a small seam, so sessions do not hold the server itself). */
@@ -50,6 +55,7 @@ interface Job {
   req: BootstrapDownlinkRequest;
   timeoutMs: number;
   retriedWithoutKeys: boolean;
+  supersedes: boolean;
   resolve: (r: SendResult) => void;
   reject: (e: Error) => void;
 }
@@ -171,7 +177,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     const timeoutMs = opts.timeoutMs ?? this.host.params.timings.requestTimeoutMs;
     return handled(
       new Promise<SendResult>((resolve, reject) => {
-        (this.queue ??= []).push({ req, timeoutMs, retriedWithoutKeys: opts.retriedWithoutKeys === true, resolve, reject });
+        (this.queue ??= []).push({ req, timeoutMs, retriedWithoutKeys: opts.retriedWithoutKeys === true, supersedes: opts.supersedes === true, resolve, reject });
         this.pump();
       }),
     );
@@ -232,7 +238,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
       peer: { ...this.peer },
       query: { ...this.query },
       startedAt: new Date(this.createdAt).toISOString(),
-      steps: (this.steps ?? []).map((s) => ({ ...s })),
+      steps: (this.steps ?? []).map((s) => (s.retriedFormats ? { ...s, retriedFormats: [...s.retriedFormats] } : { ...s })),
     };
     if (this.identity) rec.identity = { ...this.identity };
     if (this.preferredContentFormat !== undefined) rec.preferredContentFormat = this.preferredContentFormat;
@@ -353,7 +359,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     if (r.kind === 'response') {
       const res = readResponse(req, r, this.host.model);
       if (res.discover?.lwm2mVersion) this.lwm2mVersion = res.discover.lwm2mVersion;
-      this.record(job, r.code, res.success, r.rttMs, res.decodeError?.message, res.diagnostic);
+      this.record(job, r.code, res.success && !res.decodeError, r.rttMs, res.decodeError?.message, res.diagnostic);
       job.resolve(res);
       this.pump();
       return;
@@ -383,6 +389,14 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     if (error !== undefined) step.error = error;
     if (diagnostic !== undefined && diagnostic !== '') step.diagnostic = diagnostic;
     if (job.retriedWithoutKeys) step.retriedWithoutKeys = true;
+    const before = job.supersedes ? this.steps?.at(-1) : undefined;
+    if (before) {
+      before.superseded = true;
+      const formats = new Set([...(before.retriedFormats ?? []), before.contentFormat]);
+      formats.delete(step.contentFormat);
+      formats.delete(undefined);
+      if (formats.size > 0) step.retriedFormats = [...formats] as number[];
+    }
     (this.steps ??= []).push(step);
   }
 }
