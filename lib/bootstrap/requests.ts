@@ -46,25 +46,32 @@ function asPath(p: LwM2mPath | string): LwM2mPath {
   return typeof p === 'string' ? LwM2mPath.parse(p) : p;
 }
 
-/** DELETE `/`, `/O` or `/O/I`. Expected success: 2.02 Deleted. */
-export class BootstrapDeleteRequest implements DownlinkOperation {
-  readonly type = 'BootstrapDeleteRequest' as const;
-  readonly method = 'DELETE' as const;
-  readonly op = 'delete' as const;
-  readonly expectedCode = '2.02';
-  readonly formatOption = undefined;
+/** An operation on an object path (all but Finish): its target and Uri-Path come from the path. */
+abstract class PathRequest {
   readonly path: LwM2mPath;
   constructor(path: LwM2mPath | string) {
     this.path = asPath(path);
-    if (this.path.level === 'resource' || this.path.level === 'resourceInstance') {
-      throw new PathError(this.path.toString(), 'Bootstrap-Delete targets /, /O or /O/I');
-    }
   }
   get target(): string {
     return this.path.toString();
   }
   uriPath(): string[] {
     return this.path.toSegments();
+  }
+}
+
+/** DELETE `/`, `/O` or `/O/I`. Expected success: 2.02 Deleted. */
+export class BootstrapDeleteRequest extends PathRequest implements DownlinkOperation {
+  readonly type = 'BootstrapDeleteRequest' as const;
+  readonly method = 'DELETE' as const;
+  readonly op = 'delete' as const;
+  readonly expectedCode = '2.02';
+  readonly formatOption = undefined;
+  constructor(path: LwM2mPath | string) {
+    super(path);
+    if (this.path.level === 'resource' || this.path.level === 'resourceInstance') {
+      throw new PathError(this.path.toString(), 'Bootstrap-Delete targets /, /O or /O/I');
+    }
   }
 }
 
@@ -72,18 +79,17 @@ export class BootstrapDeleteRequest implements DownlinkOperation {
  * PUT `/O`, `/O/I` or `/O/I/R` with a payload in `contentFormat`. The node is the typed instance tree
  * to write; the session encodes it. Expected success: 2.04 Changed.
  */
-export class BootstrapWriteRequest implements DownlinkOperation {
+export class BootstrapWriteRequest extends PathRequest implements DownlinkOperation {
   readonly type = 'BootstrapWriteRequest' as const;
   readonly method = 'PUT' as const;
   readonly op = 'write' as const;
   readonly expectedCode = '2.04';
-  readonly path: LwM2mPath;
   constructor(
     path: LwM2mPath | string,
     readonly node: LwM2mNode,
     readonly contentFormat: number,
   ) {
-    this.path = asPath(path);
+    super(path);
     if (this.path.level === 'root' || this.path.level === 'resourceInstance') {
       throw new PathError(this.path.toString(), 'Bootstrap-Write targets /O, /O/I or /O/I/R');
     }
@@ -91,48 +97,34 @@ export class BootstrapWriteRequest implements DownlinkOperation {
   get formatOption(): FormatOption {
     return { name: 'Content-Format', format: this.contentFormat };
   }
-  get target(): string {
-    return this.path.toString();
-  }
-  uriPath(): string[] {
-    return this.path.toSegments();
-  }
 }
 
 /** GET `/` or `/O` with Accept 40. Expected success: 2.05 Content (link-format). */
-export class BootstrapDiscoverRequest implements DownlinkOperation {
+export class BootstrapDiscoverRequest extends PathRequest implements DownlinkOperation {
   readonly type = 'BootstrapDiscoverRequest' as const;
   readonly method = 'GET' as const;
   readonly op = 'discover' as const;
   readonly expectedCode = '2.05';
   readonly formatOption: FormatOption = { name: 'Accept', format: LINK_FORMAT };
-  readonly path: LwM2mPath;
   constructor(path: LwM2mPath | string = LwM2mPath.root()) {
-    this.path = asPath(path);
+    super(path);
     if (this.path.level !== 'root' && this.path.level !== 'object') {
       throw new PathError(this.path.toString(), 'Bootstrap-Discover targets / or /O');
     }
   }
-  get target(): string {
-    return this.path.toString();
-  }
-  uriPath(): string[] {
-    return this.path.toSegments();
-  }
 }
 
 /** GET `/1`, `/1/I`, `/2`, `/2/I` (LwM2M 1.1+). Expected success: 2.05 Content. */
-export class BootstrapReadRequest implements DownlinkOperation {
+export class BootstrapReadRequest extends PathRequest implements DownlinkOperation {
   readonly type = 'BootstrapReadRequest' as const;
   readonly method = 'GET' as const;
   readonly op = 'read' as const;
   readonly expectedCode = '2.05';
-  readonly path: LwM2mPath;
   constructor(
     path: LwM2mPath | string,
     readonly accept: number,
   ) {
-    this.path = asPath(path);
+    super(path);
     const ok =
       (this.path.objectId === 1 || this.path.objectId === 2) &&
       (this.path.level === 'object' || this.path.level === 'instance');
@@ -140,12 +132,6 @@ export class BootstrapReadRequest implements DownlinkOperation {
   }
   get formatOption(): FormatOption {
     return { name: 'Accept', format: this.accept };
-  }
-  get target(): string {
-    return this.path.toString();
-  }
-  uriPath(): string[] {
-    return this.path.toSegments();
   }
 }
 

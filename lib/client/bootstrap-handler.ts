@@ -1,5 +1,5 @@
 /**
- * The device side of the Bootstrap Interface (lwm2m-bootstrap.md §5): one BootstrapTransaction per
+ * The device side of the Bootstrap Interface (OMA-TS-LightweightM2M_Core, Bootstrap Interface): one BootstrapTransaction per
  * bootstrap session works on a staged copy of the store and answers Write, Delete, Discover, Read and
  * Finish like firmware would. Nothing reaches the live store until Finish passes the consistency checks.
  */

@@ -1,9 +1,9 @@
 /**
- * SimulatedClient: an LwM2M device that behaves like Zephyr/nRF91-class firmware (lwm2m-bootstrap.md §3.5,
- * §7.3, §8, §15): start-up order (stored or factory configuration -> register; otherwise client-initiated
- * bootstrap after the hold-off), bootstrap on a staged store committed only by a consistent Finish,
- * persistence, registration with every configured server, re-bootstrap on repeated registration failures,
- * on command and on /1/x/9, with jittered exponential back-off. It reports through events only:
+ * SimulatedClient: an LwM2M device that behaves like Zephyr/nRF91-class firmware (OMA-TS-LightweightM2M_Core,
+ * Bootstrap Interface: Bootstrap Sequence, Client-Initiated Bootstrap; RFC 7252 §4.8 timings): start-up order
+ * (stored or factory configuration -> register; otherwise client-initiated bootstrap after the hold-off),
+ * bootstrap on a staged store committed only by a consistent Finish, persistence, registration with every
+ * configured server, re-bootstrap on repeated registration failures, on command and on /1/x/9, with jittered exponential back-off. It reports through events only:
  *
  *  'trace' (TraceEvent), 'state' ({state, previous, reason}), 'bootstrapped' ({bootstrapId, mode, ms}),
  *  'bootstrapFailed' ({bootstrapId, reason, attempt, retryInMs?}), 'diagram' ({bootstrapId, success, mermaid, reason?}),
@@ -26,7 +26,7 @@ import { isTrue, numberOf, stringOf, type ObjectStore } from './store';
 import { sameAddress, targetFromSecurity, type Target } from './target';
 import { bootstrapDelay, type ClientTiming } from './timing';
 import { flattenNode, mermaidSequence, type TraceEvent } from './trace';
-import { CoapEndpoint, type Answer, type CoapRequest, type CoapResponse, type IncomingRequest } from './transport';
+import { DeviceEndpoint, type Answer, type CoapRequest, type CoapResponse, type IncomingRequest } from './transport';
 
 export type ClientState = 'idle' | 'holdoff' | 'bootstrapping' | 'registering' | 'registered' | 'failed' | 'stopped';
 
@@ -39,7 +39,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
   /** Number of bootstrap attempts started so far (ids of diagrams and trace events). */
   bootstrapCount = 0;
   private attempt = 0;
-  private endpoint: CoapEndpoint | undefined;
+  private endpoint: DeviceEndpoint | undefined;
   private readonly dtls: DtlsPool;
   private timer: NodeJS.Timeout | undefined;
   private finishTimer: NodeJS.Timeout | undefined;
@@ -105,7 +105,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    this.endpoint = await CoapEndpoint.open({
+    this.endpoint = await DeviceEndpoint.open({
       address: this.options.bindAddress,
       faults: this.faults,
       onError: (err) => this.warn(`socket: ${err.message}`),
@@ -471,7 +471,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
     if (this.options.trace) this.emit('trace', ev);
   }
 
-  private async endpointFor(target: Target): Promise<CoapEndpoint> {
+  private async endpointFor(target: Target): Promise<DeviceEndpoint> {
     if (!target.secure) {
       if (!this.endpoint) throw new Error('client not started');
       return this.endpoint;

@@ -1,5 +1,5 @@
 /**
- * CoapEndpoint: one socket on which a device both sends its requests (POST /bs, GET /bspack, /rd) and
+ * DeviceEndpoint: one socket on which a device both sends its requests (POST /bs, GET /bspack, /rd) and
  * serves the requests of the Bootstrap-Server and the DM servers: node-coap's Server and Agent share the
  * socket (the Server ignores responses, the Agent ignores requests). Datagram faults are injected on the
  * socket itself so that CoAP retransmission and de-duplication really run.
@@ -155,7 +155,7 @@ class RememberedRequests {
   }
 }
 
-export class CoapEndpoint {
+export class DeviceEndpoint {
   private readonly server: coap.Server;
   private readonly remembered = new RememberedRequests(coap.parameters.exchangeLifetime * 1000);
   private readonly screenBound = (msg: Buffer, rinfo: dgram.RemoteInfo): void => this.screen(msg, rinfo);
@@ -188,7 +188,7 @@ export class CoapEndpoint {
     port?: number;
     faults?: FaultState;
     onError?: (err: Error) => void;
-  }): Promise<CoapEndpoint> {
+  }): Promise<DeviceEndpoint> {
     const address = opts.address ?? '127.0.0.1';
     const sock = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
     await new Promise<void>((resolve, reject) => {
@@ -198,12 +198,12 @@ export class CoapEndpoint {
         resolve();
       });
     });
-    return new CoapEndpoint(sock, true, opts.faults, opts.onError ?? (() => undefined));
+    return new DeviceEndpoint(sock, true, opts.faults, opts.onError ?? (() => undefined));
   }
 
   /** Wraps an already bound socket (or a DTLS socket-like object); the caller keeps ownership. */
-  static wrap(socket: dgram.Socket, faults?: FaultState, onError?: (err: Error) => void): CoapEndpoint {
-    return new CoapEndpoint(socket, false, faults, onError ?? (() => undefined));
+  static wrap(socket: dgram.Socket, faults?: FaultState, onError?: (err: Error) => void): DeviceEndpoint {
+    return new DeviceEndpoint(socket, false, faults, onError ?? (() => undefined));
   }
 
   get localPort(): number {

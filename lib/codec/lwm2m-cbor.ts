@@ -2,7 +2,7 @@
  * LwM2M CBOR (CF 11544, LwM2M 1.2): one CBOR map whose keys are path segments (an unsigned integer, or an
  * array of them for several segments at once) and whose values are deeper maps or resource values.
  * Output: the request path as one key (a plain integer for /O, an array for deeper paths, nothing for /),
- * then one integer key per level below it — the forms of encodings.md §6. Input: any mix of key forms,
+ * then one integer key per level below it — the forms of OMA-TS-LightweightM2M_Core 1.2, Data Formats: LwM2M CBOR. Input: any mix of key forms,
  * definite or indefinite lengths, absolute paths or (for Write/Create payloads) paths relative to the request.
  */
 import { LwM2mPath } from '../model/path';
