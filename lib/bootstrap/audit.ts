@@ -1,8 +1,9 @@
 /** What a bootstrap session leaves behind for the record: who, from where, every step, how it ended. No secrets. */
+import type { StepOp } from '../operations/requests';
 import type { SessionOutcome } from './outcome';
 
 /** The operation a step performed, named after the specification ('pack': the answer to a Bootstrap-Pack-Request). */
-export type StepOp = 'write' | 'delete' | 'discover' | 'read' | 'finish' | 'pack';
+export type { StepOp };
 
 /** What the record is about: a bootstrap session (POST /bs) or a Bootstrap-Pack-Request (GET /bspack). */
 export type AuditKind = 'bootstrap' | 'pack';

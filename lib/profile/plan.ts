@@ -27,7 +27,7 @@ import {
   BootstrapReadRequest,
   BootstrapWriteRequest,
   type BootstrapDownlinkRequest,
-} from '../bootstrap/requests';
+} from '../operations/requests';
 import { writeFormatForPct } from '../codec/formats';
 import { ValueError } from '../model/errors';
 import { LwM2mPath } from '../model/path';
