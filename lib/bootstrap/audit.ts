@@ -1,8 +1,9 @@
 /** What a bootstrap session leaves behind for the record: who, from where, every step, how it ended. No secrets. */
+import type { StepOp } from '../operations/requests';
 import type { SessionOutcome } from './outcome';
 
 /** The operation a step performed, named after the specification ('pack': the answer to a Bootstrap-Pack-Request). */
-export type StepOp = 'write' | 'delete' | 'discover' | 'read' | 'finish' | 'pack';
+export type { StepOp };
 
 /**
  * What the record is about: a bootstrap session (POST /bs), a server-initiated bootstrap session (opened by
@@ -28,6 +29,10 @@ export interface AuditStep {
   diagnostic?: string;
   /** This Write repeats one the device refused, now without the empty NoSec key resources /0/x/3, 4, 5. */
   retriedWithoutKeys?: boolean;
+  /** Formats tried for this Write before its own (refused 4.15, or unable to carry the tree). */
+  retriedFormats?: number[];
+  /** A later request repeated this one (another format, or without the NoSec keys) and stands for it. */
+  superseded?: boolean;
 }
 
 export interface Peer {
@@ -66,14 +71,6 @@ export interface AuditRecord {
   detail?: string;
 }
 
-const OPS: Record<string, StepOp> = {
-  BootstrapWriteRequest: 'write',
-  BootstrapDeleteRequest: 'delete',
-  BootstrapDiscoverRequest: 'discover',
-  BootstrapReadRequest: 'read',
-  BootstrapFinishRequest: 'finish',
-};
-
 /**
  * Text a device (or any peer) sent, made safe for a record or a log line: valid UTF-8, control characters,
  * backslashes and non-printing characters escaped (\n, \xNN, \uNNNN), cut to `max` characters with "...".
@@ -96,10 +93,6 @@ export function safeText(raw: Buffer | string, max = MAX_DIAGNOSTIC_CHARS): stri
     out += piece;
   }
   return out;
-}
-
-export function stepOp(requestType: string): StepOp {
-  return OPS[requestType] ?? 'write';
 }
 
 /** Normalizes what a socket puts in `rinfo.identity` (a string is a PSK identity) to `{type, id}`, dropping anything else. */

@@ -2,16 +2,17 @@
  * Validation of what devices send us: the query of `POST /bs?ep=…&pct=…` and `GET /bspack?ep=…`.
  * Each check returns either the values or the CoAP error code and diagnostic to answer.
  */
+import { canonicalFormat, PCT_FORMATS, versionOfPct } from '../codec/formats';
 import { toPeerIdentity } from './audit';
 import { optionValues, type ParsedPacket } from './coap/message';
 
 /**
- * `pct` values a Bootstrap-Request may carry: SenML JSON, SenML CBOR, TLV, legacy TLV, LwM2M CBOR, and the legacy
+ * `pct` values a Bootstrap-Request may carry (the content-format table's `pct` rows, lib/codec/formats.ts): SenML JSON, SenML CBOR, TLV, legacy TLV, LwM2M CBOR, and the legacy
  * LwM2M JSON (11543, draft code 1543). LwM2M 1.1 names 110, 112 and 11542 for pct (OMA-TS-LightweightM2M_Transport-V1_1,
  * Bootstrap-Request) and 1.2 adds 11544; a client asking for LwM2M JSON is answered, not refused: its Writes go
  * in SenML JSON (see contentFormatFor in lib/profile/plan.ts), with the usual 4.15 fallback behind it.
  */
-export const ALLOWED_PCT: readonly number[] = Object.freeze([110, 112, 11542, 1542, 11544, 11543, 1543]);
+export const ALLOWED_PCT: readonly number[] = PCT_FORMATS;
 
 /** Longest endpoint name by default, bytes of UTF-8. LwM2M sets no limit; 255 fits every name we have met. */
 export const MAX_ENDPOINT_BYTES = 255;
@@ -74,11 +75,10 @@ export function preferredContentFormat(query: Record<string, string>): Checked<n
   if (!ALLOWED_PCT.includes(n)) {
     return { ok: false, code: '4.00', diagnostic: `pct=${pct.slice(0, 16)} is not one of ${ALLOWED_PCT.join(', ')}` };
   }
-  return { ok: true, value: n === 1542 ? 11542 : n === 1543 ? 11543 : n };
+  return { ok: true, value: canonicalFormat(n) };
 }
 
 /** What a pct says of the client's version: pct exists since LwM2M 1.1, LwM2M CBOR (11544) since 1.2. */
 export function versionHint(pct: number | undefined): string | undefined {
-  if (pct === undefined) return undefined;
-  return pct === 11544 ? '1.2' : '1.1';
+  return versionOfPct(pct);
 }

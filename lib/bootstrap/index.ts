@@ -12,8 +12,8 @@ export type { BootstrapServerOptions, BootstrapServerStats, BootstrapServerEvent
 export { BootstrapSession } from './session';
 export type { SessionState, SendResult, SendOptions, SessionKind } from './session';
 export type { ServerInitiatedOptions } from './server';
-export { BootstrapPackRequest, PACK_FORMATS } from './pack';
+export { BootstrapPackRequest } from './pack';
 export { ALLOWED_PCT } from './inbound';
-export { runBootstrap, WRITE_FORMAT_FALLBACK } from './runner';
+export { runBootstrap } from './runner';
 export { keylessWrite, NOSEC_KEY_RESOURCES, KEYLESS_RETRY_CODES } from './nosec-keys';
 export type { RunBootstrapOptions, RunBootstrapResult, RunStep } from './runner';

@@ -16,8 +16,8 @@ import { RequestFailedError, ResponseCodeError, SessionStateError } from './erro
 import { SessionOutcome } from './outcome';
 import { handled, rejected } from './promise';
 
-/** Content formats a Bootstrap-Pack may be sent in: SenML CBOR, SenML JSON, LwM2M CBOR. */
-export const PACK_FORMATS: readonly number[] = Object.freeze([112, 110, 11544]);
+/** Content formats a Bootstrap-Pack may be sent in (the content-format table's `pack` rows): SenML CBOR, SenML JSON, LwM2M CBOR. */
+export { PACK_FORMATS } from '../codec/formats';
 
 export interface PackHost {
   readonly model: ObjectModel | undefined;

@@ -1,10 +1,13 @@
-/** Reading a device's answer: the success code each operation expects, the diagnostic, Discover and Read payloads. */
+/**
+ * The codec side of each operation: the payload a request carries, and the reading of the device's answer (the
+ * success code it expects, the diagnostic, Discover and Read payloads). Both switch over every operation.
+ */
 import { Lwm2mError } from '../errors';
 import { safeText } from './audit';
 import type { LwM2mNode, ObjectModel } from '../model/types';
-import { decodePayload, readDiscover, type DiscoverInfo } from './codec-port';
+import { decodePayload, encodePayload, readDiscover, type DiscoverInfo } from './codec-port';
 import type { OutboundResult } from './coap/endpoint';
-import { expectedCode, type BootstrapDownlinkRequest, type BootstrapResponse } from './requests';
+import { unhandledOperation, type BootstrapDownlinkRequest, type BootstrapResponse } from './requests';
 
 /** A device's answer, with what the session read from it. */
 export interface SendResult extends BootstrapResponse {
@@ -16,6 +19,21 @@ export interface SendResult extends BootstrapResponse {
   decodeError?: Lwm2mError;
 }
 
+/** The payload a request carries: a Write's tree encoded in its Content-Format; the others carry none. Throws CodecError. */
+export function requestPayload(req: BootstrapDownlinkRequest, model: ObjectModel | undefined): Buffer | undefined {
+  switch (req.type) {
+    case 'BootstrapWriteRequest':
+      return encodePayload(req.contentFormat, req.path, req.node, model);
+    case 'BootstrapDeleteRequest':
+    case 'BootstrapDiscoverRequest':
+    case 'BootstrapReadRequest':
+    case 'BootstrapFinishRequest':
+      return undefined;
+    default:
+      return unhandledOperation(req);
+  }
+}
+
 export function readResponse(
   req: BootstrapDownlinkRequest,
   r: Extract<OutboundResult, { kind: 'response' }>,
@@ -23,27 +41,42 @@ export function readResponse(
 ): SendResult {
   const res: SendResult = {
     code: r.code,
-    success: r.code === expectedCode(req),
+    success: r.code === req.expectedCode,
     payload: r.payload,
     rttMs: r.rttMs,
   };
   if (r.contentFormat !== undefined) res.contentFormat = r.contentFormat;
   // The device's text goes into records, messages and logs: escaped and cut short (safeText).
   if (!r.code.startsWith('2') && r.payload.length > 0) res.diagnostic = safeText(r.payload);
-  if (res.success && req.type === 'BootstrapDiscoverRequest') {
-    try {
-      res.discover = readDiscover(r.payload);
-    } catch (err) {
-      res.decodeError = asLwm2mError(err);
-    }
-  } else if (res.success && req.type === 'BootstrapReadRequest') {
-    try {
-      res.node = decodePayload(r.contentFormat ?? req.accept, req.path, r.payload, model);
-    } catch (err) {
-      res.decodeError = asLwm2mError(err);
-    }
-  }
+  if (res.success) readContent(req, r, model, res);
   return res;
+}
+
+/** A 2.05's content: Discover's link-format, Read's tree. A payload that does not decode is a decodeError. */
+function readContent(
+  req: BootstrapDownlinkRequest,
+  r: Extract<OutboundResult, { kind: 'response' }>,
+  model: ObjectModel | undefined,
+  res: SendResult,
+): void {
+  try {
+    switch (req.type) {
+      case 'BootstrapDiscoverRequest':
+        res.discover = readDiscover(r.payload);
+        return;
+      case 'BootstrapReadRequest':
+        res.node = decodePayload(r.contentFormat ?? req.accept, req.path, r.payload, model);
+        return;
+      case 'BootstrapWriteRequest':
+      case 'BootstrapDeleteRequest':
+      case 'BootstrapFinishRequest':
+        return;
+      default:
+        unhandledOperation(req);
+    }
+  } catch (err) {
+    res.decodeError = asLwm2mError(err);
+  }
 }
 
 function asLwm2mError(err: unknown): Lwm2mError {

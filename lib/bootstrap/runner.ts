@@ -10,6 +10,7 @@
  * with 4.00/4.04/4.05 is sent once more without its empty key resources 3, 4, 5 (nosec-keys.ts), and the
  * session's later NoSec Security writes leave them out from the start.
  */
+import { WRITE_FORMAT_FALLBACK } from '../codec/formats';
 import { contentFormatFor, planBootstrap, wantsDiscovery } from '../profile/plan';
 import type { BootstrapProfile } from '../profile/types';
 import type { DiscoverInfo } from './codec-port';
@@ -18,8 +19,6 @@ import { handled } from './promise';
 import { BootstrapDiscoverRequest, BootstrapWriteRequest, type BootstrapDownlinkRequest } from './requests';
 import type { BootstrapSession, SendResult } from './session';
 
-/** Formats tried after a 4.15, in this order (minus those already tried). */
-export const WRITE_FORMAT_FALLBACK: readonly number[] = Object.freeze([112, 110, 11542]);
 
 export interface RunBootstrapOptions {
   /** Stop at the first request that fails (error code or decode error). Default false: go on, as Leshan does. */
@@ -111,7 +110,7 @@ async function run(session: BootstrapSession, profile: BootstrapProfile, opts: R
         if (tried.includes(next)) continue;
         tried.push(next);
         const again: BootstrapWriteRequest = new BootstrapWriteRequest(first.path, first.node, next);
-        const r = await session.send(again, sendOpts).catch((err: unknown) => {
+        const r = await session.send(again, { ...sendOpts, supersedes: true }).catch((err: unknown) => {
           if (session.state === 'ended') throw err;
           return undefined; // this format cannot carry the tree: try the next
         });
@@ -131,7 +130,7 @@ async function run(session: BootstrapSession, profile: BootstrapProfile, opts: R
     if (request.type === 'BootstrapWriteRequest' && KEYLESS_RETRY_CODES.includes(response.code)) {
       const keyless = keylessWrite(request);
       if (keyless) {
-        const r = await session.send(keyless, { ...sendOpts, retriedWithoutKeys: true });
+        const r = await session.send(keyless, { ...sendOpts, retriedWithoutKeys: true, supersedes: true });
         request = keyless;
         response = r;
         withoutKeys = true;

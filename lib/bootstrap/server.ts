@@ -537,7 +537,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     if (!checked) return;
     const { query } = checked;
     const ep = { value: checked.ep };
-    const accept = uintOption(p, 'Accept') ?? 112;
+    const accept = uintOption(p, 'Accept') ?? PACK_FORMATS[0];
     if (!PACK_FORMATS.includes(accept)) {
       return this.refuse(ex, '4.06', `Accept ${accept} is not one of ${PACK_FORMATS.join(', ')}`, rinfo);
     }

@@ -9,10 +9,9 @@
 import { EventEmitter } from 'events';
 import { randomUUID } from 'crypto';
 import type { ObjectModel } from '../model/types';
-import { toPeerIdentity, stepOp, type AuditRecord, type AuditStep, type Peer, type PeerIdentity } from './audit';
-import { encodePayload } from './codec-port';
+import { toPeerIdentity, type AuditRecord, type AuditStep, type Peer, type PeerIdentity } from './audit';
 import type { CoapEndpoint, InboundExchange, OutboundResult } from './coap/endpoint';
-import { readResponse, type SendResult } from './result';
+import { readResponse, requestPayload, type SendResult } from './result';
 import { isResponseCode, uintBuffer } from './coap/message';
 import { Transfer, type TransferOwner } from './coap/transfer';
 import {
@@ -24,7 +23,7 @@ import {
 } from './errors';
 import { isRejection, SessionOutcome } from './outcome';
 import type { ResolvedParameters } from './parameters';
-import { BootstrapFinishRequest, expectedCode, type BootstrapDownlinkRequest } from './requests';
+import { BootstrapFinishRequest, type BootstrapDownlinkRequest } from './requests';
 import { handled, rejected } from './promise';
 
 export type { SendResult };
@@ -36,6 +35,11 @@ export interface SendOptions {
   timeoutMs?: number;
   /** For the record: this Write repeats a refused one without the NoSec key resources (runBootstrap sets it). */
   retriedWithoutKeys?: boolean;
+  /**
+   * For the record: this request repeats the one recorded just before it (runBootstrap's 4.15 fallback and keyless
+   * retry), which is marked `superseded`; a Write's step lists the other formats of the chain as `retriedFormats`.
+   */
+  supersedes?: boolean;
 }
 
 /** What a session needs from its server (a small seam, so sessions do not hold the server itself). */
@@ -51,6 +55,7 @@ interface Job {
   req: BootstrapDownlinkRequest;
   timeoutMs: number;
   retriedWithoutKeys: boolean;
+  supersedes: boolean;
   resolve: (r: SendResult) => void;
   reject: (e: Error) => void;
 }
@@ -176,13 +181,13 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     if (this.state === 'pending') {
       return rejected(new SessionStateError(this.state, 'accept() the Bootstrap-Request before sending requests'));
     }
-    if (!req || typeof req !== 'object' || typeof expectedCodeOrUndefined(req) !== 'string') {
+    if (!req || typeof req !== 'object' || typeof (req as Partial<BootstrapDownlinkRequest>).expectedCode !== 'string' || typeof req.uriPath !== 'function') {
       return rejected(new SessionStateError(this.state, 'send() takes a Bootstrap*Request object'));
     }
     const timeoutMs = opts.timeoutMs ?? this.host.params.timings.requestTimeoutMs;
     return handled(
       new Promise<SendResult>((resolve, reject) => {
-        (this.queue ??= []).push({ req, timeoutMs, retriedWithoutKeys: opts.retriedWithoutKeys === true, resolve, reject });
+        (this.queue ??= []).push({ req, timeoutMs, retriedWithoutKeys: opts.retriedWithoutKeys === true, supersedes: opts.supersedes === true, resolve, reject });
         this.pump();
       }),
     );
@@ -243,7 +248,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
       peer: { ...this.peer },
       query: { ...this.query },
       startedAt: new Date(this.createdAt).toISOString(),
-      steps: (this.steps ?? []).map((s) => ({ ...s })),
+      steps: (this.steps ?? []).map((s) => (s.retriedFormats ? { ...s, retriedFormats: [...s.retriedFormats] } : { ...s })),
     };
     if (this.identity) rec.identity = { ...this.identity };
     if (this.preferredContentFormat !== undefined) rec.preferredContentFormat = this.preferredContentFormat;
@@ -334,17 +339,10 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
 
   private start(job: Job): void {
     const req = job.req;
-    const segments = req.type === 'BootstrapFinishRequest' ? ['bs'] : req.path.toSegments();
-    let payload: Buffer | undefined;
-    let format: { name: string; value: Buffer } | undefined;
-    if (req.type === 'BootstrapWriteRequest') {
-      payload = encodePayload(req.contentFormat, req.path, req.node, this.host.model);
-      format = { name: 'Content-Format', value: uintBuffer(req.contentFormat) };
-    } else if (req.type === 'BootstrapDiscoverRequest') {
-      format = { name: 'Accept', value: uintBuffer(40) };
-    } else if (req.type === 'BootstrapReadRequest') {
-      format = { name: 'Accept', value: uintBuffer(req.accept) };
-    }
+    const segments = req.uriPath();
+    const payload = requestPayload(req, this.host.model);
+    const f = req.formatOption;
+    const format = f ? { name: f.name, value: uintBuffer(f.format) } : undefined;
     // Sized up front: the Transfer keeps this array while the request is in flight (push grows it to 17 slots).
     const options = new Array<{ name: string; value: Buffer }>(segments.length + (format ? 1 : 0));
     for (let i = 0; i < segments.length; i++) options[i] = { name: 'Uri-Path', value: Buffer.from(segments[i]) };
@@ -354,7 +352,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     const err = t.start();
     if (err) {
       this.inflight = undefined;
-      throw new RequestFailedError(req.method, pathOf(req), 'send', err.message);
+      throw new RequestFailedError(req.method, req.target, 'send', err.message);
     }
   }
 
@@ -371,20 +369,20 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     if (r.kind === 'response') {
       const res = readResponse(req, r, this.host.model);
       if (res.discover?.lwm2mVersion) this.lwm2mVersion = res.discover.lwm2mVersion;
-      this.record(job, r.code, res.success, r.rttMs, res.decodeError?.message, res.diagnostic);
+      this.record(job, r.code, res.success && !res.decodeError, r.rttMs, res.decodeError?.message, res.diagnostic);
       job.resolve(res);
       this.pump();
       return;
     }
     const ms = Date.now() - (this.acceptedAt ?? this.createdAt);
     if (r.kind === 'timeout') {
-      const err = new RequestTimeoutError(req.method, pathOf(req), job.timeoutMs);
+      const err = new RequestTimeoutError(req.method, req.target, job.timeoutMs);
       this.record(job, '', false, job.timeoutMs, err.message);
       job.reject(err);
       this.end(SessionOutcome.TIMEOUT, err.message);
     } else if (r.kind === 'reset' || r.kind === 'send-error') {
       const err = new RequestFailedError(
-        req.method, pathOf(req), r.kind === 'reset' ? 'reset' : 'send', r.kind === 'send-error' ? r.error.message : undefined,
+        req.method, req.target, r.kind === 'reset' ? 'reset' : 'send', r.kind === 'send-error' ? r.error.message : undefined,
       );
       this.record(job, '', false, ms, err.message);
       job.reject(err);
@@ -396,12 +394,19 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
 
   private record(job: Job, code: string, success: boolean, ms: number, error?: string, diagnostic?: string): void {
     const req = job.req;
-    const step: AuditStep = { op: stepOp(req.type), method: req.method, path: pathOf(req), code, success, ms };
-    if (req.type === 'BootstrapWriteRequest') step.contentFormat = req.contentFormat;
-    else if (req.type === 'BootstrapReadRequest') step.contentFormat = req.accept;
+    const step: AuditStep = { op: req.op, method: req.method, path: req.target, code, success, ms };
+    if (req.formatOption) step.contentFormat = req.formatOption.format;
     if (error !== undefined) step.error = error;
     if (diagnostic !== undefined && diagnostic !== '') step.diagnostic = diagnostic;
     if (job.retriedWithoutKeys) step.retriedWithoutKeys = true;
+    const before = job.supersedes ? this.steps?.at(-1) : undefined;
+    if (before) {
+      before.superseded = true;
+      const formats = new Set([...(before.retriedFormats ?? []), before.contentFormat]);
+      formats.delete(step.contentFormat);
+      formats.delete(undefined);
+      if (formats.size > 0) step.retriedFormats = [...formats] as number[];
+    }
     (this.steps ??= []).push(step);
   }
 }
@@ -412,16 +417,4 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
  */
 function flatUuid(): string {
   return Buffer.from(randomUUID(), 'latin1').toString('latin1');
-}
-
-function pathOf(req: BootstrapDownlinkRequest): string {
-  return req.type === 'BootstrapFinishRequest' ? '/bs' : req.path.toString();
-}
-
-function expectedCodeOrUndefined(req: BootstrapDownlinkRequest): string | undefined {
-  try {
-    return expectedCode(req);
-  } catch {
-    return undefined;
-  }
 }

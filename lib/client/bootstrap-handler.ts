@@ -1,11 +1,11 @@
 /**
- * The device side of the Bootstrap Interface (lwm2m-bootstrap.md §5): one BootstrapTransaction per
+ * The device side of the Bootstrap Interface (OMA-TS-LightweightM2M_Core, Bootstrap Interface): one BootstrapTransaction per
  * bootstrap session works on a staged copy of the store and answers Write, Delete, Discover, Read and
  * Finish like firmware would. Nothing reaches the live store until Finish passes the consistency checks.
  */
 import { LwM2mPath } from '../model/path';
 import type { LwM2mNode, ObjectInstanceNode } from '../model/types';
-import { ContentFormat } from '../model/types';
+import { ContentFormat, deviceDefaultFormats, SINGLE_VALUE_FORMATS } from '../codec/formats';
 import { checkConsistency, formatIssues, type ConsistencyIssue, type ConsistencyOptions } from './consistency';
 import { BootstrapRefusedError } from './errors';
 import type { FaultState } from './faults';
@@ -22,12 +22,10 @@ export interface PayloadCodec {
 
 /** Hierarchical formats a device of each version accepts by default; the first is its `pct`. */
 export const DEFAULT_FORMATS: Record<Lwm2mVersion, number[]> = {
-  '1.0': [ContentFormat.TLV],
-  '1.1': [ContentFormat.SENML_CBOR, ContentFormat.SENML_JSON, ContentFormat.TLV],
-  '1.2': [ContentFormat.SENML_CBOR, ContentFormat.SENML_JSON, ContentFormat.LWM2M_CBOR, ContentFormat.TLV],
+  '1.0': deviceDefaultFormats('1.0'),
+  '1.1': deviceDefaultFormats('1.1'),
+  '1.2': deviceDefaultFormats('1.2'),
 };
-
-const SINGLE_VALUE_FORMATS = [ContentFormat.TEXT, ContentFormat.OPAQUE, ContentFormat.CBOR];
 
 export interface HandlerConfig {
   version: Lwm2mVersion;

@@ -1,9 +1,9 @@
 /**
- * SimulatedClient: an LwM2M device that behaves like Zephyr/nRF91-class firmware (lwm2m-bootstrap.md §3.5,
- * §7.3, §8, §15): start-up order (stored or factory configuration -> register; otherwise client-initiated
- * bootstrap after the hold-off), bootstrap on a staged store committed only by a consistent Finish,
- * persistence, registration with every configured server, re-bootstrap on repeated registration failures,
- * on command and on /1/x/9, with jittered exponential back-off. It reports through events only:
+ * SimulatedClient: an LwM2M device that behaves like Zephyr/nRF91-class firmware (OMA-TS-LightweightM2M_Core,
+ * Bootstrap Interface: Bootstrap Sequence, Client-Initiated Bootstrap; RFC 7252 §4.8 timings): start-up order
+ * (stored or factory configuration -> register; otherwise client-initiated bootstrap after the hold-off),
+ * bootstrap on a staged store committed only by a consistent Finish, persistence, registration with every
+ * configured server, re-bootstrap on repeated registration failures, on command and on /1/x/9, with jittered exponential back-off. It reports through events only:
  *
  *  'trace' (TraceEvent), 'state' ({state, previous, reason}), 'bootstrapped' ({bootstrapId, mode, ms}),
  *  'bootstrapFailed' ({bootstrapId, reason, attempt, retryInMs?}), 'diagram' ({bootstrapId, success, mermaid, reason?}),
@@ -11,7 +11,7 @@
  */
 import { EventEmitter } from 'events';
 import { LwM2mPath } from '../model/path';
-import { ContentFormat } from '../model/types';
+import { ContentFormat, PACK_FORMATS } from '../codec/formats';
 import { applyPack, BootstrapTransaction, type HandlerConfig, type PayloadCodec } from './bootstrap-handler';
 import { defaultCodec } from './codec-adapter';
 import { checkConsistency, formatIssues } from './consistency';
@@ -26,7 +26,7 @@ import { isTrue, numberOf, stringOf, type ObjectStore } from './store';
 import { sameAddress, targetFromSecurity, type Target } from './target';
 import { bootstrapDelay, type ClientTiming } from './timing';
 import { flattenNode, mermaidSequence, type TraceEvent } from './trace';
-import { CoapEndpoint, type Answer, type CoapRequest, type CoapResponse, type IncomingRequest } from './transport';
+import { DeviceEndpoint, type Answer, type CoapRequest, type CoapResponse, type IncomingRequest } from './transport';
 
 export type ClientState = 'idle' | 'holdoff' | 'bootstrapping' | 'registering' | 'registered' | 'failed' | 'stopped';
 
@@ -39,7 +39,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
   /** Number of bootstrap attempts started so far (ids of diagrams and trace events). */
   bootstrapCount = 0;
   private attempt = 0;
-  private endpoint: CoapEndpoint | undefined;
+  private endpoint: DeviceEndpoint | undefined;
   private readonly dtls: DtlsPool;
   private timer: NodeJS.Timeout | undefined;
   private finishTimer: NodeJS.Timeout | undefined;
@@ -107,7 +107,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    this.endpoint = await CoapEndpoint.open({
+    this.endpoint = await DeviceEndpoint.open({
       address: this.options.bindAddress,
       faults: this.faults,
       onError: (err) => this.warn(`socket: ${err.message}`),
@@ -310,8 +310,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
 
   /** LwM2M 1.2: GET /bspack; true when the pack was applied and committed. */
   private async tryPack(id: number, target: Target): Promise<boolean> {
-    const packFormats = [ContentFormat.SENML_CBOR, ContentFormat.SENML_JSON, ContentFormat.LWM2M_CBOR];
-    const accept = this.options.formats.find((f) => packFormats.includes(f as 112)) ?? ContentFormat.SENML_CBOR;
+    const accept = this.options.formats.find((f) => PACK_FORMATS.includes(f)) ?? PACK_FORMATS[0];
     let res: CoapResponse;
     try {
       res = await this.send('bs', target, { method: 'GET', path: ['bspack'], query: [`ep=${this.endpointName}`], accept });
@@ -492,7 +491,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
     if (this.options.trace) this.emit('trace', ev);
   }
 
-  private async endpointFor(target: Target): Promise<CoapEndpoint> {
+  private async endpointFor(target: Target): Promise<DeviceEndpoint> {
     if (!target.secure) {
       if (!this.endpoint) throw new Error('client not started');
       return this.endpoint;
@@ -533,7 +532,7 @@ export class SimulatedClient extends EventEmitter implements RegistrationHost {
     if (res.payload.length) {
       if (path === '/bspack' && res.code === '2.05') {
         try {
-          payload = flattenNode(LwM2mPath.root(), this.codec.decode(res.contentFormat ?? req.accept ?? 112, LwM2mPath.root(), res.payload, this.options.model));
+          payload = flattenNode(LwM2mPath.root(), this.codec.decode(res.contentFormat ?? req.accept ?? PACK_FORMATS[0], LwM2mPath.root(), res.payload, this.options.model));
         } catch {
           payload = `(${res.payload.length} bytes, not decodable)`;
         }

@@ -1,6 +1,6 @@
 /**
- * The checks a client runs at Bootstrap-Finish and after applying a Bootstrap-Pack (lwm2m-bootstrap.md §6,
- * C1..C9). An empty list means consistent; otherwise the client answers 4.06 with the issues as text.
+ * The checks a client runs at Bootstrap-Finish and after applying a Bootstrap-Pack (OMA-TS-LightweightM2M_Core,
+ * Bootstrap Interface: Bootstrap-Finish and Bootstrap-Pack-Request, the configuration checks; C1..C9 here). An empty list means consistent; otherwise the client answers 4.06 with the issues as text.
  */
 import { bufferOf, isTrue, numberOf, stringOf, type ObjectStore } from './store';
 

@@ -4,7 +4,7 @@
  * (Bootstrap-Request Trigger, server-initiated bootstrap of LwM2M 1.1+) and /3/0/4 (Reboot).
  */
 import { LwM2mPath } from '../model/path';
-import { ContentFormat } from '../model/types';
+import { ContentFormat } from '../codec/formats';
 import type { SimulatedClient } from './client';
 import type { ServerRegistration } from './registration';
 import { HIDDEN_FROM_SERVERS, numberOf } from './store';

@@ -9,7 +9,7 @@ import { dtls } from 'node-dtls-client';
 import { ExchangeError } from './errors';
 import type { FaultState } from './faults';
 import type { Target } from './target';
-import { CoapEndpoint } from './transport';
+import { DeviceEndpoint } from './transport';
 
 class DtlsDatagramAdapter extends EventEmitter {
   readonly type: 'udp4' | 'udp6';
@@ -73,7 +73,7 @@ class DtlsDatagramAdapter extends EventEmitter {
 }
 
 export interface DtlsChannel {
-  endpoint: CoapEndpoint;
+  endpoint: DeviceEndpoint;
   close(): Promise<void>;
 }
 
@@ -124,7 +124,7 @@ export function openDtlsEndpoint(
       settled = true;
       const adapter = new DtlsDatagramAdapter(sock, target, opts.faults);
       adapter.on('error', (err: Error) => opts.onError?.(err));
-      const endpoint = CoapEndpoint.wrap(adapter as unknown as dgram.Socket, undefined, opts.onError);
+      const endpoint = DeviceEndpoint.wrap(adapter as unknown as dgram.Socket, undefined, opts.onError);
       resolve({
         endpoint,
         close: async () => {

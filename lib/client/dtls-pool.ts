@@ -7,14 +7,14 @@ import { createHash } from 'crypto';
 import type { FaultState } from './faults';
 import { openDtlsEndpoint, type DtlsChannel } from './dtls-endpoint';
 import type { Target } from './target';
-import type { CoapEndpoint } from './transport';
+import type { DeviceEndpoint } from './transport';
 
 export interface DtlsPoolOptions {
   timeoutMs: number;
   faults: FaultState;
   onError: (target: Target, err: Error) => void;
   /** Called for each new session, to serve the server's requests on it. */
-  onOpen: (target: Target, endpoint: CoapEndpoint) => void;
+  onOpen: (target: Target, endpoint: DeviceEndpoint) => void;
   /** False once the device stopped: a session that opens too late is closed again. */
   running: () => boolean;
 }
@@ -33,7 +33,7 @@ export class DtlsPool {
   constructor(private readonly opts: DtlsPoolOptions) {}
 
   /** The session to `target` (opened when missing, or when the credentials changed). */
-  async endpoint(target: Target, pskKeyOverride?: Buffer): Promise<CoapEndpoint> {
+  async endpoint(target: Target, pskKeyOverride?: Buffer): Promise<DeviceEndpoint> {
     const key = `${target.address}:${target.port}`;
     const cred = credentialDigest(target, pskKeyOverride);
     const existing = this.sessions.get(key);

@@ -17,7 +17,7 @@ export type { ClientTiming } from './timing';
 export { flattenNode, mermaidSequence, isSecret } from './trace';
 export type { TraceEvent } from './trace';
 export type { ClientOptions, BootstrapServerConfig, DeviceInfo } from './options';
-export { CoapEndpoint } from './transport';
+export { DeviceEndpoint } from './transport';
 export { BootstrapRefusedError, StoreFileError, ClientConfigError, ExchangeError } from './errors';
 export { Fleet, expandPattern, storeFileName } from './fleet';
 export type { FleetOptions, FleetSummary, FleetDevice } from './fleet';

@@ -1,5 +1,5 @@
 /**
- * CoRE link-format the device produces: the Bootstrap-Discover answer (lwm2m-bootstrap.md §5.3) and the
+ * CoRE link-format the device produces: the Bootstrap-Discover answer (OMA-TS-LightweightM2M_Core, Bootstrap Interface (Bootstrap-Discover)) and the
  * Register/Update payload. Written here rather than through the codec because the exact wording per
  * LwM2M version is device behaviour (1.0 `lwm2m="1.0",` header, 1.1+ `</>;lwm2m=1.1,`).
  */

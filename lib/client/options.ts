@@ -2,6 +2,7 @@
 import { defaultModel } from '../model/registry';
 import type { ObjectModel } from '../model/types';
 import type { PayloadCodec } from './bootstrap-handler';
+import { LWM2M_1_0_TREE_FORMATS } from '../codec/formats';
 import { DEFAULT_FORMATS } from './bootstrap-handler';
 import { ClientConfigError } from './errors';
 import type { FaultOptions } from './faults';
@@ -86,7 +87,7 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
   const version = o.version ?? '1.1';
   if (!VERSIONS.includes(version)) throw new ClientConfigError('version', `"${String(version)}" is not 1.0, 1.1 or 1.2`);
   const formats = o.formats?.length ? [...o.formats] : [...DEFAULT_FORMATS[version]];
-  if (version === '1.0' && formats.some((f) => f !== 11542 && f !== 11543)) {
+  if (version === '1.0' && formats.some((f) => !LWM2M_1_0_TREE_FORMATS.includes(f))) {
     throw new ClientConfigError('formats', 'an LwM2M 1.0 device knows TLV (11542) and LwM2M JSON (11543) only');
   }
   if (o.bootstrapServer) parseServerUri(o.bootstrapServer.uri);

@@ -4,7 +4,7 @@
  * exponential retries; after `registrationRetries` failures it reports itself failed and the client may
  * fall back to bootstrap.
  */
-import { ContentFormat } from '../model/types';
+import { ContentFormat } from '../codec/formats';
 import type { CoapResponse, CoapRequest } from './transport';
 import type { Target } from './target';
 import type { ClientTiming } from './timing';

@@ -6,7 +6,8 @@ import type { ObjectInstanceNode, ObjectModel, ResourceNode, ResourceType, Resou
 import { ObjectStore } from './store';
 import { ClientConfigError } from './errors';
 
-export type JsonValue =
+/** A resource value as the persisted store writes it (type-tagged, so it reads back exactly). */
+export type StoredValueJson =
   | { t: 'string' | 'corelnk'; v: string }
   | { t: 'integer' | 'unsigned' | 'time' | 'float'; v: number | string }
   | { t: 'boolean'; v: boolean }
@@ -16,15 +17,15 @@ export type JsonValue =
 export interface JsonResource {
   id: number;
   type: ResourceType;
-  value?: JsonValue;
-  instances?: Record<string, JsonValue>;
+  value?: StoredValueJson;
+  instances?: Record<string, StoredValueJson>;
 }
 
 export interface JsonStore {
   objects: Record<string, Record<string, JsonResource[]>>;
 }
 
-function valueToJson(type: ResourceType, v: ResourceValue): JsonValue {
+function valueToJson(type: ResourceType, v: ResourceValue): StoredValueJson {
   if (Buffer.isBuffer(v)) return { t: 'opaque', v: v.toString('base64') };
   if (typeof v === 'bigint') return { t: type === 'unsigned' || type === 'time' ? type : 'integer', v: v.toString() };
   if (typeof v === 'object') return { t: 'objlnk', v: `${v.objectId}:${v.instanceId}` };
@@ -36,7 +37,7 @@ function valueToJson(type: ResourceType, v: ResourceValue): JsonValue {
   return { t: type === 'corelnk' ? 'corelnk' : 'string', v };
 }
 
-function valueFromJson(j: JsonValue): ResourceValue {
+function valueFromJson(j: StoredValueJson): ResourceValue {
   switch (j.t) {
     case 'opaque':
       return Buffer.from(j.v, 'base64');

@@ -1,6 +1,6 @@
 /**
  * ObjectStore: the instance tree a simulated device holds (Security 0, Server 1, ACL 2, Device 3, ... any
- * object of the model), with the Bootstrap-Interface semantics of lwm2m-bootstrap.md §5: Bootstrap-Write
+ * object of the model), with the Bootstrap-Interface semantics of OMA-TS-LightweightM2M_Core, Bootstrap Interface: Bootstrap-Write
  * creates instances and merges resources (Anjay/Zephyr style), Bootstrap-Delete keeps the Bootstrap-Server
  * account, the OSCORE instance it links to and /3/0, and deleting a Security instance "unbootstraps" the
  * Server instance with the same Short Server ID.

@@ -1,5 +1,5 @@
 /**
- * Client timings with their origin (lwm2m-bootstrap.md §7). Real defaults follow RFC 7252 and the LwM2M
+ * Client timings with their origin (RFC 7252 §4.8 Transmission Parameters; OMA-TS-LightweightM2M_Core, Bootstrap Interface). Real defaults follow RFC 7252 and the LwM2M
  * 1.1 "Registration Procedures Default Values"; tests pass short values.
  */
 export interface ClientTiming {

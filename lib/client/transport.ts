@@ -1,5 +1,5 @@
 /**
- * CoapEndpoint: one socket on which a device both sends its requests (POST /bs, GET /bspack, /rd) and
+ * DeviceEndpoint: one socket on which a device both sends its requests (POST /bs, GET /bspack, /rd) and
  * serves the requests of the Bootstrap-Server and the DM servers: node-coap's Server and Agent share the
  * socket (the Server ignores responses, the Agent ignores requests). Datagram faults are injected on the
  * socket itself so that CoAP retransmission and de-duplication really run.
@@ -9,6 +9,7 @@
 import * as coap from 'coap';
 import * as dgram from 'dgram';
 import { messageDigest } from '../bootstrap/coap/dedup';
+import { MEDIA_TYPES } from '../codec/formats';
 import type { FaultState } from './faults';
 import { ExchangeError } from './errors';
 
@@ -55,21 +56,8 @@ export type RequestHandler = (req: IncomingRequest) => Promise<Answer>;
 
 type RawOption = { name: string | number; value: unknown };
 
-/** Media types node-coap turns Content-Format/Accept values into (it rewrites option values in place). */
-const MEDIA_TYPES: Record<string, number> = {
-  'text/plain': 0,
-  'application/link-format': 40,
-  'application/octet-stream': 42,
-  'application/json': 50,
-  'application/cbor': 60,
-  'application/senml+json': 110,
-  'application/senml+cbor': 112,
-  'application/vnd.oma.lwm2m+tlv': 11542,
-  'application/vnd.oma.lwm2m+json': 11543,
-  'application/vnd.oma.lwm2m+cbor': 11544,
-};
 
-/** The numeric value of a Content-Format/Accept option, whether raw bytes, a number or a media type. */
+/** The numeric value of a Content-Format/Accept option, whether raw bytes, a number or a media type (node-coap rewrites option values to media types). */
 export function formatNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return value;
   if (Buffer.isBuffer(value)) {
@@ -167,7 +155,7 @@ class RememberedRequests {
   }
 }
 
-export class CoapEndpoint {
+export class DeviceEndpoint {
   private readonly server: coap.Server;
   private readonly remembered = new RememberedRequests(coap.parameters.exchangeLifetime * 1000);
   private readonly screenBound = (msg: Buffer, rinfo: dgram.RemoteInfo): void => this.screen(msg, rinfo);
@@ -200,7 +188,7 @@ export class CoapEndpoint {
     port?: number;
     faults?: FaultState;
     onError?: (err: Error) => void;
-  }): Promise<CoapEndpoint> {
+  }): Promise<DeviceEndpoint> {
     const address = opts.address ?? '127.0.0.1';
     const sock = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
     await new Promise<void>((resolve, reject) => {
@@ -210,12 +198,12 @@ export class CoapEndpoint {
         resolve();
       });
     });
-    return new CoapEndpoint(sock, true, opts.faults, opts.onError ?? (() => undefined));
+    return new DeviceEndpoint(sock, true, opts.faults, opts.onError ?? (() => undefined));
   }
 
   /** Wraps an already bound socket (or a DTLS socket-like object); the caller keeps ownership. */
-  static wrap(socket: dgram.Socket, faults?: FaultState, onError?: (err: Error) => void): CoapEndpoint {
-    return new CoapEndpoint(socket, false, faults, onError ?? (() => undefined));
+  static wrap(socket: dgram.Socket, faults?: FaultState, onError?: (err: Error) => void): DeviceEndpoint {
+    return new DeviceEndpoint(socket, false, faults, onError ?? (() => undefined));
   }
 
   get localPort(): number {

@@ -6,11 +6,12 @@ import type { Codec } from './codec';
 import { asBuffer, CodecContext } from './context';
 import { singleNode, singleValueOf, targetType } from './single-value';
 import { typedValue } from './value-types';
+import { FORMATS, formatCodes } from './formats';
 
-export const CBOR_FORMAT = 60;
+export const CBOR_FORMAT = FORMATS.CBOR.code;
 
 export const cborSingleCodec: Codec = {
-  formats: [CBOR_FORMAT],
+  formats: formatCodes('CBOR'),
   name: 'CBOR',
 
   encode(path: LwM2mPath, node: LwM2mNode, model: ObjectModel): Buffer {

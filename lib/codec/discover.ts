@@ -1,7 +1,7 @@
 /**
  * What a Bootstrap-Discover answer tells the Bootstrap-Server: the enabler version, which Security instance
  * is the Bootstrap-Server account (the one without `ssid`), the server accounts and the objects/instances
- * present with their versions (lwm2m-bootstrap.md §5.3).
+ * present with their versions (OMA-TS-LightweightM2M_Core, Bootstrap Interface (Bootstrap-Discover)).
  */
 import { CodecContext } from './context';
 import { type Link, LINK_FORMAT, type ParsedLinkFormat, parseLinkFormat } from './link-format';

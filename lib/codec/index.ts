@@ -10,6 +10,7 @@ import type { LwM2mNode, ObjectModel } from '../model/types';
 import { cborSingleCodec } from './cbor-single';
 import type { Codec } from './codec';
 import { CodecContext } from './context';
+import { FORMATS, type CodecFormatKey, type FormatKey } from './formats';
 import { lwm2mCborCodec } from './lwm2m-cbor';
 import { lwm2mJsonCodec } from './lwm2m-json';
 import { opaqueCodec } from './opaque';
@@ -19,6 +20,7 @@ import { textCodec } from './text';
 import { tlvCodec } from './tlv';
 
 export type { Codec } from './codec';
+export * from './formats';
 export { tlvCodec, TLV_FORMAT } from './tlv';
 export { senmlJsonCodec, SENML_JSON_FORMAT } from './senml-json';
 export { senmlCborCodec, SENML_CBOR_FORMAT } from './senml-cbor';
@@ -34,17 +36,25 @@ export type { DiscoverInfo } from './discover';
 export { parseTlv, serializeTlv, TlvKind } from './tlv-bytes';
 export type { TlvRecord } from './tlv-bytes';
 
-/** Every codec, the format it writes first. */
-export const codecs: readonly Codec[] = Object.freeze([
-  tlvCodec,
-  senmlJsonCodec,
-  senmlCborCodec,
-  lwm2mCborCodec,
-  lwm2mJsonCodec,
-  textCodec,
-  opaqueCodec,
-  cborSingleCodec,
-]);
+/**
+ * The codec of each tree and single-value format in the content-format table (formats.ts). A row with such a
+ * shape and no codec here does not compile.
+ */
+const CODEC_BY_FORMAT: { readonly [K in CodecFormatKey]: Codec } = {
+  TLV: tlvCodec,
+  SENML_JSON: senmlJsonCodec,
+  SENML_CBOR: senmlCborCodec,
+  LWM2M_CBOR: lwm2mCborCodec,
+  LWM2M_JSON: lwm2mJsonCodec,
+  TEXT: textCodec,
+  OPAQUE: opaqueCodec,
+  CBOR: cborSingleCodec,
+};
+
+/** Every codec, in the table's order. */
+export const codecs: readonly Codec[] = Object.freeze(
+  (Object.keys(FORMATS) as FormatKey[]).flatMap((k) => (k in CODEC_BY_FORMAT ? [CODEC_BY_FORMAT[k as CodecFormatKey]] : [])),
+);
 
 const table = new Map<number, Codec>();
 for (const c of codecs) for (const f of c.formats) table.set(f, c);

@@ -13,9 +13,10 @@ export class JsonSyntaxError extends Error {
   }
 }
 
-export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | JsonObject;
+/** A JSON value as the bigint-aware reader returns it (integers beyond 2^53 stay exact). */
+export type JsonDatum = null | boolean | number | bigint | string | JsonDatum[] | JsonObject;
 export interface JsonObject {
-  [key: string]: JsonValue;
+  [key: string]: JsonDatum;
 }
 
 const MAX_DEPTH = 32;
@@ -23,7 +24,7 @@ const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
 export interface ParsedJson {
-  value: JsonValue;
+  value: JsonDatum;
   /** Character offset of each array and object. */
   offsets: WeakMap<object, number>;
 }
@@ -64,7 +65,7 @@ export function parseJson(text: string): ParsedJson {
       } else i++;
     }
   };
-  const value = (depth: number): JsonValue => {
+  const value = (depth: number): JsonDatum => {
     ws();
     if (depth > MAX_DEPTH) err(`nesting deeper than ${MAX_DEPTH} levels`);
     const c = text[i];
@@ -92,7 +93,7 @@ export function parseJson(text: string): ParsedJson {
       }
     }
     if (c === '[') {
-      const arr: JsonValue[] = [];
+      const arr: JsonDatum[] = [];
       offsets.set(arr, i++);
       ws();
       if (text[i] === ']') {

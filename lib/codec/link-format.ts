@@ -1,13 +1,14 @@
 /**
  * CoRE Link Format (CF 40, RFC 6690) as LwM2M uses it in (Bootstrap-)Discover and Register payloads.
- * The parser is liberal as lwm2m-bootstrap.md §5.3 asks: the LwM2M 1.0 bare `lwm2m="1.0"` element and the
+ * The parser is liberal as OMA-TS-LightweightM2M_Core, Bootstrap Interface (Bootstrap-Discover) and RFC 6690 allow: the LwM2M 1.0 bare `lwm2m="1.0"` element and the
  * 1.1+ `</>;lwm2m=1.1` link, quoted or unquoted values, whitespace around separators, a stray trailing slash
  * in paths, attributes in any order, unknown attributes. Unterminated quotes or brackets are CodecErrors.
  */
 import { CodecContext } from './context';
 import { invalidUtf8Offset } from './utf8';
+import { FORMATS } from './formats';
 
-export const LINK_FORMAT = 40;
+export const LINK_FORMAT = FORMATS.LINK.code;
 
 export interface Link {
   /** The target, e.g. "/0/1" (a trailing slash removed, "/" kept). */

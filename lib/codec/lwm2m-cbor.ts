@@ -2,7 +2,7 @@
  * LwM2M CBOR (CF 11544, LwM2M 1.2): one CBOR map whose keys are path segments (an unsigned integer, or an
  * array of them for several segments at once) and whose values are deeper maps or resource values.
  * Output: the request path as one key (a plain integer for /O, an array for deeper paths, nothing for /),
- * then one integer key per level below it — the forms of encodings.md §6. Input: any mix of key forms,
+ * then one integer key per level below it — the forms of OMA-TS-LightweightM2M_Core 1.2, Data Formats: LwM2M CBOR. Input: any mix of key forms,
  * definite or indefinite lengths, absolute paths or (for Write/Create payloads) paths relative to the request.
  */
 import { LwM2mPath } from '../model/path';
@@ -13,8 +13,9 @@ import { asBuffer, CodecContext } from './context';
 import { TreeBuilder } from './tree-builder';
 import { checkedValue, checkNodeAt, checkResource, instancesOf, objectsOf, resourceInfo, resourcesOf } from './tree-walk';
 import { typedValue } from './value-types';
+import { FORMATS, formatCodes } from './formats';
 
-export const LWM2M_CBOR_FORMAT = 11544;
+export const LWM2M_CBOR_FORMAT = FORMATS.LWM2M_CBOR.code;
 
 type CborMap = Map<unknown, unknown>;
 
@@ -71,7 +72,7 @@ function fits(request: LwM2mPath, ids: number[]): boolean {
 }
 
 export const lwm2mCborCodec: Codec = {
-  formats: [LWM2M_CBOR_FORMAT],
+  formats: formatCodes('LWM2M_CBOR'),
   name: 'LwM2M CBOR',
 
   encode(path: LwM2mPath, node: LwM2mNode, model: ObjectModel): Buffer {

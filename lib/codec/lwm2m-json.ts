@@ -8,13 +8,14 @@ import type { LwM2mNode, ObjectModel } from '../model/types';
 import { fromBase64Lenient } from './base64';
 import type { Codec } from './codec';
 import { asBuffer, CodecContext } from './context';
-import { jsonNumber, type JsonObject, type JsonValue } from './json-text';
+import { jsonNumber, type JsonObject, type JsonDatum } from './json-text';
 import { recordsFromTree, type SenmlRecord, treeFromRecords } from './senml-records';
 import { readJson } from './senml-json';
+import { FORMATS, formatCodes } from './formats';
 
-export const LWM2M_JSON_FORMAT = 11543;
+export const LWM2M_JSON_FORMAT = FORMATS.LWM2M_JSON.code;
 
-function isObject(v: JsonValue): v is JsonObject {
+function isObject(v: JsonDatum): v is JsonObject {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
@@ -22,7 +23,7 @@ function entryRecord(
   ctx: CodecContext,
   model: ObjectModel,
   base: string,
-  e: JsonValue,
+  e: JsonDatum,
   idx: number,
   offset: number | undefined,
 ): SenmlRecord {
@@ -81,7 +82,7 @@ function entryJson(r: SenmlRecord, n: string): string {
 }
 
 export const lwm2mJsonCodec: Codec = {
-  formats: [LWM2M_JSON_FORMAT, 1543],
+  formats: formatCodes('LWM2M_JSON'),
   name: 'LwM2M JSON',
 
   encode(path: LwM2mPath, node: LwM2mNode, model: ObjectModel): Buffer {

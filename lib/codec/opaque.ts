@@ -4,11 +4,12 @@ import type { LwM2mNode, ObjectModel } from '../model/types';
 import type { Codec } from './codec';
 import { asBuffer, CodecContext } from './context';
 import { singleNode, singleValueOf, targetType } from './single-value';
+import { FORMATS, formatCodes } from './formats';
 
-export const OPAQUE_FORMAT = 42;
+export const OPAQUE_FORMAT = FORMATS.OPAQUE.code;
 
 export const opaqueCodec: Codec = {
-  formats: [OPAQUE_FORMAT],
+  formats: formatCodes('OPAQUE'),
   name: 'opaque',
 
   encode(path: LwM2mPath, node: LwM2mNode, model: ObjectModel): Buffer {

@@ -8,8 +8,9 @@ import { cborDecode, cborEncode, cborInt, describeCbor, looseFromCbor } from './
 import type { Codec } from './codec';
 import { asBuffer, CodecContext } from './context';
 import { recordsFromTree, type SenmlRecord, treeFromRecords } from './senml-records';
+import { FORMATS, formatCodes } from './formats';
 
-export const SENML_CBOR_FORMAT = 112;
+export const SENML_CBOR_FORMAT = FORMATS.SENML_CBOR.code;
 
 /** Integer labels of RFC 8428 §6 and the names they stand for. */
 const LABELS = new Map<number, string>([
@@ -81,7 +82,7 @@ function recordToCbor(r: SenmlRecord): Map<number | string, unknown> {
 }
 
 export const senmlCborCodec: Codec = {
-  formats: [SENML_CBOR_FORMAT],
+  formats: formatCodes('SENML_CBOR'),
   name: 'SenML CBOR',
 
   encode(path: LwM2mPath, node: LwM2mNode, model: ObjectModel): Buffer {

@@ -7,14 +7,15 @@ import type { LwM2mNode, ObjectModel } from '../model/types';
 import { fromBase64Lenient, toBase64Url } from './base64';
 import type { Codec } from './codec';
 import { asBuffer, CodecContext } from './context';
-import { jsonNumber, type JsonObject, JsonSyntaxError, type JsonValue, parseJson } from './json-text';
+import { jsonNumber, type JsonObject, JsonSyntaxError, type JsonDatum, parseJson } from './json-text';
 import { IGNORED_LABELS, recordsFromTree, type SenmlRecord, treeFromRecords } from './senml-records';
 import { decodeUtf8 } from './utf8';
+import { FORMATS, formatCodes } from './formats';
 
-export const SENML_JSON_FORMAT = 110;
+export const SENML_JSON_FORMAT = FORMATS.SENML_JSON.code;
 
 /** Parses JSON text from a payload; syntax errors fail with their byte offset. */
-export function readJson(ctx: CodecContext, payload: Buffer): { value: JsonValue; offsetOf: (o: object) => number | undefined } {
+export function readJson(ctx: CodecContext, payload: Buffer): { value: JsonDatum; offsetOf: (o: object) => number | undefined } {
   const text = decodeUtf8(ctx, payload);
   const byteOffset = (idx: number): number => Buffer.byteLength(text.slice(0, idx), 'utf8');
   try {
@@ -32,11 +33,11 @@ export function readJson(ctx: CodecContext, payload: Buffer): { value: JsonValue
   }
 }
 
-function isObject(v: JsonValue): v is JsonObject {
+function isObject(v: JsonDatum): v is JsonObject {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-function recordFromJson(ctx: CodecContext, o: JsonValue, idx: number, offset: number | undefined): SenmlRecord {
+function recordFromJson(ctx: CodecContext, o: JsonDatum, idx: number, offset: number | undefined): SenmlRecord {
   if (!isObject(o)) return ctx.fail(`record ${idx} is not a JSON object`, offset);
   const r: SenmlRecord = { offset };
   const bad = (k: string, want: string): never => ctx.fail(`record ${idx}: "${k}" must be ${want}`, offset);
@@ -83,7 +84,7 @@ function recordToJson(r: SenmlRecord): string {
 }
 
 export const senmlJsonCodec: Codec = {
-  formats: [SENML_JSON_FORMAT],
+  formats: formatCodes('SENML_JSON'),
   name: 'SenML JSON',
 
   encode(path: LwM2mPath, node: LwM2mNode, model: ObjectModel): Buffer {

@@ -2,7 +2,7 @@
  * SenML (RFC 8428) as LwM2M uses it, independent of JSON or CBOR: records <-> instance trees.
  * Names resolve as base name + name to absolute paths /O/I/R or /O/I/R/RI. On output the first record
  * carries bn = the request path followed by "/" and every record a relative n (a value at the request path
- * itself gets bn = that path and no n), the forms of encodings.md §4.
+ * itself gets bn = that path and no n), the forms of RFC 8428 (SenML) as OMA-TS-LightweightM2M_Core, Data Formats: SenML JSON/CBOR uses them.
  */
 import { LwM2mPath } from '../model/path';
 import type { LwM2mNode, ObjectModel, ResourceType } from '../model/types';

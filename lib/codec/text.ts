@@ -10,8 +10,9 @@ import { asBuffer, CodecContext } from './context';
 import { singleNode, singleValueOf, targetType } from './single-value';
 import { decodeUtf8 } from './utf8';
 import { formatObjlnk, type LooseValue, typedValue } from './value-types';
+import { FORMATS, formatCodes } from './formats';
 
-export const TEXT_FORMAT = 0;
+export const TEXT_FORMAT = FORMATS.TEXT.code;
 
 /** Decimal text of a finite number without an exponent (6.667e-11 -> "0.00000000006667"). */
 export function plainDecimal(x: number): string {
@@ -92,7 +93,7 @@ function fromText(ctx: CodecContext, type: ResourceType | undefined, text: strin
 }
 
 export const textCodec: Codec = {
-  formats: [TEXT_FORMAT],
+  formats: formatCodes('TEXT'),
   name: 'text',
 
   encode(path: LwM2mPath, node: LwM2mNode, model: ObjectModel): Buffer {

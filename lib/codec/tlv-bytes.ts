@@ -1,7 +1,7 @@
 /**
  * OMA-TLV, bytes layer: bytes <-> TLV records (no knowledge of the object model).
  * Header: type byte (kind in bits 7-6, 16-bit id in bit 5, length-field size in bits 4-3, short length in
- * bits 2-0), 1 or 2 id bytes, 0-3 length bytes; see encodings.md §3.1.
+ * bits 2-0), 1 or 2 id bytes, 0-3 length bytes; see OMA-TS-LightweightM2M_Core, Data Formats: TLV.
  */
 import type { CodecContext } from './context';
 

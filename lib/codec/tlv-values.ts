@@ -1,4 +1,4 @@
-/** OMA-TLV value fields <-> typed values (encodings.md §3.3). */
+/** OMA-TLV value fields <-> typed values (OMA-TS-LightweightM2M_Core, Data Formats: TLV, value encodings). */
 import type { ObjLnk, ResourceType, ResourceValue } from '../model/types';
 import type { CodecContext } from './context';
 import { decodeUtf8 } from './utf8';

@@ -11,8 +11,9 @@ import { parseTlv, serializeTlv, TLV_KIND_NAMES, TlvKind, type TlvRecord } from 
 import { decodeTlvValue, encodeTlvValue } from './tlv-values';
 import { TreeBuilder } from './tree-builder';
 import { checkedValue, checkNodeAt, checkResource, instancesOf, resourceInfo, resourcesOf } from './tree-walk';
+import { FORMATS, formatCodes } from './formats';
 
-export const TLV_FORMAT = 11542;
+export const TLV_FORMAT = FORMATS.TLV.code;
 
 function valueBytes(ctx: CodecContext, path: LwM2mPath, type: ResourceType, value: unknown): Buffer {
   const v = checkedValue(ctx, path, type, value);
@@ -85,7 +86,7 @@ class TlvDecoder {
 }
 
 export const tlvCodec: Codec = {
-  formats: [TLV_FORMAT, 1542],
+  formats: formatCodes('TLV'),
   name: 'TLV',
 
   encode(path: LwM2mPath, node: LwM2mNode, model: ObjectModel): Buffer {

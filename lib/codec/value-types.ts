@@ -53,10 +53,6 @@ function intRange(type: ResourceType): [bigint, bigint] {
   return type === 'unsigned' ? [0n, UINT64_MAX] : [INT64_MIN, INT64_MAX];
 }
 
-export function isIntegerType(type: ResourceType): boolean {
-  return type === 'integer' || type === 'unsigned' || type === 'time';
-}
-
 /**
  * Checks a value a caller wants to encode against the resource type and returns it normalized
  * (Uint8Array -> Buffer, bigint in the safe range -> number). Returns an error text instead when it does not fit.

@@ -110,20 +110,3 @@ export interface RootNode {
 }
 
 export type LwM2mNode = RootNode | ObjectNode | ObjectInstanceNode | ResourceNode | ResourceInstanceNode;
-
-/** Numeric CoAP Content-Formats used by LwM2M. */
-export const ContentFormat = {
-  TEXT: 0,
-  LINK: 40,
-  OPAQUE: 42,
-  CBOR: 60,
-  SENML_JSON: 110,
-  SENML_CBOR: 112,
-  TLV: 11542,
-  LWM2M_JSON: 11543,
-  LWM2M_CBOR: 11544,
-  /** Pre-IANA codes still seen in the wild; accepted on input only. */
-  TLV_LEGACY: 1542,
-  LWM2M_JSON_LEGACY: 1543,
-} as const;
-export type ContentFormatCode = number;

@@ -3,6 +3,7 @@
  * resource JSON of the Security, Server and Access Control instances they stand for. Validation and
  * planning both go through here, so a profile that validates plans without surprises.
  */
+import { PROFILE_FORMAT_NAMES } from '../codec/formats';
 import type {
   AccountCredentials,
   AclProfile,
@@ -23,13 +24,8 @@ export function securityModeNumber(m: SecurityModeJson | unknown): number | unde
   return typeof m === 'string' ? SECURITY_MODES[m] : undefined;
 }
 
-export const CONTENT_FORMAT_NAMES: Readonly<Record<string, number>> = Object.freeze({
-  tlv: 11542,
-  'senml-json': 110,
-  'senml-cbor': 112,
-  'lwm2m-cbor': 11544,
-  'lwm2m-json': 11543,
-});
+/** `contentFormat` names and their numbers (the content-format table's profile names, lib/codec/formats.ts). */
+export const CONTENT_FORMAT_NAMES: Readonly<Record<string, number>> = PROFILE_FORMAT_NAMES;
 
 /** The numeric content format, 'auto', or undefined when unknown. */
 export function contentFormatSetting(cf: ContentFormatJson | unknown): number | 'auto' | undefined {

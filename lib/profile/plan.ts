@@ -27,7 +27,8 @@ import {
   BootstrapReadRequest,
   BootstrapWriteRequest,
   type BootstrapDownlinkRequest,
-} from '../bootstrap/requests';
+} from '../operations/requests';
+import { writeFormatForPct } from '../codec/formats';
 import { ValueError } from '../model/errors';
 import { LwM2mPath } from '../model/path';
 import { defaultModel } from '../model/registry';
@@ -64,10 +65,6 @@ export interface PlannedWrite {
   node: LwM2mNode;
 }
 
-/** Formats a client may name in pct, and the legacy codes mapped onto them. */
-const PCT_FORMATS = new Set([11542, 110, 112, 11544]);
-const LEGACY: Record<number, number> = { 1542: 11542, 1543: 11543 };
-
 /**
  * The write format: the profile's fixed format, else the client's preferred one (pct) when it is a
  * hierarchical format, else TLV (the format every 1.0 client reads, and OMA's advice when unknown).
@@ -75,12 +72,8 @@ const LEGACY: Record<number, number> = { 1542: 11542, 1543: 11543 };
 export function contentFormatFor(profile: BootstrapProfile, preferredFromClient?: number): number {
   const setting = contentFormatSetting(profile.contentFormat);
   if (typeof setting === 'number') return setting;
-  const pct = preferredFromClient === undefined ? undefined : (LEGACY[preferredFromClient] ?? preferredFromClient);
-  // pct=11543 (LwM2M JSON) comes from a client of LwM2M 1.1 or later (pct does not exist in 1.0), and such a client
-  // should not use the legacy formats but read SenML JSON or SenML CBOR (OMA-TS-LightweightM2M_Core-V1_1, §7 Data
-  // Formats): its JSON preference is served in SenML JSON. A 4.15 still falls back (runner.ts).
-  if (pct === 11543) return 110;
-  return pct !== undefined && PCT_FORMATS.has(pct) ? pct : 11542;
+  // pct=11543 (LwM2M JSON) is served in SenML JSON (the table's pctServedAs); a 4.15 still falls back (runner.ts).
+  return writeFormatForPct(preferredFromClient);
 }
 
 /** True when the profile wants a Bootstrap-Discover before planning (autoId, the default). */

@@ -6,6 +6,7 @@
  * placeholder where a number or boolean is expected; planBootstrap and buildBootstrapPack need a
  * resolved profile and report any placeholder left as a ProfileError.
  */
+import type { ProfileFormatCode, ProfileFormatName } from '../codec/formats';
 
 /** Bytes in JSON: a plain text (its UTF-8 bytes), `{ hex }` or `{ base64 }`. */
 export type BytesJson = string | { hex: string } | { base64: string };
@@ -14,9 +15,9 @@ export type BytesJson = string | { hex: string } | { base64: string };
 export type SecurityModeName = 'psk' | 'rpk' | 'x509' | 'nosec' | 'est';
 export type SecurityModeJson = SecurityModeName | 0 | 1 | 2 | 3 | 4;
 
-/** Names of hierarchical content formats accepted by `contentFormat`, besides their numbers. */
-export type ContentFormatName = 'tlv' | 'senml-json' | 'senml-cbor' | 'lwm2m-cbor' | 'lwm2m-json';
-export type ContentFormatJson = 'auto' | ContentFormatName | 11542 | 11543 | 110 | 112 | 11544;
+/** Names of hierarchical content formats accepted by `contentFormat`, besides their numbers (lib/codec/formats.ts). */
+export type ContentFormatName = ProfileFormatName;
+export type ContentFormatJson = 'auto' | ContentFormatName | ProfileFormatCode;
 
 /** Resource values by resource id ("0", "1", …), in the JSON forms of lib/model/values.ts. */
 export type ResourcesJson = Record<string, unknown>;

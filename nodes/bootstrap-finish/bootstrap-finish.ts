@@ -13,7 +13,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { SessionNotFoundError, SessionOutcome, type BootstrapSession } from '../shared/lib';
 import { answerPack } from '../shared/pack';
-import { listenerFor, lwm2mInfo, type ListenerNode, type Lwm2mMsgInfo } from '../shared/session-ref';
+import { listenerFor, lwm2mInfo, type ListenerNode, type Lwm2mMsgInfo, type Lwm2mStep } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
 import { isTimeout } from './timeouts';
@@ -97,13 +97,12 @@ export = function (RED: NodeAPI): void {
         }
         const session = listener.getSession(info.sessionId);
         showStatus(node, 'working', t('status.finishing'));
-        const started = Date.now();
         let res;
         try {
           res = await session.finish(timeoutMs ? { timeoutMs } : undefined);
         } catch (e) {
           if (e instanceof SessionNotFoundError || !isTimeout(e)) throw e;
-          info.steps.push({ op: 'finish', method: 'POST', path: '/bs', code: '', success: false, ms: Date.now() - started, error: (e as Error).message });
+          info.steps.push(...finishStep(session));
           closeWith(session, info, SessionOutcome.TIMEOUT);
           msg.payload = t('payload.timeout', { endpoint: info.endpoint });
           showStatus(node, 'failed', t('status.timeout'));
@@ -111,15 +110,7 @@ export = function (RED: NodeAPI): void {
           return done();
         }
         const diag = res.diagnostic ?? (res.payload && res.payload.length ? res.payload.toString('utf8') : undefined);
-        info.steps.push({
-          op: 'finish',
-          method: 'POST',
-          path: '/bs',
-          code: res.code,
-          success: res.success,
-          ms: Math.round(res.rttMs),
-          ...(diag && !res.success ? { error: diag } : {}),
-        });
+        info.steps.push(...finishStep(session));
         if (res.success) {
           closeWith(session, info, SessionOutcome.SUCCESS);
           msg.payload = t('payload.success', { endpoint: info.endpoint });
@@ -174,15 +165,21 @@ export = function (RED: NodeAPI): void {
   }
 
   /** Ends the session (if the library has not already) and puts its audit record on the message. */
+  /**
+   * The session's outcome and audit record onto the message. The library has ended the session already
+   * (finish() with SUCCESS or FINISH_FAILED, a request timeout with TIMEOUT): its outcome is the one recorded.
+   */
   function closeWith(session: BootstrapSession, info: Lwm2mMsgInfo, outcome: SessionOutcome): void {
-    try {
-      session.end(outcome);
-    } catch {
-      // already ended by the library with its own outcome: keep that one
-    }
+    if (session.state !== 'ended') session.end(outcome);
     const audit = session.audit(); // a detached copy of plain data
     info.audit = audit;
     info.outcome = audit.outcome ?? outcome;
+  }
+
+  /** Bootstrap-Finish's step as the library recorded it (the last one). */
+  function finishStep(session: BootstrapSession): Lwm2mStep[] {
+    const last = session.audit().steps.at(-1);
+    return last?.op === 'finish' ? [last] : [];
   }
 
   RED.nodes.registerType('lwm2m-bootstrap-finish', BootstrapFinishNode);

@@ -13,6 +13,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import {
+  ContentFormat,
   contentFormatFor,
   nodeToJson,
   ProfileError,
@@ -26,7 +27,6 @@ import { answerPack, checkedProfile } from '../shared/pack';
 import { listenerFor, lwm2mInfo, type Lwm2mMsgInfo, type Lwm2mStep } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
-import { failedStep, stepOf } from '../shared/steps';
 import { OperationError, requestFromOperation } from './single-op';
 import { failureDetail, onErrorMode, type OnErrorMode } from './on-error';
 
@@ -44,7 +44,6 @@ interface StepsRun {
 
 type Msg = NodeMessageInFlow & { lwm2m?: Lwm2mMsgInfo; profile?: unknown; operation?: unknown; error?: unknown };
 
-const TLV = 11542;
 
 export = function (RED: NodeAPI): void {
   function ObjectWriteNode(this: Node, config: WriteDef) {
@@ -61,6 +60,8 @@ export = function (RED: NodeAPI): void {
       inFlight++;
       /** The session of this message once found, so that one ending underneath the run can still be reported. */
       let session: BootstrapSession | undefined;
+      /** How many steps the session had recorded when this message came: the steps after it are this node's. */
+      let recorded = 0;
       try {
         const info = lwm2mInfo(msg, t);
         const listener = listenerFor(RED, info);
@@ -78,7 +79,8 @@ export = function (RED: NodeAPI): void {
         }
 
         session = listener.getSession(info.sessionId);
-        const run = mode === 'single' ? await single(session, msg, info) : await fromProfile(session, msg, info);
+        recorded = session.audit().steps.length;
+        const run = mode === 'single' ? await single(session, msg, info, recorded) : await fromProfile(session, msg, info, recorded);
         const steps = run.steps;
         info.steps.push(...steps);
         const failed = run.failed;
@@ -115,7 +117,7 @@ export = function (RED: NodeAPI): void {
           const info = msg.lwm2m as Lwm2mMsgInfo;
           info.outcome = ended.outcome;
           info.audit = ended.audit(); // a detached copy of plain data
-          info.steps.push(...auditSteps(ended, info.steps.length));
+          info.steps.push(...recordedSteps(ended, recorded));
           msg.payload = err.message;
           msg.error = { message: err.message, code: (err as { code?: string }).code };
           showStatus(node, 'failed', t('status.ended', { outcome: String(ended.outcome) }));
@@ -142,7 +144,7 @@ export = function (RED: NodeAPI): void {
      * back to the layout of a device that was not asked (msg.lwm2m.discoveryRefused says so).
      * (A promise chain, not an async function: its frame would be heap for every session waiting on a device.)
      */
-    function fromProfile(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<StepsRun> {
+    function fromProfile(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo, recorded: number): Promise<StepsRun> {
       const profile = checkedProfile(msg.profile);
       msg.profile = profile;
       return runBootstrap(session, profile, { stopOnError: onError !== 'continue', requestTimeoutMs: timeoutMs }).then((result) => {
@@ -150,39 +152,32 @@ export = function (RED: NodeAPI): void {
         if (result.discoveryRefused) info.discoveryRefused = { ...result.discoveryRefused };
         const version = result.discovered?.lwm2mVersion ?? session.lwm2mVersion;
         if (version) info.lwm2mVersion = version;
-        const steps = result.steps.map((s) => {
-          const step = stepOf(s.request, s.response);
-          if (s.retriedFormats?.length) step.retriedFormats = [...s.retriedFormats];
-          if (s.retriedWithoutKeys) step.retriedWithoutKeys = true;
-          return step;
-        });
+        const steps = recordedSteps(session, recorded);
         return { steps, failed: (result.discoveryRefused ? steps.slice(1) : steps).find((s) => !s.success) };
       });
     }
 
-    async function single(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<StepsRun> {
-      const steps = await singleStep(session, msg, info);
+    async function single(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo, recorded: number): Promise<StepsRun> {
+      await singleStep(session, msg, info);
+      const steps = recordedSteps(session, recorded);
       return { steps, failed: steps.find((s) => !s.success) };
     }
 
-    async function singleStep(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<Lwm2mStep[]> {
+    /** Sends the message's operation; its step is in the session's record. */
+    async function singleStep(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo): Promise<void> {
       await session.accept();
       const profile = msg.profile !== undefined && msg.profile !== null ? checkedProfile(msg.profile) : undefined;
       const cf = writeFormat(profile, session.preferredContentFormat);
       const req = requestFromOperation(msg.operation, cf);
-      const started = Date.now();
       try {
         const res = await session.send(req, timeoutMs ? { timeoutMs } : undefined);
-        const step = stepOf(req, res);
         if (res.discover) info.discovered = structuredClone(res.discover);
         if (res.discover?.lwm2mVersion) info.lwm2mVersion = res.discover.lwm2mVersion;
         if (res.node) msg.payload = nodeToJson(res.node, { maskSecrets: true, path: req.type === 'BootstrapFinishRequest' ? undefined : req.path });
         else if (res.discover) msg.payload = structuredClone(res.discover);
-        else msg.payload = t('payload.single', { op: step.op, path: step.path, code: step.code });
-        return [step];
+        else msg.payload = t('payload.single', { op: req.op, path: req.target, code: res.code });
       } catch (e) {
         if (session.state !== 'ended') throw e;
-        return [failedStep(req, e instanceof Error ? e : new Error(String(e)), Date.now() - started)];
       }
     }
 
@@ -197,11 +192,14 @@ export = function (RED: NodeAPI): void {
 
 /** Write format: the profile's contentFormat, else the client's pct, else TLV. */
 function writeFormat(profile: BootstrapProfile | undefined, pct: number | undefined): number {
-  return profile ? contentFormatFor(profile, pct) : (pct ?? TLV);
+  return profile ? contentFormatFor(profile, pct) : (pct ?? ContentFormat.TLV);
 }
 
-/** Steps the audit holds beyond those already on the message (the run that was cut short). */
-function auditSteps(session: BootstrapSession, already: number): Lwm2mStep[] {
-  const steps = session.audit().steps ?? [];
-  return steps.slice(already).map((s) => ({ ...s }) as Lwm2mStep);
+/** The session's record of the steps after the first `already` (a detached copy), less those a retry stands for. */
+function recordedSteps(session: BootstrapSession, already: number): Lwm2mStep[] {
+  return session
+    .audit()
+    .steps.slice(already)
+    .filter((s) => !s.superseded)
+    .map(({ superseded: _superseded, ...s }) => s);
 }

@@ -9,6 +9,7 @@ import {
   BootstrapDiscoverRequest,
   BootstrapReadRequest,
   BootstrapWriteRequest,
+  WRITE_READ_FORMATS,
   defaultModel,
   Lwm2mError,
   nodeFromJson,
@@ -29,14 +30,13 @@ export interface OperationSpec {
   contentFormat?: number;
 }
 
-const HIERARCHICAL = new Set([11542, 110, 112, 11544, 11543, 0, 42, 60]);
 
 /** Builds the request; `defaultFormat` is the session's format (client's pct, else TLV). */
 export function requestFromOperation(spec: unknown, defaultFormat: number): BootstrapDownlinkRequest {
   if (!spec || typeof spec !== 'object') throw new OperationError('msg.operation must be an object like {op: "write", path: "/1/0", value: {…}}');
   const s = spec as OperationSpec;
   const cf = s.contentFormat === undefined ? defaultFormat : Number(s.contentFormat);
-  if (!HIERARCHICAL.has(cf)) throw new OperationError(`msg.operation.contentFormat ${String(s.contentFormat)} is not a content format for writes/reads`);
+  if (!WRITE_READ_FORMATS.includes(cf)) throw new OperationError(`msg.operation.contentFormat ${String(s.contentFormat)} is not a content format for writes/reads`);
   switch (s.op) {
     case 'delete':
       return new BootstrapDeleteRequest(s.path ?? '/');

@@ -11,6 +11,8 @@ export {
   BootstrapDiscoverRequest,
   BootstrapReadRequest,
   BootstrapWriteRequest,
+  ContentFormat,
+  WRITE_READ_FORMATS,
   BootstrapFinishRequest,
   BootstrapServer,
   BootstrapSession,

@@ -24,7 +24,7 @@ import {
 } from './message';
 import { InboundExchange, type ExchangeHost } from './exchange';
 import { ConTransmission, type OutboundResult, type TransmissionHost, type TransmissionOwner } from './transmission';
-import type { ResolvedParameters } from '../parameters';
+import type { EndpointParameters } from './parameters';
 
 export type { OutboundResult };
 export { InboundExchange, type ResponseOptions } from './exchange';
@@ -79,7 +79,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
 
   constructor(
     readonly socket: DatagramSocket,
-    private readonly params: ResolvedParameters,
+    private readonly params: EndpointParameters,
     private readonly handlers: EndpointHandlers,
   ) {
     this.dedup = new DedupCache(params.coap.exchangeLifetime * 1000, params.timings.dedupMaxEntries);

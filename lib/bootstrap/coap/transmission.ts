@@ -3,7 +3,7 @@
  * separate response we owe a device. One timer drives both the retransmissions (ACK_TIMEOUT, doubling,
  * MAX_RETRANSMIT) and the overall deadline; nothing else is scheduled per message.
  */
-import type { CoapParameters } from '../parameters';
+import type { CoapParameters } from './parameters';
 
 export type OutboundResult =
   | {

@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import { CoapFormatError, parseDatagram, uintBuffer, uintOption, uriPath, uriQuery } from '../../../lib/bootstrap/coap/message';
 import { endpointName, parseQuery, preferredContentFormat } from '../../../lib/bootstrap/inbound';
 
-// lwm2m-bootstrap.md §4: CON POST /bs?ep=client1&pct=112, MID 0x1234, token A1B2C3D4
+// OMA-TS-LightweightM2M_Core, Bootstrap Interface (Bootstrap-Request): CON POST /bs?ep=client1&pct=112, MID 0x1234, token A1B2C3D4
 const BS_REQUEST = Buffer.from('44021234A1B2C3D4B262734A65703D636C69656E743107706374 3D313132'.replace(/ /g, ''), 'hex');
-// lwm2m-bootstrap.md §5.6: CON GET /bspack?ep=client1, Accept 112
+// OMA-TS-LightweightM2M_Core 1.2, Bootstrap Interface (Bootstrap-Pack-Request): CON GET /bspack?ep=client1, Accept 112
 const PACK_REQUEST = Buffer.from('420103000C0DB66273706163 6B4A65703D636C69656E74312170'.replace(/ /g, ''), 'hex');
 
 describe('CoAP datagram parsing (strict RFC 7252 §3)', () => {

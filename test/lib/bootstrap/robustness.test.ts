@@ -110,7 +110,7 @@ describe('BootstrapServer robustness', () => {
     const answers = peer.inbox.filter((m) => m.packet?.code === '2.04');
     assert.equal(answers.length, 2);
     assert.deepEqual(answers[0].raw, answers[1].raw);
-    // encodings: ACK 2.04 with the same MID and token (lwm2m-bootstrap.md §4)
+    // encodings: ACK 2.04 with the same MID and token (RFC 7252 §5.2.1, piggybacked response)
     assert.deepEqual(answers[0].raw, Buffer.from('64441234a1b2c3d4', 'hex'));
   });
 

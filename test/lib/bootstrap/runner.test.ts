@@ -78,6 +78,23 @@ describe('runBootstrap: the library-only bootstrap against a scripted device', (
     assert.equal(result?.ok, true);
   });
 
+  it('records every request once: the refused 4.15 attempt superseded by its retry, which lists the refused format', async () => {
+    dev.reply('PUT', '/0/1', (r) => (r.contentFormat === 11542 ? { code: '4.15' } : undefined));
+    const done = run(PROFILE);
+    await dev.bootstrapRequest({ port }, { ep: 'run-record', pct: 11542 });
+    const { s, error } = await done;
+    assert.equal(error, undefined);
+    const steps = s.audit().steps.map((x) => [x.op, x.path, x.code, x.contentFormat, x.superseded ?? false, x.retriedFormats]);
+    assert.deepEqual(steps, [
+      ['discover', '/', '2.05', 40, false, undefined],
+      ['delete', '/0', '2.02', undefined, false, undefined],
+      ['delete', '/1', '2.02', undefined, false, undefined],
+      ['write', '/0/1', '4.15', 11542, true, undefined],
+      ['write', '/0/1', '2.04', 112, false, [11542]],
+      ['write', '/1/0', '2.04', 112, false, undefined],
+    ]);
+  });
+
   it('stops at the first error with stopOnError, goes on without it', async () => {
     dev.reply('DELETE', '/0', { code: '4.05' });
     const stopped = run(PROFILE, { stopOnError: true });

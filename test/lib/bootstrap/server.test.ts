@@ -22,9 +22,9 @@ function nextSession(server: BootstrapServer): Promise<BootstrapSession> {
 }
 
 const SERVER_0 = instanceFromJson(1, 0, { 0: 1, 1: 86400, 6: false, 7: 'U' }, defaultModel);
-// encodings.md §3.5, bare resource list for PUT /1/0
+// OMA-TS-LightweightM2M_Core, Data Formats: TLV, bare resource list for PUT /1/0
 const SERVER_0_TLV = Buffer.from('C10001C40100015180C10600C10755', 'hex');
-// encodings.md §3.5, wrapped in an Object Instance TLV (a Read of /1)
+// OMA-TS-LightweightM2M_Core, Data Formats: TLV, wrapped in an Object Instance TLV (a Read of /1)
 const SERVER_OBJ_TLV = Buffer.from('08000FC10001C40100015180C10600C10755', 'hex');
 
 describe('BootstrapServer: Bootstrap-Request and the flow decision', () => {

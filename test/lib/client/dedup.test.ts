@@ -7,7 +7,7 @@
  */
 import { strict as assert } from 'node:assert';
 import type { ParsedPacket, Packet } from 'coap-packet';
-import { CoapEndpoint, type IncomingRequest } from '../../../lib/client/transport';
+import { DeviceEndpoint, type IncomingRequest } from '../../../lib/client/transport';
 import { RawPeer, sleep } from '../bootstrap/helpers';
 
 describe('simulated device duplicate detection behind a shared server address', () => {
@@ -17,8 +17,8 @@ describe('simulated device duplicate detection behind a shared server address', 
   });
 
   /** A device endpoint that answers 2.05 with the requested path as payload, and the raw "servers". */
-  async function setup(): Promise<{ device: CoapEndpoint; served: IncomingRequest[]; servers: RawPeer }> {
-    const device = await CoapEndpoint.open({});
+  async function setup(): Promise<{ device: DeviceEndpoint; served: IncomingRequest[]; servers: RawPeer }> {
+    const device = await DeviceEndpoint.open({});
     cleanups.push(() => device.close());
     const served: IncomingRequest[] = [];
     device.onRequest(async (req) => {

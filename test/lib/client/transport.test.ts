@@ -1,13 +1,13 @@
 /**
- * CoapEndpoint details that only show over time: a separate (slow) response whose retransmissions are still
+ * DeviceEndpoint details that only show over time: a separate (slow) response whose retransmissions are still
  * scheduled when the device stops must not throw from node-coap's timers on the closed socket.
  */
 import assert from 'node:assert/strict';
 import * as dgram from 'dgram';
 import { generate, parse } from 'coap-packet';
-import { CoapEndpoint } from '../../../lib/client/transport';
+import { DeviceEndpoint } from '../../../lib/client/transport';
 
-describe('CoapEndpoint', function () {
+describe('DeviceEndpoint', function () {
   this.timeout(15000);
 
   async function withoutMochaHandler(fn: (uncaught: Error[]) => Promise<void>): Promise<void> {
@@ -25,7 +25,7 @@ describe('CoapEndpoint', function () {
   }
 
   it('stops cleanly while a slow answer is pending (the empty-ACK timer finds the socket closed)', async () => {
-    const ep = await CoapEndpoint.open({});
+    const ep = await DeviceEndpoint.open({});
     let arrived!: () => void;
     const got = new Promise<void>((r) => (arrived = r));
     ep.onRequest(() => {
@@ -48,7 +48,7 @@ describe('CoapEndpoint', function () {
   });
 
   it('stops cleanly while a separate response is being retransmitted (no send on the closed socket)', async () => {
-    const ep = await CoapEndpoint.open({});
+    const ep = await DeviceEndpoint.open({});
     ep.onRequest(() => new Promise((r) => setTimeout(() => r({ code: '2.05', payload: Buffer.from('late') }), 150)));
     const peer = dgram.createSocket('udp4');
     await new Promise<void>((r) => peer.bind(0, '127.0.0.1', () => r()));

@@ -1,4 +1,4 @@
-/** CoRE link-format (40): the Bootstrap-Discover examples of lwm2m-bootstrap.md §5.3 and encodings.md §8. */
+/** CoRE link-format (40): the Bootstrap-Discover examples (OMA-TS-LightweightM2M_Core, Bootstrap Interface (Bootstrap-Discover); RFC 6690). */
 import assert from 'node:assert/strict';
 import { bootstrapDiscoverInfo, type DiscoverInfo, encodeLinkFormat, LINK_FORMAT, type Link, parseLinkFormat } from '../../../lib/codec';
 import { assertCodecError, hex } from './support';
@@ -7,9 +7,9 @@ const fail = (message: RegExp, offset?: number, path?: string) => (e: unknown) =
   assertCodecError(e, { format: LINK_FORMAT, message, offset, path });
 
 describe('codec: link-format (40)', () => {
-  describe('encodings.md §8 Bootstrap-Discover response', () => {
+  describe('Bootstrap-Discover response', () => {
     const text = '</>;lwm2m=1.1,</0/0>;uri="coap://bs.example.com:5683",</1>,</3/0>';
-    // the payload of the CoAP ACK 2.05 of §8, after the FF marker
+    // the payload of a CoAP ACK 2.05 to Bootstrap-Discover, after the FF marker
     const payload = hex(`3C 2F 3E 3B 6C 77 6D 32 6D 3D 31 2E 31 2C 3C 2F 30 2F 30 3E 3B 75 72 69 3D 22 63 6F 61 70 3A
       2F 2F 62 73 2E 65 78 61 6D 70 6C 65 2E 63 6F 6D 3A 35 36 38 33 22 2C 3C 2F 31 3E 2C 3C 2F 33 2F 30 3E`);
     const links: Link[] = [
@@ -41,7 +41,7 @@ describe('codec: link-format (40)', () => {
     });
   });
 
-  describe('lwm2m-bootstrap.md §5.3 examples', () => {
+  describe('Bootstrap-Discover examples of the specification and of Anjay/Leshan', () => {
     const cases: [string, string, DiscoverInfo][] = [
       [
         '1.0, GET /0',
@@ -120,7 +120,7 @@ describe('codec: link-format (40)', () => {
     }
   });
 
-  describe('liberal parsing (§5.3 parser requirements)', () => {
+  describe('liberal parsing (what Bootstrap-Discover answers in the field look like)', () => {
     it('accepts the unquoted 1.0 form, whitespace after commas and a trailing slash', () => {
       const p = parseLinkFormat('lwm2m=1.0, </0/1/>, </1/0>;ssid=5 ,\t</3/0>');
       assert.equal(p.lwm2mVersion, '1.0');

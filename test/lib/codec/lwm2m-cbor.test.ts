@@ -1,4 +1,4 @@
-/** LwM2M CBOR (11544) against encodings.md §6 and Anjay's lwm2m_cbor_in.c / lwm2m_cbor_out.c vectors. */
+/** LwM2M CBOR (11544) against OMA-TS-LightweightM2M_Core 1.2, Data Formats: LwM2M CBOR, and Anjay's lwm2m_cbor_in.c / lwm2m_cbor_out.c vectors. */
 import assert from 'node:assert/strict';
 import { decode, encode, LWM2M_CBOR_FORMAT } from '../../../lib/codec';
 import { assertCodecError, hex, inst, malformedSuite, multi, obj, P, res, rinst, root, testModel, vectorSuite } from './support';
@@ -9,7 +9,7 @@ const sec00 = inst(0, res(0, 'string', URI), res(1, 'boolean', false), res(2, 'i
 const empty = Buffer.alloc(0);
 
 describe('codec: LwM2M CBOR (11544)', () => {
-  describe('encodings.md §6 examples', () => {
+  describe('LwM2M CBOR examples', () => {
     vectorSuite(LWM2M_CBOR_FORMAT, [
       { name: 'example 1: Security /0/0 with an array key (34 bytes)', path: '/0/0', tree: sec00, hex: `A1 82 00 00 A4 00 ${URI_HEX} 01 F4 02 03 0A 01` },
       {

@@ -1,4 +1,4 @@
-/** LwM2M JSON (11543, legacy 1543) against encodings.md §5, including Leshan's "sv" forms. */
+/** LwM2M JSON (11543, legacy 1543) against OMA-TS-LightweightM2M_Core 1.0, Data Formats: JSON, including Leshan's "sv" forms. */
 import assert from 'node:assert/strict';
 import { decode, LWM2M_JSON_FORMAT } from '../../../lib/codec';
 import { hex, inst, malformedSuite, multi, obj, P, res, root, testModel, vectorSuite } from './support';
@@ -8,7 +8,7 @@ const URI = 'coap://127.0.0.1:5683';
 describe('codec: LwM2M JSON (11543)', () => {
   vectorSuite(LWM2M_JSON_FORMAT, [
     {
-      name: 'encodings.md §5 Security /0/0',
+      name: 'Security /0/0',
       path: '/0/0',
       tree: inst(0, res(0, 'string', URI), res(1, 'boolean', false), res(2, 'integer', 3), res(10, 'integer', 1)),
       text: `{"bn":"/0/0/","e":[{"n":"0","sv":"${URI}"},{"n":"1","bv":false},{"n":"2","v":3},{"n":"10","v":1}]}`,

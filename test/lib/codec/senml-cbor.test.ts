@@ -1,4 +1,4 @@
-/** SenML CBOR (112) against encodings.md §4.3, OMA issue #484 and Anjay's senml_cbor_out.c vectors. */
+/** SenML CBOR (112) against RFC 8428 and OMA-TS-LightweightM2M_Core, Data Formats: SenML CBOR, OMA issue #484 and Anjay's senml_cbor_out.c vectors. */
 import assert from 'node:assert/strict';
 import { decode, encode, SENML_CBOR_FORMAT } from '../../../lib/codec';
 import { hex, inst, malformedSuite, multi, obj, P, res, rinst, root, testModel, vectorSuite } from './support';
@@ -7,7 +7,7 @@ const URI = 'coap://127.0.0.1:5683';
 const sec00 = inst(0, res(0, 'string', URI), res(1, 'boolean', false), res(2, 'integer', 3), res(10, 'integer', 1));
 
 describe('codec: SenML CBOR (112)', () => {
-  describe('encodings.md §4.3 examples', () => {
+  describe('SenML CBOR examples', () => {
     vectorSuite(SENML_CBOR_FORMAT, [
       {
         name: 'Security /0/0 (54 bytes)',

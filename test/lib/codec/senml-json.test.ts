@@ -1,4 +1,4 @@
-/** SenML JSON (110) against encodings.md §4.2 and the Bootstrap-Pack example of lwm2m-bootstrap.md §5.6. */
+/** SenML JSON (110) against RFC 8428 and OMA-TS-LightweightM2M_Core, Data Formats: SenML JSON, and a Bootstrap-Pack (Bootstrap-Pack-Request, LwM2M 1.2). */
 import assert from 'node:assert/strict';
 import { decode, encode, SENML_JSON_FORMAT } from '../../../lib/codec';
 import { assertCodecError, hex, inst, malformedSuite, multi, obj, P, res, rinst, root, testModel, vectorSuite } from './support';
@@ -7,7 +7,7 @@ const URI = 'coap://127.0.0.1:5683';
 const sec00 = inst(0, res(0, 'string', URI), res(1, 'boolean', false), res(2, 'integer', 3), res(10, 'integer', 1));
 
 describe('codec: SenML JSON (110)', () => {
-  describe('encodings.md §4.2 examples', () => {
+  describe('SenML JSON examples', () => {
     vectorSuite(SENML_JSON_FORMAT, [
       {
         name: 'Security /0/0 (107 bytes)',
@@ -54,7 +54,7 @@ describe('codec: SenML JSON (110)', () => {
   describe('other shapes', () => {
     vectorSuite(SENML_JSON_FORMAT, [
       {
-        name: "Anjay's Bootstrap-Pack example rooted at / (lwm2m-bootstrap.md §5.6)",
+        name: "Anjay's Bootstrap-Pack example rooted at / (Bootstrap-Pack-Request)",
         path: '/',
         tree: root(
           obj(0, inst(2, res(0, 'string', URI), res(1, 'boolean', false), res(2, 'integer', 3), res(10, 'integer', 1))),

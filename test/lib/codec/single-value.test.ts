@@ -1,4 +1,4 @@
-/** The single-value formats: plain text (0), opaque (42) and CBOR (60), encodings.md §1-2. */
+/** The single-value formats: plain text (0), opaque (42) and CBOR (60), OMA-TS-LightweightM2M_Core, Data Formats: Plain Text, Opaque, CBOR. */
 import assert from 'node:assert/strict';
 import { CBOR_FORMAT, encode, OPAQUE_FORMAT, plainDecimal, TEXT_FORMAT } from '../../../lib/codec';
 import { assertCodecError, hex, malformedSuite, multi, P, res, rinst, testModel, vectorSuite } from './support';

@@ -1,6 +1,7 @@
 /**
- * OMA-TLV against the worked examples of encodings.md §3 (byte for byte, both ways), the Device object vector
- * of §3.8 (Core spec example, corrected, and Leshan's TlvDecoderTest variant) and Wakaama's tlvtests.c forms.
+ * OMA-TLV against worked examples of OMA-TS-LightweightM2M_Core, Data Formats: TLV (byte for byte, both
+ * ways), the Device object vector (the Core specification's example, corrected, and Leshan's TlvDecoderTest
+ * variant) and Wakaama's tlvtests.c forms.
  */
 import assert from 'node:assert/strict';
 import { decode, encode, TLV_FORMAT } from '../../../lib/codec';
@@ -71,7 +72,7 @@ const big70000 = Buffer.alloc(70000, 0x5a);
 const link97 = (n: number): string => `</${n}>;` + 'x'.repeat(97 - String(n).length - 4);
 
 describe('codec: OMA-TLV (11542)', () => {
-  describe('encodings.md §3.4 Security /0/0 (NoSec)', () => {
+  describe('Security /0/0 (NoSec)', () => {
     vectorSuite(TLV_FORMAT, [
       {
         name: '(a) wrapped in an Object Instance TLV, as a Read of /0 (36 bytes)',
@@ -106,7 +107,7 @@ describe('codec: OMA-TLV (11542)', () => {
     ]);
   });
 
-  describe('encodings.md §3.5 Server /1', () => {
+  describe('Server /1', () => {
     vectorSuite(TLV_FORMAT, [
       { name: 'one instance, wrapped (18 bytes)', path: '/1', tree: obj(1, server0), hex: '08 00 0F C1 00 01 C4 01 00 01 51 80 C1 06 00 C1 07 55' },
       {
@@ -118,7 +119,7 @@ describe('codec: OMA-TLV (11542)', () => {
     ]);
   });
 
-  describe('encodings.md §3.6 PSK accounts with a Multiple Resource', () => {
+  describe('PSK accounts with a Multiple Resource', () => {
     vectorSuite(TLV_FORMAT, [
       {
         name: 'server account /0/1 with ciphersuite {0: 0xC0A8} (70 bytes)',
@@ -167,7 +168,7 @@ describe('codec: OMA-TLV (11542)', () => {
     ]);
   });
 
-  describe('encodings.md §3.7 other headers and §3.3 value encodings', () => {
+  describe('other headers and value encodings', () => {
     vectorSuite(TLV_FORMAT, [
       { name: '16-bit resource id: /3303/0/5700 float 21.5', path: '/3303/0/5700', tree: res(5700, 'float', 21.5), hex: 'E4 16 44 41 AC 00 00' },
       { name: 'objlnk 21:0', path: '/0/1/17', tree: res(17, 'objlnk', { objectId: 21, instanceId: 0 }), hex: 'C4 11 00 15 00 00' },
@@ -239,7 +240,7 @@ describe('codec: OMA-TLV (11542)', () => {
     ]);
   });
 
-  describe('encodings.md §3.8 Device object test vector', () => {
+  describe('Device object test vector', () => {
     vectorSuite(TLV_FORMAT, [
       { name: 'Read /3/0 (121 bytes, corrected Core spec example)', path: '/3/0', tree: device([16, 'U']), hex: `${DEVICE_BARE} C1 10 55` },
       { name: 'Read /3 wrapped by 08 00 79 (124 bytes)', path: '/3', tree: obj(3, device([16, 'U'])), hex: `08 00 79 ${DEVICE_BARE} C1 10 55` },

@@ -54,7 +54,7 @@ describe('profile: planBootstrap', () => {
   });
 
   it('auto-ID from a real Discover answer: the BS account at /0/1 is never written, kept accounts are replaced by SSID', () => {
-    // Anjay-style answer (lwm2m-bootstrap.md §5.3): BS account /0/1, server 11 at /0/2 + /1/42, Device /3/0.
+    // Anjay-style answer (Bootstrap-Discover): BS account /0/1, server 11 at /0/2 + /1/42, Device /3/0.
     const discovered: DiscoverInfo = bootstrapDiscoverInfo(
       '</>;lwm2m=1.1,</0>,</0/1>;uri="coap://127.0.0.1:5685",</0/2>;ssid=11;uri="coap://127.0.0.1:9999",</1>,</1/42>;ssid=11,</2>,</3>,</3/0>',
     );
