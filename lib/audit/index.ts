@@ -3,3 +3,4 @@ export * from './sink';
 export * from './jsonl';
 export * from './jsonl-reader';
 export * from './postgres';
+export * from './queued-sink';

@@ -9,7 +9,8 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { AuditEntry, AuditSink, AuditSinkHealth } from './sink';
+import { QueuedAuditSink } from './queued-sink';
+import type { AuditEntry } from './sink';
 
 export interface JsonlAuditSinkOptions {
   directory: string;
@@ -63,132 +64,44 @@ export function resolveJsonlOptions(o: JsonlAuditSinkOptions): Required<JsonlAud
   return r;
 }
 
-export class JsonlAuditSink implements AuditSink {
+export class JsonlAuditSink extends QueuedAuditSink<string> {
   readonly options: Required<JsonlAuditSinkOptions>;
   private readonly file: string;
-  private queue: string[] = [];
   private fh: fsp.FileHandle | undefined;
   private size = 0;
-  private ok = true;
-  private error: string | undefined;
-  private written = 0;
-  private dropped = 0;
-  private draining: Promise<void> | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private batchTimer: NodeJS.Timeout | undefined;
-  private closed = false;
   private rotations = 0;
-  private readonly listeners = new Set<(h: AuditSinkHealth) => void>();
 
   constructor(opts: JsonlAuditSinkOptions) {
-    this.options = resolveJsonlOptions(opts);
+    const o = resolveJsonlOptions(opts);
+    super({ maxQueue: o.maxQueue, batchSize: o.batchLines, retryMs: o.retryMs, batchDelayMs: o.batchDelayMs });
+    this.options = o;
     this.file = path.join(this.options.directory, AUDIT_FILE);
   }
 
-  write(entry: AuditEntry): void {
-    if (this.closed) {
-      this.dropped++;
-      return;
-    }
-    if (this.queue.length >= this.options.maxQueue) {
-      this.dropped++;
-      return;
-    }
-    let line: string;
-    try {
-      line = JSON.stringify(entry) + '\n';
-    } catch {
-      this.dropped++;
-      return;
-    }
-    this.queue.push(line);
-    if (!this.draining && !this.retryTimer && !this.batchTimer) {
-      this.batchTimer = setTimeout(() => {
-        this.batchTimer = undefined;
-        if (!this.draining && !this.retryTimer) this.kick();
-      }, this.options.batchDelayMs);
-      this.batchTimer.unref?.();
-    }
+  protected encode(entry: AuditEntry): string {
+    return JSON.stringify(entry) + '\n';
   }
 
-  health(): AuditSinkHealth {
-    const h: AuditSinkHealth = { ok: this.ok, written: this.written, dropped: this.dropped, queued: this.queue.length };
-    if (this.error) h.error = this.error;
-    return h;
+  /** Appends the batch to the current file, rotating first when it would pass maxFileBytes. */
+  protected async writeBatch(lines: string[]): Promise<void> {
+    const text = lines.join('');
+    const bytes = Buffer.byteLength(text);
+    if (!this.fh) await this.open();
+    if (this.size > 0 && this.size + bytes > this.options.maxFileBytes) await this.rotate();
+    if (!this.fh) await this.open();
+    await this.fh!.write(text);
+    this.size += bytes;
   }
 
-  onHealth(listener: (h: AuditSinkHealth) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** A failed append may leave the handle broken (a removed directory): open the file again next time. */
+  protected override async afterFailure(): Promise<void> {
+    await this.release();
   }
 
-  /** Resolves when what is queued now has been written or has failed once. */
-  async flush(): Promise<void> {
-    if (this.batchTimer) clearTimeout(this.batchTimer);
-    this.batchTimer = undefined;
-    while (this.draining) await this.draining;
-    if (this.queue.length > 0) {
-      this.kick();
-      await this.draining;
-    }
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    if (this.batchTimer) clearTimeout(this.batchTimer);
-    this.batchTimer = undefined;
-    while (this.draining) await this.draining;
-    if (this.queue.length > 0) {
-      this.draining = this.drain();
-      await this.draining;
-    }
-    this.dropped += this.queue.length;
-    this.queue = [];
+  protected override async release(): Promise<void> {
     const fh = this.fh;
     this.fh = undefined;
     await fh?.close().catch(() => undefined);
-    this.listeners.clear();
-  }
-
-  private kick(): void {
-    this.draining = this.drain().finally(() => {
-      this.draining = undefined;
-    });
-  }
-
-  private async drain(): Promise<void> {
-    await Promise.resolve();
-    while (this.queue.length > 0) {
-      const n = Math.min(this.queue.length, this.options.batchLines);
-      const text = this.queue.slice(0, n).join('');
-      const bytes = Buffer.byteLength(text);
-      try {
-        if (!this.fh) await this.open();
-        if (this.size > 0 && this.size + bytes > this.options.maxFileBytes) await this.rotate();
-        if (!this.fh) await this.open();
-        await this.fh!.write(text);
-        this.size += bytes;
-        this.queue.splice(0, n);
-        this.written += n;
-        this.setHealth(true);
-      } catch (e) {
-        const fh = this.fh;
-        this.fh = undefined;
-        await fh?.close().catch(() => undefined);
-        this.setHealth(false, e instanceof Error ? e.message : String(e));
-        if (!this.closed) {
-          this.retryTimer = setTimeout(() => {
-            this.retryTimer = undefined;
-            if (this.queue.length > 0 && !this.draining) this.kick();
-          }, this.options.retryMs);
-          this.retryTimer.unref?.();
-        }
-        return;
-      }
-    }
   }
 
   private async open(): Promise<void> {
@@ -219,20 +132,5 @@ export class JsonlAuditSink implements AuditSink {
     const rotated = (await fsp.readdir(this.options.directory)).filter(isRotatedAuditFile).sort();
     const extra = rotated.length - this.options.filesKept;
     for (let i = 0; i < extra; i++) await fsp.unlink(path.join(this.options.directory, rotated[i])).catch(() => undefined);
-  }
-
-  private setHealth(ok: boolean, error?: string): void {
-    const changed = ok !== this.ok || (!ok && error !== this.error);
-    this.ok = ok;
-    this.error = ok ? undefined : error;
-    if (!changed) return;
-    const h = this.health();
-    for (const l of this.listeners) {
-      try {
-        l(h);
-      } catch {
-        // a health listener's mistake must not stop the writer
-      }
-    }
   }
 }

@@ -10,7 +10,8 @@
  */
 import type { Pool } from 'pg';
 import { AUDIT_SCHEMA } from '../devices/postgres-schema';
-import type { AuditEntry, AuditSink, AuditSinkHealth } from './sink';
+import { QueuedAuditSink } from './queued-sink';
+import type { AuditEntry } from './sink';
 
 export interface PostgresAuditSinkOptions {
   pool: Pool;
@@ -45,37 +46,22 @@ interface Row {
   record: AuditEntry;
 }
 
-export class PostgresAuditSink implements AuditSink {
-  private queue: Row[] = [];
-  private ok = true;
-  private error: string | undefined;
-  private written = 0;
-  private dropped = 0;
-  private draining: Promise<void> | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private closed = false;
+export class PostgresAuditSink extends QueuedAuditSink<Row> {
   private schema: Promise<unknown> | undefined;
-  private readonly listeners = new Set<(h: AuditSinkHealth) => void>();
-  private readonly maxQueue: number;
-  private readonly batchRows: number;
-  private readonly retryMs: number;
 
   constructor(private readonly opts: PostgresAuditSinkOptions) {
-    this.maxQueue = opts.maxQueue ?? 10_000;
-    this.batchRows = opts.batchRows ?? 500;
-    this.retryMs = opts.retryMs ?? 2_000;
-    for (const [name, v] of [['maxQueue', this.maxQueue], ['batchRows', this.batchRows], ['retryMs', this.retryMs]] as const) {
+    const maxQueue = opts.maxQueue ?? 10_000;
+    const batchRows = opts.batchRows ?? 500;
+    const retryMs = opts.retryMs ?? 2_000;
+    for (const [name, v] of [['maxQueue', maxQueue], ['batchRows', batchRows], ['retryMs', retryMs]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`audit ${name}: a whole number of at least 1 is needed, not ${v}`);
     }
+    super({ maxQueue, batchSize: batchRows, retryMs, batchDelayMs: 0 });
   }
 
-  write(entry: AuditEntry): void {
-    if (this.closed || this.queue.length >= this.maxQueue) {
-      this.drop(1);
-      return;
-    }
+  protected encode(entry: AuditEntry): Row {
     const peer = entry.peer ? `${entry.peer.address}:${entry.peer.port}` : null;
-    this.queue.push({
+    return {
       session_id: entry.sessionId,
       kind: entry.kind,
       endpoint: entry.endpoint,
@@ -86,103 +72,18 @@ export class PostgresAuditSink implements AuditSink {
       started_at: entry.startedAt ?? null,
       ended_at: entry.endedAt ?? null,
       record: entry,
-    });
-    if (!this.draining && !this.retryTimer) this.kick();
+    };
   }
 
-  health(): AuditSinkHealth {
-    const h: AuditSinkHealth = { ok: this.ok, written: this.written, dropped: this.dropped, queued: this.queue.length };
-    if (this.error) h.error = this.error;
-    return h;
-  }
-
-  onHealth(listener: (h: AuditSinkHealth) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** Resolves when what is queued now has been written or has failed once. */
-  async flush(): Promise<void> {
-    while (this.draining) await this.draining;
-    if (this.queue.length > 0) {
-      this.kick();
-      await this.draining;
+  /** One INSERT for the batch (creating the table first when asked and not done yet). */
+  protected async writeBatch(batch: Row[]): Promise<void> {
+    if (this.opts.createSchema !== false) {
+      this.schema ??= this.opts.pool.query(AUDIT_SCHEMA);
+      await this.schema.catch((e: unknown) => {
+        this.schema = undefined;
+        throw e;
+      });
     }
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    while (this.draining) await this.draining;
-    if (this.queue.length > 0) {
-      this.draining = this.drain();
-      await this.draining;
-    }
-    const left = this.queue.length;
-    this.queue = [];
-    if (left > 0) this.drop(left);
-    this.listeners.clear();
-  }
-
-  private drop(n: number): void {
-    const first = this.dropped === 0;
-    this.dropped += n;
-    if (first) this.tell();
-  }
-
-  private kick(): void {
-    this.draining = this.drain().finally(() => {
-      this.draining = undefined;
-    });
-  }
-
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.slice(0, this.batchRows);
-      try {
-        if (this.opts.createSchema !== false) {
-          this.schema ??= this.opts.pool.query(AUDIT_SCHEMA);
-          await this.schema.catch((e: unknown) => {
-            this.schema = undefined;
-            throw e;
-          });
-        }
-        await this.opts.pool.query(INSERT, [JSON.stringify(batch)]);
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        const changed = this.ok || this.error !== msg;
-        this.ok = false;
-        this.error = msg;
-        if (changed) this.tell();
-        if (!this.closed) {
-          this.retryTimer = setTimeout(() => {
-            this.retryTimer = undefined;
-            if (!this.draining) this.kick();
-          }, this.retryMs);
-          this.retryTimer.unref?.();
-        }
-        return;
-      }
-      this.queue.splice(0, batch.length);
-      this.written += batch.length;
-      if (!this.ok) {
-        this.ok = true;
-        this.error = undefined;
-        this.tell();
-      }
-    }
-  }
-
-  private tell(): void {
-    const h = this.health();
-    for (const l of this.listeners) {
-      try {
-        l(h);
-      } catch {
-        // A listener's fault is not the sink's.
-      }
-    }
+    await this.opts.pool.query(INSERT, [JSON.stringify(batch)]);
   }
 }

@@ -1,0 +1,158 @@
+/**
+ * What every audit sink shares: write() only queues (bounded), one background loop writes batches, a failed
+ * batch stays queued and is retried after `retryMs` while health() says why, records beyond `maxQueue` are
+ * dropped and counted, never waited for. A sink says how a record is queued (a JSON line, a table row) and
+ * how a batch is written (an append, an INSERT); bootstraps never wait for either.
+ */
+import type { AuditEntry, AuditSink, AuditSinkHealth } from './sink';
+
+export interface QueueSettings {
+  /** Records held while writes fail; beyond that new records are dropped. */
+  maxQueue: number;
+  /** Records per write at most. */
+  batchSize: number;
+  /** Wait before retrying a failed write, ms. */
+  retryMs: number;
+  /** Records gather this long before a write, ms (0: write at once). flush() and close() do not wait. */
+  batchDelayMs: number;
+}
+
+export abstract class QueuedAuditSink<T> implements AuditSink {
+  protected queue: T[] = [];
+  protected closed = false;
+  private ok = true;
+  private error: string | undefined;
+  private written = 0;
+  private dropped = 0;
+  private draining: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private batchTimer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<(h: AuditSinkHealth) => void>();
+
+  constructor(private readonly settings: QueueSettings) {}
+
+  /** The queued form of a record; throwing drops the record (counted). */
+  protected abstract encode(entry: AuditEntry): T;
+  /** Writes one batch, in order; throwing keeps the batch queued for the retry. */
+  protected abstract writeBatch(batch: T[]): Promise<void>;
+  /** After a failed batch (e.g. let go of a file handle that may be broken). */
+  protected async afterFailure(): Promise<void> {}
+  /** After close() has written what it could (release handles). */
+  protected async release(): Promise<void> {}
+
+  write(entry: AuditEntry): void {
+    if (this.closed || this.queue.length >= this.settings.maxQueue) return this.drop(1);
+    let item: T;
+    try {
+      item = this.encode(entry);
+    } catch {
+      return this.drop(1);
+    }
+    this.queue.push(item);
+    if (this.draining || this.retryTimer || this.batchTimer) return;
+    if (this.settings.batchDelayMs <= 0) return this.kick();
+    this.batchTimer = setTimeout(() => {
+      this.batchTimer = undefined;
+      if (!this.draining && !this.retryTimer) this.kick();
+    }, this.settings.batchDelayMs);
+    this.batchTimer.unref?.();
+  }
+
+  health(): AuditSinkHealth {
+    const h: AuditSinkHealth = { ok: this.ok, written: this.written, dropped: this.dropped, queued: this.queue.length };
+    if (this.error) h.error = this.error;
+    return h;
+  }
+
+  onHealth(listener: (h: AuditSinkHealth) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves when what is queued now has been written or has failed once. */
+  async flush(): Promise<void> {
+    this.clearBatchTimer();
+    while (this.draining) await this.draining;
+    if (this.queue.length > 0) {
+      this.kick();
+      await this.draining;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.clearBatchTimer();
+    while (this.draining) await this.draining;
+    if (this.queue.length > 0) {
+      this.draining = this.drain();
+      await this.draining;
+    }
+    const left = this.queue.length;
+    this.queue = [];
+    if (left > 0) this.drop(left);
+    await this.release();
+    this.listeners.clear();
+  }
+
+  private clearBatchTimer(): void {
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+  }
+
+  private drop(n: number): void {
+    const first = this.dropped === 0;
+    this.dropped += n;
+    if (first) this.tell();
+  }
+
+  private kick(): void {
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    await Promise.resolve();
+    while (this.queue.length > 0) {
+      const batch = this.queue.slice(0, this.settings.batchSize);
+      try {
+        await this.writeBatch(batch);
+      } catch (e) {
+        await this.afterFailure().catch(() => undefined);
+        this.setHealth(false, e instanceof Error ? e.message : String(e));
+        if (!this.closed) {
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            if (this.queue.length > 0 && !this.draining) this.kick();
+          }, this.settings.retryMs);
+          this.retryTimer.unref?.();
+        }
+        return;
+      }
+      this.queue.splice(0, batch.length);
+      this.written += batch.length;
+      this.setHealth(true);
+    }
+  }
+
+  private setHealth(ok: boolean, error?: string): void {
+    const changed = ok !== this.ok || (!ok && error !== this.error);
+    this.ok = ok;
+    this.error = ok ? undefined : error;
+    if (changed) this.tell();
+  }
+
+  private tell(): void {
+    const h = this.health();
+    for (const l of this.listeners) {
+      try {
+        l(h);
+      } catch {
+        // a health listener's mistake must not stop the writer
+      }
+    }
+  }
+}
