@@ -6,7 +6,7 @@
 import { promises as fsp } from 'fs';
 import type { FleetDevice } from '../../lib/client';
 import { Lwm2mError } from '../../lib/errors';
-import { parseCsv } from '../device-table/csv';
+import { parseCsv } from '../shared/lib';
 
 export class DeviceFileError extends Lwm2mError {
   constructor(

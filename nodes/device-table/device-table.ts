@@ -4,9 +4,7 @@
  */
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { compileKeyRegex, deviceKeyFor, type MatchOn, type RequestFacts } from './device-key';
-import type { CsvWarning } from './csv';
-import { DeviceTable, resolveTableFile, type DeviceRow } from './table';
+import { compileKeyRegex, deviceKeyFor, DeviceTable, resolveTableFile, type CsvWarning, type DeviceRow, type MatchOn, type RequestFacts } from '../shared/lib';
 
 interface DeviceTableDef extends NodeDef {
   file: string;

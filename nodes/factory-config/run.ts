@@ -6,8 +6,7 @@
 import { promises as fsp } from 'fs';
 import { exportFactory, writeFactoryFiles, type FactoryDevice, type FactoryMode } from '../../lib/factory';
 import type { BootstrapProfile } from '../../lib/profile';
-import { parseRows } from '../device-table/table';
-import { writeBackRows, type RowUpdates } from '../device-table/write-back';
+import { parseRows, writeBackRows, type RowUpdates } from '../shared/lib';
 import { fillProfile } from '../profile-lookup/fill';
 import { templateValues } from '../profile-lookup/template-values';
 

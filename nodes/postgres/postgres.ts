@@ -8,8 +8,7 @@
 import * as os from 'os';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { Pool } from 'pg';
-import { compileKeyRegex, deviceKeyFor, type MatchOn, type RequestFacts } from '../device-table/device-key';
-import { PostgresAuditSink, PostgresDeviceSource, type DeviceRecord } from '../shared/lib';
+import { compileKeyRegex, deviceKeyFor, PostgresAuditSink, PostgresDeviceSource, type DeviceRecord, type MatchOn, type RequestFacts } from '../shared/lib';
 import { intOr } from '../shared/env';
 
 interface PostgresDef extends NodeDef {

@@ -5,8 +5,7 @@
  * Output 1: found. Output 2: not found (msg.payload says why).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import type { RequestFacts } from '../device-table/device-key';
-import type { DeviceRow } from '../device-table/table';
+import type { DeviceRow, RequestFacts } from '../shared/lib';
 import { generatePskCredentials, ProfileError } from '../shared/lib';
 import type { Lwm2mMsgInfo } from '../shared/session-ref';
 import { NotABootstrapMessageError } from '../shared/session-ref';

@@ -38,6 +38,16 @@ export {
   PostgresDeviceSource,
   PostgresAuditSink,
   MemoryDeviceSource,
+  DeviceTable,
+  DeviceTableError,
+  parseRows,
+  resolveTableFile,
+  parseCsv,
+  csvToRecords,
+  CsvError,
+  deviceKeyFor,
+  compileKeyRegex,
+  writeBackRows,
 } from '../../lib';
 export type {
   LwM2mNode,
@@ -58,4 +68,10 @@ export type {
   DeviceSource,
   DeviceRecord,
   DeviceKeyKind,
+  DeviceRow,
+  DeviceTableOptions,
+  CsvWarning,
+  MatchOn,
+  RequestFacts,
+  RowUpdates,
 } from '../../lib';
