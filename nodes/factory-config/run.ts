@@ -7,8 +7,7 @@ import { promises as fsp } from 'fs';
 import { exportFactory, writeFactoryFiles, type FactoryDevice, type FactoryMode } from '../../lib/factory';
 import type { BootstrapProfile } from '../../lib/profile';
 import { parseRows, writeBackRows, type RowUpdates } from '../shared/lib';
-import { fillProfile } from '../profile-lookup/fill';
-import { templateValues } from '../profile-lookup/template-values';
+import { fillProfile, templateValues } from '../shared/lib';
 
 export interface FactoryRunOptions {
   devicesFile: string;

@@ -11,8 +11,7 @@ import type { Lwm2mMsgInfo } from '../shared/session-ref';
 import { NotABootstrapMessageError } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
-import { fillProfile } from './fill';
-import { templateValues } from './template-values';
+import { fillProfile, templateValues } from '../shared/lib';
 
 interface LookupDef extends NodeDef {
   profiles: string;

@@ -25,6 +25,8 @@ export {
   validateProfile,
   ProfileError,
   applyTemplate,
+  templateValues,
+  fillProfile,
   generatePskCredentials,
   buildBootstrapPack,
   contentFormatFor,
@@ -74,4 +76,6 @@ export type {
   MatchOn,
   RequestFacts,
   RowUpdates,
+  TemplateValue,
+  ValueSources,
 } from '../../lib';
