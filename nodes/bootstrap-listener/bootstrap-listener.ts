@@ -15,9 +15,7 @@ import { PackRequestNotFoundError, sessionNotFound } from '../shared/session-ref
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
 import { observeHub } from '../shared/observe';
-import { CoapsController, type PskTable } from './coaps';
-import { parsePskKeys, PskKeyError } from './psk-keys';
-import { parseRpkKeys, RpkKeyError } from './rpk-keys';
+import { CoapsController, parsePskKeys, PskKeyError, parseRpkKeys, RpkKeyError, type PskTable } from '../shared/lib';
 import { serverInitiatedTarget } from './server-initiated';
 import { readSettings, type ListenerDef } from './settings';
 import { createBootstrapServer, type CoapsSecrets, type ListenerSettings } from './transport';

@@ -50,6 +50,11 @@ export {
   deviceKeyFor,
   compileKeyRegex,
   writeBackRows,
+  CoapsController,
+  parsePskKeys,
+  PskKeyError,
+  parseRpkKeys,
+  RpkKeyError,
 } from '../../lib';
 export type {
   LwM2mNode,
@@ -78,4 +83,5 @@ export type {
   RowUpdates,
   TemplateValue,
   ValueSources,
+  PskTable,
 } from '../../lib';
