@@ -1,17 +1,17 @@
 /**
  * `lwm2m-factory-config`: on any message, exports the factory configuration of the devices in a device
  * table (all rows, or the endpoints in msg.payload) into a folder: one file per device and format, mode 0600
- * (lib/factory, through run.ts which the command line shares). Keys generated for rows that had none are
+ * (lib/factory's runFactoryExport, which the command line shares). Keys generated for rows that had none are
  * written back to the device table, so the Bootstrap-Server knows them. The output message lists file names
  * and endpoints only, never a key; status says how many devices and files.
  */
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { FACTORY_FILES_WARNING, parseFactoryFormats } from '../../lib/factory';
-import type { BootstrapProfile } from '../../lib/profile';
+import { factory, type BootstrapProfile } from '../shared/lib';
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
-import { runFactoryExport } from './run';
+
+const { FACTORY_FILES_WARNING, parseFactoryFormats, runFactoryExport } = factory;
 
 interface FactoryConfigDef extends NodeDef {
   deviceTable: string;

@@ -55,6 +55,7 @@ export {
   PskKeyError,
   parseRpkKeys,
   RpkKeyError,
+  factory,
 } from '../../lib';
 export type {
   LwM2mNode,
