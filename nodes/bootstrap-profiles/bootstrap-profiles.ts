@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { parseProfiles, type StoredProfile } from './profiles-store';
+import { parseProfiles, type StoredProfile } from '../shared/lib';
 
 interface ProfilesDef extends NodeDef {
   profiles: string;

@@ -56,6 +56,7 @@ export {
   parseRpkKeys,
   RpkKeyError,
   factory,
+  parseProfiles,
 } from '../../lib';
 export type {
   LwM2mNode,
@@ -85,4 +86,5 @@ export type {
   TemplateValue,
   ValueSources,
   PskTable,
+  StoredProfile,
 } from '../../lib';
