@@ -8,6 +8,7 @@
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { factory, type BootstrapProfile } from '../shared/lib';
+import { configNode, type DeviceLookupNode, type ProfilesNode } from '../shared/config-nodes';
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
 
@@ -29,18 +30,6 @@ interface FactoryConfigDef extends NodeDef {
   writeBack: boolean | string;
 }
 
-interface TableNode extends Node {
-  configError?: string;
-  readonly table?: { opts: { file: string; format?: 'auto' | 'csv' | 'json'; keyColumn: string; profileColumn?: string }; reload(): Promise<void> };
-}
-
-interface ProfilesNode extends Node {
-  getProfile(name: string): { raw: Record<string, unknown> } | undefined;
-  profileNames(): string[];
-  secretValues?(): Record<string, string>;
-  defaultProfile?: string;
-}
-
 function optInt(v: unknown, min: number, max: number): number | undefined | null {
   const s = String(v ?? '').trim();
   if (s === '') return undefined;
@@ -58,10 +47,10 @@ export = function (RED: NodeAPI): void {
 
     node.on('input', async (msg: NodeMessage, send, done) => {
       try {
-        const tn = RED.nodes.getNode(config.deviceTable) as TableNode | null;
+        const tn = configNode<DeviceLookupNode>(RED, config.deviceTable);
         if (!tn || !tn.table) throw new Error(t('errors.noTable', { reason: tn?.configError ?? '-' }));
         const mode = config.mode === 'dm' ? 'dm' : 'bootstrap';
-        const pn = config.profiles ? (RED.nodes.getNode(config.profiles) as ProfilesNode | null) : null;
+        const pn = configNode<ProfilesNode>(RED, config.profiles);
         if (mode === 'dm' && !pn) throw new Error(t('errors.noProfiles'));
         const keyBytes = optInt(config.keyBytes, 16, 64);
         const holdOff = optInt(config.holdOff, 0, 86400 * 365);
