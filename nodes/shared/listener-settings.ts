@@ -3,17 +3,12 @@
  * what a node that finds the listener (nodes/shared/session-ref.ts) may read back. Here so that no node
  * imports the listener's folder.
  */
+import type { DtlsLimits } from './dtls';
 
 export type Transport = 'coap' | 'coaps';
 
-export interface DtlsLimits {
-  maxPeers: number;
-  handshakeTimeoutMs: number;
-  idleTimeoutMs: number;
-  handshakesPerSourcePerSecond: number;
-  maxHalfOpenPerSource: number;
-  halfOpenTimeoutMs: number;
-}
+/** The DTLS engine's limits (lib/dtls), as the listener's dialog sets them. */
+export type { DtlsLimits };
 
 /** CoAPs settings without secrets (the keys come in CoapsSecrets). */
 export interface CoapsSettings {
