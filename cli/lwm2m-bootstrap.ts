@@ -11,10 +11,9 @@
  */
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { FACTORY_FILES_WARNING, FACTORY_FORMATS } from '../lib/factory';
+import { FACTORY_FILES_WARNING, FACTORY_FORMATS, runFactoryExport } from '../lib/factory';
 import type { BootstrapProfile } from '../lib/profile';
-import { parseProfiles } from '../nodes/bootstrap-profiles/profiles-store';
-import { runFactoryExport } from '../nodes/factory-config/run';
+import { parseProfiles } from '../lib/profile';
 
 interface Io {
   out: (s: string) => void;

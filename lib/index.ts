@@ -12,6 +12,7 @@ export * from './profile';
 export * from './bootstrap';
 export * from './audit';
 export * from './devices';
+export * from './keys';
 export * as client from './client';
 export * as rd from './rd';
 export * as dtls from './dtls';

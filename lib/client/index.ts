@@ -22,3 +22,4 @@ export { BootstrapRefusedError, StoreFileError, ClientConfigError, ExchangeError
 export { Fleet, expandPattern, storeFileName } from './fleet';
 export type { FleetOptions, FleetSummary, FleetDevice } from './fleet';
 export { loadFactoryFile, factoryStoreFromBytes, factoryFileFormat } from './factory-file';
+export * from './sim';

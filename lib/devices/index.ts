@@ -4,3 +4,7 @@ export * from './lru';
 export * from './memory';
 export * from './postgres';
 export * from './postgres-schema';
+export * from './csv';
+export * from './device-key';
+export * from './file-table';
+export * from './write-back';

@@ -7,3 +7,5 @@ export type { FactoryExport, FactoryExportOptions } from './export';
 export { nrf91Script, clientArgs, shellWord } from './scripts';
 export type { ClientName } from './scripts';
 export { writeFactoryFiles, FACTORY_FILES_WARNING } from './export';
+export { runFactoryExport } from './run';
+export type { FactoryRunOptions, FactoryRunResult } from './run';

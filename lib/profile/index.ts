@@ -6,6 +6,11 @@ export { securityModeNumber, contentFormatSetting, SECURITY_MODES, CONTENT_FORMA
 export { findPlaceholders, placeholdersIn } from './placeholders';
 export { applyTemplate } from './template';
 export type { TemplateValues, ApplyTemplateOptions } from './template';
+export { templateValues, placeholderNames } from './values';
+export type { TemplateValue, ValueSources, FilledValues } from './values';
+export { fillProfile } from './fill';
+export { parseProfiles, literalSecretPointers } from './named';
+export type { StoredProfile, ParsedProfiles } from './named';
 export { generatePskCredentials, pskTemplateValues, CredentialsError } from './credentials';
 export type { PskCredentials, PskOptions } from './credentials';
 export { planBootstrap, buildBootstrapPack, contentFormatFor, wantsDiscovery, versionAtLeast, plannedDeletes, profileWrites } from './plan';

@@ -8,16 +8,15 @@
  * go into the DTLS socket only. msg.lwm2m.identity is {type, id}; status and logs never carry a key.
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
-import { LogSummarizer, logQuoted, SessionOutcome, type AuditSink, type DeviceSource, type BootstrapPackRequest, type BootstrapSession } from '../shared/lib';
+import { LogSummarizer, logQuoted, SessionOutcome, type AuditSink, type BootstrapPackRequest, type BootstrapSession } from '../shared/lib';
 import { dtlsCapabilities, loadDtls, rpkCapability, type DtlsSocket } from '../shared/dtls';
+import { configNode, type AuditSinkNode, type DeviceLookupNode } from '../shared/config-nodes';
 import type { ListenerNode, Lwm2mMsgInfo } from '../shared/session-ref';
 import { PackRequestNotFoundError, sessionNotFound } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
 import { observeHub } from '../shared/observe';
-import { CoapsController, type PskTable } from './coaps';
-import { parsePskKeys, PskKeyError } from './psk-keys';
-import { parseRpkKeys, RpkKeyError } from './rpk-keys';
+import { CoapsController, parsePskKeys, PskKeyError, parseRpkKeys, RpkKeyError } from '../shared/lib';
 import { serverInitiatedTarget } from './server-initiated';
 import { readSettings, type ListenerDef } from './settings';
 import { createBootstrapServer, type CoapsSecrets, type ListenerSettings } from './transport';
@@ -27,19 +26,6 @@ import { ServerGroup, splitAddresses } from './addresses';
 interface Credentials {
   pskKeys?: string;
   serverKey?: string;
-}
-
-/** The part of an lwm2m-postgres config node (nodes/postgres) the listener uses. */
-interface PostgresNode extends Node {
-  configError?: string;
-  readonly deviceSource?: Pick<DeviceSource, 'cachedByIdentity' | 'prefetchIdentity'>;
-  auditSink(): AuditSink | undefined;
-  releaseAudit(): void;
-}
-
-interface DeviceTableNode extends Node {
-  configError?: string;
-  readonly table?: PskTable;
 }
 
 /** Why a coaps listener cannot start: a translated message (never a key). */
@@ -74,7 +60,7 @@ export = function (RED: NodeAPI): void {
     let lastOutcome: string | undefined;
     let auditProblem: string | undefined;
     // Devices and audit in PostgreSQL (issue 16): the config node, its sink, and why that sink fails.
-    const pgNode = config.postgres ? (RED.nodes.getNode(config.postgres) as PostgresNode | null) : null;
+    const pgNode = configNode<DeviceLookupNode & AuditSinkNode>(RED, config.postgres);
     let pgAudit: AuditSink | undefined;
     let pgUnhealth: (() => void) | undefined;
     let pgHeld = false;
@@ -164,7 +150,7 @@ export = function (RED: NodeAPI): void {
         }
       }
       if (c.table) {
-        const tn = RED.nodes.getNode(c.table.id) as DeviceTableNode | null;
+        const tn = configNode<DeviceLookupNode>(RED, c.table.id);
         if (!tn || !tn.table) throw new CoapsStartError(t('errors.noPskTable', { reason: tn?.configError ?? c.table.id }));
         coaps.useTable(tn.table, { identity: c.table.identityColumn, key: c.table.keyColumn, endpoint: c.table.endpointColumn });
       }

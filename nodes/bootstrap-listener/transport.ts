@@ -5,54 +5,9 @@
  */
 import { BootstrapServer, type BootstrapServerOptions } from '../shared/lib';
 import { createDtlsSocket, type DtlsSocket, type PskStore, type RpkStore } from '../shared/dtls';
+import type { ListenerSettings, Transport } from '../shared/listener-settings';
 
-export type Transport = 'coap' | 'coaps';
-
-export interface DtlsLimits {
-  maxPeers: number;
-  handshakeTimeoutMs: number;
-  idleTimeoutMs: number;
-  handshakesPerSourcePerSecond: number;
-  maxHalfOpenPerSource: number;
-  halfOpenTimeoutMs: number;
-}
-
-/** CoAPs settings without secrets (the keys come in CoapsSecrets). */
-export interface CoapsSettings {
-  /** Server certificate (PEM, chain allowed), may sit in the flow. */
-  cert?: string;
-  /** CA certificates client certificates must chain to (PEM); set = client certificates accepted. */
-  ca?: string;
-  limits: DtlsLimits;
-  /** Refuse a Bootstrap-Request whose ep does not belong to the DTLS identity. */
-  bindingCheck: boolean;
-  bindingCode: string;
-  /**
-   * Raw public keys (RFC 7250) on: `keys` is the node's list of trusted device keys (public, so in the flow),
-   * `tableColumn` the device table column that holds more.
-   */
-  rpk?: { keys: string; tableColumn: string };
-  /** lwm2m-device-table config node with PSK identities and keys, and its columns. */
-  table?: { id: string; identityColumn: string; keyColumn: string; endpointColumn: string };
-}
-
-export interface ListenerSettings {
-  transport: Transport;
-  address: string;
-  port: number;
-  requestTimeoutMs: number;
-  sessionTimeoutMs: number;
-  decisionTimeoutMs: number;
-  decisionTimeoutCode: string;
-  packResponseTimeoutMs: number;
-  packDefaultCode: string;
-  maxSessions: number;
-  /** Pending sessions (device has not answered yet) per source address; more shed the oldest. */
-  maxPendingPerSource: number;
-  /** Longest endpoint name, bytes of UTF-8. */
-  maxEndpointBytes: number;
-  coaps?: CoapsSettings;
-}
+export type { CoapsSettings, DtlsLimits, ListenerSettings, Transport } from '../shared/listener-settings';
 
 /** What only the runtime holds: keys from the credential store and the device table. */
 export interface CoapsSecrets {

@@ -6,7 +6,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { parseProfiles, type StoredProfile } from './profiles-store';
+import type { ProfilesNode } from '../shared/config-nodes';
+import { parseProfiles } from '../shared/lib';
 
 interface ProfilesDef extends NodeDef {
   profiles: string;
@@ -16,23 +17,13 @@ interface ProfilesCreds {
   secrets?: string;
 }
 
-interface ProfilesNode extends Node<ProfilesCreds> {
-  getProfile(name: string): StoredProfile | undefined;
-  profileNames(): string[];
-  defaultProfile: string;
-  /** Secret template values from the credentials (name -> value); never logged. */
-  secretValues(): Record<string, string>;
-  /**
-   * Why (part of) the profiles cannot be used, translated, for the nodes that use this config node to show
-   * in their status at deploy; undefined when every profile is valid.
-   */
-  configError?: string;
-}
+/** The contract of nodes/shared/config-nodes.ts, with this node's credentials. */
+type ProfilesConfigNode = ProfilesNode & Node<ProfilesCreds>;
 
 const ROUTE = '/lwm2m-bootstrap';
 
 export = function (RED: NodeAPI): void {
-  function BootstrapProfilesNode(this: ProfilesNode, config: ProfilesDef) {
+  function BootstrapProfilesNode(this: ProfilesConfigNode, config: ProfilesDef) {
     RED.nodes.createNode(this, config);
     const node = this;
     const parsed = parseProfiles(config.profiles);

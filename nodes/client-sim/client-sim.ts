@@ -9,10 +9,9 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { translator } from '../shared/i18n';
 import { logText } from '../shared/lib';
 import { clearStatus, showStatus } from '../shared/status';
-import { CommandError, parseCommand } from './commands';
+import { CommandError, parseCommand, SimController, type SimSettings, type SimStatusKind } from '../shared/client';
 import { observeHub } from '../shared/observe';
-import { SimController, type SimStatusKind } from './controller';
-import { readSettings, SettingsError, type ClientSimDef, type SimSettings } from './settings';
+import { readSettings, SettingsError, type ClientSimDef } from './settings';
 
 interface ClientSimNode extends Node<{ pskKey: unknown }> {
   /** For tests and the editor: the live controller (undefined when the settings are invalid). */

@@ -4,7 +4,7 @@
  * inside the text (`coap://127.0.0.1:${BS_PORT}`), which this file expands.
  */
 import * as path from 'path';
-import type { FaultOptions } from '../../lib/client';
+import type { SimSettings } from '../shared/client';
 import { isUnset, intOr, stringOr } from '../shared/env';
 
 export interface ClientSimDef {
@@ -38,35 +38,6 @@ export interface ClientSimDef {
   wrongPsk: boolean | string;
 }
 
-export interface SimSettings {
-  mode: 'single' | 'fleet';
-  /** Endpoint name (single) or pattern with {n} (fleet). */
-  endpoint: string;
-  count: number;
-  first: number;
-  concurrency: number;
-  bsUri: string;
-  /** PSK identity, or a pattern with {n} / {ep}. */
-  pskIdentity: string;
-  /** CSV or JSON device table (endpoint, pskIdentity, pskKey), absolute path; empty = patterns. */
-  deviceFile: string;
-  /** One device's factory provisioning file (lib/factory: .senml.cbor, .senml.json, .lwm2m.cbor), absolute path; empty = none. */
-  factoryFile: string;
-  version: '1.0' | '1.1' | '1.2';
-  formats: number[] | undefined;
-  /** Firmware without security support: refuses NoSec Security writes that carry resources 3, 4, 5. */
-  noSecOnly: boolean;
-  autoStart: boolean;
-  holdOffMs: number;
-  startJitterMs: number;
-  requestTimeoutMs: number;
-  /** 0 = keep trying. */
-  maxAttempts: number;
-  /** Directory for the stores, or undefined (kept in memory). */
-  storeDir: string | undefined;
-  summaryIntervalMs: number;
-  faults: FaultOptions & { wrongPsk?: boolean };
-}
 
 /** A bad field: `key` names the translated message (errors.<key>), `field` the editor field. */
 export class SettingsError extends Error {

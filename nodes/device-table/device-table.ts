@@ -3,10 +3,9 @@
  * values, hot-reloaded when the file changes. Used by profile-lookup.
  */
 import * as path from 'path';
-import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { compileKeyRegex, deviceKeyFor, type MatchOn, type RequestFacts } from './device-key';
-import type { CsvWarning } from './csv';
-import { DeviceTable, resolveTableFile, type DeviceRow } from './table';
+import type { NodeAPI, NodeDef } from 'node-red';
+import type { DeviceLookupNode } from '../shared/config-nodes';
+import { compileKeyRegex, deviceKeyFor, DeviceTable, resolveTableFile, type CsvWarning, type MatchOn, type RequestFacts } from '../shared/lib';
 
 interface DeviceTableDef extends NodeDef {
   file: string;
@@ -17,15 +16,9 @@ interface DeviceTableDef extends NodeDef {
   keyRegex: string;
 }
 
-interface DeviceTableConfigNode extends Node {
-  /** Why the table is unusable (bad regex, missing file), or undefined. */
-  configError?: string;
-  lookupFor(facts: RequestFacts): Promise<{ key?: string; row?: DeviceRow }>;
-  readonly table?: DeviceTable;
-}
 
 export = function (RED: NodeAPI): void {
-  function DeviceTableNode(this: DeviceTableConfigNode, config: DeviceTableDef) {
+  function DeviceTableNode(this: DeviceLookupNode, config: DeviceTableDef) {
     RED.nodes.createNode(this, config);
     const node = this;
     let table: DeviceTable | undefined;

@@ -1,17 +1,18 @@
 /**
  * `lwm2m-factory-config`: on any message, exports the factory configuration of the devices in a device
  * table (all rows, or the endpoints in msg.payload) into a folder: one file per device and format, mode 0600
- * (lib/factory, through run.ts which the command line shares). Keys generated for rows that had none are
+ * (lib/factory's runFactoryExport, which the command line shares). Keys generated for rows that had none are
  * written back to the device table, so the Bootstrap-Server knows them. The output message lists file names
  * and endpoints only, never a key; status says how many devices and files.
  */
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { FACTORY_FILES_WARNING, parseFactoryFormats } from '../../lib/factory';
-import type { BootstrapProfile } from '../../lib/profile';
+import { factory, type BootstrapProfile } from '../shared/lib';
+import { configNode, type DeviceLookupNode, type ProfilesNode } from '../shared/config-nodes';
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
-import { runFactoryExport } from './run';
+
+const { FACTORY_FILES_WARNING, parseFactoryFormats, runFactoryExport } = factory;
 
 interface FactoryConfigDef extends NodeDef {
   deviceTable: string;
@@ -27,18 +28,6 @@ interface FactoryConfigDef extends NodeDef {
   identityColumn: string;
   pskColumn: string;
   writeBack: boolean | string;
-}
-
-interface TableNode extends Node {
-  configError?: string;
-  readonly table?: { opts: { file: string; format?: 'auto' | 'csv' | 'json'; keyColumn: string; profileColumn?: string }; reload(): Promise<void> };
-}
-
-interface ProfilesNode extends Node {
-  getProfile(name: string): { raw: Record<string, unknown> } | undefined;
-  profileNames(): string[];
-  secretValues?(): Record<string, string>;
-  defaultProfile?: string;
 }
 
 function optInt(v: unknown, min: number, max: number): number | undefined | null {
@@ -58,10 +47,10 @@ export = function (RED: NodeAPI): void {
 
     node.on('input', async (msg: NodeMessage, send, done) => {
       try {
-        const tn = RED.nodes.getNode(config.deviceTable) as TableNode | null;
+        const tn = configNode<DeviceLookupNode>(RED, config.deviceTable);
         if (!tn || !tn.table) throw new Error(t('errors.noTable', { reason: tn?.configError ?? '-' }));
         const mode = config.mode === 'dm' ? 'dm' : 'bootstrap';
-        const pn = config.profiles ? (RED.nodes.getNode(config.profiles) as ProfilesNode | null) : null;
+        const pn = configNode<ProfilesNode>(RED, config.profiles);
         if (mode === 'dm' && !pn) throw new Error(t('errors.noProfiles'));
         const keyBytes = optInt(config.keyBytes, 16, 64);
         const holdOff = optInt(config.holdOff, 0, 86400 * 365);

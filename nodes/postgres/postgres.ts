@@ -8,8 +8,8 @@
 import * as os from 'os';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { Pool } from 'pg';
-import { compileKeyRegex, deviceKeyFor, type MatchOn, type RequestFacts } from '../device-table/device-key';
-import { PostgresAuditSink, PostgresDeviceSource, type DeviceRecord } from '../shared/lib';
+import { compileKeyRegex, deviceKeyFor, PostgresAuditSink, PostgresDeviceSource, type DeviceRecord, type MatchOn, type RequestFacts } from '../shared/lib';
+import type { AuditSinkNode, DeviceLookupNode } from '../shared/config-nodes';
 import { intOr } from '../shared/env';
 
 interface PostgresDef extends NodeDef {
@@ -22,19 +22,8 @@ interface PostgresDef extends NodeDef {
   instance: string;
 }
 
-interface PostgresConfigNode extends Node {
-  configError?: string;
-  /** The device-table contract profile lookup uses: the key for a request and its row. */
-  lookupFor(facts: RequestFacts): Promise<{ key?: string; row?: { key: string; profile?: string; values: Record<string, string> } }>;
-  readonly deviceSource?: PostgresDeviceSource;
-  /**
-   * The audit sink, made on first use, for a listener that writes its audit here. Each caller calls
-   * releaseAudit() once its server has closed: this node closes the sink only after every user released
-   * it, so the records of sessions that end while Node-RED stops still reach the database.
-   */
-  auditSink(): PostgresAuditSink | undefined;
-  releaseAudit(): void;
-}
+/** Both contracts of nodes/shared/config-nodes.ts: devices (profile lookup, CoAPs keys) and audit. */
+type PostgresConfigNode = DeviceLookupNode & AuditSinkNode;
 
 export = function (RED: NodeAPI): void {
   function PostgresNode(this: Node<{ connectionString: unknown }>, config: PostgresDef) {

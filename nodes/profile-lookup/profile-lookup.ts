@@ -5,15 +5,14 @@
  * Output 1: found. Output 2: not found (msg.payload says why).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import type { RequestFacts } from '../device-table/device-key';
-import type { DeviceRow } from '../device-table/table';
+import type { DeviceRow } from '../shared/lib';
+import { configNode, type DeviceLookupNode, type ProfilesNode } from '../shared/config-nodes';
 import { generatePskCredentials, ProfileError } from '../shared/lib';
 import type { Lwm2mMsgInfo } from '../shared/session-ref';
 import { NotABootstrapMessageError } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
 import { clearStatus, showStatus } from '../shared/status';
-import { fillProfile } from './fill';
-import { templateValues } from './template-values';
+import { fillProfile, templateValues } from '../shared/lib';
 
 interface LookupDef extends NodeDef {
   profiles: string;
@@ -29,16 +28,6 @@ interface LookupDef extends NodeDef {
   keyBytes: string;
 }
 
-interface ProfilesConfig extends Node {
-  getProfile(name: string): { name: string; raw: Record<string, unknown>; issues: { pointer: string; message: string }[] } | undefined;
-  configError?: string;
-  defaultProfile: string;
-  secretValues(): Record<string, string>;
-}
-interface TableConfig extends Node {
-  configError?: string;
-  lookupFor(facts: RequestFacts): Promise<{ key?: string; row?: DeviceRow }>;
-}
 
 type Msg = NodeMessageInFlow & { lwm2m?: Lwm2mMsgInfo; profile?: unknown };
 
@@ -47,9 +36,9 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const t = translator(RED, 'lwm2m-profile-lookup');
-    const profiles = config.profiles ? (RED.nodes.getNode(config.profiles) as ProfilesConfig | null) : null;
+    const profiles = configNode<ProfilesNode>(RED, config.profiles);
     const tableId = config.deviceTable || config.deviceSource;
-    const table = tableId ? (RED.nodes.getNode(tableId) as TableConfig | null) : null;
+    const table = configNode<DeviceLookupNode>(RED, tableId);
     const keyBytes = Math.min(64, Math.max(16, Number(config.keyBytes) || 16));
 
     if (config.profiles && !profiles) node.error(t('errors.missingProfiles'));

@@ -20,3 +20,4 @@ export type PeerEvent = dtls.PeerEvent;
 export const checkEndpointBinding = dtls.checkEndpointBinding;
 export type BindingIdentity = dtls.BindingIdentity;
 export type BindingResult = dtls.BindingResult;
+export type DtlsLimits = dtls.DtlsLimits;

@@ -4,7 +4,7 @@
  */
 import type { Node, NodeAPI } from 'node-red';
 import { Lwm2mError, SessionNotFoundError, type BootstrapPackRequest, type BootstrapSession } from './lib';
-import type { ListenerSettings } from '../bootstrap-listener/transport';
+import type { ListenerSettings } from './listener-settings';
 
 export interface Lwm2mStep {
   op: string;

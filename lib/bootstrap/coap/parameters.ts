@@ -1,7 +1,7 @@
 /**
  * The CoAP layer's own parameters: RFC 7252 §4.8 transmission parameters with their derivation, as one frozen
  * defaults object, and what an endpoint needs of its server's resolved parameters. The Bootstrap-Server's
- * timings (lib/bootstrap/parameters.ts) build on this; nothing here knows of them.
+ * timings (the bootstrap layer's own parameters module) build on this; nothing here knows of them.
  */
 
 export interface CoapParameters {

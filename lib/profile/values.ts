@@ -7,9 +7,10 @@
  * A text value from the environment may itself hold placeholders of the request (e.g. DM_SERVER_URI set to
  * `coap://${serverHost}:5783`): they are filled once, so an operator can write such a URI outside the flow.
  */
-export type TemplateValue = string | number | boolean;
+import { PLACEHOLDER } from './placeholders';
+import type { TemplateValues } from './template';
 
-const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}/g;
+export type TemplateValue = TemplateValues[string];
 
 /** Values that come from the request itself, which environment and table text may refer to. */
 const REQUEST_VALUES = new Set(['endpoint', 'identity', 'peerAddress', 'peerPort', 'serverAddress', 'serverHost', 'serverPort']);

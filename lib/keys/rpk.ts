@@ -7,8 +7,8 @@
  * in base64 or hex, or the bare P-256 point (04||x||y or x||y) in hex or base64, as LwM2M Security objects
  * hold it. Keys are kept by fingerprint (SHA-256 of the SPKI DER), which is the identity's id on the message.
  */
-import { parseRawPublicKey, rpkFingerprint, type RpkStore } from '../shared/dtls';
-import type { TableRows } from './psk-keys';
+import { parseRawPublicKey, rpkFingerprint, type RpkStore } from '../dtls';
+import type { TableRows } from './psk';
 
 /** A key line or table that cannot be used; the message names the line, not the key. */
 export class RpkKeyError extends Error {

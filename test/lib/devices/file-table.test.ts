@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parseCsv, csvToRecords, CsvError } from '../../nodes/device-table/csv';
-import { deviceKeyFor, compileKeyRegex } from '../../nodes/device-table/device-key';
-import { DeviceTable, parseRows, DeviceTableError } from '../../nodes/device-table/table';
+import { parseCsv, csvToRecords, CsvError } from '../../../lib/devices/csv';
+import { deviceKeyFor, compileKeyRegex } from '../../../lib/devices/device-key';
+import { DeviceTable, parseRows, DeviceTableError } from '../../../lib/devices/file-table';
 
 describe('device table', () => {
   describe('CSV', () => {

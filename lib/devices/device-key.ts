@@ -4,7 +4,10 @@
  * group (e.g. the ICCID in `deviceId-8949…` with `-(\d{19,20})$`).
  */
 
-export type MatchOn = 'endpoint' | 'identity' | 'imei' | 'iccid';
+import type { DeviceKeyKind } from './types';
+
+/** Which part of a request is the key: the same kinds a DeviceSource looks up by. */
+export type MatchOn = DeviceKeyKind;
 
 export interface RequestFacts {
   endpoint?: string;

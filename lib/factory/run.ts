@@ -4,12 +4,13 @@
  * table first (so the Bootstrap-Server knows a key before any device holds it), then write the files, 0600.
  */
 import { promises as fsp } from 'fs';
-import { exportFactory, writeFactoryFiles, type FactoryDevice, type FactoryMode } from '../../lib/factory';
-import type { BootstrapProfile } from '../../lib/profile';
-import { parseRows } from '../device-table/table';
-import { writeBackRows, type RowUpdates } from '../device-table/write-back';
-import { fillProfile } from '../profile-lookup/fill';
-import { templateValues } from '../profile-lookup/template-values';
+import { parseRows } from '../devices/file-table';
+import { writeBackRows, type RowUpdates } from '../devices/write-back';
+import { fillProfile } from '../profile/fill';
+import type { BootstrapProfile } from '../profile/types';
+import { templateValues } from '../profile/values';
+import { exportFactory, writeFactoryFiles } from './export';
+import type { FactoryDevice, FactoryMode } from './types';
 
 export interface FactoryRunOptions {
   devicesFile: string;

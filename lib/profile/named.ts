@@ -3,7 +3,8 @@
  * validated as written (placeholders such as `${pskKey}` are checked again after the template is filled at
  * run time), and looked up by name.
  */
-import { validateProfile, type ProfileIssue } from '../shared/lib';
+import type { ProfileIssue } from './types';
+import { validateProfile } from './validate';
 
 export interface StoredProfile {
   name: string;

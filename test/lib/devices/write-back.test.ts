@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parseRows } from '../../nodes/device-table/table';
-import { updateCsv, updateJson, writeBackRows } from '../../nodes/device-table/write-back';
+import { parseRows } from '../../../lib/devices/file-table';
+import { updateCsv, updateJson, writeBackRows } from '../../../lib/devices/write-back';
 
 const KEY = 'aabbccddeeff00112233445566778899';
 

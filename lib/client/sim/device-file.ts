@@ -4,9 +4,9 @@
  * the flow JSON. Errors name the line or entry, never a key.
  */
 import { promises as fsp } from 'fs';
-import type { FleetDevice } from '../../lib/client';
-import { Lwm2mError } from '../../lib/errors';
-import { parseCsv } from '../device-table/csv';
+import { parseCsv } from '../../devices/csv';
+import { Lwm2mError } from '../../errors';
+import type { FleetDevice } from '../fleet';
 
 export class DeviceFileError extends Lwm2mError {
   constructor(

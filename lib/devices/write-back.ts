@@ -9,7 +9,7 @@ import { randomBytes } from 'crypto';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { parseCsv } from './csv';
-import { DeviceTableError } from './table';
+import { DeviceTableError } from './file-table';
 
 /** key -> column -> new value. */
 export type RowUpdates = Map<string, Record<string, string>>;

@@ -4,8 +4,10 @@
  * tried once more with the numbers and booleans among them (e.g. "lifetime": "${lifetime}" and a CSV cell
  * 300) as typed values.
  */
-import { applyTemplate, ProfileError, type BootstrapProfile } from '../shared/lib';
-import type { TemplateValue } from './template-values';
+import { ProfileError } from './errors';
+import { applyTemplate } from './template';
+import type { BootstrapProfile } from './types';
+import type { TemplateValue } from './values';
 
 const NUMBER = /^-?(0|[1-9]\d{0,14})(\.\d+)?$/;
 

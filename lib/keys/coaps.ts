@@ -3,12 +3,12 @@
  * table snapshot refreshed on reload), the full DTLS identity of each established peer (certificate SANs
  * included, which sessions do not carry), and the endpoint/identity binding check.
  */
-import { checkEndpointBinding, type BindingIdentity, type BindingResult, type DtlsSocket } from '../shared/dtls';
-import type { DeviceSource } from '../shared/lib';
-import { keysFromTable, ListenerPskStore, type PskEntry, type TableColumns } from './psk-keys';
-import { ListenerRpkStore, rpkKeysFromTable, type RpkKeys } from './rpk-keys';
+import { checkEndpointBinding, type BindingIdentity, type BindingResult, type DtlsSocket } from '../dtls';
+import type { DeviceSource } from '../devices/types';
+import { keysFromTable, ListenerPskStore, type PskEntry, type TableColumns } from './psk';
+import { ListenerRpkStore, rpkKeysFromTable, type RpkKeys } from './rpk';
 
-/** The part of nodes/device-table's DeviceTable the listener uses. */
+/** The part of lib/devices' DeviceTable (a file table) the listener uses. */
 export interface PskTable {
   allRows(): Iterable<{ values: Record<string, string> }>;
   on(event: 'loaded', listener: () => void): unknown;

@@ -6,8 +6,8 @@
  * `msg.endpoint` (a name or a list) picks devices of a fleet; `msg.faults` (or payload.faults) carries the
  * faults of `fault`, `msg.share` (0..1) the share of a fleet they apply to.
  */
-import { Lwm2mError } from '../../lib/errors';
-import type { FaultOptions } from '../../lib/client';
+import { Lwm2mError } from '../../errors';
+import type { FaultOptions } from '../faults';
 
 export const COMMANDS = ['start', 'stop', 'power-off', 'reboot', 'rebootstrap', 'factory-reset', 'fault', 'clear-faults', 'status'] as const;
 export type CommandName = (typeof COMMANDS)[number];

@@ -7,7 +7,7 @@
 import { createHash } from 'crypto';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import type { FleetDevice } from '../../lib/client';
+import type { FleetDevice } from '../fleet';
 import type { SimSettings } from './settings';
 
 const FINGERPRINT = 'settings.sha256';

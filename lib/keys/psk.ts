@@ -6,7 +6,7 @@
  * also separates entries so a one-line field works) or a JSON object `{ "identity": "hexkey" }` /
  * `{ "identity": { "key": "hexkey", "endpoint": "ep" } }`. Errors name the line or identity, never a key.
  */
-import type { PskStore } from '../shared/dtls';
+import type { PskStore } from '../dtls';
 
 export interface PskEntry {
   key: Buffer;
@@ -74,7 +74,7 @@ export function parsePskKeys(text: string | undefined): Map<string, PskEntry> {
   return out;
 }
 
-/** Rows of a device table, as the listener reads them (see nodes/device-table). */
+/** Rows of a device table, as the listener reads them (see lib/devices/file-table.ts). */
 export interface TableRows {
   rows(): Iterable<{ values: Record<string, string> }>;
 }

@@ -9,20 +9,15 @@
  */
 import { randomBytes } from 'crypto';
 import * as path from 'path';
-import {
-  Fleet,
-  SimulatedClient,
-  storeFileName,
-  type ClientOptions,
-  type FaultOptions,
-  type FleetDevice,
-  type FleetSummary,
-  type TraceEvent,
-} from '../../lib/client';
-import { loadFactoryFile } from '../../lib/client/factory-file';
-import { defaultModel } from '../../lib/model/registry';
+import { defaultModel } from '../../model/registry';
+import { SimulatedClient } from '../client';
+import { loadFactoryFile } from '../factory-file';
+import type { FaultOptions } from '../faults';
+import { Fleet, storeFileName, type FleetDevice, type FleetSummary } from '../fleet';
+import type { ClientOptions } from '../options';
+import type { TraceEvent } from '../trace';
 import type { Command, SimFaults } from './commands';
-import { loadDeviceTable } from './devices';
+import { loadDeviceTable } from './device-file';
 import type { SimSettings } from './settings';
 import { checkStoreFingerprint, removeAll, storeFingerprint } from './stores';
 
