@@ -9,7 +9,7 @@
  * and hands every record to the runtime's audit sink (observe-audit.ts). Nothing here holds a key: the
  * records have none.
  */
-import type { BootstrapPackRequest, BootstrapServer, BootstrapSession, AuditEntry, AuditRecord, AuditReader, AuditSink, AuditSinkHealth } from './lib';
+import type { BootstrapPackRequest, BootstrapSession, AuditEntry, AuditRecord, AuditReader, AuditSink, AuditSinkHealth } from './lib';
 import { ObserveMetrics } from './observe-metrics';
 
 /**
