@@ -6,7 +6,7 @@
  *
  *   1. the demo registration (DM) server from the installed package's dist/lib/rd, in this process;
  *   2. Node-RED (red.js of the given install) headless as a child, on free ports, with the demo flow;
- *   3. GET /nodes (Accept: application/json): the package's 7 node types are there, loaded, without error;
+ *   3. GET /nodes (Accept: application/json): the package's node types (package.json) are there, loaded, without error;
  *      GET /nodes (text/html) and /locales in en-US and de: dialog, help and messages of every node;
  *   4. the DTLS addon loads in this Node (which file: build/ or prebuilds/) and completes a PSK handshake
  *      with node-dtls-client (the installed dependency) as the peer, for each PSK cipher suite;
@@ -26,15 +26,8 @@ const { spawn } = require('child_process');
 const { pskEcho, withTimeout } = require('./dtls-client');
 
 const PKG = 'node-red-contrib-lwm2m-bootstrap';
-const TYPES = [
-  'lwm2m-bootstrap-listener',
-  'lwm2m-profile-lookup',
-  'lwm2m-object-write',
-  'lwm2m-bootstrap-finish',
-  'lwm2m-bootstrap-profiles',
-  'lwm2m-device-table',
-  'lwm2m-client-sim',
-];
+// The node types the package registers: one per entry of package.json's "node-red".nodes (the key is the type).
+const TYPES = Object.keys(require('../../package.json')['node-red'].nodes);
 
 function args() {
   const out = {};
@@ -243,7 +236,7 @@ async function main() {
       for (const t of s.types || []) types.set(t, s);
     }
     const missing = TYPES.filter((t) => !types.has(t));
-    check('all 7 node types loaded without error', sets.length === TYPES.length && missing.length === 0 && broken.length === 0,
+    check(`all ${TYPES.length} node types loaded without error`, sets.length === TYPES.length && missing.length === 0 && broken.length === 0,
       broken.length ? broken.join('; ') : missing.length ? `missing ${missing.join(', ')}` : `${sets.length} node sets, ${types.size} types, version ${sets[0] && sets[0].version}`);
 
     // The editor's side in both languages (the browser editor tests run on Node-RED 4 only).
