@@ -70,6 +70,8 @@ export function benchFlow(o: FlowOptions): object[] {
       requestTimeout: String(o.requestTimeoutS),
       sessionTimeout: '90',
       maxSessions: String(o.maxSessions),
+      // All simulated devices share 127.0.0.1 (see server-lib.ts): the per-source cap must not shed them.
+      maxPendingPerSource: String(o.maxSessions),
       wires: [['bench-lookup']],
     },
     {

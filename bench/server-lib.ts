@@ -24,6 +24,9 @@ async function main(): Promise<void> {
     requestTimeoutMs: cfg.requestTimeoutMs,
     sessionTimeoutMs: 90_000,
     maxSessions: 50_000,
+    // Every simulated device comes from 127.0.0.1 (one NAT address): without this the per-source cap (100
+    // pending sessions) would shed the sessions the pending-session memory row holds and flatter its figure.
+    maxPendingPerSource: 50_000,
   });
   const errors = handleBootstraps(server, readDeviceTable(cfg.tableFile), cfg.dmPort);
   const addr = await server.listen();
