@@ -71,6 +71,14 @@ static napi_value rpk_available(napi_env env, napi_callback_info info) {
   return v;
 }
 
+static napi_value shared_cookie_secret(napi_env env, napi_callback_info info) {
+  /* sharedCookieSecret(): true: createContext takes options.cookieSecret (addon builds before it ignore it). */
+  (void)info;
+  napi_value v;
+  napi_get_boolean(env, true, &v);
+  return v;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"createContext", NULL, dtls_create_context, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -85,6 +93,7 @@ NAPI_MODULE_INIT() {
       {"opensslVersion", NULL, openssl_version, NULL, NULL, NULL, napi_enumerable, NULL},
       {"cipherAvailable", NULL, cipher_available, NULL, NULL, NULL, napi_enumerable, NULL},
       {"rpkAvailable", NULL, rpk_available, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sharedCookieSecret", NULL, shared_cookie_secret, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

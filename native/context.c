@@ -2,7 +2,7 @@
  * createContext(options): one SSL_CTX for a DTLS 1.2 server.
  * options: { ciphers: string, mtu: number, cookieRotateMs: number, psk?: (identity: Buffer) => Buffer|undefined,
  *            cert?: Buffer (PEM, chain allowed), key?: Buffer (PEM), ca?: Buffer (PEM), requireClientCert?: bool,
- *            rpk?: (spki: Buffer) => boolean }
+ *            rpk?: (spki: Buffer) => boolean, cookieSecret?: Buffer (16-1024 bytes, shared by a server farm) }
  * With rpk, clients may authenticate with a raw public key (RFC 7250, OpenSSL 3.2+) that rpk() trusts, and the
  * server presents the raw public key of `key` (a certificate is then optional).
  */
@@ -17,8 +17,7 @@ static void ctx_finalize(napi_env env, void *data, void *hint) {
   if (ctx->psk_lookup != NULL) napi_delete_reference(env, ctx->psk_lookup);
   if (ctx->rpk_lookup != NULL) napi_delete_reference(env, ctx->rpk_lookup);
   if (ctx->ssl_ctx != NULL) SSL_CTX_free(ctx->ssl_ctx);
-  OPENSSL_cleanse(ctx->secret, sizeof(ctx->secret));
-  OPENSSL_cleanse(ctx->prev_secret, sizeof(ctx->prev_secret));
+  dtls_cookie_free(ctx);
   ctx->magic = 0;
   free(ctx);
 }
@@ -131,6 +130,11 @@ napi_value dtls_create_context(napi_env env, napi_callback_info info) {
     free(ctx);
     return dtls_throw(env, "DTLS_CONTEXT", "SSL_CTX_new failed");
   }
+  int r = get_buffer(env, opts, "cookieSecret", &data, &len);
+  if (r < 0 || (r > 0 && (len < DTLS_SHARED_SECRET_MIN || len > DTLS_SHARED_SECRET_MAX)))
+    return dtls_throw(env, "DTLS_ARGUMENT", "options.cookieSecret must be a Buffer of %d to %d bytes", DTLS_SHARED_SECRET_MIN,
+                      DTLS_SHARED_SECRET_MAX);
+  if (r > 0 && !dtls_cookie_set_shared(ctx, data, len)) return dtls_throw(env, "DTLS_CONTEXT", "out of memory");
   SSL_CTX_set_min_proto_version(c, DTLS1_2_VERSION);
   SSL_CTX_set_options(c, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_QUERY_MTU |
                              SSL_OP_COOKIE_EXCHANGE | SSL_OP_CIPHER_SERVER_PREFERENCE);
@@ -172,7 +176,7 @@ napi_value dtls_create_context(napi_env env, napi_callback_info info) {
       (napi_typeof(env, rpk_fn, &t) != napi_ok || t != napi_function))
     rpk_fn = NULL;
 
-  int r = get_buffer(env, opts, "cert", &data, &len);
+  r = get_buffer(env, opts, "cert", &data, &len);
   int have_cert = r > 0;
   if (r < 0) return dtls_throw(env, "DTLS_ARGUMENT", "options.cert must be a Buffer holding PEM");
   if (r > 0 && !load_cert_chain(c, data, len)) {

@@ -17,6 +17,8 @@
 #include <stdint.h>
 
 #define DTLS_COOKIE_SECRET_LEN 32
+#define DTLS_SHARED_SECRET_MIN 16
+#define DTLS_SHARED_SECRET_MAX 1024
 #define DTLS_MAX_IDENTITY_LEN 256 /* PSK_MAX_IDENTITY_LEN in OpenSSL 3.0 */
 #define DTLS_REASON_LEN 256
 #define DTLS_MAX_SPKI_LEN 1024 /* SubjectPublicKeyInfo DER of a raw public key (P-256: 91 bytes) */
@@ -43,7 +45,12 @@ typedef struct dtls_ctx {
   napi_ref rpk_lookup; /* JS function (spki: Buffer) => boolean, or NULL (raw public keys off) */
   unsigned char secret[DTLS_COOKIE_SECRET_LEN];
   unsigned char prev_secret[DTLS_COOKIE_SECRET_LEN];
+  unsigned char next_secret[DTLS_COOKIE_SECRET_LEN]; /* shared secret only: the period after the current one */
   int has_prev_secret;
+  unsigned char *shared;  /* operator-given secret that every instance holds (options.cookieSecret), or NULL */
+  size_t shared_len;
+  uint64_t shared_period; /* the period secret/prev_secret/next_secret were derived for */
+  int shared_ready;
   uint64_t secret_born_ms;
   uint64_t rotate_ms;
   long mtu;
@@ -80,6 +87,8 @@ void dtls_outq_clear(dtls_outq_t *q);
 /* cookie.c */
 int dtls_cookie_init(dtls_ctx_t *ctx);
 int dtls_cookie_rotate(dtls_ctx_t *ctx);
+int dtls_cookie_set_shared(dtls_ctx_t *ctx, const void *secret, size_t len);
+void dtls_cookie_free(dtls_ctx_t *ctx);
 int dtls_cookie_generate(SSL *ssl, unsigned char *cookie, unsigned int *cookie_len);
 int dtls_cookie_verify(SSL *ssl, const unsigned char *cookie, unsigned int cookie_len);
 uint64_t dtls_now_ms(void);

@@ -34,6 +34,8 @@ export interface NativeContextOptions {
   ca?: Buffer;
   requireClientCert?: boolean;
   rpk?: (spki: Buffer) => boolean;
+  /** Shared cookie secret (16-1024 bytes); see DtlsServerOptions.cookieSecret. */
+  cookieSecret?: Buffer;
 }
 
 export interface NativePeerInfo {
@@ -60,6 +62,8 @@ export interface DtlsBinding {
   cipherAvailable(name: string): boolean;
   /** True when this process's OpenSSL has RFC 7250 (3.2+). Absent in addon builds older than RPK support. */
   rpkAvailable?(): boolean;
+  /** True when createContext takes cookieSecret. Absent in addon builds older than it (they would ignore it). */
+  sharedCookieSecret?(): boolean;
 }
 
 export type DtlsLoadResult = { ok: true; binding: DtlsBinding } | { ok: false; reason: string };

@@ -32,6 +32,23 @@ function positive(name: string, value: number | undefined, dflt: number, min = 1
   return value;
 }
 
+/** Bounds of a shared cookie secret, in bytes (native/dtls.h). */
+export const COOKIE_SECRET_BYTES = { min: 16, max: 1024 } as const;
+
+/** The shared cookie secret as bytes; the error names the length, never the secret. */
+export function cookieSecretBytes(v: Buffer | string | undefined): Buffer | undefined {
+  if (v === undefined) return undefined;
+  const b = typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.isBuffer(v) ? v : undefined;
+  if (!b) throw new DtlsError('DTLS_ARGUMENT', 'option cookieSecret must be a Buffer or a string');
+  if (b.length < COOKIE_SECRET_BYTES.min || b.length > COOKIE_SECRET_BYTES.max) {
+    throw new DtlsError(
+      'DTLS_ARGUMENT',
+      `option cookieSecret must be ${COOKIE_SECRET_BYTES.min} to ${COOKIE_SECRET_BYTES.max} bytes, got ${b.length}`,
+    );
+  }
+  return b;
+}
+
 function pem(name: string, v: string | Buffer | undefined): Buffer | undefined {
   if (v === undefined) return undefined;
   if (typeof v === 'string') return Buffer.from(v, 'utf8');
@@ -133,6 +150,8 @@ export function nativeOptions(o: DtlsServerOptions, log: DtlsLogger): NativeCont
     const level = defaultSecurityLevel(opts.ciphers);
     if (level !== undefined) opts.securityLevel = level;
   }
+  const cookieSecret = cookieSecretBytes(o.cookieSecret);
+  if (cookieSecret) opts.cookieSecret = cookieSecret;
   if (o.psk) opts.psk = pskLookup(o.psk, log);
   if (o.rpk) opts.rpk = rpkLookup(o.rpk, log);
   if (cert) opts.cert = cert;

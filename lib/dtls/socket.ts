@@ -55,6 +55,9 @@ export class DtlsSocket extends EventEmitter {
     this.type = options.type ?? 'udp4';
     if (this.type !== 'udp4' && this.type !== 'udp6') throw new DtlsError('DTLS_ARGUMENT', `type must be udp4 or udp6`);
     const limits = engineLimits(options);
+    if (options.cookieSecret !== undefined && typeof this.binding.sharedCookieSecret !== 'function') {
+      throw new DtlsError('DTLS_ARGUMENT', 'this DTLS addon build cannot share a cookie secret; rebuild it (node scripts/build-addon.js)');
+    }
     try {
       this.ctx = this.binding.createContext(nativeOptions(options, log));
     } catch (err) {

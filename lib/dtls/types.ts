@@ -104,6 +104,13 @@ export interface DtlsServerOptions {
   halfOpenTimeoutMs?: number;
   /** How often the cookie secret changes (default 60 s; the previous secret stays valid one period). */
   cookieSecretRotationMs?: number;
+  /**
+   * A cookie secret shared by every instance behind one load balancer (16 to 1024 bytes; a string counts as its
+   * UTF-8 bytes). Each period's secret is then derived from it and the wall clock (period = cookieSecretRotationMs),
+   * so a ClientHello whose cookie another instance made still completes here (RFC 6347 4.2.1). The instances'
+   * clocks must agree within one period. Unset: a random secret of this socket's own. A secret: never logged.
+   */
+  cookieSecret?: Buffer | string;
   logger?: DtlsLogger;
   /**
    * The clock, in ms, that the handshake rate windows, handshake timeouts and idle timeouts read (default
