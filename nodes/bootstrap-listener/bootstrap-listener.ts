@@ -26,6 +26,7 @@ import { ServerGroup, splitAddresses } from './addresses';
 interface Credentials {
   pskKeys?: string;
   serverKey?: string;
+  cookieSecret?: string;
 }
 
 /** Why a coaps listener cannot start: a translated message (never a key). */
@@ -163,7 +164,16 @@ export = function (RED: NodeAPI): void {
       // Last, so that mistakes in the keys are reported wherever the flow runs.
       const can = c.rpk ? rpkCapability() : undefined;
       if (can && !can.available) throw new CoapsStartError(t('errors.rpkUnavailable', { reason: can.reason }));
-      return { psk: own.size > 0 || c.table || pgNode?.deviceSource ? coaps.psk : undefined, rpk: coaps.rpk, key };
+      return { psk: own.size > 0 || c.table || pgNode?.deviceSource ? coaps.psk : undefined, rpk: coaps.rpk, key, cookieSecret: cookieSecret() };
+    }
+
+    /** The DTLS cookie secret shared by every instance (empty or an unresolved ${VAR}: this socket's own). */
+    function cookieSecret(): string | undefined {
+      const text = node.credentials?.cookieSecret?.trim() ?? '';
+      if (text === '' || /^\$\{\w+\}$/.test(text)) return undefined;
+      const bytes = Buffer.byteLength(text, 'utf8');
+      if (bytes < 16 || bytes > 1024) throw new CoapsStartError(t('errors.badCookieSecret', { bytes }));
+      return text;
     }
 
     /** Endpoint/identity binding: refuses (and logs) a request whose ep is not the identity's. */
@@ -382,7 +392,7 @@ export = function (RED: NodeAPI): void {
 
   observeHub(RED); // the sidebar's and the metrics' admin routes, also in a runtime without the plugin
   RED.nodes.registerType('lwm2m-bootstrap-listener', BootstrapListenerNode, {
-    credentials: { pskKeys: { type: 'password' }, serverKey: { type: 'password' } },
+    credentials: { pskKeys: { type: 'password' }, serverKey: { type: 'password' }, cookieSecret: { type: 'password' } },
   });
 
   // What CoAPs can do in this Node.js, for the edit dialog (no keys, no identities).

@@ -16,6 +16,8 @@ export interface CoapsSecrets {
   rpk?: RpkStore;
   /** Server private key (PEM), from the node's credentials. */
   key?: string;
+  /** DTLS cookie secret shared by every instance behind one load balancer, from the node's credentials. */
+  cookieSecret?: string;
 }
 
 export const DEFAULT_PORT: Record<Transport, number> = { coap: 5683, coaps: 5684 };
@@ -67,6 +69,7 @@ export function createBootstrapServer(
         cert: c.cert,
         key: secrets.key,
         ca: c.ca,
+        ...(secrets.cookieSecret ? { cookieSecret: secrets.cookieSecret } : {}),
         maxPeers: c.limits.maxPeers,
         handshakeTimeoutMs: c.limits.handshakeTimeoutMs,
         idleTimeoutMs: c.limits.idleTimeoutMs,

@@ -159,3 +159,46 @@ export class HalfOpenClient {
     return new Promise((resolve) => this.udp.close(() => resolve()));
   }
 }
+
+/** Handshake type of the first handshake record of a DTLS datagram (2 ServerHello, 3 HelloVerifyRequest). */
+function handshakeType(d: Buffer): number | undefined {
+  return d.length > 13 && d[0] === 22 ? d[13] : undefined;
+}
+
+/**
+ * A load balancer without affinity, on loopback: the client's first datagram goes to server A, every later one
+ * to server B, all from one source address and port (so both servers see the same peer); answers go back.
+ */
+export class FirstFlightRelay {
+  private readonly front = dgram.createSocket('udp4');
+  private readonly back = dgram.createSocket('udp4');
+  private client: { port: number; address: string } | undefined;
+  private fromClient = 0;
+  /** What each server sent back, in order. */
+  readonly answers: { server: 'A' | 'B'; type: number | undefined }[] = [];
+
+  constructor(
+    private readonly a: number,
+    private readonly b: number,
+  ) {
+    this.front.on('message', (msg, rinfo) => {
+      this.client = { port: rinfo.port, address: rinfo.address };
+      this.back.send(msg, this.fromClient++ === 0 ? this.a : this.b, '127.0.0.1');
+    });
+    this.back.on('message', (msg, rinfo) => {
+      this.answers.push({ server: rinfo.port === this.a ? 'A' : 'B', type: handshakeType(msg) });
+      if (this.client) this.front.send(msg, this.client.port, this.client.address);
+    });
+  }
+
+  async start(): Promise<number> {
+    await new Promise<void>((r) => this.back.bind(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => this.front.bind(0, '127.0.0.1', () => r()));
+    return this.front.address().port;
+  }
+
+  close(): void {
+    this.front.close();
+    this.back.close();
+  }
+}
