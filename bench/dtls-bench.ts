@@ -2,8 +2,9 @@
  * DTLS figures: the raw handshake rate of the addon's DtlsSocket (no CoAP), then the same number of
  * DTLS-PSK (CCM_8) bootstraps through the library over the same DtlsSocket, then through the demo flow
  * (bench/flow.ts) in the real Node-RED runtime with a CoAPs listener whose PSK keys come from a device
- * table file. All three are driven by node-dtls-client in the load generator at the same concurrency, one
- * source address per device (see dtls-client.ts), each against a server process of its own.
+ * table file. All three are driven by the same DTLS client in the load generator (the C client of bench/c when
+ * it builds, else node-dtls-client: see dtls-client.ts) at the same concurrency, one source address per device,
+ * each against a server process of its own.
  */
 import * as dgram from 'dgram';
 import * as path from 'path';
@@ -81,9 +82,10 @@ async function startServer(mode: Mode, a: { tableFile: string; first: number; wa
 
 async function one(
   mode: Mode,
-  a: { loadgen: Child; tableFile: string; first: number; warmFirst: number; profileFirst?: number; profileFile?: string; onProfile?: (p: ProfileSummary) => void; onLogged?: (l: Record<string, number>) => void; devices: number; concurrency: number; pct: number; format: string },
+  a: { loadgen: Child; tableFile: string; first: number; warmFirst: number; profileFirst?: number; profileFile?: string; onProfile?: (p: ProfileSummary) => void; onLogged?: (l: Record<string, number>) => void; onClient?: (c: string) => void; devices: number; concurrency: number; pct: number; format: string },
 ): Promise<StormRow> {
   const { server, port } = await startServer(mode, a);
+  let client = '';
   try {
     // The load generator's 'lib' mode is a bootstrapping device; the server decides what answers it.
     const args = { mode: mode === 'raw' ? 'raw' : 'lib', host: '127.0.0.1', port, first: a.first, count: a.devices, concurrency: a.concurrency, pct: a.pct, timeoutMs: 30_000, key: BENCH_PSK_HEX };
@@ -92,6 +94,7 @@ async function one(
     if (mode === 'red') await server.call('clearLog');
     await server.call('mark');
     const r = await a.loadgen.call<DtlsStormResult>('dtls', args);
+    client = r.client;
     const p = await server.call<ProbeReport>('report');
     if (mode === 'red') a.onLogged?.((await server.call<{ logged: Record<string, number> }>('stats')).logged);
     if (a.profileFile && a.profileFirst !== undefined) {
@@ -100,6 +103,7 @@ async function one(
       await a.loadgen.call<DtlsStormResult>('dtls', { ...args, first: a.profileFirst });
       a.onProfile?.(await server.call<ProfileSummary>('profStop', { file: a.profileFile }));
     }
+    a.onClient?.(client);
     return {
       label: LABELS[mode],
       format: mode === 'raw' ? '–' : a.format,
@@ -134,8 +138,9 @@ export async function runDtls(a: {
   let profile: ProfileSummary | undefined;
   let logged: Record<string, number> | undefined;
   let raw: StormRow;
+  let client = '?';
   try {
-    raw = await one('raw', { ...a, first: a.alloc(a.devices), warmFirst: a.alloc(dtlsWarm(a.devices)) });
+    raw = await one('raw', { ...a, first: a.alloc(a.devices), warmFirst: a.alloc(dtlsWarm(a.devices)), onClient: (c) => (client = c) });
   } catch (err) {
     return { note: `DTLS not measurable: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
   }
@@ -161,11 +166,13 @@ export async function runDtls(a: {
     note:
       (nodeRed ? `DTLS-PSK (CCM_8) bootstraps through the Node-RED flow with a CoAPs listener ${pct(nodeRed)}` : `the Node-RED flow over CoAPs failed: ${redError}; DTLS-PSK (CCM_8) bootstraps`) +
       ` and through the library alone ${pct(library)}` +
-      ` of raw handshakes ${round(raw.perSecond, 0)}/s (node-dtls-client in the load generator, concurrency ${a.concurrency},` +
+      ` of raw handshakes ${round(raw.perSecond, 0)}/s (${client} in the load generator, concurrency ${a.concurrency},` +
       ` one source address per device; each a server process of its own, warmed with ${dtlsWarm(a.devices)} bootstraps or handshakes before its storm). The flow's listener reads the PSK keys from a device table file` +
       ` and checks the endpoint/identity binding (on: each device's endpoint is its PSK identity). During the raw handshakes the load generator` +
-      ` used ${cores(raw.loadgenCpuS, raw)} cores and the server ${cores(serverCpuS(raw), raw)}: node-dtls-client is JavaScript, so the raw rate` +
-      ` is as much the load generator's limit as the server's, and the ratios understate what the server could do against faster clients`,
+      ` used ${cores(raw.loadgenCpuS, raw)} cores and the server ${cores(serverCpuS(raw), raw)}` +
+      (client.startsWith('node-dtls-client')
+        ? `: node-dtls-client is JavaScript, so the raw rate is as much the load generator's limit as the server's, and the ratios understate what the server could do against faster clients`
+        : ''),
     ratio: of(library),
     nodeRedRatio: nodeRed && of(nodeRed),
     raw,

@@ -1,7 +1,11 @@
 /**
- * The DTLS side of the load generator: node-dtls-client (the independent PSK client the DTLS tests use)
- * opens one session per device. 'raw' only handshakes and closes; 'lib' runs a lean device
- * (bench/device.ts) over the session. Latency counts from the first ClientHello.
+ * The DTLS side of the load generator: one session per device. 'raw' only handshakes and closes; 'lib'
+ * bootstraps over the session. Latency counts from the first ClientHello.
+ *
+ * Two clients: bench/c/dtls-loadgen.c (built here with gcc and the system OpenSSL, Debian libssl-dev), used
+ * when it builds; else node-dtls-client with the lean device of bench/device.ts. node-dtls-client is JavaScript
+ * and spent about twice the server's CPU on a handshake, so with it the raw handshake rate was the load
+ * generator's limit and the DTLS ratios measured the client. BENCH_DTLS_CLIENT=node forces node-dtls-client.
  *
  * Each device sends from its own loopback address (127.1.0.1, 127.1.0.2, ...; Linux delivers all of
  * 127.0.0.0/8 on lo), as a fleet's devices come from their own addresses: a DTLS server limits new
@@ -9,6 +13,9 @@
  * operator change), so a storm from 127.0.0.1 alone would measure that limit, not the server.
  */
 import type * as dgram from 'dgram';
+import { execFile, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
 import { dtls } from 'node-dtls-client';
 import { DeviceSlot, type DeviceContext } from './device';
 import { endpointName } from './scenario';
@@ -34,6 +41,52 @@ export interface DtlsStormResult {
   wallS: number;
   perSecond: number;
   loadgenCpuS: number;
+  /** Which DTLS client ran the storm, and why not the C one when it did not. */
+  client: string;
+}
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const C_SOURCE = path.join(ROOT, 'bench', 'c', 'dtls-loadgen.c');
+const C_BINARY = path.join(ROOT, 'build', 'bench', 'dtls-loadgen');
+let cBuilt: { binary?: string; reason?: string } | undefined;
+
+/** Builds bench/c/dtls-loadgen.c once per load generator (again when the source is newer than the binary). */
+export function cClient(): { binary?: string; reason?: string } {
+  if (cBuilt) return cBuilt;
+  if (process.env.BENCH_DTLS_CLIENT === 'node') return (cBuilt = { reason: 'BENCH_DTLS_CLIENT=node' });
+  try {
+    const fresh = fs.existsSync(C_BINARY) && fs.statSync(C_BINARY).mtimeMs >= fs.statSync(C_SOURCE).mtimeMs;
+    if (!fresh) {
+      fs.mkdirSync(path.dirname(C_BINARY), { recursive: true });
+      const r = spawnSync('gcc', ['-O2', '-o', C_BINARY, C_SOURCE, '-lssl', '-lcrypto'], { encoding: 'utf8' });
+      if (r.status !== 0) {
+        const why = r.error ? r.error.message : (r.stderr || '').split('\n').find((l) => /error/.test(l)) ?? `gcc exited ${r.status}`;
+        return (cBuilt = { reason: `the C client did not build (${why.trim().slice(0, 160)}; Debian: apt-get install gcc libssl-dev)` });
+      }
+    }
+    return (cBuilt = { binary: C_BINARY });
+  } catch (err) {
+    return (cBuilt = { reason: `the C client did not build: ${err instanceof Error ? err.message : String(err)}` });
+  }
+}
+
+/** One storm with the C client. */
+async function cStorm(a: DtlsStormArgs, binary: string): Promise<DtlsStormResult> {
+  const args = [a.host, a.port, a.first, a.count, a.concurrency, a.mode, a.key, a.pct ?? -1, a.timeoutMs].map(String);
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(binary, args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(`dtls-loadgen: ${err.message} ${stderr}`)) : resolve(stdout))),
+  );
+  const r = JSON.parse(out) as { completed: number; failed: number; wallS: number; cpuS: number; causes: Record<string, number>; latencies: number[] };
+  return {
+    completed: r.completed,
+    failed: r.failed,
+    causes: r.causes,
+    latency: summarize(r.latencies),
+    wallS: r.wallS,
+    perSecond: r.wallS > 0 ? r.completed / r.wallS : 0,
+    loadgenCpuS: r.cpuS,
+    client: 'C client (bench/c/dtls-loadgen.c, system OpenSSL)',
+  };
 }
 
 const HANDSHAKE_TIMEOUT_MS = 5000;
@@ -97,6 +150,12 @@ function close(client: dtls.Socket): Promise<void> {
 }
 
 export async function dtlsStorm(a: DtlsStormArgs, ctx: DeviceContext): Promise<DtlsStormResult> {
+  const c = cClient();
+  if (c.binary) return cStorm(a, c.binary);
+  return { ...(await nodeStorm(a, ctx)), client: `node-dtls-client (${c.reason})` };
+}
+
+async function nodeStorm(a: DtlsStormArgs, ctx: DeviceContext): Promise<Omit<DtlsStormResult, 'client'>> {
   const latencies: number[] = [];
   const causes: Record<string, number> = {};
   let failed = 0;
