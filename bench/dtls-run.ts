@@ -1,6 +1,6 @@
 /**
  * The DTLS rows of `npm run bench` alone (raw handshakes, library and Node-RED over DTLS-PSK), for working on
- * them without the whole bench: `npm run build && node dist/bench/dtls-run.js [--devices 500] [--concurrency 20] [--profile]
+ * them without the whole bench: `npm run build && node dist/bench/dtls-run.js [--devices 500] [--concurrency 20] [--format tlv] [--profile]
  *`. BENCH_DTLS_CLIENT=node runs node-dtls-client instead of the C client.
  */
 import * as fs from 'fs';
@@ -27,7 +27,10 @@ async function main(): Promise<void> {
   try {
     await loadgen.ready;
     const profileFile = process.argv.includes('--profile') ? path.join(tmp, 'library-dtls.cpuprofile') : undefined;
-    const d = await runDtls({ loadgen, tableFile, alloc: (n) => ((next += n), next - n), devices, concurrency, pct: FORMATS.tlv, format: 'tlv', profileFile });
+    const fi = process.argv.indexOf('--format');
+    const format = fi > 0 ? process.argv[fi + 1] : 'tlv';
+    if (FORMATS[format] === undefined) throw new Error(`--format: one of ${Object.keys(FORMATS).join(', ')}`);
+    const d = await runDtls({ loadgen, tableFile, alloc: (n) => ((next += n), next - n), devices, concurrency, pct: FORMATS[format], format, profileFile });
     const row = (r: typeof d.raw) =>
       r ? `${r.label}: ${round(r.perSecond, 0)}/s, ${r.completed} ok, ${r.failed} failed, server ${round(r.serverCpuMsPerBoot ?? 0, 3)} ms CPU each, load generator ${round(r.loadgenCpuS ?? 0, 2)} s CPU` : '-';
     process.stdout.write(

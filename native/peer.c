@@ -2,10 +2,12 @@
  * One DTLS peer: listen (stateless cookie check, then an SSL object), feed one datagram, write
  * application data, retransmission timeout, close_notify, free.
  *
- * Every call returns { out: Buffer[], data: Buffer[], connected: bool, closed: bool, timeout: number,
- * error?: string, alertSent?: string, alertReceived?: string, peer?: external }:
- * out = datagrams to send to the peer, data = decrypted application data, timeout = ms until
- * handleTimeout must be called (-1: no timer), closed = the peer sent close_notify (we answered it).
+ * Every call returns an array (lib/dtls/binding.ts turns it into a NativeResult):
+ *   [out: Buffer[] | undefined, data: Buffer[] | undefined, flags: 1 connected now | 2 closed, timeout: number,
+ *    error?: string, alertSent?: string, alertReceived?: string, peer?: external]
+ * out = datagrams to send to the peer, data = decrypted application data, timeout = ms until handleTimeout must
+ * be called (-1: no timer), closed = the peer sent close_notify (we answered it). Indexed elements instead of named
+ * properties: a call per datagram paid more for naming an object's properties than for the DTLS record itself.
  */
 #include <openssl/err.h>
 #include <stdio.h>
@@ -107,8 +109,13 @@ static int step(dtls_peer_t *peer, dtls_outq_t *data, int *closed, char *err, si
   }
 }
 
+/* The queued datagrams as Buffers, or undefined when there are none (the common case for data). */
 static napi_value buffers(napi_env env, dtls_outq_t *q) {
   napi_value arr, b;
+  if (q->count == 0) {
+    napi_get_undefined(env, &arr);
+    return arr;
+  }
   napi_create_array_with_length(env, q->count, &arr);
   for (size_t i = 0; i < q->count; i++) {
     napi_create_buffer_copy(env, q->items[i].len, q->items[i].data, NULL, &b);
@@ -118,36 +125,47 @@ static napi_value buffers(napi_env env, dtls_outq_t *q) {
   return arr;
 }
 
-static void set_bool(napi_env env, napi_value obj, const char *name, int value) {
+enum { RES_OUT, RES_DATA, RES_FLAGS, RES_TIMEOUT, RES_ERROR, RES_ALERT_SENT, RES_ALERT_RECEIVED, RES_PEER };
+#define RES_CONNECTED 1
+#define RES_CLOSED 2
+
+static void set_str(napi_env env, napi_value arr, uint32_t index, const char *s) {
   napi_value v;
-  napi_get_boolean(env, value != 0, &v);
-  napi_set_named_property(env, obj, name, v);
+  if (s == NULL || !s[0]) return;
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
+  napi_set_element(env, arr, index, v);
 }
 
-static void set_str(napi_env env, napi_value obj, const char *name, const char *s) {
+static void set_named_str(napi_env env, napi_value obj, const char *name, const char *s) {
   napi_value v;
   if (s == NULL || !s[0]) return;
   napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, obj, name, v);
 }
 
+static napi_value result_array(napi_env env, napi_value out, napi_value data, int flags, double timeout) {
+  napi_value arr, v;
+  napi_create_array_with_length(env, 4, &arr);
+  napi_set_element(env, arr, RES_OUT, out);
+  napi_set_element(env, arr, RES_DATA, data);
+  napi_create_int32(env, flags, &v);
+  napi_set_element(env, arr, RES_FLAGS, v);
+  napi_create_double(env, timeout, &v);
+  napi_set_element(env, arr, RES_TIMEOUT, v);
+  return arr;
+}
+
 static napi_value result(napi_env env, dtls_peer_t *peer, dtls_outq_t *data, int was_connected, int closed,
                          const char *error) {
-  napi_value obj, v;
-  napi_create_object(env, &obj);
-  napi_set_named_property(env, obj, "out", buffers(env, &peer->out));
-  napi_set_named_property(env, obj, "data", buffers(env, data));
-  set_bool(env, obj, "connected", peer->connected && !was_connected);
-  set_bool(env, obj, "closed", closed);
   double timeout = -1;
   struct timeval tv;
   if (peer->ssl != NULL && !error && !closed && DTLSv1_get_timeout(peer->ssl, &tv))
     timeout = (double)tv.tv_sec * 1000.0 + (double)((tv.tv_usec + 999) / 1000);
-  napi_create_double(env, timeout, &v);
-  napi_set_named_property(env, obj, "timeout", v);
-  set_str(env, obj, "error", error);
-  set_str(env, obj, "alertSent", peer->alert_sent);
-  set_str(env, obj, "alertReceived", peer->alert_received);
+  int flags = (peer->connected && !was_connected ? RES_CONNECTED : 0) | (closed ? RES_CLOSED : 0);
+  napi_value obj = result_array(env, buffers(env, &peer->out), buffers(env, data), flags, timeout);
+  set_str(env, obj, RES_ERROR, error);
+  set_str(env, obj, RES_ALERT_SENT, peer->alert_sent);
+  set_str(env, obj, RES_ALERT_RECEIVED, peer->alert_received);
   free(data->items);
   data->items = NULL;
   ERR_clear_error();
@@ -221,7 +239,7 @@ napi_value dtls_listen(napi_env env, napi_callback_info info) {
   int rc = step(peer, &data, &closed, err, sizeof(err));
   peer->busy = 0;
   res = result(env, peer, &data, 0, closed, rc < 0 ? err : NULL);
-  napi_set_named_property(env, res, "peer", ext);
+  napi_set_element(env, res, RES_PEER, ext);
   return finish(env, peer, res);
 }
 
@@ -242,17 +260,9 @@ static napi_value finish(napi_env env, dtls_peer_t *peer, napi_value res) {
 }
 
 static napi_value empty_result(napi_env env) {
-  napi_value obj, arr, v;
-  napi_create_object(env, &obj);
-  napi_create_array(env, &arr);
-  napi_set_named_property(env, obj, "out", arr);
-  napi_create_array(env, &arr);
-  napi_set_named_property(env, obj, "data", arr);
-  set_bool(env, obj, "connected", 0);
-  set_bool(env, obj, "closed", 1);
-  napi_create_double(env, -1, &v);
-  napi_set_named_property(env, obj, "timeout", v);
-  return obj;
+  napi_value none;
+  napi_get_undefined(env, &none);
+  return result_array(env, none, none, RES_CLOSED, -1);
 }
 
 #define REFUSE_IF_BUSY(peer) \
@@ -344,11 +354,11 @@ napi_value dtls_peer_info(napi_env env, napi_callback_info info) {
   dtls_peer_t *peer = peer_arg(env, info, 1, argv);
   if (peer == NULL) return dtls_throw(env, "DTLS_ARGUMENT", "peerInfo(peer) on a live peer");
   napi_create_object(env, &obj);
-  set_str(env, obj, "version", SSL_get_version(peer->ssl));
+  set_named_str(env, obj, "version", SSL_get_version(peer->ssl));
   const SSL_CIPHER *c = SSL_get_current_cipher(peer->ssl);
   if (c != NULL) {
-    set_str(env, obj, "cipher", SSL_CIPHER_get_name(c));
-    set_str(env, obj, "cipherStandardName", SSL_CIPHER_standard_name(c));
+    set_named_str(env, obj, "cipher", SSL_CIPHER_get_name(c));
+    set_named_str(env, obj, "cipherStandardName", SSL_CIPHER_standard_name(c));
   }
   if (peer->psk_id_len >= 0) {
     napi_create_buffer_copy(env, (size_t)peer->psk_id_len, peer->psk_id, NULL, &v);

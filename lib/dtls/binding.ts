@@ -10,7 +10,7 @@ import * as path from 'path';
 export type NativeContext = { readonly __nativeContext: unique symbol };
 export type NativePeer = { readonly __nativePeer: unique symbol };
 
-/** What every addon call returns (see native/peer.c). */
+/** What every addon call gives the engine (native/peer.c returns it as an array; see toResult). */
 export interface NativeResult {
   out: Buffer[];
   data: Buffer[];
@@ -66,6 +66,49 @@ export interface DtlsBinding {
   sharedCookieSecret?(): boolean;
 }
 
+const NO_BUFFERS: Buffer[] = [];
+Object.freeze(NO_BUFFERS);
+
+/**
+ * The addon's result array (native/peer.c: [out, data, flags, timeout, error, alertSent, alertReceived, peer]) as
+ * a NativeResult. Addon builds before that array (an older prebuild) return the object itself, which passes.
+ */
+export function toResult(r: unknown): NativeResult {
+  if (!Array.isArray(r)) return r as NativeResult;
+  const flags = r[2] as number;
+  const res: NativeResult = {
+    out: (r[0] as Buffer[] | undefined) ?? NO_BUFFERS,
+    data: (r[1] as Buffer[] | undefined) ?? NO_BUFFERS,
+    connected: (flags & 1) !== 0,
+    closed: (flags & 2) !== 0,
+    timeout: r[3] as number,
+  };
+  if (r.length > 4) {
+    if (r[4] !== undefined) res.error = r[4] as string;
+    if (r[5] !== undefined) res.alertSent = r[5] as string;
+    if (r[6] !== undefined) res.alertReceived = r[6] as string;
+    if (r[7] !== undefined) res.peer = r[7] as NativePeer;
+  }
+  return res;
+}
+
+/** The addon's exports with the calls that return a result wrapped by toResult. */
+function adapt(raw: DtlsBinding): DtlsBinding {
+  const b = raw as unknown as Record<string, (...a: unknown[]) => unknown>;
+  return {
+    ...raw,
+    createContext: (o) => raw.createContext(o),
+    rotateCookieSecret: (c) => raw.rotateCookieSecret(c),
+    listen: (c, k, d) => toResult(b.listen(c, k, d)),
+    feed: (p, d) => toResult(b.feed(p, d)),
+    write: (p, d) => toResult(b.write(p, d)),
+    handleTimeout: (p) => toResult(b.handleTimeout(p)),
+    shutdown: (p) => toResult(b.shutdown(p)),
+    free: (p) => raw.free(p),
+    peerInfo: (p) => raw.peerInfo(p),
+  };
+}
+
 export type DtlsLoadResult = { ok: true; binding: DtlsBinding } | { ok: false; reason: string };
 
 const REQUIRED: (keyof DtlsBinding)[] = ['createContext', 'listen', 'feed', 'write', 'handleTimeout', 'shutdown', 'free', 'peerInfo'];
@@ -118,5 +161,5 @@ function tryLoad(dir: string): DtlsLoadResult {
   }
   const missing = REQUIRED.filter((k) => typeof binding[k] !== 'function');
   if (missing.length > 0) return { ok: false, reason: `the DTLS addon lacks ${missing.join(', ')}` };
-  return { ok: true, binding };
+  return { ok: true, binding: adapt(binding) };
 }
