@@ -63,6 +63,7 @@ export class FileDeviceSource implements DeviceSource {
 export class FileRpkSource implements KeySource {
   lookups = 0;
   private readonly known = new Map<string, RpkEntry | null>();
+  private readonly inFlight = new Set<string>();
   constructor(private readonly file: string) {}
 
   pskFor(): Promise<PskEntry | undefined> {
@@ -81,10 +82,13 @@ export class FileRpkSource implements KeySource {
     return this.known.get(fingerprint);
   }
   prefetchRpk(fingerprint: string): void {
-    if (this.known.has(fingerprint)) return;
-    void this.rpkFor(fingerprint).then(
-      (e) => this.known.set(fingerprint, e ?? null),
-      () => undefined,
-    );
+    if (this.known.has(fingerprint) || this.inFlight.has(fingerprint)) return;
+    this.inFlight.add(fingerprint);
+    void this.rpkFor(fingerprint)
+      .then(
+        (e) => void this.known.set(fingerprint, e ?? null),
+        () => undefined,
+      )
+      .finally(() => this.inFlight.delete(fingerprint));
   }
 }
