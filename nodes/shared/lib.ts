@@ -88,5 +88,6 @@ export type {
   TemplateValue,
   ValueSources,
   PskTable,
+  KeySource,
   StoredProfile,
 } from '../../lib';
