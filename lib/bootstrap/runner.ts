@@ -13,6 +13,7 @@
 import { WRITE_FORMAT_FALLBACK } from '../codec/formats';
 import { contentFormatFor, planBootstrap, wantsDiscovery } from '../profile/plan';
 import type { BootstrapProfile } from '../profile/types';
+import type { ValidatedProfile } from '../profile/validated';
 import type { DiscoverInfo } from './codec-port';
 import { KEYLESS_RETRY_CODES, keylessWrite } from './nosec-keys';
 import { handled } from './promise';
@@ -62,13 +63,13 @@ export interface RunBootstrapResult {
  */
 export function runBootstrap(
   session: BootstrapSession,
-  profile: BootstrapProfile,
+  profile: ValidatedProfile,
   opts: RunBootstrapOptions = {},
 ): Promise<RunBootstrapResult> {
   return handled(run(session, profile, opts));
 }
 
-async function run(session: BootstrapSession, profile: BootstrapProfile, opts: RunBootstrapOptions): Promise<RunBootstrapResult> {
+async function run(session: BootstrapSession, profile: ValidatedProfile, opts: RunBootstrapOptions): Promise<RunBootstrapResult> {
   await session.accept();
   const sendOpts = opts.requestTimeoutMs !== undefined ? { timeoutMs: opts.requestTimeoutMs } : {};
   const steps: RunStep[] = [];

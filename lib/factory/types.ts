@@ -6,6 +6,7 @@
 import { Lwm2mError } from '../errors';
 import type { ObjectModel, RootNode } from '../model/types';
 import type { BootstrapProfile } from '../profile/types';
+import type { ValidatedProfile } from '../profile/validated';
 
 /**
  * 'bootstrap': the device gets its Bootstrap-Server account only and bootstraps on first boot (the usual
@@ -51,7 +52,7 @@ export interface FactoryOptions {
    * Fills the profile's `${name}` placeholders with the row's values (factory-to-DM). Default: applyTemplate.
    * The nodes pass profile lookup's own filling, so a device gets the very accounts a bootstrap would write.
    */
-  fillProfile?: (profile: BootstrapProfile, values: Record<string, string>) => BootstrapProfile;
+  fillProfile?: (profile: BootstrapProfile, values: Record<string, string>) => ValidatedProfile;
 }
 
 /** The account a device starts with: the Bootstrap-Server account, or (factory-to-DM) its first server. */

@@ -1,12 +1,23 @@
 /**
- * What a CoAPs listener adds to a plain one, apart from Node-RED: its PSK store (own keys plus a device
- * table snapshot refreshed on reload), the full DTLS identity of each established peer (certificate SANs
- * included, which sessions do not carry), and the endpoint/identity binding check.
+ * What a CoAPs listener adds to a plain one, apart from Node-RED: its keys (one CompositeKeySource: the
+ * node's own keys, then a device table snapshot refreshed on reload, then device sources and any other
+ * KeySource, source.ts) with the synchronous PSK and RPK stores the handshake reads, the full DTLS identity
+ * of each established peer (certificate SANs included, which sessions do not carry), and the
+ * endpoint/identity binding check.
  */
 import { checkEndpointBinding, type BindingIdentity, type BindingResult, type DtlsSocket } from '../dtls';
 import type { DeviceSource } from '../devices/types';
 import { keysFromTable, ListenerPskStore, type PskEntry, type TableColumns } from './psk';
 import { ListenerRpkStore, rpkKeysFromTable, type RpkKeys } from './rpk';
+import {
+  CompositeKeySource,
+  DeviceKeySource,
+  PrefetchLimiter,
+  StaticKeySource,
+  type DeviceKeySourceOptions,
+  type KeySource,
+  type KeySourceStats,
+} from './source';
 
 /** The part of lib/devices' DeviceTable (a file table) the listener uses. */
 export interface PskTable {
@@ -21,9 +32,16 @@ export interface CoapsLog {
 }
 
 export class CoapsController {
+  /** Every key source of the listener, in the order they are asked. */
+  readonly keys: CompositeKeySource;
   readonly psk: ListenerPskStore;
   /** Trusted device public keys; undefined while raw public keys are off. */
   rpk: ListenerRpkStore | undefined;
+  /** The bound on prefetches in flight across the listener's device sources. */
+  readonly limiter = new PrefetchLimiter(64);
+  private readonly own: StaticKeySource;
+  private tableKeys: StaticKeySource | undefined;
+  private readonly deviceKeys: DeviceKeySource[] = [];
   private rpkColumn: string | undefined;
   private readonly peers = new Map<string, BindingIdentity>();
   private maxTracked = 1000;
@@ -32,16 +50,19 @@ export class CoapsController {
   private cols: TableColumns | undefined;
 
   constructor(
-    own: Map<string, PskEntry>,
+    private readonly ownPsk: Map<string, PskEntry>,
     private readonly log: CoapsLog,
     private readonly badRowsText: (count: number) => string,
   ) {
-    this.psk = new ListenerPskStore(own);
+    this.own = new StaticKeySource(ownPsk);
+    this.keys = new CompositeKeySource([this.own]);
+    this.psk = new ListenerPskStore(this.keys);
   }
 
   /** Turns raw public keys on with the node's own trusted keys (and, with a table, its `tableColumn`). */
   useRpk(own: RpkKeys, tableColumn: string): void {
-    this.rpk = new ListenerRpkStore(own);
+    this.own.replace(this.ownPsk, own);
+    this.rpk = new ListenerRpkStore(this.keys);
     this.rpkColumn = tableColumn;
   }
 
@@ -49,6 +70,10 @@ export class CoapsController {
   useTable(table: PskTable, cols: TableColumns): void {
     this.table = table;
     this.cols = cols;
+    if (!this.tableKeys) {
+      this.tableKeys = new StaticKeySource();
+      this.keys.sources.splice(1, 0, this.tableKeys); // right after the node's own keys
+    }
     table.on('loaded', this.onLoaded);
     this.snapshot();
     // A handshake with an unknown identity asks the table to check its file again (at most once per its
@@ -59,33 +84,45 @@ export class CoapsController {
   }
 
   /**
-   * Keys from a device source too large to hold (PostgreSQL): the handshake reads only what the source has
-   * in memory; an identity it does not know yet fails this handshake and is fetched, so that the device's
-   * next handshake finds it (the PSK callback inside OpenSSL cannot wait for a database).
+   * Keys from a device source too large to hold (PostgreSQL, any DeviceSource): asked after the own keys
+   * and the table, through a DeviceKeySource (a negative cache, prefetches bounded per source and by the
+   * listener's limiter). The handshake reads only memory; an identity not known yet fails this handshake
+   * and is fetched, so that the device's next handshake finds it.
    */
-  useSource(source: Pick<DeviceSource, 'cachedByIdentity' | 'prefetchIdentity'>): void {
-    this.psk.fallback = (id) => {
-      const r = source.cachedByIdentity(id);
-      return r?.pskKey ? { key: r.pskKey, endpoint: r.endpoint } : undefined;
-    };
-    const before = this.psk.onUnknown;
-    this.psk.onUnknown = (id) => {
-      before?.(id);
-      if (source.cachedByIdentity(id) === undefined) source.prefetchIdentity(id);
-    };
+  useSource(source: DeviceSource, opts: Omit<DeviceKeySourceOptions, 'limiter'> = {}): DeviceKeySource {
+    const ks = new DeviceKeySource(source, { ...opts, limiter: this.limiter });
+    this.deviceKeys.push(ks);
+    this.keys.add(ks);
+    return ks;
+  }
+
+  /** Any other key source (a key server, a vault), asked after the ones before it. */
+  useKeySource(source: KeySource): void {
+    this.keys.add(source);
+  }
+
+  /** Handshake lookups, and the prefetches of the device sources (summed); never a key or an identity. */
+  stats(): { handshake: ReturnType<ListenerPskStore['stats']>; prefetch: KeySourceStats } {
+    const prefetch: KeySourceStats = { prefetches: 0, found: 0, absent: 0, errors: 0, shed: 0, inFlight: 0 };
+    for (const d of this.deviceKeys) {
+      const s = d.stats();
+      for (const k of Object.keys(prefetch) as (keyof KeySourceStats)[]) prefetch[k] += s[k];
+    }
+    return { handshake: this.psk.stats(), prefetch };
   }
 
   private snapshot(): void {
-    if (!this.table || !this.cols) return;
+    if (!this.table || !this.cols || !this.tableKeys) return;
     const rows = { rows: () => this.table!.allRows() };
     const { keys, badRows } = keysFromTable(rows, this.cols);
-    this.psk.setTable(keys);
     let bad = badRows;
+    let rpkKeys: RpkKeys | undefined;
     if (this.rpk && this.rpkColumn) {
       const r = rpkKeysFromTable(rows, { key: this.rpkColumn, endpoint: this.cols.endpoint });
-      this.rpk.setTable(r.keys);
+      rpkKeys = r.keys;
       bad += r.badRows;
     }
+    this.tableKeys.replace(keys, rpkKeys);
     if (bad > 0) this.log.warn(this.badRowsText(bad));
   }
 
@@ -121,7 +158,11 @@ export class CoapsController {
     this.table?.removeListener('loaded', this.onLoaded);
     this.table = undefined;
     this.psk.onUnknown = undefined;
-    this.psk.fallback = undefined;
+    for (const d of this.deviceKeys) {
+      d.close();
+      this.keys.remove(d);
+    }
+    this.deviceKeys.length = 0;
     if (this.rpk) this.rpk.onUnknown = undefined;
     this.peers.clear();
   }

@@ -7,6 +7,7 @@
  * `{ "identity": { "key": "hexkey", "endpoint": "ep" } }`. Errors name the line or identity, never a key.
  */
 import type { PskStore } from '../dtls';
+import type { KeySource } from './source';
 
 export interface PskEntry {
   key: Buffer;
@@ -104,37 +105,41 @@ export function keysFromTable(t: TableRows, cols: TableColumns): { keys: Map<str
 }
 
 /**
- * The listener's PskStore: the node's own keys first, then the device table's snapshot (replaced as a
- * whole when the table reloads). Synchronous, as the handshake needs it.
+ * The listener's PskStore: the DTLS handshake's synchronous view of a KeySource (source.ts). A key in
+ * memory answers; a known-absent identity fails; an identity no source knows yet is prefetched and this
+ * handshake fails, so that the device's next handshake finds it.
  */
 export class ListenerPskStore implements PskStore {
-  private table = new Map<string, PskEntry>();
-  /** Called with the identity text when an identity is unknown (e.g. to check the table file again). */
+  /** Called with the identity text when no source has its key now (e.g. to check the table file again). */
   onUnknown: ((identity: string) => void) | undefined;
-  /** A device source's in-memory answer, asked after the own keys and the table (see CoapsController.useSource). */
-  fallback: ((identity: string) => PskEntry | undefined) | undefined;
+  private readonly counts = { hits: 0, absent: 0, prefetched: 0 };
 
-  constructor(private readonly own: Map<string, PskEntry>) {}
-
-  setTable(keys: Map<string, PskEntry>): void {
-    this.table = keys;
-  }
+  constructor(private readonly keys: KeySource & { pskEndpoints?(identity: string): string[] }) {}
 
   get(identity: Buffer | string): Buffer | undefined {
     const id = typeof identity === 'string' ? identity : identity.toString('hex');
-    const e = this.own.get(id) ?? this.table.get(id) ?? this.fallback?.(id);
-    if (!e) this.onUnknown?.(id);
-    return e?.key;
+    const e = this.keys.cachedPsk(id);
+    if (e) {
+      this.counts.hits++;
+      return e.key;
+    }
+    if (e === undefined) {
+      this.counts.prefetched++;
+      this.keys.prefetchPsk(id);
+    } else this.counts.absent++;
+    this.onUnknown?.(id);
+    return undefined;
   }
 
   /** Endpoints the operator bound to this identity (never a key). */
   endpointsOf(identity: string): string[] {
-    const out: string[] = [];
-    for (const e of [this.own.get(identity), this.table.get(identity), this.fallback?.(identity)]) if (e?.endpoint) out.push(e.endpoint);
-    return out;
+    if (this.keys.pskEndpoints) return this.keys.pskEndpoints(identity);
+    const ep = this.keys.cachedPsk(identity)?.endpoint;
+    return ep ? [ep] : [];
   }
 
-  get size(): number {
-    return this.own.size + this.table.size;
+  /** Handshake lookups: answered from memory, refused as known absent, refused and prefetched. */
+  stats(): { hits: number; absent: number; prefetched: number } {
+    return { ...this.counts };
   }
 }

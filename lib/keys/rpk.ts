@@ -9,6 +9,7 @@
  */
 import { parseRawPublicKey, rpkFingerprint, type RpkStore } from '../dtls';
 import type { TableRows } from './psk';
+import type { KeySource } from './source';
 
 /** A key line or table that cannot be used; the message names the line, not the key. */
 export class RpkKeyError extends Error {
@@ -78,29 +79,26 @@ export function rpkKeysFromTable(t: TableRows, cols: { key: string; endpoint: st
   return { keys, badRows };
 }
 
-/** The listener's RpkStore: its own keys, then the device table's snapshot (replaced whole on reload). */
+/**
+ * The listener's RpkStore: the handshake's synchronous view of a KeySource's raw public keys, as
+ * ListenerPskStore is for PSKs: a key not known yet is prefetched and this handshake fails.
+ */
 export class ListenerRpkStore implements RpkStore {
-  private table: RpkKeys = new Map();
-  /** Called with the fingerprint of an untrusted key (e.g. to check the table file again). */
+  /** Called with the fingerprint of a key no source trusts now (e.g. to check the table file again). */
   onUnknown: ((fingerprint: string) => void) | undefined;
 
-  constructor(private readonly own: RpkKeys) {}
-
-  setTable(keys: RpkKeys): void {
-    this.table = keys;
-  }
+  constructor(private readonly keys: KeySource & { rpkEndpoints?(fingerprint: string): string[] }) {}
 
   trusts(fingerprint: string): boolean {
-    const ok = this.own.has(fingerprint) || this.table.has(fingerprint);
-    if (!ok) this.onUnknown?.(fingerprint);
-    return ok;
+    const e = this.keys.cachedRpk(fingerprint);
+    if (e) return true;
+    if (e === undefined) this.keys.prefetchRpk(fingerprint);
+    this.onUnknown?.(fingerprint);
+    return false;
   }
 
   endpointsOf(fingerprint: string): string[] {
-    return [...(this.own.get(fingerprint) ?? []), ...(this.table.get(fingerprint) ?? [])];
-  }
-
-  get size(): number {
-    return this.own.size + this.table.size;
+    if (this.keys.rpkEndpoints) return this.keys.rpkEndpoints(fingerprint);
+    return [...(this.keys.cachedRpk(fingerprint)?.endpoints ?? [])];
   }
 }

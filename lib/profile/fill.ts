@@ -7,6 +7,7 @@
 import { ProfileError } from './errors';
 import { applyTemplate } from './template';
 import type { BootstrapProfile } from './types';
+import type { ValidatedProfile } from './validated';
 import type { TemplateValue } from './values';
 
 const NUMBER = /^-?(0|[1-9]\d{0,14})(\.\d+)?$/;
@@ -15,7 +16,7 @@ export function fillProfile(
   raw: Record<string, unknown>,
   values: Record<string, TemplateValue>,
   textKeys: string[] = [],
-): BootstrapProfile {
+): ValidatedProfile {
   try {
     return applyTemplate(raw as BootstrapProfile, values);
   } catch (e) {

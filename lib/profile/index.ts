@@ -1,6 +1,8 @@
 export * from './types';
 export * from './errors';
-export { validateProfile, assertProfile, profileSchema } from './validate';
+export { validateProfile, assertProfile, profileSchema, profileValidations } from './validate';
+export { validatedProfile, isValidatedProfile } from './validated';
+export type { ValidatedProfile, ValidatedOptions } from './validated';
 export type { ValidateOptions, ValidateResult } from './validate';
 export { securityModeNumber, contentFormatSetting, SECURITY_MODES, CONTENT_FORMAT_NAMES } from './instances';
 export { findPlaceholders, placeholdersIn } from './placeholders';

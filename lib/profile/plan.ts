@@ -45,7 +45,7 @@ import {
   serverSecurityInstance,
 } from './instances';
 import type { BootstrapProfile, ResourcesJson } from './types';
-import { validateProfile } from './validate';
+import { validatedProfile, type ValidatedProfile } from './validated';
 
 export type { DiscoverInfo, InstanceIds } from './ids';
 
@@ -93,12 +93,6 @@ export function versionAtLeast(version: string | undefined, min: string): boolea
   return true;
 }
 
-/** A resolved, valid profile, or a ProfileError. */
-function checked(profile: BootstrapProfile, model: ObjectModel): BootstrapProfile {
-  const r = validateProfile(profile, { model, resolved: true });
-  if (!r.ok) throw new ProfileError(r.issues, profile.name);
-  return r.profile;
-}
 
 function instance(objectId: number, instanceId: number, resources: ResourcesJson, model: ObjectModel, at: string, name?: string) {
   try {
@@ -154,9 +148,11 @@ export function profileWrites(profile: BootstrapProfile, ids: InstanceIds, model
 }
 
 /** The ordered Bootstrap requests for `profile` on one device (Bootstrap-Finish not included). */
-export function planBootstrap(profileIn: BootstrapProfile, ctx: PlanContext): BootstrapDownlinkRequest[] {
+export function planBootstrap(profileIn: ValidatedProfile, ctx: PlanContext): BootstrapDownlinkRequest[] {
   const model = ctx.model ?? defaultModel;
-  const profile = checked(profileIn, model);
+  // Checked already (the type says so); a plain object from JavaScript, or one checked against another
+  // model, is checked here, once.
+  const profile = validatedProfile(profileIn, { model });
   const deletes = plannedDeletes(profile);
   const ids = chooseInstanceIds(profile, deletes, ctx.discovered, model);
   const bsAccount = new LwM2mPath(0, ids.bootstrapAccount);
@@ -180,8 +176,8 @@ export function planBootstrap(profileIn: BootstrapProfile, ctx: PlanContext): Bo
 
 
 /** The whole configuration of `profile` as one tree, for a Bootstrap-Pack (no Bootstrap-Server account unless rewritten). */
-export function buildBootstrapPack(profileIn: BootstrapProfile, model: ObjectModel = defaultModel): RootNode {
-  const profile = checked(profileIn, model);
+export function buildBootstrapPack(profileIn: ValidatedProfile, model: ObjectModel = defaultModel): RootNode {
+  const profile = validatedProfile(profileIn, { model });
   const ids = chooseInstanceIds(profile, [], undefined, model);
   const root: RootNode = { kind: 'root', objects: new Map() };
   for (const { path, node } of profileWrites(profile, ids, model)) {

@@ -6,14 +6,15 @@
  *
  * Values come from the caller (the endpoint name as `endpoint`, device-table columns, generated
  * credentials) over the profile's own `templates` defaults. A placeholder without a value is a
- * ProfileError naming where it is; the filled-in profile is validated again, so a device value that
+ * ProfileError naming where it is; the filled-in profile is validated (once: the ValidatedProfile it
+ * becomes is what the rest of the bootstrap takes, validated.ts), so a device value that
  * breaks it (a malformed key, an SSID out of range) is reported against the device, not at run time.
  */
 import type { ObjectModel } from '../model/types';
 import { pointer, ProfileError } from './errors';
 import { PLACEHOLDER, WHOLE_PLACEHOLDER } from './placeholders';
 import type { BootstrapProfile, ProfileIssue } from './types';
-import { validateProfile } from './validate';
+import { validatedProfile, type ValidatedProfile } from './validated';
 
 export type TemplateValues = Record<string, string | number | boolean>;
 
@@ -132,7 +133,7 @@ export interface ApplyTemplateOptions {
  * as a resolved profile. Throws ProfileError with the pointer of each placeholder left without a value,
  * or of each value that makes the profile invalid.
  */
-export function applyTemplate(profile: BootstrapProfile, values: TemplateValues = {}, opts: ApplyTemplateOptions = {}): BootstrapProfile {
+export function applyTemplate(profile: BootstrapProfile, values: TemplateValues = {}, opts: ApplyTemplateOptions = {}): ValidatedProfile {
   for (const [k, v] of Object.entries(values)) {
     if (!['string', 'number', 'boolean'].includes(typeof v)) {
       throw new ProfileError([{ pointer: '', message: `the value for \${${k}} must be a text, number or boolean, got ${v === null ? 'null' : typeof v}` }], profile.name);
@@ -142,7 +143,5 @@ export function applyTemplate(profile: BootstrapProfile, values: TemplateValues 
   const issues: ProfileIssue[] = [];
   const filled = fillByJson(profile, all) ?? fill(profile, all, '', issues);
   if (issues.length) throw new ProfileError(issues, profile.name);
-  const r = validateProfile(filled, { model: opts.model, resolved: true });
-  if (!r.ok) throw new ProfileError(r.issues, profile.name);
-  return r.profile;
+  return validatedProfile(filled, { model: opts.model, name: profile.name });
 }

@@ -3,7 +3,6 @@
  * checks of semantics.ts. Every problem comes back as a ProfileIssue: a JSON pointer into the profile and
  * a message in an operator's words, built from the schema's own descriptions.
  */
-import { createHash } from 'crypto';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import { defaultModel } from '../model/registry';
 import type { ObjectModel } from '../model/types';
@@ -156,32 +155,11 @@ function schemaIssues(errors: ErrorObject[]): ProfileIssue[] {
   return issues;
 }
 
-/**
- * Profiles found valid, by object: a bootstrap validates the same profile object several times (the
- * filled-in profile in applyTemplate, object-write's check of msg.profile, planBootstrap), each ~70 us.
- * The entry holds a digest of the profile's JSON text when it was validated: an object changed since
- * (a function node editing msg.profile in place) no longer matches and is validated again. Only
- * JSON-visible changes count; a property set to `undefined` or to a function is not seen (and is
- * dropped from JSON anyway). The hash, not the text, is kept: the text of a held session's profile would
- * cost ~1 KiB of heap per pending session.
- */
-interface ValidEntry {
-  hash: string;
-  model: ObjectModel;
-  /** Validated as a resolved profile (no placeholders left), which also makes it valid unresolved. */
-  resolved: boolean;
-}
-const knownValid = new WeakMap<object, ValidEntry>();
-
-/** A digest of the JSON text, or undefined for what JSON cannot write (BigInt, cycles): not cached. */
-function hashOf(v: object): string | undefined {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(v);
-  } catch {
-    return undefined;
-  }
-  return text === undefined ? undefined : createHash('sha1').update(text).digest('base64');
+/** Profile validations run in this process (schema and semantic checks), for tests and benchmarks. */
+let validations = 0;
+/** How many times validateProfile has run the schema and semantic checks since the process started. */
+export function profileValidations(): number {
+  return validations;
 }
 
 /**
@@ -190,30 +168,17 @@ function hashOf(v: object): string | undefined {
  */
 export function validateProfile(json: unknown, opts: ValidateOptions = {}): ValidateResult {
   const model = opts.model ?? defaultModel;
-  const resolved = opts.resolved === true;
-  const cacheable = json !== null && typeof json === 'object';
-  let hash: string | undefined;
-  if (cacheable) {
-    const known = knownValid.get(json);
-    if (known && known.model === model && (known.resolved || !resolved)) {
-      hash = hashOf(json);
-      if (hash !== undefined && hash === known.hash) return { ok: true, profile: json as BootstrapProfile };
-    }
-  }
+  validations++;
   const validate = validator();
   if (!validate(json)) return { ok: false, issues: schemaIssues(validate.errors ?? []) };
   const profile = json as BootstrapProfile;
   const issues = semanticIssues(profile, model);
-  if (resolved) {
+  if (opts.resolved === true) {
     for (const p of findPlaceholders(profile)) {
       issues.push({ pointer: p.pointer, message: `the placeholder \${${p.name}} has no value; give it one in the device's values or in templates` });
     }
   }
   if (issues.length) return { ok: false, issues };
-  if (cacheable) {
-    hash ??= hashOf(json);
-    if (hash !== undefined) knownValid.set(json, { hash, model, resolved });
-  }
   return { ok: true, profile };
 }
 

@@ -156,15 +156,17 @@ export = function (RED: NodeAPI): void {
         coaps.useTable(tn.table, { identity: c.table.identityColumn, key: c.table.keyColumn, endpoint: c.table.endpointColumn });
       }
       if (pgNode?.deviceSource) coaps.useSource(pgNode.deviceSource);
+      if (pgNode?.keySource) coaps.useKeySource(pgNode.keySource);
+      const fromSources = Boolean(pgNode?.deviceSource || pgNode?.keySource);
       const key = node.credentials?.serverKey?.trim() || undefined;
       if (c.cert && !key) throw new CoapsStartError(t('errors.certWithoutKey'));
       if (c.rpk && !key) throw new CoapsStartError(t('errors.rpkWithoutKey'));
       if (!c.cert && key && !c.rpk) throw new CoapsStartError(t('errors.keyWithoutCert'));
-      if (own.size === 0 && !c.table && !pgNode?.deviceSource && !c.cert && !c.rpk) throw new CoapsStartError(t('errors.noCoapsCredentials'));
+      if (own.size === 0 && !c.table && !fromSources && !c.cert && !c.rpk) throw new CoapsStartError(t('errors.noCoapsCredentials'));
       // Last, so that mistakes in the keys are reported wherever the flow runs.
       const can = c.rpk ? rpkCapability() : undefined;
       if (can && !can.available) throw new CoapsStartError(t('errors.rpkUnavailable', { reason: can.reason }));
-      return { psk: own.size > 0 || c.table || pgNode?.deviceSource ? coaps.psk : undefined, rpk: coaps.rpk, key, cookieSecret: cookieSecret() };
+      return { psk: own.size > 0 || c.table || fromSources ? coaps.psk : undefined, rpk: coaps.rpk, key, cookieSecret: cookieSecret() };
     }
 
     /** The DTLS cookie secret shared by every instance (empty or an unresolved ${VAR}: this socket's own). */

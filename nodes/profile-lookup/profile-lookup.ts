@@ -1,7 +1,8 @@
 /**
  * `lwm2m-profile-lookup`: finds the bootstrap profile for a request — msg.profile from upstream, else the
  * device table's profile for this device, else the configured (or default) profile name — fills its
- * `${…}` placeholders per device, validates the result and puts it on msg.profile.
+ * `${…}` placeholders per device, validates the result and puts it on msg.profile: a ValidatedProfile
+ * (frozen), which object-write and the library take without checking it again.
  * Output 1: found. Output 2: not found (msg.payload says why).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';

@@ -5,12 +5,12 @@
  *
  * - DeviceLookupNode: `lwm2m-device-table` (a file, nodes/device-table) and `lwm2m-postgres` (a database,
  *   nodes/postgres). profile-lookup calls lookupFor; the CoAPs listener takes PSKs and raw public keys from
- *   `table` or `deviceSource`; factory-config exports `table` and writes generated keys back into its file.
+ *   `table`, `deviceSource` or `keySource` (through lib/keys' KeySource seam); factory-config exports `table` and writes generated keys back into its file.
  * - AuditSinkNode: `lwm2m-postgres`, where a listener writes its audit records.
  * - ProfilesNode: `lwm2m-bootstrap-profiles`, read by profile-lookup and factory-config.
  */
 import type { Node, NodeAPI } from 'node-red';
-import type { AuditSink, DeviceRow, DeviceSource, DeviceTable, RequestFacts, StoredProfile } from './lib';
+import type { AuditSink, DeviceRow, DeviceSource, DeviceTable, KeySource, RequestFacts, StoredProfile } from './lib';
 
 /** A device's row, and the key it was found by (undefined when the request lacks the matched part). */
 export interface DeviceLookup {
@@ -27,6 +27,11 @@ export interface DeviceLookupNode extends Node {
   readonly table?: DeviceTable;
   /** A source too large to hold in memory (lwm2m-postgres only): the DTLS handshake reads its cache. */
   readonly deviceSource?: DeviceSource;
+  /**
+   * Keys that are not device rows (a key service, raw public keys by fingerprint): the CoAPs listener asks
+   * it after its own keys, the table and `deviceSource` (lib/keys KeySource). No config node offers one yet.
+   */
+  readonly keySource?: KeySource;
 }
 
 export interface AuditSinkNode extends Node {

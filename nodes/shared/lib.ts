@@ -23,6 +23,7 @@ export {
   SessionEndedError,
   RequestTimeoutError,
   validateProfile,
+  validatedProfile,
   ProfileError,
   applyTemplate,
   templateValues,
@@ -67,6 +68,7 @@ export type {
   RunStep,
   SendResult,
   BootstrapProfile,
+  ValidatedProfile,
   ProfileIssue,
   AuditRecord,
   AuditStep,
@@ -86,5 +88,6 @@ export type {
   TemplateValue,
   ValueSources,
   PskTable,
+  KeySource,
   StoredProfile,
 } from '../../lib';

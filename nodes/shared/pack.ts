@@ -2,7 +2,7 @@
  * Answers a Bootstrap-Pack-Request (GET /bspack) with the whole configuration of msg.profile, encoded in
  * the format the client accepted. Used by object-write and bootstrap-finish alike.
  */
-import { buildBootstrapPack, validateProfile, ProfileError, type BootstrapProfile } from './lib';
+import { buildBootstrapPack, validatedProfile, ProfileError, type ValidatedProfile } from './lib';
 import type { ListenerNode, Lwm2mMsgInfo, Lwm2mStep } from './session-ref';
 
 export async function answerPack(listener: ListenerNode, info: Lwm2mMsgInfo, profile: unknown): Promise<Lwm2mStep> {
@@ -23,12 +23,13 @@ export async function answerPack(listener: ListenerNode, info: Lwm2mMsgInfo, pro
   };
 }
 
-/** msg.profile validated (again: any upstream node may have set or changed it). */
-export function checkedProfile(profile: unknown): BootstrapProfile {
+/**
+ * msg.profile as a ValidatedProfile: profile-lookup's is one already (frozen, so no node since can have
+ * changed it) and is not checked again; any other (a function node's, a copy) is checked here, once.
+ */
+export function checkedProfile(profile: unknown): ValidatedProfile {
   if (profile === undefined || profile === null) {
     throw new ProfileError([{ pointer: '', message: 'msg.profile is missing: put a profile-lookup node before this one' }]);
   }
-  const res = validateProfile(profile);
-  if (!res.ok) throw new ProfileError(res.issues);
-  return res.profile;
+  return validatedProfile(profile);
 }

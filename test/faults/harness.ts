@@ -9,6 +9,7 @@ import { SimulatedClient } from '../../lib/client/client';
 import type { FaultOptions } from '../../lib/client/faults';
 import { createDtlsSocket, MemoryPskStore, type DtlsServerOptions, type DtlsSocket } from '../../lib/dtls';
 import type { BootstrapProfile } from '../../lib/profile/types';
+import { validatedProfile } from '../../lib/profile/validated';
 import { RegistrationServer } from '../../lib/rd/server';
 
 export const GOOD_KEY = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
@@ -93,7 +94,7 @@ export async function startHarness(
   const succeeded = new Set<string>();
   server.on('bootstrapRequest', (s: BootstrapSession) => {
     void (async () => {
-      await runBootstrap(s, profile(rdPort));
+      await runBootstrap(s, validatedProfile(profile(rdPort)));
       const r = await s.finish();
       if (r.success) succeeded.add(s.endpoint);
     })().catch(() => undefined);

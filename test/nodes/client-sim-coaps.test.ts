@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'path';
 import { BootstrapServer, runBootstrap, type BootstrapSession, type DatagramSocket } from '../../lib/bootstrap';
+import { validatedProfile } from '../../lib/profile/validated';
 import { createDtlsSocket, MemoryPskStore, type DtlsSocket } from '../../lib/dtls';
 import { RegistrationServer } from '../../lib/rd';
 import { assertNoKey } from '../support/no-secret';
@@ -32,7 +33,7 @@ describe('client-sim node over CoAPs (PSK)', function () {
     rd = await new RegistrationServer().listen();
     bs.on('bootstrapRequest', (s: BootstrapSession) => {
       sessions.push(s);
-      void runBootstrap(s, { servers: [{ shortServerId: 1, uri: `coap://127.0.0.1:${rd.port}`, securityMode: 'nosec', lifetime: 60 }] })
+      void runBootstrap(s, validatedProfile({ servers: [{ shortServerId: 1, uri: `coap://127.0.0.1:${rd.port}`, securityMode: 'nosec', lifetime: 60 }] }))
         .then(() => s.finish())
         .catch(() => undefined);
     });

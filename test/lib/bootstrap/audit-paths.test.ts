@@ -10,6 +10,7 @@ import {
 } from '../../../lib/bootstrap';
 import { defaultModel, rootFromJson } from '../../../lib/model';
 import type { BootstrapProfile } from '../../../lib/profile/types';
+import { validatedProfile } from '../../../lib/profile/validated';
 import { ScriptedDevice } from '../../support/scripted-device';
 import { RawPeer, bsRequest, startServer } from './helpers';
 
@@ -89,7 +90,7 @@ describe("BootstrapServer 'audit': one record per session and per pack request, 
   it('success: SUCCESS, with every step', async () => {
     await start();
     server.once('bootstrapRequest', (s) => {
-      void runBootstrap(s, PROFILE).then(() => s.finish());
+      void runBootstrap(s, validatedProfile(PROFILE)).then(() => s.finish());
     });
     await dev.bootstrapRequest({ port }, { ep: 'ok-1' });
     await auditOf('ok-1');
@@ -101,7 +102,7 @@ describe("BootstrapServer 'audit': one record per session and per pack request, 
     await start();
     dev.reply('PUT', '/1/0', { code: '4.00', payload: 'bad lifetime' });
     server.once('bootstrapRequest', (s) => {
-      void runBootstrap(s, PROFILE, { stopOnError: true }).then((r) => {
+      void runBootstrap(s, validatedProfile(PROFILE), { stopOnError: true }).then((r) => {
         if (r.stopped) s.end(SessionOutcome.REQUEST_FAILED);
       });
     });
@@ -116,7 +117,7 @@ describe("BootstrapServer 'audit': one record per session and per pack request, 
     await start();
     dev.reply('GET', '/', { code: '4.05' });
     server.once('bootstrapRequest', (s) => {
-      void runBootstrap(s, PROFILE, { stopOnError: true }).then(() => s.finish());
+      void runBootstrap(s, validatedProfile(PROFILE), { stopOnError: true }).then(() => s.finish());
     });
     await dev.bootstrapRequest({ port }, { ep: 'nodisc-1' });
     await auditOf('nodisc-1');
@@ -154,7 +155,7 @@ describe("BootstrapServer 'audit': one record per session and per pack request, 
   it('a request the device never answers: TIMEOUT', async () => {
     await start();
     dev.reply('GET', '/', { code: '2.05', drop: true });
-    server.once('bootstrapRequest', (s) => void runBootstrap(s, PROFILE).catch(() => undefined));
+    server.once('bootstrapRequest', (s) => void runBootstrap(s, validatedProfile(PROFILE)).catch(() => undefined));
     await dev.bootstrapRequest({ port }, { ep: 'silent-1' });
     await auditOf('silent-1');
     const rec = await exactlyOne('silent-1', SessionOutcome.TIMEOUT);
@@ -164,7 +165,7 @@ describe("BootstrapServer 'audit': one record per session and per pack request, 
   it('a device error nobody acts on: the session timeout ends it TIMEOUT, the error step kept', async () => {
     await start({ sessionTimeoutMs: 400 });
     dev.reply('DELETE', '/0', { code: '4.04', payload: 'gone' });
-    server.once('bootstrapRequest', (s) => void runBootstrap(s, PROFILE, { stopOnError: true }));
+    server.once('bootstrapRequest', (s) => void runBootstrap(s, validatedProfile(PROFILE), { stopOnError: true }));
     await dev.bootstrapRequest({ port }, { ep: 'stale-1' });
     await auditOf('stale-1');
     const rec = await exactlyOne('stale-1', SessionOutcome.TIMEOUT);
@@ -175,7 +176,7 @@ describe("BootstrapServer 'audit': one record per session and per pack request, 
     await start();
     const peer = await RawPeer.create();
     try {
-      server.once('bootstrapRequest', (s) => void runBootstrap(s, PROFILE).catch(() => undefined));
+      server.once('bootstrapRequest', (s) => void runBootstrap(s, validatedProfile(PROFILE)).catch(() => undefined));
       peer.send(bsRequest('reset-1', 0x1234, Buffer.from([1, 2])), port);
       const req = await peer.next((p) => p.code === '0.01');
       peer.send({ code: '0.00', reset: true, messageId: req.messageId }, port);

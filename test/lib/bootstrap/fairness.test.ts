@@ -11,6 +11,7 @@ import { SimulatedClient } from '../../../lib/client/client';
 import { RegistrationServer } from '../../../lib/rd/server';
 import { PendingBySource } from '../../../lib/bootstrap/fairness';
 import { contentFormatFor } from '../../../lib/profile/plan';
+import { validatedProfile } from '../../../lib/profile/validated';
 import { ScriptedDevice } from '../../support/scripted-device';
 import { startServer } from './helpers';
 
@@ -270,7 +271,7 @@ describe('BootstrapServer under pressure (issue 12)', () => {
       const formats: number[] = [];
       srv.on('bootstrapRequest', (s) => {
         void (async () => {
-          const run = await runBootstrap(s, { servers: [{ shortServerId: 101, uri: `coap://127.0.0.1:${rd.port}`, securityMode: 'nosec', lifetime: 60 }] });
+          const run = await runBootstrap(s, validatedProfile({ servers: [{ shortServerId: 101, uri: `coap://127.0.0.1:${rd.port}`, securityMode: 'nosec', lifetime: 60 }] }));
           for (const st of run.steps) if ('contentFormat' in st.request) formats.push(st.request.contentFormat);
           await s.finish();
         })().catch(() => undefined);

@@ -9,6 +9,7 @@ import {
   type RunBootstrapResult,
 } from '../../../lib/bootstrap';
 import type { BootstrapProfile } from '../../../lib/profile/types';
+import { validatedProfile } from '../../../lib/profile/validated';
 import { ScriptedDevice } from '../../support/scripted-device';
 import { startServer } from './helpers';
 
@@ -34,7 +35,7 @@ describe('runBootstrap: the library-only bootstrap against a scripted device', (
   function run(profile: BootstrapProfile, opts: RunBootstrapOptions = {}) {
     return new Promise<{ s: BootstrapSession; result?: RunBootstrapResult; error?: unknown }>((resolve) => {
       server.once('bootstrapRequest', (s) => {
-        runBootstrap(s, profile, opts).then(
+        runBootstrap(s, validatedProfile(profile), opts).then(
           (result) => resolve({ s, result }),
           (error: unknown) => resolve({ s, error }),
         );

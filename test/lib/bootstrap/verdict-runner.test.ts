@@ -11,6 +11,7 @@ import {
 import { decode } from '../../../lib/codec';
 import { defaultModel, LwM2mPath, type ObjectInstanceNode } from '../../../lib/model';
 import type { BootstrapProfile } from '../../../lib/profile/types';
+import { validatedProfile } from '../../../lib/profile/validated';
 import { ScriptedDevice, type ReceivedRequest } from '../../support/scripted-device';
 import { startServer } from './helpers';
 
@@ -60,7 +61,7 @@ describe('runBootstrap: devices that answer errors get a verdict, not a hang', (
   function run(profile: BootstrapProfile, opts: RunBootstrapOptions = {}) {
     return new Promise<{ s: BootstrapSession; result?: RunBootstrapResult; error?: unknown }>((resolve) => {
       server.once('bootstrapRequest', (s) => {
-        runBootstrap(s, profile, opts).then(
+        runBootstrap(s, validatedProfile(profile), opts).then(
           (result) => resolve({ s, result }),
           (error: unknown) => resolve({ s, error }),
         );

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import type * as dgram from 'dgram';
 import { BootstrapServer, runBootstrap, type BootstrapSession, type DatagramSocket } from '../../../lib/bootstrap';
+import { validatedProfile } from '../../../lib/profile/validated';
 import { SimulatedClient } from '../../../lib/client/client';
 import { createDtlsSocket, dtlsCapabilities, MemoryPskStore, type DtlsSocket } from '../../../lib/dtls';
 import { RegistrationServer, type Registration } from '../../../lib/rd/server';
@@ -40,7 +41,7 @@ describe('simulated client over CoAPs (PSK)', function () {
     rd = await new RegistrationServer({ socket: rdSock as unknown as dgram.Socket }).listen();
     bs.on('bootstrapRequest', (session: BootstrapSession) => {
       sessions.push(session);
-      void runBootstrap(session, {
+      void runBootstrap(session, validatedProfile({
         servers: [
           {
             shortServerId: 9,
@@ -51,7 +52,7 @@ describe('simulated client over CoAPs (PSK)', function () {
             lifetime: 60,
           },
         ],
-      })
+      }))
         .then(() => session.finish())
         .catch(() => undefined);
     });

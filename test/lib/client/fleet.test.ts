@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { BootstrapServer, runBootstrap, type BootstrapSession } from '../../../lib/bootstrap';
+import { validatedProfile } from '../../../lib/profile/validated';
 import { expandPattern, Fleet, type FleetSummary } from '../../../lib/client/fleet';
 import { RegistrationServer } from '../../../lib/rd/server';
 import { FAST, waitFor } from './support/fixtures';
@@ -23,7 +24,7 @@ describe('Fleet', () => {
     const bs = new BootstrapServer({ port: 0, address: '127.0.0.1', requestTimeoutMs: 3000 });
     const port = (await bs.listen()).port;
     bs.on('bootstrapRequest', (session: BootstrapSession) => {
-      void runBootstrap(session, { servers: [{ shortServerId: 1, uri: `coap://127.0.0.1:${rd.port}`, securityMode: 'nosec', lifetime: 60 }] })
+      void runBootstrap(session, validatedProfile({ servers: [{ shortServerId: 1, uri: `coap://127.0.0.1:${rd.port}`, securityMode: 'nosec', lifetime: 60 }] }))
         .then(() => session.finish())
         .catch(() => undefined);
     });

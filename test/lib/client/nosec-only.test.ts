@@ -16,6 +16,7 @@ import { SimulatedClient } from '../../../lib/client/client';
 import type { ClientOptions } from '../../../lib/client/options';
 import { contentFormatFor, planBootstrap } from '../../../lib/profile';
 import type { BootstrapProfile } from '../../../lib/profile/types';
+import { validatedProfile } from '../../../lib/profile/validated';
 import { RegistrationServer, type Registration } from '../../../lib/rd/server';
 import { FAST, waitFor } from './support/fixtures';
 
@@ -55,7 +56,7 @@ describe('simulated client: NoSec-only firmware (noSecOnly) with the real Bootst
   it('a default profile bootstraps it thanks to the retry without the key resources, and it registers', async () => {
     const runs: RunBootstrapResult[] = [];
     bs.on('bootstrapRequest', (s: BootstrapSession) => {
-      void runBootstrap(s, profile(), { stopOnError: true })
+      void runBootstrap(s, validatedProfile(profile()), { stopOnError: true })
         .then((r) => {
           runs.push(r);
           return s.finish();
@@ -83,7 +84,7 @@ describe('simulated client: NoSec-only firmware (noSecOnly) with the real Bootst
       void (async () => {
         await s.accept();
         // The planned requests sent as they are, without runBootstrap's fallbacks (as a server without the retry).
-        for (const req of planBootstrap(profile(), { contentFormat: contentFormatFor(profile(), s.preferredContentFormat) })) {
+        for (const req of planBootstrap(validatedProfile(profile()), { contentFormat: contentFormatFor(profile(), s.preferredContentFormat) })) {
           await s.send(req);
         }
         await s.finish();
@@ -103,7 +104,7 @@ describe('simulated client: NoSec-only firmware (noSecOnly) with the real Bootst
   it('a device that is not NoSec-only takes the key resources on the first try (no retry)', async () => {
     const runs: RunBootstrapResult[] = [];
     bs.on('bootstrapRequest', (s: BootstrapSession) => {
-      void runBootstrap(s, profile(), { stopOnError: true })
+      void runBootstrap(s, validatedProfile(profile()), { stopOnError: true })
         .then((r) => {
           runs.push(r);
           return s.finish();

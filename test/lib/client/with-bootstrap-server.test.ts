@@ -8,6 +8,7 @@ import { SimulatedClient } from '../../../lib/client/client';
 import type { ClientOptions } from '../../../lib/client/options';
 import { buildBootstrapPack } from '../../../lib/profile/plan';
 import type { BootstrapProfile } from '../../../lib/profile/types';
+import { validatedProfile } from '../../../lib/profile/validated';
 import { RegistrationServer, type Registration } from '../../../lib/rd/server';
 import { FAST, waitFor } from './support/fixtures';
 
@@ -29,7 +30,7 @@ describe('simulated client with the real Bootstrap-Server', () => {
     const out: { endpoint: string; code: string; ok: boolean; formats: number[]; retried: number[] }[] = [];
     bs.on('bootstrapRequest', (session: BootstrapSession) => {
       void (async () => {
-        const run = await runBootstrap(session, p());
+        const run = await runBootstrap(session, validatedProfile(p()));
         const formats = run.steps.flatMap((s) => ('contentFormat' in s.request ? [s.request.contentFormat] : []));
         const fin = await session.finish();
         const retried = run.steps.flatMap((s) => s.retriedFormats ?? []);
@@ -88,7 +89,7 @@ describe('simulated client with the real Bootstrap-Server', () => {
   it('LwM2M 1.2: the Bootstrap-Pack built from the profile is applied without POST /bs', async () => {
     let posts = 0;
     bs.on('bootstrapRequest', () => posts++);
-    bs.on('packRequest', (req: BootstrapPackRequest) => void req.respond(buildBootstrapPack(profile())));
+    bs.on('packRequest', (req: BootstrapPackRequest) => void req.respond(buildBootstrapPack(validatedProfile(profile()))));
     const c = client({ endpoint: 'real-12', version: '1.2' });
     const bootstrapped = waitFor<{ mode: string }>(c, 'bootstrapped');
     const registered = waitFor<Registration>(rd, 'registered');

@@ -13,6 +13,7 @@ import * as path from 'path';
 import { decode as cborDecode } from 'cbor-x';
 import { main } from '../../../cli/lwm2m-bootstrap';
 import { BootstrapServer, runBootstrap, type BootstrapSession, type DatagramSocket } from '../../../lib/bootstrap';
+import { validatedProfile } from '../../../lib/profile/validated';
 import { SimulatedClient } from '../../../lib/client/client';
 import { loadFactoryFile } from '../../../lib/client/factory-file';
 import { decode } from '../../../lib/codec';
@@ -155,7 +156,7 @@ describe('factory provisioning export', function () {
     const seen: string[] = [];
     bs.on('bootstrapRequest', (s: BootstrapSession) => {
       seen.push(`${s.endpoint}/${s.identity?.id}`);
-      void runBootstrap(s, { servers: [{ shortServerId: 3, uri: `coap://127.0.0.1:${rd.port}`, securityMode: 'nosec', lifetime: 60 }] })
+      void runBootstrap(s, validatedProfile({ servers: [{ shortServerId: 3, uri: `coap://127.0.0.1:${rd.port}`, securityMode: 'nosec', lifetime: 60 }] }))
         .then(() => s.finish())
         .catch(() => undefined);
     });

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { BootstrapServer, runBootstrap, SessionOutcome, type AuditRecord } from '../../../lib/bootstrap';
+import { validatedProfile } from '../../../lib/profile/validated';
 import { ServerStateError } from '../../../lib/bootstrap/errors';
 import { SimulatedClient } from '../../../lib/client/client';
 import { RegistrationServer, type Registration } from '../../../lib/rd/server';
@@ -47,7 +48,7 @@ describe('server-initiated bootstrap', () => {
     assert.equal(session.state, 'accepted');
     const bootstrapped = waitFor<{ mode: string }>(c, 'bootstrapped');
     const registered = waitFor<Registration>(rd, 'registered');
-    const run = await runBootstrap(session, profile());
+    const run = await runBootstrap(session, validatedProfile(profile()));
     assert.ok(run.ok, JSON.stringify(run.steps.map((s) => s.response.code)));
     const fin = await session.finish();
     assert.equal(fin.code, '2.04');
@@ -63,7 +64,7 @@ describe('server-initiated bootstrap', () => {
 
   it('a registered device refuses a server-initiated write; the session ends REQUEST_FAILED with its answer', async () => {
     const c = device('legacy-2', 0);
-    bs.on('bootstrapRequest', (s) => void runBootstrap(s, profile()).then(() => s.finish()).catch(() => undefined));
+    bs.on('bootstrapRequest', (s) => void runBootstrap(s, validatedProfile(profile())).then(() => s.finish()).catch(() => undefined));
     const registered = waitFor<Registration>(rd, 'registered');
     await c.start();
     await registered;
@@ -71,7 +72,7 @@ describe('server-initiated bootstrap', () => {
     assert.equal(c.state, 'registered');
     const ended = new Promise<AuditRecord>((resolve) => bs.on('audit', (r) => r.kind === 'server-initiated' && resolve(r)));
     const session = bs.openSession({ address: '127.0.0.1', port: c.port }, 'legacy-2');
-    const run = await runBootstrap(session, profile(), { stopOnError: true });
+    const run = await runBootstrap(session, validatedProfile(profile()), { stopOnError: true });
     assert.equal(run.ok, false);
     session.end(SessionOutcome.REQUEST_FAILED);
     const rec = await ended;

@@ -11,7 +11,7 @@ import {
   versionAtLeast,
   wantsDiscovery,
 } from '../../../lib/profile';
-import type { BootstrapProfile, DiscoverInfo } from '../../../lib/profile';
+import type { BootstrapProfile, DiscoverInfo, ValidatedProfile } from '../../../lib/profile';
 import type { BootstrapDownlinkRequest } from '../../../lib/bootstrap/requests';
 import { meters } from './fixtures';
 
@@ -59,8 +59,9 @@ describe('profile: planBootstrap', () => {
       '</>;lwm2m=1.1,</0>,</0/1>;uri="coap://127.0.0.1:5685",</0/2>;ssid=11;uri="coap://127.0.0.1:9999",</1>,</1/42>;ssid=11,</2>,</3>,</3/0>',
     );
     assert.equal(discovered.bootstrapAccountInstanceId, 1);
-    const p = resolved({ ...twoServers(), delete: [] });
-    p.servers![1].shortServerId = 11; // the device already has SSID 11 and nothing is deleted
+    const two = twoServers();
+    two.servers![1].shortServerId = 11; // the device already has SSID 11 and nothing is deleted
+    const p = resolved({ ...two, delete: [] });
     const plan = planBootstrap(p, { contentFormat: 112, discovered });
     assert.deepEqual(summary(plan), ['PUT /0/0', 'PUT /0/2', 'PUT /1/0', 'PUT /1/42']);
   });
@@ -75,8 +76,9 @@ describe('profile: planBootstrap', () => {
     const discovered = bootstrapDiscoverInfo('</>;lwm2m=1.1,</0/3>,</0/4>;ssid=1');
     const plan = planBootstrap(resolved({ ...meters(), delete: ['/0/3', '/0/4'] }), { contentFormat: 11542, discovered });
     assert.deepEqual(summary(plan), ['DELETE /0/4', 'PUT /0/0', 'PUT /1/0']);
-    const pinned = resolved();
-    pinned.servers![0].securityInstanceId = 3;
+    const m = meters();
+    m.servers![0].securityInstanceId = 3;
+    const pinned = resolved(m);
     assert.throws(
       () => planBootstrap(pinned, { contentFormat: 11542, discovered }),
       (e: unknown) => e instanceof ProfileError && e.issues[0].pointer === '/servers/0/securityInstanceId' && /Bootstrap-Server account/.test(e.message),
@@ -132,12 +134,13 @@ describe('profile: planBootstrap', () => {
   });
 
   it('every planned write encodes with the real codecs and decodes back to the same tree', () => {
+    const two = twoServers();
+    two.servers![0].ciphersuites = [49320, 174];
     const p = resolved({
-      ...twoServers(),
+      ...two,
       acl: [{ objectId: 3, objectInstanceId: 0, rights: { '101': 31 } }],
       objects: { '11': [{ resources: { '0': 'p', '1': 'apn', '4': 3, '8': ['262,01'] } }], '3': [{ resources: { '14': '+02:00' } }] },
     });
-    p.servers![0].ciphersuites = [49320, 174];
     for (const cf of [11542, 110, 112, 11544]) {
       for (const r of planBootstrap(p, { contentFormat: cf })) {
         if (r.type !== 'BootstrapWriteRequest') continue;
@@ -149,8 +152,9 @@ describe('profile: planBootstrap', () => {
   });
 
   it('refuses a profile with placeholders left, or an invalid one', () => {
-    assert.throws(() => planBootstrap(meters(), { contentFormat: 11542 }), (e: unknown) => e instanceof ProfileError && e.issues[0].pointer === '/servers/0/pskIdentity');
-    assert.throws(() => planBootstrap({ servers: [{ shortServerId: 0 }] } as unknown as BootstrapProfile, { contentFormat: 11542 }), ProfileError);
+    // A JavaScript caller (or a cast) can still hand an unchecked profile: it is checked there, once.
+    assert.throws(() => planBootstrap(meters() as ValidatedProfile, { contentFormat: 11542 }), (e: unknown) => e instanceof ProfileError && e.issues[0].pointer === '/servers/0/pskIdentity');
+    assert.throws(() => planBootstrap({ servers: [{ shortServerId: 0 }] } as unknown as ValidatedProfile, { contentFormat: 11542 }), ProfileError);
   });
 });
 

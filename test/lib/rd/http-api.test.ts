@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import * as http from 'http';
 import { BootstrapServer, runBootstrap } from '../../../lib/bootstrap';
+import { validatedProfile } from '../../../lib/profile/validated';
 import { SimulatedClient } from '../../../lib/client/client';
 import { controlApiPort, RegistrationServer, startRdControlApi, type Registration } from '../../../lib/rd';
 import { FAST, waitFor } from '../client/support/fixtures';
@@ -32,7 +33,7 @@ describe('demo DM server control API', () => {
       let bootstraps = 0;
       bs.on('bootstrapRequest', (s) => {
         bootstraps++;
-        void runBootstrap(s, { servers: [{ shortServerId: 4, uri: `coap://127.0.0.1:${rd.port}`, securityMode: 'nosec', lifetime: 60 }] })
+        void runBootstrap(s, validatedProfile({ servers: [{ shortServerId: 4, uri: `coap://127.0.0.1:${rd.port}`, securityMode: 'nosec', lifetime: 60 }] }))
           .then(() => s.finish())
           .catch(() => undefined);
       });

@@ -1,0 +1,62 @@
+/**
+ * ValidatedProfile: a resolved profile (no `${…}` left) that passed validateProfile, made only here. A
+ * bootstrap validates its profile once, where it enters the library (profile-lookup's fill, or
+ * object-write for a profile a function node set), and hands the result on: planBootstrap,
+ * buildBootstrapPack and runBootstrap take a ValidatedProfile, so the compiler refuses one that was not
+ * checked, and they do not check it again.
+ *
+ * The brand is a type (a unique symbol no other module can name) and, at run time, membership of a
+ * WeakMap that also records the object model it was checked against. A validated profile is frozen, deep:
+ * it cannot become invalid after the check. A copy (RED.util.cloneMessage, JSON) is a plain object again
+ * and gets checked once more where it reaches the library.
+ */
+import { defaultModel } from '../model/registry';
+import type { ObjectModel } from '../model/types';
+import { ProfileError } from './errors';
+import type { BootstrapProfile } from './types';
+import { validateProfile } from './validate';
+
+declare const VALIDATED: unique symbol;
+
+/** A resolved profile found valid (validatedProfile); frozen. */
+export type ValidatedProfile = BootstrapProfile & { readonly [VALIDATED]: true };
+
+/** Validated profiles -> the object model they were checked against. */
+const checkedWith = new WeakMap<object, ObjectModel>();
+
+/** True when `p` is a profile validatedProfile returned (checked against `model`, default: any model). */
+export function isValidatedProfile(p: unknown, model?: ObjectModel): p is ValidatedProfile {
+  if (p === null || typeof p !== 'object') return false;
+  const m = checkedWith.get(p);
+  return m !== undefined && (model === undefined || m === model);
+}
+
+export interface ValidatedOptions {
+  /** The object model for resource values (default: defaultModel). */
+  model?: ObjectModel;
+  /** The profile's name for the error, when the profile itself has none. */
+  name?: string;
+}
+
+/**
+ * `json` checked as a resolved profile and frozen, as a ValidatedProfile; a ProfileError naming every
+ * problem otherwise. A profile already validated against the same model is returned as it is, unchecked.
+ */
+export function validatedProfile(json: unknown, opts: ValidatedOptions = {}): ValidatedProfile {
+  const model = opts.model ?? defaultModel;
+  if (isValidatedProfile(json, model)) return json;
+  const r = validateProfile(json, { model, resolved: true });
+  if (!r.ok) {
+    const own = json && typeof json === 'object' && typeof (json as { name?: unknown }).name === 'string' ? (json as { name: string }).name : undefined;
+    throw new ProfileError(r.issues, own ?? opts.name);
+  }
+  deepFreeze(r.profile);
+  checkedWith.set(r.profile, model);
+  return r.profile as ValidatedProfile;
+}
+
+function deepFreeze(v: unknown): void {
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return;
+  for (const x of Object.values(v)) deepFreeze(x);
+  Object.freeze(v);
+}
