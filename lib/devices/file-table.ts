@@ -162,7 +162,8 @@ export class DeviceTable extends EventEmitter implements DeviceSource {
   /** Reads the file again; resolves once the new rows are in use (or the reload failed). */
   reload(): Promise<void> {
     if (this.reloading) return this.reloading;
-    this.reloadingInBackground = false;
+    // Until its stat says how large the file is now, a reload is as large as the last load.
+    this.reloadingInBackground = this.loadedAt !== undefined && this.inWorker(this.size);
     this.reloading = this.doReload().finally(() => {
       this.reloading = undefined;
       this.reloadingInBackground = false;
@@ -220,8 +221,8 @@ export class DeviceTable extends EventEmitter implements DeviceSource {
     try {
       const st = await fs.promises.stat(file);
       let data: TableData;
-      if (this.inWorker(st.size)) {
-        this.reloadingInBackground = true;
+      this.reloadingInBackground = this.inWorker(st.size);
+      if (this.reloadingInBackground) {
         data = await this.buildInWorker(file);
       } else {
         try {
