@@ -43,7 +43,7 @@ const HELP = `usage: node dist/bench/run.js [options]
   --pending P        sessions held open for heap per session (default 5000)
   --sweep a,b,c      concurrency levels of the chart (default 1,10,25,50,100,200)
   --formats list     tlv,senml-json,senml-cbor,lwm2m-cbor (default: all)
-  --big N            one extra Node-RED storm of N devices (default 10000, 0 = skip)
+  --big N            one extra Node-RED storm of N devices (default 100000, 0 = skip)
   --no-profile       do not profile the Node-RED server
   --no-dtls          skip DTLS figures
   --out DIR          results folder (default bench/results)
@@ -82,7 +82,7 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
         pending: 5000,
         sweep: [1, 10, 25, 50, 100, 200],
         formats: Object.keys(FORMATS),
-        big: 10_000,
+        big: 100_000,
         profile: true,
         dtls: true,
         out: path.join(root, 'bench', 'results'),

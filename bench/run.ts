@@ -358,7 +358,7 @@ async function main(): Promise<void> {
     startedAt: new Date(t0).toISOString(),
     durationS: 0,
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', node: process.version, platform: `${os.platform()} ${os.release()}`, totalMemMB: Math.round(os.totalmem() / 1048576) },
-    options: { ...o, out: path.relative(root, o.out), deviceTableRows: total },
+    options: { ...o, out: path.relative(root, o.out), deviceTableRows: total, command: ['node dist/bench/run.js', ...process.argv.slice(2)].join(' ') },
     storms: b.storms,
     sweep: b.sweep,
     pending: [],
