@@ -199,7 +199,7 @@ serve({
       results,
       notes: [
         'Rows: endpoint, pskIdentity, pskKey (16 bytes hex), imei, profile, apn. Lookups: single awaited lookups of random rows. Heap and RSS: after a full GC, minus before the load, in a process of its own.',
-        'Reload: the file is replaced (rename) by one with a row more per 1,000 and a new profile; lookups run back to back (yielding every 100) until one answers with the new profile. A file of 4 MiB or more is parsed in a worker thread while the old rows answer.',
+        'Reload: the file is replaced (rename) by one with a row more per 1,000 and a new profile; lookups run back to back (yielding every 100) until one answers with the new profile. A file of 1 MiB or more is parsed in a worker thread while the old rows answer.',
       ],
     };
   },

@@ -9,7 +9,7 @@
  * Hot reload: a directory watch (fs.watch on the folder, so editors that replace the file by rename are
  * seen) plus an mtime/size check before a lookup at most once per `checkIntervalMs`, because fs.watch is
  * not reliable on every file system. A reload that fails keeps the previous rows and reports the error. A
- * large file (`workerThresholdBytes`, 4 MiB by default) is read and parsed in a worker thread; until the new
+ * large file (`workerThresholdBytes`, 1 MiB by default, some 10,000 rows) is read and parsed in a worker thread; until the new
  * rows are ready every lookup is answered from the old ones, and the swap is one assignment.
  */
 import { EventEmitter } from 'events';
@@ -34,7 +34,7 @@ export interface DeviceTableOptions {
    * the endpoint.
    */
   columns?: Partial<DeviceColumns>;
-  /** Files at least this large are parsed in a worker thread (default 4 MiB; 0 = always). */
+  /** Files at least this large are parsed in a worker thread (default 1 MiB; 0 = always). */
   workerThresholdBytes?: number;
 }
 
@@ -48,7 +48,7 @@ export class DeviceTableError extends Error {
   }
 }
 
-const WORKER_THRESHOLD = 4 * 1024 * 1024;
+const WORKER_THRESHOLD = 1024 * 1024;
 
 /**
  * Events: 'loaded' ({ rows, file, warnings }), 'error' is NOT used (an EventEmitter 'error' without listener would
