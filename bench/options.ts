@@ -23,7 +23,18 @@ export interface BenchOptions {
   smoke: boolean;
   /** Per-device deadline, ms. */
   timeoutMs: number;
+  /** Rows of the million-row device table part (0 = skip). */
+  million: number;
+  /** Devices of the storm the memory part measures RSS around (0 = skip). */
+  memory: number;
+  /** Seconds after that storm when the memory part reads RSS again. */
+  memoryWaitS: number;
+  /** Run only these parts (undefined = all). */
+  only?: string[];
 }
+
+/** The parts of a run, for --only. */
+export const PARTS = ['formats', 'observe', 'sweep', 'history', 'big', 'pending', 'dtls', 'million', 'memory'] as const;
 
 const HELP = `usage: node dist/bench/run.js [options]
   --devices N        devices per storm (default 1000)
@@ -32,10 +43,15 @@ const HELP = `usage: node dist/bench/run.js [options]
   --pending P        sessions held open for heap per session (default 5000)
   --sweep a,b,c      concurrency levels of the chart (default 1,10,25,50,100,200)
   --formats list     tlv,senml-json,senml-cbor,lwm2m-cbor (default: all)
-  --big N            one extra Node-RED storm of N devices (default 10000, 0 = skip)
+  --big N            one extra Node-RED storm of N devices (default 100000, 0 = skip)
   --no-profile       do not profile the Node-RED server
   --no-dtls          skip DTLS figures
   --out DIR          results folder (default bench/results)
+  --million N        rows of the device-table part: file table (CSV, JSON) and MemoryDeviceSource
+                     (default 1000000, smoke 20000, 0 = skip)
+  --memory N         devices of the storm the RSS part measures around (default 10000, smoke 0 = skip)
+  --memory-wait S    seconds after that storm when RSS is read again (default 60)
+  --only a,b         only these parts: ${PARTS.join(',')}
   --smoke            a small, quick run for CI (results in bench/results/smoke)
 `;
 
@@ -55,6 +71,9 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
         out: path.join(root, 'bench', 'results', 'smoke'),
         smoke,
         timeoutMs: 20_000,
+        million: 20_000,
+        memory: 0,
+        memoryWaitS: 60,
       }
     : {
         devices: 1000,
@@ -63,12 +82,15 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
         pending: 5000,
         sweep: [1, 10, 25, 50, 100, 200],
         formats: Object.keys(FORMATS),
-        big: 10_000,
+        big: 100_000,
         profile: true,
         dtls: true,
         out: path.join(root, 'bench', 'results'),
         smoke,
         timeoutMs: 30_000,
+        million: 1_000_000,
+        memory: 10_000,
+        memoryWaitS: 60,
       };
   const int = (v: string | undefined, name: string, min: number): number => {
     const n = Number(v);
@@ -103,6 +125,21 @@ export function parseOptions(argv: string[], root: string): BenchOptions {
         o.formats = v().split(',');
         const bad = o.formats.filter((f) => !(f in FORMATS));
         if (bad.length) throw new Error(`unknown format ${bad.join(', ')}; use ${Object.keys(FORMATS).join(', ')}`);
+        break;
+      }
+      case '--million':
+        o.million = int(v(), a, 0);
+        break;
+      case '--memory':
+        o.memory = int(v(), a, 0);
+        break;
+      case '--memory-wait':
+        o.memoryWaitS = int(v(), a, 0);
+        break;
+      case '--only': {
+        o.only = v().split(',');
+        const bad = o.only.filter((p) => !(PARTS as readonly string[]).includes(p));
+        if (bad.length) throw new Error(`unknown part ${bad.join(', ')}; use ${PARTS.join(', ')}`);
         break;
       }
       case '--no-profile':

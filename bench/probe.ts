@@ -69,6 +69,8 @@ export function probeHandlers(probe: Probe): Record<string, (args: any) => unkno
     mark: () => probe.mark(),
     report: () => probe.report(),
     heap: () => Probe.heapAfterGc(),
+    /** RSS and heap as they are, without a collection (what an operator's process holds). */
+    rss: () => ({ rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed }),
     profStart: () => startProfiling(),
     /** Stops the profiler, keeps the raw profile in `file` and returns its summary. */
     profStop: async (a: { file?: string }) => {

@@ -1,6 +1,8 @@
 /** The printed table, the markdown for the README, and the SVG chart of throughput and p99 against concurrency. */
 import { round } from './stats';
 import type { Results, StormRow, SweepPoint, Target } from './results';
+import type { MemoryReport } from './memory';
+import type { MillionReport } from './million';
 
 const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 const lpad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
@@ -71,6 +73,8 @@ export function textTable(res: Results): string {
     for (const h of res.history) out.push(`  storm ${h.storm}: ${fmt(h.perSecond, 0)} boots/s, p99 ${fmt(h.p99Ms)} ms, failed ${h.failed}, heap ${fmt(h.heapAfterBytes / 1048576, 1)} MB${h.idReuses === undefined ? '' : `, ${h.idReuses} Message ID reuses from one port, ${h.staleAnswers ?? 0} stale cached answers`}`);
     out.push('');
   }
+  if (res.memory) out.push(...memoryLines(res.memory));
+  if (res.million) out.push(...millionLines(res.million));
   if (res.nat) out.push(natLine(res.nat), '');
   if (res.dtls) out.push(`DTLS: ${res.dtls.note}`, '');
   out.push('Targets:');
@@ -103,6 +107,7 @@ export function markdown(res: Results): string {
   const out = [
     `### Benchmark (\`npm run bench\`, ${res.startedAt.slice(0, 10)})`,
     '',
+    ...(typeof res.options.command === 'string' ? [`Command: \`${res.options.command}\``, ''] : []),
     `${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${m.platform}. Server and load generator are separate processes on the same ${m.cpus} cores (they compete; the floor and the library-only runs pay the same price). Plain CoAP on 127.0.0.1, ${res.options.devices} new devices per storm unless noted, warm runtime.${res.dtls ? ' The DTLS rows: DTLS 1.2 PSK with TLS_PSK_WITH_AES_128_CCM_8 to 127.0.0.1, each device from a loopback address of its own, each row a server process of its own.' : ''}`,
     '',
     `| ${STORM_HEAD.join(' | ')} |`,
@@ -122,6 +127,8 @@ export function markdown(res: Results): string {
     for (const h of res.history) out.push(`| ${h.storm} | ${fmt(h.perSecond, 0)} | ${fmt(h.p99Ms)} | ${h.failed} | ${fmt(h.heapAfterBytes / 1048576, 1)} MB |`);
     out.push('');
   }
+  if (res.memory) out.push(...memoryLines(res.memory));
+  if (res.million) out.push(...millionLines(res.million));
   if (res.nat) {
     out.push(natLine(res.nat) + '.', '');
   }
@@ -220,4 +227,40 @@ function logTicks(min: number, max: number): number[] {
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** The RSS rows of the memory part (issue 17). */
+export function memoryLines(m: MemoryReport): string[] {
+  const out = [
+    `Memory of the Node-RED process (bench flow), a fresh process per setting: RSS at start, idle (after 300 devices and 5 s quiet), peak during a storm of ${m.devices} new devices, and ${m.waitS} s after it. Budget: peak < ${m.budget.peakMB} MB, ${m.waitS} s after within ${fmt(m.budget.afterOverIdle * 100, 0)}% of idle.`,
+    '',
+    '| setting | node flags | environment | start MB | idle MB | peak MB | after MB | after vs idle | heap after MB | boots/s | failed |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of m.rows) {
+    const env = Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(' ') || '-';
+    out.push(
+      `| ${r.setting} | ${r.execArgv.join(' ') || '-'} | ${env} | ${fmt(r.startRssMB, 0)} | ${fmt(r.idleRssMB, 0)} | ${fmt(r.peakRssMB, 0)} | ${fmt(r.afterRssMB, 0)} | ${r.afterOverIdle >= 0 ? '+' : ''}${fmt(r.afterOverIdle * 100, 0)}% | ${fmt(r.heapAfterMB, 0)} | ${fmt(r.perSecond, 0)} | ${r.failed} |`,
+    );
+  }
+  out.push('');
+  return out;
+}
+
+/** The rows of the million-row device table part (issue 17). */
+export function millionLines(m: MillionReport): string[] {
+  const out = [
+    `Device table of ${m.rows.toLocaleString('en')} rows. ${m.notes.join(' ')}`,
+    '',
+    '| source | file MB | load s | heap MB | RSS MB | by endpoint p50 / p99 µs | by identity p50 / p99 µs | reload s | lookups during reload | failed | longest lookup ms |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of m.results) {
+    const rl = r.reload;
+    out.push(
+      `| ${r.source} | ${r.fileMB === undefined ? '-' : fmt(r.fileMB, 0)} | ${fmt(r.loadS, 1)} | ${fmt(r.heapMB, 0)} | ${fmt(r.rssMB, 0)} | ${fmt(r.endpoint.p50, 1)} / ${fmt(r.endpoint.p99, 1)} | ${fmt(r.identity.p50, 1)} / ${fmt(r.identity.p99, 1)} | ${rl ? fmt(rl.seconds, 1) : '-'} | ${rl ? rl.lookups : '-'} | ${rl ? rl.failed : '-'} | ${rl ? fmt(rl.maxLookupMs, 1) : '-'} |`,
+    );
+  }
+  out.push('');
+  return out;
 }

@@ -1,4 +1,6 @@
 /** The shape of bench/results/latest.json. */
+import type { MemoryReport } from './memory';
+import type { MillionReport } from './million';
 import type { LatencySummary } from './stats';
 
 export interface StormRow {
@@ -96,5 +98,9 @@ export interface Results {
   profile?: ProfileSummary;
   /** The library-only server during one storm in the main format. */
   libraryProfile?: ProfileSummary;
+  /** RSS of fresh Node-RED servers around a storm, per process setting (issue 17). */
+  memory?: MemoryReport;
+  /** A device table of a million rows (issue 17). */
+  million?: MillionReport;
   notes: string[];
 }

@@ -21,6 +21,8 @@ import type { HistoryRow, PendingRow, ProfileSummary, Results, StormRow, SweepPo
 import { FORMATS, writeDeviceTable } from './scenario';
 import { dtlsDeviceRows, runDtls } from './dtls-bench';
 import { observeShare } from './observe-cost';
+import { runMemory, withinBudget, type MemoryReport } from './memory';
+import type { MillionReport } from './million';
 import { round } from './stats';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -338,6 +340,8 @@ async function main(): Promise<void> {
   }
   const t0 = Date.now();
   const o = parseOptions(process.argv.slice(2), root);
+  /** Is this part of the run wanted (--only)? */
+  const want = (part: string): boolean => !o.only || o.only.includes(part);
   if (!fs.existsSync(path.join(root, 'dist', 'nodes'))) throw new Error('build first: npm run build');
   fs.mkdirSync(o.out, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lwm2m-bench-'));
@@ -346,7 +350,7 @@ async function main(): Promise<void> {
   const sweepDevices = o.sweep.reduce((s, c) => s + Math.max(o.devices, c * 4), 0) * 2;
   const dtlsDevices = o.smoke ? 50 : Math.min(o.devices, 500);
   const dtlsTotal = o.dtls ? dtlsDeviceRows(dtlsDevices, o.profile) : 0;
-  const total = 2 * warm * o.formats.length + 2 * o.devices * o.formats.length + sweepDevices + o.history * o.devices + o.big + 2 * o.pending + dtlsTotal + 1000 + (o.smoke ? 3 : 7) * o.devices + 300;
+  const total = o.memory * 2 + 600 + 2 * warm * o.formats.length + 2 * o.devices * o.formats.length + sweepDevices + o.history * o.devices + o.big + 2 * o.pending + dtlsTotal + 1000 + (o.smoke ? 3 : 7) * o.devices + 300;
   writeDeviceTable(tableFile, total);
 
   const b = new Bench(o);
@@ -354,7 +358,7 @@ async function main(): Promise<void> {
     startedAt: new Date(t0).toISOString(),
     durationS: 0,
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', node: process.version, platform: `${os.platform()} ${os.release()}`, totalMemMB: Math.round(os.totalmem() / 1048576) },
-    options: { ...o, out: path.relative(root, o.out), deviceTableRows: total },
+    options: { ...o, out: path.relative(root, o.out), deviceTableRows: total, command: ['node dist/bench/run.js', ...process.argv.slice(2)].join(' ') },
     storms: b.storms,
     sweep: b.sweep,
     pending: [],
@@ -378,14 +382,14 @@ async function main(): Promise<void> {
 
     // The storms per format, with the floor first.
     let profile: ProfileSummary | undefined;
-    for (const f of o.formats) {
+    for (const f of want('formats') ? o.formats : []) {
       log(`storms in ${f}: floor, library, Node-RED (${o.devices} devices, concurrency ${o.concurrency})`);
       const floor = await b.floorStorm(f, o.devices, o.concurrency);
       await b.storm('library', f, o.devices, o.concurrency, { floor });
       if (o.profile && f === o.formats[0]) await b.red.call('profStart');
       await b.storm('node-red', f, o.devices, o.concurrency, { floor });
     }
-    if (o.profile) {
+    if (o.profile && want('formats')) {
       fs.mkdirSync(path.join(o.out, 'profile'), { recursive: true });
       profile = await b.red.call<ProfileSummary>('profStop', { file: path.join(o.out, 'profile', 'node-red-storms.cpuprofile') });
       results.profile = profile;
@@ -397,25 +401,27 @@ async function main(): Promise<void> {
     }
 
     const mainFormat = sweepFormat(o);
-    log(`audit log and sidebar feed: ${o.smoke ? 1 : 3} pairs of storms without and with them (${o.devices} devices, ${mainFormat})`);
-    const obs = await b.observeCost(mainFormat, o.smoke ? 1 : 3);
-    // On a shared machine rates and CPU per bootstrap move by tens of percent from storm to storm; the share of
-    // a profile in the observe code does not depend on the neighbours, so it is what the target judges.
-    const cpuCost = obs.cpuObserved / obs.cpuPlain - 1;
-    results.targets.push({
-      name: `cost of the audit log and the sidebar feed (Node-RED, ${mainFormat}, concurrency ${o.concurrency}; ${o.smoke ? 1 : 3} alternating storm pairs and one profiled storm)`,
-      met: obs.profileShare <= 0.05 && obs.auditLines === obs.sessions,
-      measured:
-        `${round(obs.profileShare * 100, 1)}% of the server's CPU profile in the audit log, metrics and sidebar code; ` +
-        `rate ${round((obs.ratio - 1) * 100, 1)}% (${round(obs.observed, 0)} vs ${round(obs.plain, 0)} boots/s), server CPU per bootstrap ${round(cpuCost * 100, 1)}% ` +
-        `(${round(obs.cpuObserved, 2)} vs ${round(obs.cpuPlain, 2)} ms); ${obs.auditLines} audit lines for ${obs.sessions} sessions; ${obs.polls} sidebar polls`,
-      goal: '<= 5% of the CPU, one audit line per session',
-    });
-    if (obs.auditLines !== obs.sessions) results.notes.push(`audit log: ${obs.auditLines} lines for ${obs.sessions} sessions (expected one each)`);
-    await b.runSweep(mainFormat);
+    if (want('observe')) {
+      log(`audit log and sidebar feed: ${o.smoke ? 1 : 3} pairs of storms without and with them (${o.devices} devices, ${mainFormat})`);
+      const obs = await b.observeCost(mainFormat, o.smoke ? 1 : 3);
+      // On a shared machine rates and CPU per bootstrap move by tens of percent from storm to storm; the share of
+      // a profile in the observe code does not depend on the neighbours, so it is what the target judges.
+      const cpuCost = obs.cpuObserved / obs.cpuPlain - 1;
+      results.targets.push({
+        name: `cost of the audit log and the sidebar feed (Node-RED, ${mainFormat}, concurrency ${o.concurrency}; ${o.smoke ? 1 : 3} alternating storm pairs and one profiled storm)`,
+        met: obs.profileShare <= 0.05 && obs.auditLines === obs.sessions,
+        measured:
+          `${round(obs.profileShare * 100, 1)}% of the server's CPU profile in the audit log, metrics and sidebar code; ` +
+          `rate ${round((obs.ratio - 1) * 100, 1)}% (${round(obs.observed, 0)} vs ${round(obs.plain, 0)} boots/s), server CPU per bootstrap ${round(cpuCost * 100, 1)}% ` +
+          `(${round(obs.cpuObserved, 2)} vs ${round(obs.cpuPlain, 2)} ms); ${obs.auditLines} audit lines for ${obs.sessions} sessions; ${obs.polls} sidebar polls`,
+        goal: '<= 5% of the CPU, one audit line per session',
+      });
+      if (obs.auditLines !== obs.sessions) results.notes.push(`audit log: ${obs.auditLines} lines for ${obs.sessions} sessions (expected one each)`);
+    }
+    if (want('sweep')) await b.runSweep(mainFormat);
 
     // History: storms of new devices in a row; heap after a full GC after each.
-    if (o.history > 0) {
+    if (o.history > 0 && want('history')) {
       results.historyBaselineHeapBytes = await b.heap(b.red);
       for (let i = 1; i <= o.history; i++) {
         log(`history storm ${i}/${o.history}`);
@@ -425,7 +431,7 @@ async function main(): Promise<void> {
       }
     }
 
-    if (o.big > 0) {
+    if (o.big > 0 && want('big')) {
       // Its own floor, with the same number of exchanges, right before it: not the sweep's or the main
       // storms' floor, which ran other counts at other moments of the run.
       log(`big storm: the floor and then Node-RED, ${o.big} devices each`);
@@ -433,7 +439,7 @@ async function main(): Promise<void> {
       await b.storm('node-red', mainFormat, o.big, o.concurrency, { floor });
     }
 
-    if (o.pending > 0) {
+    if (o.pending > 0 && want('pending')) {
       for (const label of ['library', 'node-red'] as const) {
         log(`${o.pending} pending sessions on the ${label} server`);
         results.pending.push(await b.pending(label, o.pending));
@@ -445,7 +451,36 @@ async function main(): Promise<void> {
     results.notes.push(`library server counters: ${JSON.stringify(libStats)}`);
     if (Object.keys(redLog.logged).length) results.notes.push(`Node-RED warnings/errors logged (the pending-session release causes one per held session): ${JSON.stringify(redLog.logged)}`);
 
-    if (o.dtls) {
+    if (o.memory > 0 && want('memory')) {
+      log(`memory: RSS of fresh Node-RED servers idle, during a storm of ${o.memory} devices and ${o.memoryWaitS} s after it`);
+      results.memory = await runMemory({
+        dist,
+        loadgen: b.loadgen,
+        tableFile,
+        alloc: (n) => b.alloc(n),
+        freePort: freeUdpPort,
+        devices: o.memory,
+        concurrency: o.concurrency,
+        pct: FORMATS[mainFormat],
+        timeoutMs: o.timeoutMs,
+        waitS: o.memoryWaitS,
+        log,
+      });
+      for (const r of results.memory.rows) if (r.failed) results.notes.push(`memory storm (${r.setting}): ${r.failed} of ${r.devices} failed`);
+    }
+
+    if (o.million > 0 && want('million')) {
+      log(`device table of ${o.million} rows: file table (CSV, JSON) and MemoryDeviceSource, in a process of their own`);
+      const m = Child.start('million-row device table', path.join(dist, 'million.js'), { execArgv: ['--expose-gc'] });
+      try {
+        await m.ready;
+        results.million = await m.call<MillionReport>('run', { rows: o.million }, 1_800_000);
+      } finally {
+        await m.stop();
+      }
+    }
+
+    if (o.dtls && want('dtls')) {
       log('DTLS');
       const dtls = await runDtls({
         loadgen: b.loadgen,
@@ -506,6 +541,28 @@ function targets(res: Results, o: BenchOptions, fmt: string): Target[] {
       goal: '>= 50%',
     });
     t.push({ name: `p99 latency, plain CoAP through Node-RED at concurrency ${o.concurrency}`, met: red.latency.p99Ms < 100, measured: `${round(red.latency.p99Ms, 1)} ms`, goal: '< 100 ms' });
+  }
+  if (res.memory) {
+    const m = res.memory;
+    for (const r of m.rows) {
+      t.push({
+        name: `RSS of the Node-RED process, ${r.setting} (${r.execArgv.join(' ') || 'no node flags'}${Object.keys(r.env).length ? `, ${Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}): ${m.devices}-device storm`,
+        met: withinBudget(r, m.budget),
+        measured: `idle ${round(r.idleRssMB, 0)} MB (${round(r.startRssMB, 0)} MB at start), peak ${round(r.peakRssMB, 0)} MB, ${m.waitS} s after ${round(r.afterRssMB, 0)} MB (${r.afterOverIdle >= 0 ? '+' : ''}${round(r.afterOverIdle * 100, 0)}% of idle); ${r.completed}/${r.devices} done, ${round(r.perSecond, 0)} boots/s`,
+        goal: `peak < ${m.budget.peakMB} MB, ${m.waitS} s after within ${round(m.budget.afterOverIdle * 100, 0)}% of idle, no failure`,
+      });
+    }
+  }
+  if (res.million) {
+    for (const r of res.million.results) {
+      if (!r.reload) continue;
+      t.push({
+        name: `hot reload of a ${r.rows.toLocaleString('en')}-row device table, ${r.source}`,
+        met: r.reload.failed === 0,
+        measured: `${r.reload.failed} of ${r.reload.lookups} lookups failed during the ${round(r.reload.seconds, 1)} s reload; longest lookup ${round(r.reload.maxLookupMs, 1)} ms`,
+        goal: 'no lookup fails or waits for the reload',
+      });
+    }
   }
   if (res.history.length >= 2) {
     const first = res.history[0];

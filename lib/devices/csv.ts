@@ -27,63 +27,104 @@ export function parseCsv(text: string): string[][] {
 
 /** Splits CSV text into rows of fields, each with the line it starts on. */
 export function parseCsvLines(text: string): { fields: string[]; line: number }[] {
+  const rows: { fields: string[]; line: number }[] = [];
+  eachCsvRow(text, (fields, line) => rows.push({ fields, line }));
+  return rows;
+}
+
+/**
+ * Calls `onRow` with the fields of each row and the line it starts on, without holding every row at once (a
+ * table of a million rows). Runs of plain characters are sliced, not copied a character at a time.
+ */
+export function eachCsvRow(text: string, onRow: (fields: string[], line: number) => void): void {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const firstLine = text.slice(0, text.search(/\r?\n|$/));
-  const sep = !firstLine.includes(',') && firstLine.includes(';') ? ';' : ',';
-  const rows: { fields: string[]; line: number }[] = [];
+  const sep = (!firstLine.includes(',') && firstLine.includes(';') ? ';' : ',').charCodeAt(0);
+  const n = text.length;
   let row: string[] = [];
   let field = '';
-  let quoted = false;
   let line = 1;
   let rowLine = 1;
-  let quoteLine = 1;
   let fieldStarted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else {
-        if (c === '\n') line++;
-        field += c;
-      }
-      continue;
-    }
-    if (c === '"') {
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      // A quoted field: "" is a quote, separators and line breaks are text.
       if (field !== '') throw new CsvError('a quote inside an unquoted field', line);
-      quoted = true;
-      quoteLine = line;
+      const quoteLine = line;
       fieldStarted = true;
+      let from = ++i;
+      let closed = false;
+      while (i <= n) {
+        const q = text.indexOf('"', i);
+        if (q < 0) break;
+        for (let k = i; k < q; k++) if (text.charCodeAt(k) === 10) line++;
+        field += text.slice(from, q);
+        if (text.charCodeAt(q + 1) === 34) {
+          field += '"';
+          i = from = q + 2;
+          continue;
+        }
+        i = q + 1;
+        closed = true;
+        break;
+      }
+      // The line the quote opened on: counting to the end of the file names a line that may not exist.
+      if (!closed) throw new CsvError('a quoted field is not closed', quoteLine);
     } else if (c === sep) {
       row.push(field);
       field = '';
       fieldStarted = true;
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
+      i++;
+    } else if (c === 10 || c === 13) {
+      if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
       if (fieldStarted || field !== '' || row.length > 0) {
         row.push(field);
-        rows.push({ fields: row, line: rowLine });
+        onRow(row, rowLine);
       }
       row = [];
       field = '';
       fieldStarted = false;
       line++;
       rowLine = line;
+      i++;
     } else {
-      field += c;
+      let j = i + 1;
+      while (j < n) {
+        const d = text.charCodeAt(j);
+        if (d === sep || d === 10 || d === 13 || d === 34) break;
+        j++;
+      }
+      field += text.slice(i, j);
       fieldStarted = true;
+      i = j;
     }
   }
-  // The line the quote opened on: counting to the end of the file names a line that may not exist.
-  if (quoted) throw new CsvError('a quoted field is not closed', quoteLine);
   if (fieldStarted || field !== '' || row.length > 0) {
     row.push(field);
-    rows.push({ fields: row, line: rowLine });
+    onRow(row, rowLine);
   }
-  return rows;
+}
+
+/** The warning for a header that another separator split into one column, or undefined. */
+export function headerWarning(header: string[], line: number): CsvWarning | undefined {
+  if (header.length !== 1) return undefined;
+  const other = ['\t', ';', '|'].find((sep) => header[0].includes(sep));
+  if (other === undefined) return undefined;
+  return {
+    line,
+    message: `the header has one column and contains ${other === '\t' ? 'tabs' : `"${other}"`}: separate columns with "," or ";"`,
+  };
+}
+
+/** The warning for a row whose number of fields differs from the header's, or undefined. */
+export function widthWarning(fields: number, header: number, line: number): CsvWarning | undefined {
+  if (fields === header) return undefined;
+  return {
+    line,
+    message: `${fields} column(s) where the header has ${header}: ${fields < header ? 'missing columns are empty' : 'extra columns are ignored'}`,
+  };
 }
 
 /**
@@ -92,32 +133,22 @@ export function parseCsvLines(text: string): { fields: string[]; line: number }[
  * `warnings` by line number; the rows are still used as far as their columns go.
  */
 export function csvToRecords(text: string, warnings: CsvWarning[] = []): Record<string, string>[] {
-  const rows = parseCsvLines(text);
-  if (rows.length === 0) return [];
-  const header = rows[0].fields.map((h) => h.trim());
-  if (header.length === 1) {
-    const other = ['\t', ';', '|'].find((sep) => header[0].includes(sep));
-    if (other !== undefined) {
-      warnings.push({
-        line: rows[0].line,
-        message: `the header has one column and contains ${other === '\t' ? 'tabs' : `"${other}"`}: separate columns with "," or ";"`,
-      });
-    }
-  }
   const out: Record<string, string>[] = [];
-  for (let r = 1; r < rows.length; r++) {
-    const { fields, line } = rows[r];
-    if (fields.length !== header.length) {
-      warnings.push({
-        line,
-        message: `${fields.length} column(s) where the header has ${header.length}: ${fields.length < header.length ? 'missing columns are empty' : 'extra columns are ignored'}`,
-      });
+  let header: string[] | undefined;
+  eachCsvRow(text, (fields, line) => {
+    if (!header) {
+      header = fields.map((h) => h.trim());
+      const w = headerWarning(header, line);
+      if (w) warnings.push(w);
+      return;
     }
+    const w = widthWarning(fields.length, header.length, line);
+    if (w) warnings.push(w);
     const rec: Record<string, string> = {};
     header.forEach((h, i) => {
       if (h) rec[h] = (fields[i] ?? '').trim();
     });
     out.push(rec);
-  }
+  });
   return out;
 }

@@ -6,5 +6,6 @@ export * from './postgres';
 export * from './postgres-schema';
 export * from './csv';
 export * from './device-key';
+export * from './compact-table';
 export * from './file-table';
 export * from './write-back';

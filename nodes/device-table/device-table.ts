@@ -1,6 +1,8 @@
 /**
  * Config node `lwm2m-device-table`: a JSON or CSV file mapping devices to a profile name and per-device
- * values, hot-reloaded when the file changes. Used by profile-lookup.
+ * values, hot-reloaded when the file changes. Used by profile-lookup, the CoAPs listener (PSKs) and
+ * factory-config (write-back). A thin adapter: the table is lib/devices' DeviceTable, a DeviceSource, shown
+ * as `table` (file operations) and `deviceSource` (the seam); this node only adds the key pattern.
  */
 import * as path from 'path';
 import type { NodeAPI, NodeDef } from 'node-red';
@@ -64,12 +66,13 @@ export = function (RED: NodeAPI): void {
     }
 
     Object.defineProperty(node, 'table', { get: () => table });
+    Object.defineProperty(node, 'deviceSource', { get: () => table });
 
     node.lookupFor = async (facts: RequestFacts) => {
       if (!table) throw new Error(node.configError ?? RED._('lwm2m-device-table.errors.noFile'));
       const key = deviceKeyFor(facts, matchOn, regex);
       if (key === undefined) return {};
-      const row = await table.lookup(key);
+      const row = await table.lookupKey(key);
       if (!row && table.count === 0 && table.lastError) {
         throw new Error(RED._('lwm2m-device-table.errors.unusable', { reason: table.lastError.message }));
       }
@@ -77,9 +80,9 @@ export = function (RED: NodeAPI): void {
     };
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      table?.close();
+      const closing = table?.close();
       table = undefined;
-      done();
+      void Promise.resolve(closing).then(() => done());
     });
   }
   RED.nodes.registerType('lwm2m-device-table', DeviceTableNode);

@@ -25,7 +25,10 @@ export interface DeviceLookupNode extends Node {
   lookupFor(facts: RequestFacts): Promise<DeviceLookup>;
   /** A file table (lwm2m-device-table only), once its file is configured. */
   readonly table?: DeviceTable;
-  /** A source too large to hold in memory (lwm2m-postgres only): the DTLS handshake reads its cache. */
+  /**
+   * The node's DeviceSource: the database of lwm2m-postgres (too large to hold in memory: the DTLS handshake
+   * reads its cache), or the file table of lwm2m-device-table (the same object as `table`).
+   */
   readonly deviceSource?: DeviceSource;
   /**
    * Keys that are not device rows (a key service, raw public keys by fingerprint): the CoAPs listener asks

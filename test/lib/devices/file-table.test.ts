@@ -6,6 +6,7 @@ import * as path from 'path';
 import { parseCsv, csvToRecords, CsvError } from '../../../lib/devices/csv';
 import { deviceKeyFor, compileKeyRegex } from '../../../lib/devices/device-key';
 import { DeviceTable, parseRows, DeviceTableError } from '../../../lib/devices/file-table';
+import type { DeviceSource } from '../../../lib/devices/types';
 
 describe('device table', () => {
   describe('CSV', () => {
@@ -124,14 +125,14 @@ describe('device table', () => {
       fs.writeFileSync(file, 'endpoint,profile\nm-1,meters\n');
       table = new DeviceTable({ file, keyColumn: 'endpoint', checkIntervalMs: 0 });
       await table.start();
-      assert.equal((await table.lookup('m-1'))?.profile, 'meters');
-      assert.equal(await table.lookup('m-2'), undefined);
+      assert.equal((await table.lookupKey('m-1'))?.profile, 'meters');
+      assert.equal(await table.lookupKey('m-2'), undefined);
       // An editor's save: write a temp file, rename over the table.
       const tmp = path.join(dir, 'devices.csv.tmp');
       fs.writeFileSync(tmp, 'endpoint,profile\nm-1,gateways\nm-2,meters\nm-3,meters\n');
       fs.renameSync(tmp, file);
-      assert.equal((await table.lookup('m-1'))?.profile, 'gateways');
-      assert.equal((await table.lookup('m-2'))?.profile, 'meters');
+      assert.equal((await table.lookupKey('m-1'))?.profile, 'gateways');
+      assert.equal((await table.lookupKey('m-2'))?.profile, 'meters');
       assert.equal(table.count, 3);
     });
 
@@ -143,8 +144,8 @@ describe('device table', () => {
       table.on('loadFailed', (e: Error) => failures.push(e));
       await table.start();
       fs.writeFileSync(file, '[{"endpoint": broken');
-      assert.equal((await table.lookup('m-1'))?.profile, 'meters');
-      await table.lookup('m-1'); // the same broken version: no second report
+      assert.equal((await table.lookupKey('m-1'))?.profile, 'meters');
+      await table.lookupKey('m-1'); // the same broken version: no second report
       assert.equal(failures.length, 1);
       assert.match(failures[0].message, /not valid JSON/);
     });
@@ -159,12 +160,126 @@ describe('device table', () => {
       await table.start();
       assert.equal(table.count, ROWS);
       for (let i = 0; i < ROWS; i++) {
-        const row = await table.lookup(String(356938035600000 + i));
+        const row = await table.lookupKey(String(356938035600000 + i));
         if (row?.values.endpoint !== `meter-${i}` || row.profile !== (i % 2 ? 'odd' : 'even')) {
           assert.fail(`row ${i}: ${JSON.stringify(row)}`);
         }
       }
-      assert.equal(await table.lookup('356938035610000'), undefined, 'no row past the last');
+      assert.equal(await table.lookupKey('356938035610000'), undefined, 'no row past the last');
+    });
+  });
+
+  describe('as a DeviceSource (issue 14)', () => {
+    let dir: string;
+    let table: DeviceTable | undefined;
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lwm2m-table-src-'));
+    });
+    afterEach(async () => {
+      await table?.close();
+      table = undefined;
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('finds a device by endpoint, PSK identity, IMEI and ICCID, with its key as bytes and every column as a value', async () => {
+      const file = path.join(dir, 'devices.csv');
+      fs.writeFileSync(file, 'endpoint,pskIdentity,pskKey,imei,iccid,profile,apn\nm-1,id-1,00aabb,356938035643809,89490200001234567890,meters,iot.a\nm-2,,,,,gateways,iot.b\n');
+      table = new DeviceTable({ file, keyColumn: 'endpoint', watch: false });
+      const src: DeviceSource = table;
+      const changes: unknown[] = [];
+      src.onChange((c) => changes.push(c));
+      assert.equal(src.cachedByIdentity('id-1'), undefined, 'nothing is known before the first load');
+      await table.start();
+      assert.deepEqual(changes, [{ all: true }]);
+      for (const [kind, key] of [['endpoint', 'm-1'], ['identity', 'id-1'], ['imei', '356938035643809'], ['iccid', '89490200001234567890']] as const) {
+        const r = await src.lookup(kind, key);
+        assert.equal(r?.endpoint, 'm-1', `${kind} ${key}`);
+        assert.equal(r?.identity, 'id-1');
+        assert.deepEqual(r?.pskKey, Buffer.from('00aabb', 'hex'));
+        assert.equal(r?.profile, 'meters');
+        assert.equal(r?.values.apn, 'iot.a');
+      }
+      assert.equal((await src.lookup('endpoint', 'm-2'))?.identity, undefined);
+      assert.equal(await src.lookup('identity', ''), undefined, 'an empty identity matches no row');
+      assert.equal(await src.lookup('endpoint', 'm-3'), undefined);
+      assert.equal(src.cachedByIdentity('id-1')?.endpoint, 'm-1');
+      assert.equal(src.cachedByIdentity('id-9'), null, 'the table holds every row: an identity it lacks is known to be absent');
+      const st = src.stats();
+      assert.equal(st.cached, 2);
+      assert.equal(st.hits, 5);
+      assert.equal(st.misses, 2);
+    });
+
+    it('takes the key column as the endpoint when the table has no endpoint column, and its own column names', async () => {
+      const file = path.join(dir, 'devices.json');
+      fs.writeFileSync(file, JSON.stringify({ '356938035643809': { profile: 'meters', id: 'x-1', key: 'c0ffee' } }));
+      table = new DeviceTable({ file, keyColumn: 'imei', watch: false, columns: { identity: 'id', pskKey: 'key' } });
+      await table.start();
+      const r = await table.lookup('identity', 'x-1');
+      assert.equal(r?.endpoint, '356938035643809');
+      assert.equal(r?.imei, '356938035643809');
+      assert.deepEqual(r?.pskKey, Buffer.from('c0ffee', 'hex'));
+      assert.equal((await table.lookup('endpoint', '356938035643809'))?.identity, 'x-1');
+    });
+
+    it('rejects lookups while its file has never loaded, and says why', async () => {
+      table = new DeviceTable({ file: path.join(dir, 'missing.csv'), keyColumn: 'endpoint', watch: false, checkIntervalMs: 0 });
+      await table.start();
+      await assert.rejects(table.lookup('endpoint', 'm-1'), (e: Error) => e instanceof DeviceTableError && /ENOENT|no such file/.test(e.message));
+      assert.equal(table.stats().errors, 1);
+    });
+
+    it('answers every lookup from the old rows while a large table reloads in a worker, then from the new ones', async () => {
+      const file = path.join(dir, 'big.csv');
+      const ROWS = 200_000;
+      const write = (profile: string, extra: number) => {
+        const lines = ['endpoint,pskIdentity,profile'];
+        for (let i = 0; i < ROWS + extra; i++) lines.push(`meter-${i},id-${i},${profile}`);
+        fs.writeFileSync(file + '.tmp', lines.join('\n') + '\n');
+        fs.renameSync(file + '.tmp', file);
+      };
+      write('old', 0);
+      table = new DeviceTable({ file, keyColumn: 'endpoint', watch: false, checkIntervalMs: 0, workerThresholdBytes: 0 });
+      await table.start();
+      assert.equal(table.count, ROWS);
+      write('new', 1000);
+      const loaded = new Promise<void>((resolve) => table!.once('loaded', () => resolve()));
+      let swapped = false;
+      void loaded.then(() => (swapped = true));
+      // The first lookup after the change starts the reload and does not wait for it.
+      let failed = 0;
+      let answered = 0;
+      let oldAnswers = 0;
+      let i = 0;
+      while (!swapped) {
+        const n = i++ % ROWS;
+        const [byEp, byId] = await Promise.all([table.lookup('endpoint', `meter-${n}`), table.lookup('identity', `id-${n}`)]);
+        for (const r of [byEp, byId]) {
+          if (r?.endpoint !== `meter-${n}` || (r.profile !== 'old' && r.profile !== 'new')) failed++;
+          else if (r.profile === 'old') oldAnswers++;
+          answered++;
+        }
+        if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+      }
+      assert.equal(failed, 0, `${failed} of ${answered} lookups during the reload failed`);
+      assert.ok(oldAnswers > 0, 'some lookups were answered from the old rows while the new ones were read');
+      assert.equal(table.count, ROWS + 1000);
+      assert.equal((await table.lookup('endpoint', `meter-${ROWS + 999}`))?.profile, 'new');
+      assert.equal((await table.lookup('identity', 'id-7'))?.profile, 'new');
+    });
+
+    it('keeps the rows it has when a large file breaks, and reports it once', async () => {
+      const file = path.join(dir, 'big.json');
+      fs.writeFileSync(file, JSON.stringify([{ endpoint: 'm-1', profile: 'meters' }]));
+      table = new DeviceTable({ file, keyColumn: 'endpoint', watch: false, checkIntervalMs: 0, workerThresholdBytes: 0 });
+      const failures: Error[] = [];
+      table.on('loadFailed', (e: Error) => failures.push(e));
+      await table.start();
+      fs.writeFileSync(file, '[{"endpoint": broken');
+      await table.reload();
+      assert.equal((await table.lookupKey('m-1'))?.profile, 'meters');
+      assert.equal(failures.length, 1);
+      assert.match(failures[0].message, /not valid JSON/);
     });
   });
 });
