@@ -89,7 +89,7 @@ class Run {
     readonly profile: BootstrapProfile,
     readonly opts: RunBootstrapOptions,
   ) {
-    this.sendOpts = opts.requestTimeoutMs !== undefined ? { timeoutMs: opts.requestTimeoutMs } : {};
+    this.sendOpts = opts.requestTimeoutMs !== undefined ? { timeoutMs: opts.requestTimeoutMs } : NO_OPTIONS;
   }
 
   /** Takes the Discover's answer; true when the run stops here (stopOnError and a response that could not be read). */
@@ -138,6 +138,9 @@ class Run {
     return finish(this.steps, this.discovered, this.cf, stopped, this.discoveryRefused);
   }
 }
+
+/** The send options of a run without a timeout of its own (send() only reads them). */
+const NO_OPTIONS: SendOptions = Object.freeze({});
 
 async function run(session: BootstrapSession, profile: BootstrapProfile, opts: RunBootstrapOptions): Promise<RunBootstrapResult> {
   await session.accept();

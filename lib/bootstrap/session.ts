@@ -148,6 +148,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
           return;
         }
         this.acceptSent = true;
+        this.acceptPromise = ACCEPTED; // the same answer, without holding a promise per session
         resolve();
         this.pump();
       });
@@ -248,7 +249,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
       peer: { ...this.peer },
       query: { ...this.query },
       startedAt: new Date(this.createdAt).toISOString(),
-      steps: (this.steps ?? []).map((s) => (s.retriedFormats ? { ...s, retriedFormats: [...s.retriedFormats] } : { ...s })),
+      steps: (this.steps ?? []).map(copyStep),
     };
     if (this.identity) rec.identity = { ...this.identity };
     if (this.preferredContentFormat !== undefined) rec.preferredContentFormat = this.preferredContentFormat;
@@ -258,6 +259,25 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     if (this.outcome !== undefined) rec.outcome = this.outcome;
     if (this.detail !== undefined) rec.detail = this.detail;
     return rec;
+  }
+
+  /** Steps recorded so far (what `audit().steps.length` says, without copying the record). */
+  get stepCount(): number {
+    return this.steps?.length ?? 0;
+  }
+
+  /** Copies of the steps recorded after the first `from` (what `audit().steps.slice(from)` gives). */
+  stepsSince(from: number): AuditStep[] {
+    const steps = this.steps ?? [];
+    const out: AuditStep[] = [];
+    for (let i = Math.max(0, from); i < steps.length; i++) out.push(copyStep(steps[i]));
+    return out;
+  }
+
+  /** The last step recorded (a copy), if any. */
+  lastStep(): AuditStep | undefined {
+    const last = this.steps?.at(-1);
+    return last ? copyStep(last) : undefined;
   }
 
   /** "4.00 PUT /0/1: diagnostic" for the last step the device answered with an error code, if any. */
@@ -342,10 +362,10 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     const segments = req.uriPath();
     const payload = requestPayload(req, this.host.model);
     const f = req.formatOption;
-    const format = f ? { name: f.name, value: uintBuffer(f.format) } : undefined;
+    const format = f ? sharedOption(f.name, f.format) : undefined;
     // Sized up front: the Transfer keeps this array while the request is in flight (push grows it to 17 slots).
     const options = new Array<{ name: string; value: Buffer }>(segments.length + (format ? 1 : 0));
-    for (let i = 0; i < segments.length; i++) options[i] = { name: 'Uri-Path', value: Buffer.from(segments[i]) };
+    for (let i = 0; i < segments.length; i++) options[i] = uriPathOption(segments[i]);
     if (format) options[segments.length] = format;
     const t = new Transfer(this.host.coap, this.peer.address, this.peer.port, req.method, options, payload, job.timeoutMs, this);
     this.inflight = { t, job };
@@ -409,6 +429,45 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     }
     (this.steps ??= []).push(step);
   }
+}
+
+/** What accept() returns once the 2.04 has left: one resolved promise for every session. */
+const ACCEPTED: Promise<void> = Promise.resolve();
+
+type CoapOption = { readonly name: string; readonly value: Buffer };
+
+/**
+ * The option objects of our requests, shared: a request in flight keeps its options, and a Buffer is ~0.1 KiB
+ * of heap however short, for values that repeat from session to session (the object and instance ids of the
+ * path, the Accept and Content-Format numbers). The encoder only reads them. Bounded: long or rare values get
+ * an option of their own.
+ */
+const sharedOptions = new Map<string, CoapOption>();
+const MAX_SHARED_OPTIONS = 4096;
+
+function sharedOption(name: string, format: number): CoapOption {
+  const key = name + ':' + format;
+  let o = sharedOptions.get(key);
+  if (o === undefined) {
+    o = { name, value: uintBuffer(format) };
+    if (sharedOptions.size < MAX_SHARED_OPTIONS) sharedOptions.set(key, o);
+  }
+  return o;
+}
+
+function uriPathOption(segment: string): CoapOption {
+  if (segment.length > 5) return { name: 'Uri-Path', value: Buffer.from(segment) };
+  const key = 'p:' + segment;
+  let o = sharedOptions.get(key);
+  if (o === undefined) {
+    o = { name: 'Uri-Path', value: Buffer.from(segment) };
+    if (sharedOptions.size < MAX_SHARED_OPTIONS) sharedOptions.set(key, o);
+  }
+  return o;
+}
+
+function copyStep(s: AuditStep): AuditStep {
+  return s.retriedFormats ? { ...s, retriedFormats: [...s.retriedFormats] } : { ...s };
 }
 
 /**
