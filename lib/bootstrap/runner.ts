@@ -147,12 +147,12 @@ async function run(session: BootstrapSession, profile: BootstrapProfile, opts: R
   const r = new Run(session, profile, opts);
   if (wantsDiscovery(profile)) {
     const discover = new BootstrapDiscoverRequest('/');
-    if (r.onDiscover(discover, await session.send(discover, r.sendOpts))) return r.result(true);
+    if (r.onDiscover(discover, await session.request(discover, r.sendOpts))) return r.result(true);
   }
   const plan = r.plan();
   for (let i = 0; i < plan.length; i++) {
     const request = r.prepare(plan[i]);
-    const response = await session.send(request, r.sendOpts);
+    const response = await session.request(request, r.sendOpts);
     const step = request.type === 'BootstrapWriteRequest' && needsRetry(response) ? await retried(r, request, response) : { request, response };
     if (r.add(step)) return r.result(true);
   }
@@ -175,7 +175,7 @@ async function retried(r: Run, first: BootstrapWriteRequest, firstResponse: Send
       if (tried.includes(next)) continue;
       tried.push(next);
       const again: BootstrapWriteRequest = new BootstrapWriteRequest(first.path, first.node, next);
-      const res = await session.send(again, { ...r.sendOpts, supersedes: true }).catch((err: unknown) => {
+      const res = await session.request(again, { ...r.sendOpts, supersedes: true }).catch((err: unknown) => {
         if (session.state === 'ended') throw err;
         return undefined; // this format cannot carry the tree: try the next
       });
@@ -196,7 +196,7 @@ async function retried(r: Run, first: BootstrapWriteRequest, firstResponse: Send
   if (KEYLESS_RETRY_CODES.includes(response.code)) {
     const keyless = keylessWrite(request);
     if (keyless) {
-      const res = await session.send(keyless, { ...r.sendOpts, retriedWithoutKeys: true, supersedes: true });
+      const res = await session.request(keyless, { ...r.sendOpts, retriedWithoutKeys: true, supersedes: true });
       request = keyless;
       response = res;
       withoutKeys = true;

@@ -22,6 +22,7 @@ import { BootstrapPackRequest, PACK_FORMATS } from './pack';
 import { PackBlockCache } from './pack-blocks';
 import { resolveParameters, type CoapParameterOverrides, type ResolvedParameters } from './parameters';
 import { BootstrapSession, type SessionHost } from './session';
+import { SessionDeadlines } from './deadlines';
 
 /** Where the library reports; nothing is printed unless the caller passes one. */
 export interface Logger {
@@ -136,6 +137,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
   private endpoint: CoapEndpoint | undefined;
   private readonly sessions = new Map<string, BootstrapSession>();
   private readonly byEndpoint = new Map<string, BootstrapSession>();
+  private readonly deadlines: SessionDeadlines<BootstrapSession>;
   private readonly packs = new Set<BootstrapPackRequest>();
   private readonly packBlocks: PackBlockCache;
   private readonly counters = { started: 0, succeeded: 0, rejected: 0, failed: 0, malformed: 0, busy: 0, otherSource: 0 };
@@ -174,6 +176,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
         dedupMaxEntries: opts.dedupMaxEntries,
       },
     });
+    this.deadlines = new SessionDeadlines(this.params.timings);
   }
 
   /** The CoAP message layer (SessionHost). Throws before listen(). */
@@ -247,6 +250,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     const drainMs = opts.drainMs ?? 0;
     if (drainMs > 0 && this.sessions.size > 0) await this.drained(drainMs);
     for (const s of [...this.sessions.values()]) s.end(SessionOutcome.CANCELLED, 'bootstrap server closed');
+    this.deadlines.clear();
     for (const p of [...this.packs]) p.cancel();
     this.pending.clear();
     this.warnings.close();
@@ -311,6 +315,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
   sessionEnded(s: BootstrapSession): void {
     if (this.sessions.get(s.id) !== s) return;
     this.sessions.delete(s.id);
+    this.deadlines.remove(s);
     this.pending.delete(s);
     if (this.byEndpoint.get(s.endpoint) === s) this.byEndpoint.delete(s.endpoint);
     const o = s.outcome ?? SessionOutcome.INTERNAL_ERROR;
@@ -436,6 +441,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
       lwm2mVersion: versionHint(pct.value),
     });
     this.sessions.set(session.id, session);
+    this.deadlines.add(session);
     this.pending.add(session);
     if (!this.byEndpoint.has(session.endpoint)) this.byEndpoint.set(session.endpoint, session);
     this.counters.started++;
@@ -525,6 +531,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
       kind: 'server-initiated',
     });
     this.sessions.set(session.id, session);
+    this.deadlines.add(session);
     this.byEndpoint.set(session.endpoint, session);
     this.counters.started++;
     void session.accept().catch(() => undefined);

@@ -3,7 +3,7 @@
  *
  * The flow decides with `accept()` / `reject()`; after the 2.04 has left, `send()` queues downlink requests
  * and sends them one at a time (NSTART = 1), each with its own timeout; `finish()` ends the session.
- * One timer per session covers the decision deadline and the session deadline. Per-session state is kept
+ * The server's deadlines (deadlines.ts) cover the decision deadline and the session deadline. Per-session state is kept
  * small: a benchmark holds thousands of pending sessions at a few KiB each.
  */
 import { EventEmitter } from 'events';
@@ -103,7 +103,6 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
 
   private readonly host: SessionHost;
   private exchange: InboundExchange | undefined;
-  private timer: NodeJS.Timeout | undefined;
   private readonly createdAt = Date.now();
   private acceptedAt: number | undefined;
   private endedAt: number | undefined;
@@ -127,7 +126,11 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     this.query = init.query;
     this.preferredContentFormat = init.preferredContentFormat;
     this.lwm2mVersion = init.lwm2mVersion;
-    this.armTimer();
+  }
+
+  /** @internal When the session started (ms since the epoch): its deadlines count from here. */
+  get startedAtMs(): number {
+    return this.createdAt;
   }
 
   /** Answers the Bootstrap-Request 2.04. Idempotent; resolves once the 2.04 has been sent. */
@@ -138,8 +141,6 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     this.exchange = undefined;
     this.state = 'accepted';
     this.acceptedAt = Date.now();
-    // The timer stays as it is: if it is set for the decision deadline, onTimer finds the session accepted
-    // and sets it for the session deadline (a bootstrap rarely lasts that long; re-arming costs every one).
     this.acceptPromise = handled(new Promise<void>((resolve, reject) => {
       const sent = ex?.respond('2.04', {}, (err) => {
         if (err) {
@@ -178,6 +179,14 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
 
   /** Queues a downlink request; requests go out one at a time, after the 2.04 to the Bootstrap-Request. */
   send(req: BootstrapDownlinkRequest, opts: SendOptions = {}): Promise<SendResult> {
+    return handled(this.request(req, opts));
+  }
+
+  /**
+   * @internal send() for a caller that handles the promise at once (awaits it, or attaches then/catch in the
+   * same turn): without send()'s no-op catch, which is one more promise and reaction per request in flight.
+   */
+  request(req: BootstrapDownlinkRequest, opts: SendOptions = {}): Promise<SendResult> {
     if (this.state === 'ended') return rejected(this.endedError());
     if (this.state === 'pending') {
       return rejected(new SessionStateError(this.state, 'accept() the Bootstrap-Request before sending requests'));
@@ -186,18 +195,16 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
       return rejected(new SessionStateError(this.state, 'send() takes a Bootstrap*Request object'));
     }
     const timeoutMs = opts.timeoutMs ?? this.host.params.timings.requestTimeoutMs;
-    return handled(
-      new Promise<SendResult>((resolve, reject) => {
-        (this.queue ??= []).push({ req, timeoutMs, retriedWithoutKeys: opts.retriedWithoutKeys === true, supersedes: opts.supersedes === true, resolve, reject });
-        this.pump();
-      }),
-    );
+    return new Promise<SendResult>((resolve, reject) => {
+      (this.queue ??= []).push({ req, timeoutMs, retriedWithoutKeys: opts.retriedWithoutKeys === true, supersedes: opts.supersedes === true, resolve, reject });
+      this.pump();
+    });
   }
 
   /** Bootstrap-Finish: 2.04 ends the session SUCCESS; an error code ends it FINISH_FAILED with the diagnostic. */
   finish(opts: SendOptions = {}): Promise<SendResult> {
     return handled(
-      this.send(new BootstrapFinishRequest(), opts).then((r) => {
+      this.request(new BootstrapFinishRequest(), opts).then((r) => {
         if (r.success) this.end(SessionOutcome.SUCCESS);
         else this.end(SessionOutcome.FINISH_FAILED, r.diagnostic ? `${r.code} ${r.diagnostic}` : r.code);
         return r;
@@ -220,8 +227,6 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     this.outcome = outcome;
     this.detail = detail;
     this.endedAt = Date.now();
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
     const inflight = this.inflight;
     this.inflight = undefined;
     if (inflight) {
@@ -316,28 +321,16 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     if (!ex || !ex.respond(code, { payload }, () => cb?.())) cb?.();
   }
 
-  private armTimer(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+  /** @internal The server's deadlines (deadlines.ts): the decision or the session deadline has passed. */
+  deadlinePassed(now: number): void {
+    if (this.state === 'ended') return;
     const t = this.host.params.timings;
-    let at = this.createdAt + t.sessionTimeoutMs;
-    if (this.state === 'pending') at = Math.min(at, this.createdAt + t.decisionTimeoutMs);
-    this.timer = setTimeout(BootstrapSession.onTimer, Math.max(0, at - Date.now()), this);
-    this.timer.unref?.();
-  }
-
-  private static onTimer(s: BootstrapSession): void {
-    s.timer = undefined;
-    if (s.state === 'ended') return;
-    const t = s.host.params.timings;
-    const now = Date.now();
-    if (now >= s.createdAt + t.sessionTimeoutMs) {
-      if (s.state === 'pending') s.answerPending(t.decisionTimeoutCode, 'no decision in time');
-      s.end(SessionOutcome.TIMEOUT, `session not finished within ${t.sessionTimeoutMs} ms`);
-    } else if (s.state === 'pending' && now >= s.createdAt + t.decisionTimeoutMs) {
-      s.answerPending(t.decisionTimeoutCode, 'no decision in time');
-      s.end(SessionOutcome.TIMEOUT, `Bootstrap-Request not accepted or rejected within ${t.decisionTimeoutMs} ms`);
-    } else {
-      s.armTimer();
+    if (now >= this.createdAt + t.sessionTimeoutMs) {
+      if (this.state === 'pending') this.answerPending(t.decisionTimeoutCode, 'no decision in time');
+      this.end(SessionOutcome.TIMEOUT, `session not finished within ${t.sessionTimeoutMs} ms`);
+    } else if (this.state === 'pending' && now >= this.createdAt + t.decisionTimeoutMs) {
+      this.answerPending(t.decisionTimeoutCode, 'no decision in time');
+      this.end(SessionOutcome.TIMEOUT, `Bootstrap-Request not accepted or rejected within ${t.decisionTimeoutMs} ms`);
     }
   }
 

@@ -23,8 +23,11 @@ export interface DedupEntry {
   expires: number;
   /** messageDigest() of the message this entry is for. */
   digest: number;
-  /** The datagram to repeat when the same message arrives again (empty ACK, piggy-backed response). */
-  reply?: Buffer;
+  /**
+   * The datagram to repeat when the same message arrives again (empty ACK, piggy-backed response); a short one
+   * as a latin1 string (see compactReply).
+   */
+  reply?: Buffer | string;
   /** The open exchange while it awaits an answer (dropped once answered). */
   open?: { onDuplicate(): void };
 }
@@ -105,4 +108,19 @@ export function messageDigest(buf: Buffer): number {
 function flat(key: string): string {
   const f = Buffer.from(key, 'latin1').toString('latin1');
   return f === key ? f : key; // (addresses are ASCII; anything else is kept as it is)
+}
+
+/** Replies up to this many bytes are kept as strings. */
+const COMPACT_REPLY_MAX = 64;
+
+/**
+ * A reply to keep for EXCHANGE_LIFETIME: a short one (the empty ACK, a 2.04 with its token) as a latin1 string
+ * of its bytes, ~0.03 KiB of heap where a Buffer object is ~0.1 KiB however short. replyBytes() turns it back.
+ */
+export function compactReply(buf: Buffer): Buffer | string {
+  return buf.length <= COMPACT_REPLY_MAX ? buf.toString('latin1') : buf;
+}
+
+export function replyBytes(reply: Buffer | string): Buffer {
+  return typeof reply === 'string' ? Buffer.from(reply, 'latin1') : reply;
 }

@@ -10,7 +10,7 @@
  * a DTLS socket-like). We keep node-coap's codec (`coap-packet`) and the RFC's rules.
  */
 import { randomFillSync } from 'crypto';
-import { DedupCache, messageDigest } from './dedup';
+import { compactReply, DedupCache, messageDigest, replyBytes } from './dedup';
 import {
   codeClass,
   emptyMessage,
@@ -341,7 +341,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     const digest = messageDigest(msg);
     const dup = this.dedup.get(dkey, digest, now);
     if (dup !== undefined) {
-      if (dup.reply !== undefined) this.sendRaw(dup.reply, rinfo.address, rinfo.port);
+      if (dup.reply !== undefined) this.sendRaw(replyBytes(dup.reply), rinfo.address, rinfo.port);
       else dup.open?.onDuplicate();
       return;
     }
@@ -382,7 +382,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
       const digest = messageDigest(msg);
       const dup = this.dedup.get(dkey, digest, now);
       if (dup?.reply !== undefined) {
-        this.sendRaw(dup.reply, rinfo.address, rinfo.port);
+        this.sendRaw(replyBytes(dup.reply), rinfo.address, rinfo.port);
         return;
       }
       if (t === undefined || t.address !== rinfo.address || t.port !== rinfo.port) {
@@ -390,7 +390,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
         return;
       }
       const ack = emptyMessage('ack', p.messageId);
-      this.dedup.add(dkey, digest, now).reply = ack;
+      this.dedup.add(dkey, digest, now).reply = compactReply(ack);
       this.sendRaw(ack, rinfo.address, rinfo.port);
     } else if (t === undefined || t.address !== rinfo.address || t.port !== rinfo.port) {
       return;
