@@ -71,6 +71,12 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private readonly tokenPool = Buffer.alloc(TOKEN_POOL_SIZE);
   private tokenPos = TOKEN_POOL_SIZE;
   private tokenCounter = Math.floor(Math.random() * 0x100000000);
+  /**
+   * Transmissions sent less than ACK_TIMEOUT ago, in order of sending (see watchYoung): one timer for all of
+   * them instead of a Timeout each, which most would clear a few milliseconds later when the answer came.
+   */
+  private readonly young = new Set<ConTransmission>();
+  private youngTimer: NodeJS.Timeout | undefined;
   private running = false;
   private sending = 0;
   private drained: (() => void) | undefined;
@@ -100,6 +106,10 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     this.socket.removeListener('error', this.onErrorBound);
     for (const t of [...this.awaitingAck.values()]) this.finish(t, { kind: 'cancelled' });
     for (const t of [...this.byToken.values()]) this.finish(t, { kind: 'cancelled' });
+    for (const t of [...this.young]) this.finish(t, { kind: 'cancelled' });
+    this.young.clear();
+    if (this.youngTimer !== undefined) clearTimeout(this.youngTimer);
+    this.youngTimer = undefined;
     this.dedup.clear();
     this.peerMids.clear();
   }
@@ -255,6 +265,33 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     return t;
   }
 
+  /** TransmissionHost: `t` has its first timer event ACK_TIMEOUT or more away. */
+  watchYoung(t: ConTransmission): void {
+    this.young.add(t);
+    if (this.youngTimer === undefined) this.armYoung(t.startedAt);
+  }
+
+  private armYoung(oldestStart: number): void {
+    const at = oldestStart + this.params.coap.ackTimeout * 1000;
+    this.youngTimer = setTimeout(CoapEndpoint.youngDue, Math.max(0, at - Date.now()), this);
+    this.youngTimer.unref?.();
+  }
+
+  /** ACK_TIMEOUT has passed for the oldest young transmissions: they get their own timer now. */
+  private static youngDue(ep: CoapEndpoint): void {
+    ep.youngTimer = undefined;
+    const now = Date.now();
+    const age = ep.params.coap.ackTimeout * 1000;
+    for (const t of ep.young) {
+      if (t.startedAt + age > now) {
+        ep.armYoung(t.startedAt);
+        return;
+      }
+      ep.young.delete(t);
+      t.arm(now);
+    }
+  }
+
   cancel(t: ConTransmission): void {
     this.finish(t, { kind: 'cancelled' });
   }
@@ -272,6 +309,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private finish(t: ConTransmission, r: OutboundResult): void {
     if (t.finished) return;
     t.clear();
+    this.young.delete(t);
     if (this.awaitingAck.get(t.messageId) === t) this.awaitingAck.delete(t.messageId);
     if (t.token !== undefined && this.byToken.get(t.tokenKey) === t) this.byToken.delete(t.tokenKey);
     try {
@@ -306,6 +344,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
         else if (t.token === undefined) this.finish(t, { kind: 'acked' });
         else {
           this.awaitingAck.delete(t.messageId);
+          this.young.delete(t);
           t.markAcked();
         }
       } else if (p.confirmable) {

@@ -30,6 +30,12 @@ export interface TransmissionOwner {
 export interface TransmissionHost {
   resend(t: ConTransmission): void;
   expire(t: ConTransmission): void;
+  /**
+   * Optional: takes a new transmission whose first timer event (retransmission or deadline) is at least
+   * ACK_TIMEOUT away, and calls `t.arm()` once ACK_TIMEOUT has passed if it is still waiting (most are
+   * answered long before: they never get a timer of their own).
+   */
+  watchYoung?(t: ConTransmission): void;
 }
 
 export class ConTransmission {
@@ -61,7 +67,8 @@ export class ConTransmission {
     this.retxMs = params.ackTimeout * 1000 * (1 + Math.random() * (params.ackRandomFactor - 1));
     this.nextRetxAt = now + this.retxMs;
     this.deadlineAt = now + timeoutMs;
-    this.arm(now);
+    if (host.watchYoung !== undefined && timeoutMs >= params.ackTimeout * 1000) host.watchYoung(this);
+    else this.arm(now);
   }
 
   /** The peer acknowledged: stop retransmitting (a request then waits for its separate response). */
@@ -76,7 +83,8 @@ export class ConTransmission {
     this.timer = undefined;
   }
 
-  private arm(now: number): void {
+  /** Sets the one timer for the next retransmission or the deadline, whichever is first. */
+  arm(now: number): void {
     if (this.finished) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     const at = this.acked ? this.deadlineAt : Math.min(this.nextRetxAt, this.deadlineAt);
