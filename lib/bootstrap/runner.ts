@@ -139,6 +139,12 @@ class Run {
   }
 }
 
+/**
+ * Bootstrap-Discover of `/`, one for every run: requests are read-only once built (~0.2 KiB with its path and
+ * Accept option, held by every session waiting on its Discover).
+ */
+const DISCOVER_ROOT = new BootstrapDiscoverRequest('/');
+
 /** The send options of a run without a timeout of its own (send() only reads them). */
 const NO_OPTIONS: SendOptions = Object.freeze({});
 
@@ -146,7 +152,7 @@ async function run(session: BootstrapSession, profile: BootstrapProfile, opts: R
   await session.accept();
   const r = new Run(session, profile, opts);
   if (wantsDiscovery(profile)) {
-    const discover = new BootstrapDiscoverRequest('/');
+    const discover = DISCOVER_ROOT;
     if (r.onDiscover(discover, await session.request(discover, r.sendOpts))) return r.result(true);
   }
   const plan = r.plan();

@@ -43,7 +43,7 @@ export class ConTransmission {
   acked = false;
   finished = false;
   timer: NodeJS.Timeout | undefined;
-  readonly startedAt: number;
+  /** Whole milliseconds (a small integer: a fractional or epoch-sized number field is a heap object of its own). */
   private retxMs: number;
   private nextRetxAt: number;
   private readonly deadlineAt: number;
@@ -63,12 +63,17 @@ export class ConTransmission {
     readonly owner: TransmissionOwner,
   ) {
     const now = Date.now();
-    this.startedAt = now;
-    this.retxMs = params.ackTimeout * 1000 * (1 + Math.random() * (params.ackRandomFactor - 1));
+    // RFC 7252 §4.2: the first timeout is random between ACK_TIMEOUT and ACK_TIMEOUT * ACK_RANDOM_FACTOR.
+    this.retxMs = Math.ceil(params.ackTimeout * 1000 * (1 + Math.random() * (params.ackRandomFactor - 1)));
     this.nextRetxAt = now + this.retxMs;
     this.deadlineAt = now + timeoutMs;
     if (host.watchYoung !== undefined && timeoutMs >= params.ackTimeout * 1000) host.watchYoung(this);
     else this.arm(now);
+  }
+
+  /** When the message was first sent (ms since the epoch), from the deadline (one number field less per message). */
+  get startedAt(): number {
+    return this.deadlineAt - this.timeoutMs;
   }
 
   /** The peer acknowledged: stop retransmitting (a request then waits for its separate response). */
