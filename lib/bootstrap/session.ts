@@ -58,6 +58,8 @@ interface Job {
   supersedes: boolean;
   resolve: (r: SendResult) => void;
   reject: (e: Error) => void;
+  /** Its transfer, once on the wire. */
+  t: Transfer | undefined;
 }
 
 export interface SessionInit {
@@ -110,7 +112,8 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
   private acceptSent = false;
   private steps: AuditStep[] | undefined;
   private queue: Job[] | undefined;
-  private inflight: { t: Transfer; job: Job } | undefined;
+  /** The request on the wire (its job carries the transfer). */
+  private inflight: Job | undefined;
 
   constructor(host: SessionHost, exchange: InboundExchange | undefined, init: SessionInit) {
     super();
@@ -196,7 +199,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     }
     const timeoutMs = opts.timeoutMs ?? this.host.params.timings.requestTimeoutMs;
     return new Promise<SendResult>((resolve, reject) => {
-      (this.queue ??= []).push({ req, timeoutMs, retriedWithoutKeys: opts.retriedWithoutKeys === true, supersedes: opts.supersedes === true, resolve, reject });
+      (this.queue ??= []).push({ req, timeoutMs, retriedWithoutKeys: opts.retriedWithoutKeys === true, supersedes: opts.supersedes === true, resolve, reject, t: undefined });
       this.pump();
     });
   }
@@ -230,8 +233,8 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     const inflight = this.inflight;
     this.inflight = undefined;
     if (inflight) {
-      inflight.t.cancel();
-      inflight.job.reject(this.endedError());
+      inflight.t?.cancel();
+      inflight.reject(this.endedError());
     }
     const queue = this.queue;
     this.queue = undefined;
@@ -361,7 +364,8 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     for (let i = 0; i < segments.length; i++) options[i] = uriPathOption(segments[i]);
     if (format) options[segments.length] = format;
     const t = new Transfer(this.host.coap, this.peer.address, this.peer.port, req.method, options, payload, job.timeoutMs, this);
-    this.inflight = { t, job };
+    job.t = t;
+    this.inflight = job;
     const err = t.start();
     if (err) {
       this.inflight = undefined;
@@ -371,12 +375,12 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
 
   /** @internal TransferOwner: the request in flight has its outcome. */
   onTransferDone(t: Transfer, r: OutboundResult): void {
-    const f = this.inflight;
-    if (f !== undefined && f.t === t) this.onResult(f.job, r); // else cancelled by end(): already rejected there
+    const job = this.inflight;
+    if (job !== undefined && job.t === t) this.onResult(job, r); // else cancelled by end(): already rejected there
   }
 
   private onResult(job: Job, r: OutboundResult): void {
-    if (this.inflight?.job !== job) return; // cancelled by end(): already rejected there
+    if (this.inflight !== job) return; // cancelled by end(): already rejected there
     this.inflight = undefined;
     const req = job.req;
     if (r.kind === 'response') {
