@@ -26,6 +26,11 @@ import { SessionDeadlines } from './deadlines';
 
 /** Where the library reports; nothing is printed unless the caller passes one. */
 export interface Logger {
+  /**
+   * False when debug lines go nowhere: the server then does not build them (the per-session line escapes the
+   * endpoint and the detail). Default true.
+   */
+  readonly debugEnabled?: boolean;
   debug(msg: string, ...args: unknown[]): void;
   info(msg: string, ...args: unknown[]): void;
   warn(msg: string, ...args: unknown[]): void;
@@ -133,6 +138,8 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
   readonly model: ObjectModel | undefined;
   private readonly opts: BootstrapServerOptions;
   private readonly logger: Logger | undefined;
+  /** The logger when it shows debug lines (see Logger.debugEnabled), for the lines built per datagram or session. */
+  private readonly debugLog: Logger | undefined;
   private socket: DatagramSocket | undefined;
   private endpoint: CoapEndpoint | undefined;
   private readonly sessions = new Map<string, BootstrapSession>();
@@ -158,6 +165,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     }
     this.opts = { ...opts };
     this.logger = opts.logger;
+    this.debugLog = opts.logger?.debugEnabled === false ? undefined : opts.logger;
     this.model = opts.model;
     this.packBlocks = new PackBlockCache(60_000);
     for (const [name, v] of [['maxPendingPerSource', opts.maxPendingPerSource], ['maxEndpointBytes', opts.maxEndpointBytes]] as const) {
@@ -212,7 +220,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
       onRequest: (ex, p, rinfo) => this.onRequest(ex, p, rinfo),
       onMalformed: (rinfo, reason) => {
         this.counters.malformed++;
-        this.logger?.debug(`bootstrap server: dropped datagram from ${rinfo.address}:${rinfo.port}: ${logText(reason, 200)}`);
+        this.debugLog?.debug(`bootstrap server: dropped datagram from ${rinfo.address}:${rinfo.port}: ${logText(reason, 200)}`);
       },
       onInternalError: (err) => this.logger?.error(`bootstrap server: ${errText(err)}`),
     });
@@ -323,13 +331,14 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     if (o === SessionOutcome.SUCCESS) this.counters.succeeded++;
     else if (isRejection(o)) this.counters.rejected++;
     else this.counters.failed++;
-    this.logger?.debug(`bootstrap session ${logQuoted(s.endpoint)} ended: ${o}${s.detail ? ` (${logText(s.detail, 200)})` : ''}`);
+    this.debugLog?.debug(`bootstrap session ${logQuoted(s.endpoint)} ended: ${o}${s.detail ? ` (${logText(s.detail, 200)})` : ''}`);
     try {
       this.emit('sessionEnded', s, o, s.detail);
     } catch (err) {
       this.reportListenerError('sessionEnded listener', err);
     }
-    this.emitAudit(s.audit());
+    // Nobody listening (the library alone): no record to build.
+    if (this.listenerCount('audit') > 0) this.emitAudit(s.audit());
   }
 
   private emitAudit(rec: AuditRecord): void {
@@ -362,7 +371,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
    */
   private refuse(ex: InboundExchange, code: string, diagnostic: string, rinfo: PeerInfo): void {
     this.counters.malformed++;
-    this.logger?.debug(`bootstrap server: ${code} to ${rinfo.address}:${rinfo.port}: ${logText(diagnostic, 200)}`);
+    this.debugLog?.debug(`bootstrap server: ${code} to ${rinfo.address}:${rinfo.port}: ${logText(diagnostic, 200)}`);
     ex.respond(code, { payload: diagnosticPayload(diagnostic, rinfo, ex.token.length) });
   }
 
