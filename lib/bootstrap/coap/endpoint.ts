@@ -10,6 +10,7 @@
  * a DTLS socket-like). We keep node-coap's codec (`coap-packet`) and the RFC's rules.
  */
 import { randomFillSync } from 'crypto';
+import { Socket as UdpSocket } from 'dgram';
 import { compactReply, DedupCache, messageDigest, replyBytes } from './dedup';
 import {
   codeClass,
@@ -80,6 +81,8 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private running = false;
   private sending = 0;
   private drained: (() => void) | undefined;
+  /** A Node UDP socket, sent to without offset and length (dgram then skips a Buffer view per datagram). */
+  private readonly udp: UdpSocket | undefined;
   private readonly onMessageBound = (msg: Buffer, rinfo: PeerInfo): void => this.onMessage(msg, rinfo);
   private readonly onErrorBound = (err: Error): void => this.handlers.onInternalError(err);
 
@@ -88,6 +91,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     private readonly params: EndpointParameters,
     private readonly handlers: EndpointHandlers,
   ) {
+    this.udp = socket instanceof UdpSocket ? socket : undefined;
     this.dedup = new DedupCache(params.coap.exchangeLifetime * 1000, params.timings.dedupMaxEntries);
   }
 
@@ -185,10 +189,12 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   sendRaw(buf: Buffer, address: string, port: number, cb?: (err: Error | null) => void): void {
     this.sending++;
     try {
-      this.socket.send(buf, 0, buf.length, port, address, (err) => {
+      const done = (err: Error | null): void => {
         this.sent();
         cb?.(err ?? null);
-      });
+      };
+      if (this.udp !== undefined) this.udp.send(buf, port, address, done);
+      else this.socket.send(buf, 0, buf.length, port, address, done);
     } catch (err) {
       this.sent();
       const e = err instanceof Error ? err : new Error(String(err));
