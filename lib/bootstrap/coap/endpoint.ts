@@ -57,6 +57,16 @@ function tokenKeyOf(token: Buffer): number {
   return token.length === 8 ? token.readUInt32BE(4) : -1;
 }
 
+/**
+ * Whether a received token is ours, kept as a latin1 string of its bytes (a request in flight keeps its token
+ * so: ~24 B of heap where a Buffer object is 96 B).
+ */
+function sameToken(ours: string, received: Buffer): boolean {
+  if (ours.length !== received.length) return false;
+  for (let i = 0; i < ours.length; i++) if (ours.charCodeAt(i) !== received[i]) return false;
+  return true;
+}
+
 export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private readonly dedup: DedupCache;
   /**
@@ -250,8 +260,9 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     packet: Pick<Packet, 'code' | 'options' | 'payload'>,
     timeoutMs: number,
     owner: TransmissionOwner,
-    token: Buffer = this.nextToken(),
+    tokenIn: Buffer | string = this.nextToken(),
   ): ConTransmission | Error {
+    const token = typeof tokenIn === 'string' ? Buffer.from(tokenIn, 'latin1') : tokenIn;
     const tokenKey = tokenKeyOf(token);
     const holder = this.byToken.get(tokenKey);
     if (holder !== undefined && !holder.finished) return new Error('this token is in use by another request');
@@ -262,7 +273,9 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     } catch (err) {
       return err instanceof Error ? err : new Error(String(err));
     }
-    const t = new ConTransmission(this, address, port, mid, buf, token, tokenKey, timeoutMs, this.params.coap, owner);
+    const t = new ConTransmission(
+      this, address, port, mid, buf, typeof tokenIn === 'string' ? tokenIn : token.toString('latin1'), tokenKey, timeoutMs, this.params.coap, owner,
+    );
     this.awaitingAck.set(mid, t);
     this.byToken.set(tokenKey, t);
     this.sendRaw(buf, address, port, (err) => {
@@ -405,14 +418,14 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   /** Our request with this token, if there is one. */
   private requestWithToken(token: Buffer): ConTransmission | undefined {
     const t = this.byToken.get(tokenKeyOf(token));
-    return t !== undefined && t.token !== undefined && t.token.equals(token) ? t : undefined;
+    return t !== undefined && t.token !== undefined && sameToken(t.token, token) ? t : undefined;
   }
 
   private onResponsePacket(p: ParsedPacket, msg: Buffer, rinfo: PeerInfo): void {
     if (p.reset) return;
     if (p.ack) {
       const t = this.awaitingAckFrom(p.messageId, rinfo);
-      if (t === undefined || t.token === undefined || !t.token.equals(p.token)) return;
+      if (t === undefined || t.token === undefined || !sameToken(t.token, p.token)) return;
       this.resolveResponse(t, p);
       return;
     }

@@ -54,8 +54,8 @@ export class ConTransmission {
     readonly port: number,
     readonly messageId: number,
     readonly buf: Buffer,
-    /** The token of a request (responses are matched on it); undefined for our separate responses. */
-    readonly token: Buffer | undefined,
+    /** The token of a request as a latin1 string of its bytes (responses are matched on it); undefined for our separate responses. */
+    readonly token: string | undefined,
     /** The request's key in the endpoint's token table (see CoapEndpoint.nextToken). */
     readonly tokenKey: number,
     readonly timeoutMs: number,
