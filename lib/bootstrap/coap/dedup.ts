@@ -19,7 +19,10 @@
  */
 
 export interface DedupEntry {
-  /** Expiry time, ms since epoch (performance-free Date.now()). */
+  /**
+   * Expiry time, ms since the cache's first entry (a small integer for 24 days; an epoch-sized number field
+   * is a heap object of its own for every entry).
+   */
   expires: number;
   /** messageDigest() of the message this entry is for. */
   digest: number;
@@ -36,6 +39,8 @@ export class DedupCache {
   private readonly map = new Map<string, DedupEntry>();
   /** Entries dropped because a different message came with their peer and Message ID (see above). */
   stale = 0;
+  /** The `now` of the first entry: expiry times count from it. */
+  private base: number | undefined;
 
   constructor(
     private readonly lifetimeMs: number,
@@ -54,7 +59,7 @@ export class DedupCache {
   get(key: string, digest: number, now: number): DedupEntry | undefined {
     const e = this.map.get(key);
     if (e === undefined) return undefined;
-    if (e.expires <= now) {
+    if (e.expires <= now - (this.base as number)) {
       this.map.delete(key);
       return undefined;
     }
@@ -67,8 +72,9 @@ export class DedupCache {
   }
 
   add(key: string, digest: number, now: number): DedupEntry {
+    this.base ??= now;
     this.sweep(now);
-    const e: DedupEntry = { expires: now + this.lifetimeMs, digest, reply: undefined, open: undefined };
+    const e: DedupEntry = { expires: now - this.base + this.lifetimeMs, digest, reply: undefined, open: undefined };
     this.map.delete(key);
     this.map.set(flat(key), e);
     return e;
@@ -79,8 +85,9 @@ export class DedupCache {
   }
 
   private sweep(now: number): void {
+    const t = now - (this.base as number);
     for (const [k, e] of this.map) {
-      if (e.expires > now && this.map.size < this.maxEntries) break;
+      if (e.expires > t && this.map.size < this.maxEntries) break;
       this.map.delete(k);
     }
   }
