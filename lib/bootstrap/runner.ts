@@ -18,7 +18,7 @@ import type { DiscoverInfo } from './codec-port';
 import { KEYLESS_RETRY_CODES, keylessWrite } from './nosec-keys';
 import { handled } from './promise';
 import { BootstrapDiscoverRequest, BootstrapWriteRequest, type BootstrapDownlinkRequest } from './requests';
-import type { BootstrapSession, SendResult } from './session';
+import type { BootstrapSession, SendOptions, SendResult } from './session';
 
 
 export interface RunBootstrapOptions {
@@ -69,84 +69,151 @@ export function runBootstrap(
   return handled(run(session, profile, opts));
 }
 
-async function run(session: BootstrapSession, profile: ValidatedProfile, opts: RunBootstrapOptions): Promise<RunBootstrapResult> {
-  await session.accept();
-  const sendOpts = opts.requestTimeoutMs !== undefined ? { timeoutMs: opts.requestTimeoutMs } : {};
-  const steps: RunStep[] = [];
-  let discovered: DiscoverInfo | undefined;
-  let discoveryRefused: RunBootstrapResult['discoveryRefused'];
-  if (wantsDiscovery(profile)) {
-    const request = new BootstrapDiscoverRequest('/');
-    const response = await session.send(request, sendOpts);
-    steps.push({ request, response });
+/**
+ * The run's state between its awaits. The async function that waits on the device keeps few locals: a
+ * suspended async function holds its whole register file (the old single function had 51 registers, ~0.4 KiB
+ * of heap for every session waiting on a device), so the decisions live in this object's methods and the
+ * rare retries (4.15, keyless) in an async function of their own.
+ */
+class Run {
+  readonly steps: RunStep[] = [];
+  readonly sendOpts: SendOptions;
+  discovered: DiscoverInfo | undefined;
+  discoveryRefused: RunBootstrapResult['discoveryRefused'];
+  /** The write format in use (after any 4.15 fallback). */
+  cf = 0;
+  /** Formats the device answered 4.15 to. */
+  unsupported: Set<number> | undefined;
+
+  constructor(
+    readonly session: BootstrapSession,
+    readonly profile: ValidatedProfile,
+    readonly opts: RunBootstrapOptions,
+  ) {
+    this.sendOpts = opts.requestTimeoutMs !== undefined ? { timeoutMs: opts.requestTimeoutMs } : NO_OPTIONS;
+  }
+
+  /** Takes the Discover's answer; true when the run stops here (stopOnError and a response that could not be read). */
+  onDiscover(request: BootstrapDiscoverRequest, response: SendResult): boolean {
+    this.steps.push({ request, response });
     if (response.success && response.discover) {
-      discovered = response.discover;
+      this.discovered = response.discover;
     } else if (!response.success) {
       // A device may refuse Bootstrap-Discover (4.05 Method Not Allowed from 1.0 firmware; 4.04, 4.00, 5.00 say
       // as little; OMA-TS-LightweightM2M_Core, Bootstrap Interface, Bootstrap-Discover): go on with the plan of
       // a device that was not asked (the Bootstrap-Server account at bootstrapAccountInstanceId), even with
       // stopOnError, rather than leave the session hanging until its timeout.
-      discoveryRefused = { code: response.code };
-      if (response.diagnostic) discoveryRefused.diagnostic = response.diagnostic;
-    } else if (opts.stopOnError) {
-      return finish(steps, discovered, initialFormat(session, profile, opts), true);
+      const refused: NonNullable<RunBootstrapResult['discoveryRefused']> = { code: response.code };
+      if (response.diagnostic) refused.diagnostic = response.diagnostic;
+      this.discoveryRefused = refused;
+    } else if (this.opts.stopOnError) {
+      this.cf = initialFormat(this.session, this.profile, this.opts);
+      return true;
+    }
+    return false;
+  }
+
+  plan(): BootstrapDownlinkRequest[] {
+    this.cf = initialFormat(this.session, this.profile, this.opts);
+    const lwm2mVersion = this.opts.lwm2mVersion ?? this.discovered?.lwm2mVersion ?? this.session.lwm2mVersion;
+    return planBootstrap(this.profile, { contentFormat: this.cf, discovered: this.discovered, lwm2mVersion });
+  }
+
+  /** The planned request as it goes out: in the format that worked, without the NoSec keys the device refused. */
+  prepare(planned: BootstrapDownlinkRequest): BootstrapDownlinkRequest {
+    let request = planned;
+    if (request.type === 'BootstrapWriteRequest' && this.unsupported?.has(request.contentFormat)) {
+      request = new BootstrapWriteRequest(request.path, request.node, this.cf);
+    }
+    if (request.type === 'BootstrapWriteRequest' && this.session.omitNoSecKeys) request = keylessWrite(request) ?? request;
+    return request;
+  }
+
+  /** Records a step; true when the run stops here (stopOnError and the step failed). */
+  add(step: RunStep): boolean {
+    this.steps.push(step);
+    return this.opts.stopOnError === true && (!step.response.success || !!step.response.decodeError);
+  }
+
+  result(stopped: boolean): RunBootstrapResult {
+    return finish(this.steps, this.discovered, this.cf, stopped, this.discoveryRefused);
+  }
+}
+
+/**
+ * Bootstrap-Discover of `/`, one for every run: requests are read-only once built (~0.2 KiB with its path and
+ * Accept option, held by every session waiting on its Discover).
+ */
+const DISCOVER_ROOT = new BootstrapDiscoverRequest('/');
+
+/** The send options of a run without a timeout of its own (send() only reads them). */
+const NO_OPTIONS: SendOptions = Object.freeze({});
+
+async function run(session: BootstrapSession, profile: ValidatedProfile, opts: RunBootstrapOptions): Promise<RunBootstrapResult> {
+  await session.accept();
+  const r = new Run(session, profile, opts);
+  if (wantsDiscovery(profile)) {
+    const discover = DISCOVER_ROOT;
+    if (r.onDiscover(discover, await session.request(discover, r.sendOpts))) return r.result(true);
+  }
+  const plan = r.plan();
+  for (let i = 0; i < plan.length; i++) {
+    const request = r.prepare(plan[i]);
+    const response = await session.request(request, r.sendOpts);
+    const step = request.type === 'BootstrapWriteRequest' && needsRetry(response) ? await retried(r, request, response) : { request, response };
+    if (r.add(step)) return r.result(true);
+  }
+  return r.result(false);
+}
+
+function needsRetry(response: SendResult): boolean {
+  return response.code === '4.15' || KEYLESS_RETRY_CODES.includes(response.code);
+}
+
+/** A Write answered 4.15 (the next formats) or 4.00/4.04/4.05 (once more without the NoSec keys): the step it ends as. */
+async function retried(r: Run, first: BootstrapWriteRequest, firstResponse: SendResult): Promise<RunStep> {
+  const session = r.session;
+  let request: BootstrapWriteRequest = first;
+  let response = firstResponse;
+  let retriedFormats: number[] | undefined;
+  if (response.code === '4.15') {
+    const tried = [first.contentFormat];
+    for (const next of WRITE_FORMAT_FALLBACK) {
+      if (tried.includes(next)) continue;
+      tried.push(next);
+      const again: BootstrapWriteRequest = new BootstrapWriteRequest(first.path, first.node, next);
+      const res = await session.request(again, { ...r.sendOpts, supersedes: true }).catch((err: unknown) => {
+        if (session.state === 'ended') throw err;
+        return undefined; // this format cannot carry the tree: try the next
+      });
+      if (!res) continue;
+      request = again;
+      response = res;
+      if (res.code !== '4.15') break;
+    }
+    const used = request.contentFormat;
+    retriedFormats = tried.filter((f) => f !== used);
+    if (response.success) {
+      r.cf = request.contentFormat;
+      const unsupported = (r.unsupported ??= new Set<number>());
+      for (const f of retriedFormats) unsupported.add(f);
     }
   }
-  let cf = initialFormat(session, profile, opts);
-  const lwm2mVersion = opts.lwm2mVersion ?? discovered?.lwm2mVersion ?? session.lwm2mVersion;
-  const plan = planBootstrap(profile, { contentFormat: cf, discovered, lwm2mVersion });
-  const unsupported = new Set<number>();
-  for (const planned of plan) {
-    let request: BootstrapDownlinkRequest = planned;
-    if (request.type === 'BootstrapWriteRequest' && unsupported.has(request.contentFormat)) {
-      request = new BootstrapWriteRequest(request.path, request.node, cf);
-    }
-    if (request.type === 'BootstrapWriteRequest' && session.omitNoSecKeys) request = keylessWrite(request) ?? request;
-    let response = await session.send(request, sendOpts);
-    let retried: number[] | undefined;
-    if (request.type === 'BootstrapWriteRequest' && response.code === '4.15') {
-      const first: BootstrapWriteRequest = request;
-      const tried = [first.contentFormat];
-      for (const next of WRITE_FORMAT_FALLBACK) {
-        if (tried.includes(next)) continue;
-        tried.push(next);
-        const again: BootstrapWriteRequest = new BootstrapWriteRequest(first.path, first.node, next);
-        const r = await session.send(again, { ...sendOpts, supersedes: true }).catch((err: unknown) => {
-          if (session.state === 'ended') throw err;
-          return undefined; // this format cannot carry the tree: try the next
-        });
-        if (!r) continue;
-        request = again;
-        response = r;
-        if (r.code !== '4.15') break;
-      }
-      const used = (request as BootstrapWriteRequest).contentFormat;
-      retried = tried.filter((f) => f !== used);
-      if (response.success) {
-        cf = (request as BootstrapWriteRequest).contentFormat;
-        for (const f of retried) unsupported.add(f);
-      }
-    }
-    let withoutKeys = false;
-    if (request.type === 'BootstrapWriteRequest' && KEYLESS_RETRY_CODES.includes(response.code)) {
-      const keyless = keylessWrite(request);
-      if (keyless) {
-        const r = await session.send(keyless, { ...sendOpts, retriedWithoutKeys: true, supersedes: true });
-        request = keyless;
-        response = r;
-        withoutKeys = true;
-        if (r.success) session.omitNoSecKeys = true;
-      }
-    }
-    const step: RunStep = { request, response };
-    if (retried) step.retriedFormats = retried;
-    if (withoutKeys) step.retriedWithoutKeys = true;
-    steps.push(step);
-    if (opts.stopOnError && (!response.success || response.decodeError)) {
-      return finish(steps, discovered, cf, true, discoveryRefused);
+  let withoutKeys = false;
+  if (KEYLESS_RETRY_CODES.includes(response.code)) {
+    const keyless = keylessWrite(request);
+    if (keyless) {
+      const res = await session.request(keyless, { ...r.sendOpts, retriedWithoutKeys: true, supersedes: true });
+      request = keyless;
+      response = res;
+      withoutKeys = true;
+      if (res.success) session.omitNoSecKeys = true;
     }
   }
-  return finish(steps, discovered, cf, false, discoveryRefused);
+  const step: RunStep = { request, response };
+  if (retriedFormats) step.retriedFormats = retriedFormats;
+  if (withoutKeys) step.retriedWithoutKeys = true;
+  return step;
 }
 
 /** opts.contentFormat, else the profile's fixed format, else the client's pct, else TLV (plan.contentFormatFor). */

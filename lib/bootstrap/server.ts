@@ -22,9 +22,15 @@ import { BootstrapPackRequest, PACK_FORMATS } from './pack';
 import { PackBlockCache } from './pack-blocks';
 import { resolveParameters, type CoapParameterOverrides, type ResolvedParameters } from './parameters';
 import { BootstrapSession, type SessionHost } from './session';
+import { SessionDeadlines } from './deadlines';
 
 /** Where the library reports; nothing is printed unless the caller passes one. */
 export interface Logger {
+  /**
+   * False when debug lines go nowhere: the server then does not build them (the per-session line escapes the
+   * endpoint and the detail). Default true.
+   */
+  readonly debugEnabled?: boolean;
   debug(msg: string, ...args: unknown[]): void;
   info(msg: string, ...args: unknown[]): void;
   warn(msg: string, ...args: unknown[]): void;
@@ -132,10 +138,13 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
   readonly model: ObjectModel | undefined;
   private readonly opts: BootstrapServerOptions;
   private readonly logger: Logger | undefined;
+  /** The logger when it shows debug lines (see Logger.debugEnabled), for the lines built per datagram or session. */
+  private readonly debugLog: Logger | undefined;
   private socket: DatagramSocket | undefined;
   private endpoint: CoapEndpoint | undefined;
   private readonly sessions = new Map<string, BootstrapSession>();
   private readonly byEndpoint = new Map<string, BootstrapSession>();
+  private readonly deadlines: SessionDeadlines<BootstrapSession>;
   private readonly packs = new Set<BootstrapPackRequest>();
   private readonly packBlocks: PackBlockCache;
   private readonly counters = { started: 0, succeeded: 0, rejected: 0, failed: 0, malformed: 0, busy: 0, otherSource: 0 };
@@ -156,6 +165,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     }
     this.opts = { ...opts };
     this.logger = opts.logger;
+    this.debugLog = opts.logger?.debugEnabled === false ? undefined : opts.logger;
     this.model = opts.model;
     this.packBlocks = new PackBlockCache(60_000);
     for (const [name, v] of [['maxPendingPerSource', opts.maxPendingPerSource], ['maxEndpointBytes', opts.maxEndpointBytes]] as const) {
@@ -174,6 +184,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
         dedupMaxEntries: opts.dedupMaxEntries,
       },
     });
+    this.deadlines = new SessionDeadlines(this.params.timings);
   }
 
   /** The CoAP message layer (SessionHost). Throws before listen(). */
@@ -209,7 +220,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
       onRequest: (ex, p, rinfo) => this.onRequest(ex, p, rinfo),
       onMalformed: (rinfo, reason) => {
         this.counters.malformed++;
-        this.logger?.debug(`bootstrap server: dropped datagram from ${rinfo.address}:${rinfo.port}: ${logText(reason, 200)}`);
+        this.debugLog?.debug(`bootstrap server: dropped datagram from ${rinfo.address}:${rinfo.port}: ${logText(reason, 200)}`);
       },
       onInternalError: (err) => this.logger?.error(`bootstrap server: ${errText(err)}`),
     });
@@ -247,6 +258,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     const drainMs = opts.drainMs ?? 0;
     if (drainMs > 0 && this.sessions.size > 0) await this.drained(drainMs);
     for (const s of [...this.sessions.values()]) s.end(SessionOutcome.CANCELLED, 'bootstrap server closed');
+    this.deadlines.clear();
     for (const p of [...this.packs]) p.cancel();
     this.pending.clear();
     this.warnings.close();
@@ -311,6 +323,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
   sessionEnded(s: BootstrapSession): void {
     if (this.sessions.get(s.id) !== s) return;
     this.sessions.delete(s.id);
+    this.deadlines.remove(s);
     this.pending.delete(s);
     if (this.byEndpoint.get(s.endpoint) === s) this.byEndpoint.delete(s.endpoint);
     const o = s.outcome ?? SessionOutcome.INTERNAL_ERROR;
@@ -318,13 +331,14 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     if (o === SessionOutcome.SUCCESS) this.counters.succeeded++;
     else if (isRejection(o)) this.counters.rejected++;
     else this.counters.failed++;
-    this.logger?.debug(`bootstrap session ${logQuoted(s.endpoint)} ended: ${o}${s.detail ? ` (${logText(s.detail, 200)})` : ''}`);
+    this.debugLog?.debug(`bootstrap session ${logQuoted(s.endpoint)} ended: ${o}${s.detail ? ` (${logText(s.detail, 200)})` : ''}`);
     try {
       this.emit('sessionEnded', s, o, s.detail);
     } catch (err) {
       this.reportListenerError('sessionEnded listener', err);
     }
-    this.emitAudit(s.audit());
+    // Nobody listening (the library alone): no record to build.
+    if (this.listenerCount('audit') > 0) this.emitAudit(s.audit());
   }
 
   private emitAudit(rec: AuditRecord): void {
@@ -357,7 +371,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
    */
   private refuse(ex: InboundExchange, code: string, diagnostic: string, rinfo: PeerInfo): void {
     this.counters.malformed++;
-    this.logger?.debug(`bootstrap server: ${code} to ${rinfo.address}:${rinfo.port}: ${logText(diagnostic, 200)}`);
+    this.debugLog?.debug(`bootstrap server: ${code} to ${rinfo.address}:${rinfo.port}: ${logText(diagnostic, 200)}`);
     ex.respond(code, { payload: diagnosticPayload(diagnostic, rinfo, ex.token.length) });
   }
 
@@ -436,6 +450,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
       lwm2mVersion: versionHint(pct.value),
     });
     this.sessions.set(session.id, session);
+    this.deadlines.add(session);
     this.pending.add(session);
     if (!this.byEndpoint.has(session.endpoint)) this.byEndpoint.set(session.endpoint, session);
     this.counters.started++;
@@ -525,6 +540,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
       kind: 'server-initiated',
     });
     this.sessions.set(session.id, session);
+    this.deadlines.add(session);
     this.byEndpoint.set(session.endpoint, session);
     this.counters.started++;
     void session.accept().catch(() => undefined);

@@ -3,7 +3,7 @@
  *
  * The flow decides with `accept()` / `reject()`; after the 2.04 has left, `send()` queues downlink requests
  * and sends them one at a time (NSTART = 1), each with its own timeout; `finish()` ends the session.
- * One timer per session covers the decision deadline and the session deadline. Per-session state is kept
+ * The server's deadlines (deadlines.ts) cover the decision deadline and the session deadline. Per-session state is kept
  * small: a benchmark holds thousands of pending sessions at a few KiB each.
  */
 import { EventEmitter } from 'events';
@@ -58,6 +58,8 @@ interface Job {
   supersedes: boolean;
   resolve: (r: SendResult) => void;
   reject: (e: Error) => void;
+  /** Its transfer, once on the wire. */
+  t: Transfer | undefined;
 }
 
 export interface SessionInit {
@@ -103,7 +105,6 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
 
   private readonly host: SessionHost;
   private exchange: InboundExchange | undefined;
-  private timer: NodeJS.Timeout | undefined;
   private readonly createdAt = Date.now();
   private acceptedAt: number | undefined;
   private endedAt: number | undefined;
@@ -111,7 +112,8 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
   private acceptSent = false;
   private steps: AuditStep[] | undefined;
   private queue: Job[] | undefined;
-  private inflight: { t: Transfer; job: Job } | undefined;
+  /** The request on the wire (its job carries the transfer). */
+  private inflight: Job | undefined;
 
   constructor(host: SessionHost, exchange: InboundExchange | undefined, init: SessionInit) {
     super();
@@ -127,7 +129,11 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     this.query = init.query;
     this.preferredContentFormat = init.preferredContentFormat;
     this.lwm2mVersion = init.lwm2mVersion;
-    this.armTimer();
+  }
+
+  /** @internal When the session started (ms since the epoch): its deadlines count from here. */
+  get startedAtMs(): number {
+    return this.createdAt;
   }
 
   /** Answers the Bootstrap-Request 2.04. Idempotent; resolves once the 2.04 has been sent. */
@@ -138,8 +144,6 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     this.exchange = undefined;
     this.state = 'accepted';
     this.acceptedAt = Date.now();
-    // The timer stays as it is: if it is set for the decision deadline, onTimer finds the session accepted
-    // and sets it for the session deadline (a bootstrap rarely lasts that long; re-arming costs every one).
     this.acceptPromise = handled(new Promise<void>((resolve, reject) => {
       const sent = ex?.respond('2.04', {}, (err) => {
         if (err) {
@@ -148,6 +152,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
           return;
         }
         this.acceptSent = true;
+        this.acceptPromise = ACCEPTED; // the same answer, without holding a promise per session
         resolve();
         this.pump();
       });
@@ -177,6 +182,14 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
 
   /** Queues a downlink request; requests go out one at a time, after the 2.04 to the Bootstrap-Request. */
   send(req: BootstrapDownlinkRequest, opts: SendOptions = {}): Promise<SendResult> {
+    return handled(this.request(req, opts));
+  }
+
+  /**
+   * @internal send() for a caller that handles the promise at once (awaits it, or attaches then/catch in the
+   * same turn): without send()'s no-op catch, which is one more promise and reaction per request in flight.
+   */
+  request(req: BootstrapDownlinkRequest, opts: SendOptions = {}): Promise<SendResult> {
     if (this.state === 'ended') return rejected(this.endedError());
     if (this.state === 'pending') {
       return rejected(new SessionStateError(this.state, 'accept() the Bootstrap-Request before sending requests'));
@@ -185,18 +198,16 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
       return rejected(new SessionStateError(this.state, 'send() takes a Bootstrap*Request object'));
     }
     const timeoutMs = opts.timeoutMs ?? this.host.params.timings.requestTimeoutMs;
-    return handled(
-      new Promise<SendResult>((resolve, reject) => {
-        (this.queue ??= []).push({ req, timeoutMs, retriedWithoutKeys: opts.retriedWithoutKeys === true, supersedes: opts.supersedes === true, resolve, reject });
-        this.pump();
-      }),
-    );
+    return new Promise<SendResult>((resolve, reject) => {
+      (this.queue ??= []).push({ req, timeoutMs, retriedWithoutKeys: opts.retriedWithoutKeys === true, supersedes: opts.supersedes === true, resolve, reject, t: undefined });
+      this.pump();
+    });
   }
 
   /** Bootstrap-Finish: 2.04 ends the session SUCCESS; an error code ends it FINISH_FAILED with the diagnostic. */
   finish(opts: SendOptions = {}): Promise<SendResult> {
     return handled(
-      this.send(new BootstrapFinishRequest(), opts).then((r) => {
+      this.request(new BootstrapFinishRequest(), opts).then((r) => {
         if (r.success) this.end(SessionOutcome.SUCCESS);
         else this.end(SessionOutcome.FINISH_FAILED, r.diagnostic ? `${r.code} ${r.diagnostic}` : r.code);
         return r;
@@ -219,13 +230,11 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     this.outcome = outcome;
     this.detail = detail;
     this.endedAt = Date.now();
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
     const inflight = this.inflight;
     this.inflight = undefined;
     if (inflight) {
-      inflight.t.cancel();
-      inflight.job.reject(this.endedError());
+      inflight.t?.cancel();
+      inflight.reject(this.endedError());
     }
     const queue = this.queue;
     this.queue = undefined;
@@ -248,7 +257,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
       peer: { ...this.peer },
       query: { ...this.query },
       startedAt: new Date(this.createdAt).toISOString(),
-      steps: (this.steps ?? []).map((s) => (s.retriedFormats ? { ...s, retriedFormats: [...s.retriedFormats] } : { ...s })),
+      steps: (this.steps ?? []).map(copyStep),
     };
     if (this.identity) rec.identity = { ...this.identity };
     if (this.preferredContentFormat !== undefined) rec.preferredContentFormat = this.preferredContentFormat;
@@ -258,6 +267,25 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     if (this.outcome !== undefined) rec.outcome = this.outcome;
     if (this.detail !== undefined) rec.detail = this.detail;
     return rec;
+  }
+
+  /** Steps recorded so far (what `audit().steps.length` says, without copying the record). */
+  get stepCount(): number {
+    return this.steps?.length ?? 0;
+  }
+
+  /** Copies of the steps recorded after the first `from` (what `audit().steps.slice(from)` gives). */
+  stepsSince(from: number): AuditStep[] {
+    const steps = this.steps ?? [];
+    const out: AuditStep[] = [];
+    for (let i = Math.max(0, from); i < steps.length; i++) out.push(copyStep(steps[i]));
+    return out;
+  }
+
+  /** The last step recorded (a copy), if any. */
+  lastStep(): AuditStep | undefined {
+    const last = this.steps?.at(-1);
+    return last ? copyStep(last) : undefined;
   }
 
   /** "4.00 PUT /0/1: diagnostic" for the last step the device answered with an error code, if any. */
@@ -296,28 +324,16 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     if (!ex || !ex.respond(code, { payload }, () => cb?.())) cb?.();
   }
 
-  private armTimer(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+  /** @internal The server's deadlines (deadlines.ts): the decision or the session deadline has passed. */
+  deadlinePassed(now: number): void {
+    if (this.state === 'ended') return;
     const t = this.host.params.timings;
-    let at = this.createdAt + t.sessionTimeoutMs;
-    if (this.state === 'pending') at = Math.min(at, this.createdAt + t.decisionTimeoutMs);
-    this.timer = setTimeout(BootstrapSession.onTimer, Math.max(0, at - Date.now()), this);
-    this.timer.unref?.();
-  }
-
-  private static onTimer(s: BootstrapSession): void {
-    s.timer = undefined;
-    if (s.state === 'ended') return;
-    const t = s.host.params.timings;
-    const now = Date.now();
-    if (now >= s.createdAt + t.sessionTimeoutMs) {
-      if (s.state === 'pending') s.answerPending(t.decisionTimeoutCode, 'no decision in time');
-      s.end(SessionOutcome.TIMEOUT, `session not finished within ${t.sessionTimeoutMs} ms`);
-    } else if (s.state === 'pending' && now >= s.createdAt + t.decisionTimeoutMs) {
-      s.answerPending(t.decisionTimeoutCode, 'no decision in time');
-      s.end(SessionOutcome.TIMEOUT, `Bootstrap-Request not accepted or rejected within ${t.decisionTimeoutMs} ms`);
-    } else {
-      s.armTimer();
+    if (now >= this.createdAt + t.sessionTimeoutMs) {
+      if (this.state === 'pending') this.answerPending(t.decisionTimeoutCode, 'no decision in time');
+      this.end(SessionOutcome.TIMEOUT, `session not finished within ${t.sessionTimeoutMs} ms`);
+    } else if (this.state === 'pending' && now >= this.createdAt + t.decisionTimeoutMs) {
+      this.answerPending(t.decisionTimeoutCode, 'no decision in time');
+      this.end(SessionOutcome.TIMEOUT, `Bootstrap-Request not accepted or rejected within ${t.decisionTimeoutMs} ms`);
     }
   }
 
@@ -342,13 +358,14 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     const segments = req.uriPath();
     const payload = requestPayload(req, this.host.model);
     const f = req.formatOption;
-    const format = f ? { name: f.name, value: uintBuffer(f.format) } : undefined;
+    const format = f ? sharedOption(f.name, f.format) : undefined;
     // Sized up front: the Transfer keeps this array while the request is in flight (push grows it to 17 slots).
     const options = new Array<{ name: string; value: Buffer }>(segments.length + (format ? 1 : 0));
-    for (let i = 0; i < segments.length; i++) options[i] = { name: 'Uri-Path', value: Buffer.from(segments[i]) };
+    for (let i = 0; i < segments.length; i++) options[i] = uriPathOption(segments[i]);
     if (format) options[segments.length] = format;
     const t = new Transfer(this.host.coap, this.peer.address, this.peer.port, req.method, options, payload, job.timeoutMs, this);
-    this.inflight = { t, job };
+    job.t = t;
+    this.inflight = job;
     const err = t.start();
     if (err) {
       this.inflight = undefined;
@@ -358,12 +375,12 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
 
   /** @internal TransferOwner: the request in flight has its outcome. */
   onTransferDone(t: Transfer, r: OutboundResult): void {
-    const f = this.inflight;
-    if (f !== undefined && f.t === t) this.onResult(f.job, r); // else cancelled by end(): already rejected there
+    const job = this.inflight;
+    if (job !== undefined && job.t === t) this.onResult(job, r); // else cancelled by end(): already rejected there
   }
 
   private onResult(job: Job, r: OutboundResult): void {
-    if (this.inflight?.job !== job) return; // cancelled by end(): already rejected there
+    if (this.inflight !== job) return; // cancelled by end(): already rejected there
     this.inflight = undefined;
     const req = job.req;
     if (r.kind === 'response') {
@@ -409,6 +426,45 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     }
     (this.steps ??= []).push(step);
   }
+}
+
+/** What accept() returns once the 2.04 has left: one resolved promise for every session. */
+const ACCEPTED: Promise<void> = Promise.resolve();
+
+type CoapOption = { readonly name: string; readonly value: Buffer };
+
+/**
+ * The option objects of our requests, shared: a request in flight keeps its options, and a Buffer is ~0.1 KiB
+ * of heap however short, for values that repeat from session to session (the object and instance ids of the
+ * path, the Accept and Content-Format numbers). The encoder only reads them. Bounded: long or rare values get
+ * an option of their own.
+ */
+const sharedOptions = new Map<string, CoapOption>();
+const MAX_SHARED_OPTIONS = 4096;
+
+function sharedOption(name: string, format: number): CoapOption {
+  const key = name + ':' + format;
+  let o = sharedOptions.get(key);
+  if (o === undefined) {
+    o = { name, value: uintBuffer(format) };
+    if (sharedOptions.size < MAX_SHARED_OPTIONS) sharedOptions.set(key, o);
+  }
+  return o;
+}
+
+function uriPathOption(segment: string): CoapOption {
+  if (segment.length > 5) return { name: 'Uri-Path', value: Buffer.from(segment) };
+  const key = 'p:' + segment;
+  let o = sharedOptions.get(key);
+  if (o === undefined) {
+    o = { name: 'Uri-Path', value: Buffer.from(segment) };
+    if (sharedOptions.size < MAX_SHARED_OPTIONS) sharedOptions.set(key, o);
+  }
+  return o;
+}
+
+function copyStep(s: AuditStep): AuditStep {
+  return s.retriedFormats ? { ...s, retriedFormats: [...s.retriedFormats] } : { ...s };
 }
 
 /**

@@ -178,7 +178,7 @@ export = function (RED: NodeAPI): void {
 
   /** Bootstrap-Finish's step as the library recorded it (the last one). */
   function finishStep(session: BootstrapSession): Lwm2mStep[] {
-    const last = session.audit().steps.at(-1);
+    const last = session.lastStep();
     return last?.op === 'finish' ? [last] : [];
   }
 

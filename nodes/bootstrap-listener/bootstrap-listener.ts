@@ -70,8 +70,10 @@ export = function (RED: NodeAPI): void {
 
     // The library logs a debug line per ended session; Node-RED builds a log record for each even when no
     // logger shows debug, so pass debug lines on only when one does.
+    const debugEnabled = debugLogging(RED);
     const logger = {
-      debug: debugLogging(RED) ? (m: string) => node.debug(m) : () => undefined,
+      debugEnabled,
+      debug: debugEnabled ? (m: string) => node.debug(m) : () => undefined,
       info: (m: string) => node.log(m),
       warn: (m: string) => node.warn(m),
       error: (m: string) => node.error(m),

@@ -19,12 +19,18 @@
  */
 
 export interface DedupEntry {
-  /** Expiry time, ms since epoch (performance-free Date.now()). */
+  /**
+   * Expiry time, ms since the cache's first entry (a small integer for 24 days; an epoch-sized number field
+   * is a heap object of its own for every entry).
+   */
   expires: number;
   /** messageDigest() of the message this entry is for. */
   digest: number;
-  /** The datagram to repeat when the same message arrives again (empty ACK, piggy-backed response). */
-  reply?: Buffer;
+  /**
+   * The datagram to repeat when the same message arrives again (empty ACK, piggy-backed response); a short one
+   * as a latin1 string (see compactReply).
+   */
+  reply?: Buffer | string;
   /** The open exchange while it awaits an answer (dropped once answered). */
   open?: { onDuplicate(): void };
 }
@@ -33,6 +39,8 @@ export class DedupCache {
   private readonly map = new Map<string, DedupEntry>();
   /** Entries dropped because a different message came with their peer and Message ID (see above). */
   stale = 0;
+  /** The `now` of the first entry: expiry times count from it. */
+  private base: number | undefined;
 
   constructor(
     private readonly lifetimeMs: number,
@@ -51,7 +59,7 @@ export class DedupCache {
   get(key: string, digest: number, now: number): DedupEntry | undefined {
     const e = this.map.get(key);
     if (e === undefined) return undefined;
-    if (e.expires <= now) {
+    if (e.expires <= now - (this.base as number)) {
       this.map.delete(key);
       return undefined;
     }
@@ -64,8 +72,9 @@ export class DedupCache {
   }
 
   add(key: string, digest: number, now: number): DedupEntry {
+    this.base ??= now;
     this.sweep(now);
-    const e: DedupEntry = { expires: now + this.lifetimeMs, digest, reply: undefined, open: undefined };
+    const e: DedupEntry = { expires: now - this.base + this.lifetimeMs, digest, reply: undefined, open: undefined };
     this.map.delete(key);
     this.map.set(flat(key), e);
     return e;
@@ -76,8 +85,9 @@ export class DedupCache {
   }
 
   private sweep(now: number): void {
+    const t = now - (this.base as number);
     for (const [k, e] of this.map) {
-      if (e.expires > now && this.map.size < this.maxEntries) break;
+      if (e.expires > t && this.map.size < this.maxEntries) break;
       this.map.delete(k);
     }
   }
@@ -105,4 +115,19 @@ export function messageDigest(buf: Buffer): number {
 function flat(key: string): string {
   const f = Buffer.from(key, 'latin1').toString('latin1');
   return f === key ? f : key; // (addresses are ASCII; anything else is kept as it is)
+}
+
+/** Replies up to this many bytes are kept as strings. */
+const COMPACT_REPLY_MAX = 64;
+
+/**
+ * A reply to keep for EXCHANGE_LIFETIME: a short one (the empty ACK, a 2.04 with its token) as a latin1 string
+ * of its bytes, ~0.03 KiB of heap where a Buffer object is ~0.1 KiB however short. replyBytes() turns it back.
+ */
+export function compactReply(buf: Buffer): Buffer | string {
+  return buf.length <= COMPACT_REPLY_MAX ? buf.toString('latin1') : buf;
+}
+
+export function replyBytes(reply: Buffer | string): Buffer {
+  return typeof reply === 'string' ? Buffer.from(reply, 'latin1') : reply;
 }

@@ -10,7 +10,8 @@
  * a DTLS socket-like). We keep node-coap's codec (`coap-packet`) and the RFC's rules.
  */
 import { randomFillSync } from 'crypto';
-import { DedupCache, messageDigest } from './dedup';
+import { Socket as UdpSocket } from 'dgram';
+import { compactReply, DedupCache, messageDigest, replyBytes } from './dedup';
 import {
   codeClass,
   emptyMessage,
@@ -56,6 +57,16 @@ function tokenKeyOf(token: Buffer): number {
   return token.length === 8 ? token.readUInt32BE(4) : -1;
 }
 
+/**
+ * Whether a received token is ours, kept as a latin1 string of its bytes (a request in flight keeps its token
+ * so: ~24 B of heap where a Buffer object is 96 B).
+ */
+function sameToken(ours: string, received: Buffer): boolean {
+  if (ours.length !== received.length) return false;
+  for (let i = 0; i < ours.length; i++) if (ours.charCodeAt(i) !== received[i]) return false;
+  return true;
+}
+
 export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private readonly dedup: DedupCache;
   /**
@@ -71,9 +82,17 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private readonly tokenPool = Buffer.alloc(TOKEN_POOL_SIZE);
   private tokenPos = TOKEN_POOL_SIZE;
   private tokenCounter = Math.floor(Math.random() * 0x100000000);
+  /**
+   * Transmissions sent less than ACK_TIMEOUT ago, in order of sending (see watchYoung): one timer for all of
+   * them instead of a Timeout each, which most would clear a few milliseconds later when the answer came.
+   */
+  private readonly young = new Set<ConTransmission>();
+  private youngTimer: NodeJS.Timeout | undefined;
   private running = false;
   private sending = 0;
   private drained: (() => void) | undefined;
+  /** A Node UDP socket, sent to without offset and length (dgram then skips a Buffer view per datagram). */
+  private readonly udp: UdpSocket | undefined;
   private readonly onMessageBound = (msg: Buffer, rinfo: PeerInfo): void => this.onMessage(msg, rinfo);
   private readonly onErrorBound = (err: Error): void => this.handlers.onInternalError(err);
 
@@ -82,6 +101,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     private readonly params: EndpointParameters,
     private readonly handlers: EndpointHandlers,
   ) {
+    this.udp = socket instanceof UdpSocket ? socket : undefined;
     this.dedup = new DedupCache(params.coap.exchangeLifetime * 1000, params.timings.dedupMaxEntries);
   }
 
@@ -100,6 +120,10 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     this.socket.removeListener('error', this.onErrorBound);
     for (const t of [...this.awaitingAck.values()]) this.finish(t, { kind: 'cancelled' });
     for (const t of [...this.byToken.values()]) this.finish(t, { kind: 'cancelled' });
+    for (const t of [...this.young]) this.finish(t, { kind: 'cancelled' });
+    this.young.clear();
+    if (this.youngTimer !== undefined) clearTimeout(this.youngTimer);
+    this.youngTimer = undefined;
     this.dedup.clear();
     this.peerMids.clear();
   }
@@ -175,10 +199,12 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   sendRaw(buf: Buffer, address: string, port: number, cb?: (err: Error | null) => void): void {
     this.sending++;
     try {
-      this.socket.send(buf, 0, buf.length, port, address, (err) => {
+      const done = (err: Error | null): void => {
         this.sent();
         cb?.(err ?? null);
-      });
+      };
+      if (this.udp !== undefined) this.udp.send(buf, port, address, done);
+      else this.socket.send(buf, 0, buf.length, port, address, done);
     } catch (err) {
       this.sent();
       const e = err instanceof Error ? err : new Error(String(err));
@@ -234,8 +260,9 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     packet: Pick<Packet, 'code' | 'options' | 'payload'>,
     timeoutMs: number,
     owner: TransmissionOwner,
-    token: Buffer = this.nextToken(),
+    tokenIn: Buffer | string = this.nextToken(),
   ): ConTransmission | Error {
+    const token = typeof tokenIn === 'string' ? Buffer.from(tokenIn, 'latin1') : tokenIn;
     const tokenKey = tokenKeyOf(token);
     const holder = this.byToken.get(tokenKey);
     if (holder !== undefined && !holder.finished) return new Error('this token is in use by another request');
@@ -246,13 +273,42 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     } catch (err) {
       return err instanceof Error ? err : new Error(String(err));
     }
-    const t = new ConTransmission(this, address, port, mid, buf, token, tokenKey, timeoutMs, this.params.coap, owner);
+    const t = new ConTransmission(
+      this, address, port, mid, buf, typeof tokenIn === 'string' ? tokenIn : token.toString('latin1'), tokenKey, timeoutMs, this.params.coap, owner,
+    );
     this.awaitingAck.set(mid, t);
     this.byToken.set(tokenKey, t);
     this.sendRaw(buf, address, port, (err) => {
       if (err) this.finish(t, { kind: 'send-error', error: err });
     });
     return t;
+  }
+
+  /** TransmissionHost: `t` has its first timer event ACK_TIMEOUT or more away. */
+  watchYoung(t: ConTransmission): void {
+    this.young.add(t);
+    if (this.youngTimer === undefined) this.armYoung(t.startedAt);
+  }
+
+  private armYoung(oldestStart: number): void {
+    const at = oldestStart + this.params.coap.ackTimeout * 1000;
+    this.youngTimer = setTimeout(CoapEndpoint.youngDue, Math.max(0, at - Date.now()), this);
+    this.youngTimer.unref?.();
+  }
+
+  /** ACK_TIMEOUT has passed for the oldest young transmissions: they get their own timer now. */
+  private static youngDue(ep: CoapEndpoint): void {
+    ep.youngTimer = undefined;
+    const now = Date.now();
+    const age = ep.params.coap.ackTimeout * 1000;
+    for (const t of ep.young) {
+      if (t.startedAt + age > now) {
+        ep.armYoung(t.startedAt);
+        return;
+      }
+      ep.young.delete(t);
+      t.arm(now);
+    }
   }
 
   cancel(t: ConTransmission): void {
@@ -272,6 +328,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private finish(t: ConTransmission, r: OutboundResult): void {
     if (t.finished) return;
     t.clear();
+    this.young.delete(t);
     if (this.awaitingAck.get(t.messageId) === t) this.awaitingAck.delete(t.messageId);
     if (t.token !== undefined && this.byToken.get(t.tokenKey) === t) this.byToken.delete(t.tokenKey);
     try {
@@ -306,6 +363,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
         else if (t.token === undefined) this.finish(t, { kind: 'acked' });
         else {
           this.awaitingAck.delete(t.messageId);
+          this.young.delete(t);
           t.markAcked();
         }
       } else if (p.confirmable) {
@@ -341,7 +399,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     const digest = messageDigest(msg);
     const dup = this.dedup.get(dkey, digest, now);
     if (dup !== undefined) {
-      if (dup.reply !== undefined) this.sendRaw(dup.reply, rinfo.address, rinfo.port);
+      if (dup.reply !== undefined) this.sendRaw(replyBytes(dup.reply), rinfo.address, rinfo.port);
       else dup.open?.onDuplicate();
       return;
     }
@@ -360,14 +418,14 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   /** Our request with this token, if there is one. */
   private requestWithToken(token: Buffer): ConTransmission | undefined {
     const t = this.byToken.get(tokenKeyOf(token));
-    return t !== undefined && t.token !== undefined && t.token.equals(token) ? t : undefined;
+    return t !== undefined && t.token !== undefined && sameToken(t.token, token) ? t : undefined;
   }
 
   private onResponsePacket(p: ParsedPacket, msg: Buffer, rinfo: PeerInfo): void {
     if (p.reset) return;
     if (p.ack) {
       const t = this.awaitingAckFrom(p.messageId, rinfo);
-      if (t === undefined || t.token === undefined || !t.token.equals(p.token)) return;
+      if (t === undefined || t.token === undefined || !sameToken(t.token, p.token)) return;
       this.resolveResponse(t, p);
       return;
     }
@@ -382,7 +440,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
       const digest = messageDigest(msg);
       const dup = this.dedup.get(dkey, digest, now);
       if (dup?.reply !== undefined) {
-        this.sendRaw(dup.reply, rinfo.address, rinfo.port);
+        this.sendRaw(replyBytes(dup.reply), rinfo.address, rinfo.port);
         return;
       }
       if (t === undefined || t.address !== rinfo.address || t.port !== rinfo.port) {
@@ -390,7 +448,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
         return;
       }
       const ack = emptyMessage('ack', p.messageId);
-      this.dedup.add(dkey, digest, now).reply = ack;
+      this.dedup.add(dkey, digest, now).reply = compactReply(ack);
       this.sendRaw(ack, rinfo.address, rinfo.port);
     } else if (t === undefined || t.address !== rinfo.address || t.port !== rinfo.port) {
       return;

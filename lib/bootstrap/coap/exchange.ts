@@ -1,5 +1,5 @@
 /** A request we received and owe one answer: piggy-backed in the ACK, or separate (CON) once we sent an empty ACK. */
-import type { DedupEntry } from './dedup';
+import { compactReply, type DedupEntry } from './dedup';
 import { emptyMessage, uintBuffer, type Packet } from './message';
 
 export interface ResponseOptions {
@@ -40,7 +40,7 @@ export class InboundExchange {
     if (this.state !== 0 || !this.confirmable) return;
     this.state = 1;
     const ack = emptyMessage('ack', this.messageId);
-    if (this.entry) this.entry.reply = ack;
+    if (this.entry) this.entry.reply = compactReply(ack);
     this.ep.sendRaw(ack, this.address, this.port);
   }
 
@@ -81,7 +81,7 @@ export class InboundExchange {
     if (separate) {
       this.ep.sendSeparate(buf, packet.messageId as number, this.address, this.port, cb);
     } else {
-      if (entry) entry.reply = buf;
+      if (entry) entry.reply = compactReply(buf);
       this.ep.sendRaw(buf, this.address, this.port, cb);
     }
     return true;

@@ -33,7 +33,8 @@ export class Transfer implements TransmissionOwner {
   private block2Num = 0;
   private block2Szx: number | undefined;
   private parts: Buffer[] | undefined;
-  private token: Buffer | undefined;
+  /** The token of every part (a latin1 string of its bytes), from the first part on. */
+  private token: string | undefined;
   private readonly startedAt = Date.now();
   private readonly blockwise: boolean;
 
@@ -82,9 +83,10 @@ export class Transfer implements TransmissionOwner {
       { code: this.code, options: options as never, payload: body },
       this.timeoutMs,
       this,
-      (this.token ??= this.coap.nextToken()),
+      this.token,
     );
     if (t instanceof Error) return t;
+    this.token = t.token;
     this.current = t;
     return undefined;
   }

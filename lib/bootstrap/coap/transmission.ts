@@ -30,6 +30,12 @@ export interface TransmissionOwner {
 export interface TransmissionHost {
   resend(t: ConTransmission): void;
   expire(t: ConTransmission): void;
+  /**
+   * Optional: takes a new transmission whose first timer event (retransmission or deadline) is at least
+   * ACK_TIMEOUT away, and calls `t.arm()` once ACK_TIMEOUT has passed if it is still waiting (most are
+   * answered long before: they never get a timer of their own).
+   */
+  watchYoung?(t: ConTransmission): void;
 }
 
 export class ConTransmission {
@@ -37,7 +43,7 @@ export class ConTransmission {
   acked = false;
   finished = false;
   timer: NodeJS.Timeout | undefined;
-  readonly startedAt: number;
+  /** Whole milliseconds (a small integer: a fractional or epoch-sized number field is a heap object of its own). */
   private retxMs: number;
   private nextRetxAt: number;
   private readonly deadlineAt: number;
@@ -48,8 +54,8 @@ export class ConTransmission {
     readonly port: number,
     readonly messageId: number,
     readonly buf: Buffer,
-    /** The token of a request (responses are matched on it); undefined for our separate responses. */
-    readonly token: Buffer | undefined,
+    /** The token of a request as a latin1 string of its bytes (responses are matched on it); undefined for our separate responses. */
+    readonly token: string | undefined,
     /** The request's key in the endpoint's token table (see CoapEndpoint.nextToken). */
     readonly tokenKey: number,
     readonly timeoutMs: number,
@@ -57,11 +63,17 @@ export class ConTransmission {
     readonly owner: TransmissionOwner,
   ) {
     const now = Date.now();
-    this.startedAt = now;
-    this.retxMs = params.ackTimeout * 1000 * (1 + Math.random() * (params.ackRandomFactor - 1));
+    // RFC 7252 §4.2: the first timeout is random between ACK_TIMEOUT and ACK_TIMEOUT * ACK_RANDOM_FACTOR.
+    this.retxMs = Math.ceil(params.ackTimeout * 1000 * (1 + Math.random() * (params.ackRandomFactor - 1)));
     this.nextRetxAt = now + this.retxMs;
     this.deadlineAt = now + timeoutMs;
-    this.arm(now);
+    if (host.watchYoung !== undefined && timeoutMs >= params.ackTimeout * 1000) host.watchYoung(this);
+    else this.arm(now);
+  }
+
+  /** When the message was first sent (ms since the epoch), from the deadline (one number field less per message). */
+  get startedAt(): number {
+    return this.deadlineAt - this.timeoutMs;
   }
 
   /** The peer acknowledged: stop retransmitting (a request then waits for its separate response). */
@@ -76,7 +88,8 @@ export class ConTransmission {
     this.timer = undefined;
   }
 
-  private arm(now: number): void {
+  /** Sets the one timer for the next retransmission or the deadline, whichever is first. */
+  arm(now: number): void {
     if (this.finished) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     const at = this.acked ? this.deadlineAt : Math.min(this.nextRetxAt, this.deadlineAt);

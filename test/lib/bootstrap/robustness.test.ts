@@ -293,7 +293,7 @@ describe('BootstrapServer robustness', () => {
     srv.on('bootstrapRequest', () => undefined); // nobody decides on the next one
     const pendingDecision = dev.bootstrapRequest({ port }, { ep: 'other' });
     await sleep(30);
-    assert.ok(timers.alive().some((st) => st.includes('BootstrapSession.armTimer')), 'the tracker sees our timers');
+    assert.ok(timers.alive().some((st) => st.includes('SessionDeadlines.arm')), 'the tracker sees our timers (the sessions\' deadlines)');
     assert.ok(timers.alive().some((st) => st.includes('ConTransmission')), 'and the request in flight');
     await srv.close();
     assert.equal((await pendingDecision).code, '5.03', 'an undecided Bootstrap-Request is answered on close');
