@@ -5,8 +5,15 @@
  * queued and is retried every `retryMs`; beyond `maxQueue` records new ones are dropped and counted
  * (health().dropped), never waited for, so a bootstrap never blocks on the database.
  *
- * The session id is the primary key and inserts say ON CONFLICT DO NOTHING: a batch whose commit answer was
- * lost and that is sent again adds no duplicate.
+ * The session id is the primary key: a batch whose commit answer was lost and that is sent again adds no
+ * duplicate (ON CONFLICT: nothing, except over a write-ahead row).
+ *
+ * Write-ahead (issue 16, "no audit record lost when an instance is killed"): writeAhead() inserts the row of a
+ * session whose Bootstrap-Finish is about to leave, outcome FINISH_SENT, and resolves once it is committed
+ * (group commit: every row queued meanwhile goes in the same INSERT), at most `timeoutMs` later. The session's
+ * final record then replaces that row. A FINISH_SENT row that stays is a session whose instance died between
+ * sending Finish and recording the answer: the device may or may not have applied it. See README "Running
+ * more than one" for how to read it (a later session of the same endpoint says it did not).
  */
 import type { Pool } from 'pg';
 import { AUDIT_SCHEMA } from '../devices/postgres-schema';
@@ -27,11 +34,17 @@ export interface PostgresAuditSinkOptions {
   createSchema?: boolean;
 }
 
+/** The outcome column of a write-ahead row: Bootstrap-Finish sent (or about to be), its answer not recorded. */
+export const FINISH_SENT = 'FINISH_SENT';
+
 const INSERT = `INSERT INTO lwm2m_audit (session_id, kind, endpoint, outcome, listener_id, instance, peer, started_at, ended_at, record)
 SELECT x.session_id, x.kind, x.endpoint, x.outcome, x.listener_id, x.instance, x.peer, x.started_at, x.ended_at, x.record
 FROM jsonb_to_recordset($1::jsonb) AS x(session_id text, kind text, endpoint text, outcome text, listener_id text,
   instance text, peer text, started_at timestamptz, ended_at timestamptz, record jsonb)
-ON CONFLICT (session_id) DO NOTHING`;
+ON CONFLICT (session_id) DO UPDATE SET kind = EXCLUDED.kind, endpoint = EXCLUDED.endpoint, outcome = EXCLUDED.outcome,
+  listener_id = EXCLUDED.listener_id, instance = EXCLUDED.instance, peer = EXCLUDED.peer, started_at = EXCLUDED.started_at,
+  ended_at = EXCLUDED.ended_at, record = EXCLUDED.record
+WHERE lwm2m_audit.outcome = '${FINISH_SENT}' AND EXCLUDED.outcome IS DISTINCT FROM '${FINISH_SENT}'`;
 
 interface Row {
   session_id: string;
@@ -59,6 +72,17 @@ export class PostgresAuditSink extends QueuedAuditSink<Row> {
     super({ maxQueue, batchSize: batchRows, retryMs, batchDelayMs: 0 });
   }
 
+  /** The write-ahead row of a session about to send Bootstrap-Finish (see the file comment). Never rejects. */
+  writeAhead(entry: AuditEntry, timeoutMs: number): Promise<boolean> {
+    let row: Row;
+    try {
+      row = { ...this.encode(entry), outcome: FINISH_SENT };
+    } catch {
+      return Promise.resolve(false);
+    }
+    return this.writeDurable(row, timeoutMs);
+  }
+
   protected encode(entry: AuditEntry): Row {
     const peer = entry.peer ? `${entry.peer.address}:${entry.peer.port}` : null;
     return {
@@ -84,6 +108,16 @@ export class PostgresAuditSink extends QueuedAuditSink<Row> {
         throw e;
       });
     }
-    await this.opts.pool.query(INSERT, [JSON.stringify(batch)]);
+    await this.opts.pool.query(INSERT, [JSON.stringify(lastPerSession(batch))]);
   }
+}
+
+/**
+ * One row per session id, the last queued (a final record after its write-ahead row): one INSERT ... ON
+ * CONFLICT DO UPDATE may not touch the same row twice.
+ */
+function lastPerSession(batch: Row[]): Row[] {
+  const seen = new Map<string, number>();
+  batch.forEach((r, i) => seen.set(r.session_id, i));
+  return seen.size === batch.length ? batch : batch.filter((r, i) => seen.get(r.session_id) === i);
 }

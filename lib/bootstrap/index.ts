@@ -17,3 +17,5 @@ export { ALLOWED_PCT } from './inbound';
 export { runBootstrap } from './runner';
 export { keylessWrite, NOSEC_KEY_RESOURCES, KEYLESS_RETRY_CODES } from './nosec-keys';
 export type { RunBootstrapOptions, RunBootstrapResult, RunStep } from './runner';
+export { DEFAULT_BEFORE_FINISH_MS } from './write-ahead';
+export type { BeforeFinishHook } from './write-ahead';

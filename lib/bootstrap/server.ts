@@ -22,6 +22,7 @@ import { BootstrapPackRequest, PACK_FORMATS } from './pack';
 import { PackBlockCache } from './pack-blocks';
 import { resolveParameters, type CoapParameterOverrides, type ResolvedParameters } from './parameters';
 import { BootstrapSession, type SessionHost } from './session';
+import { DEFAULT_BEFORE_FINISH_MS, runBeforeFinish, type BeforeFinishHook } from './write-ahead';
 
 /** Where the library reports; nothing is printed unless the caller passes one. */
 export interface Logger {
@@ -146,6 +147,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
   private lastOutcome: SessionOutcome | undefined;
   private listening: Promise<AddressInfo> | undefined;
   private closed = false;
+  private finishHook: { fn: BeforeFinishHook; timeoutMs: number } | undefined;
 
   constructor(opts: BootstrapServerOptions = {}) {
     super();
@@ -325,6 +327,21 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
       this.reportListenerError('sessionEnded listener', err);
     }
     this.emitAudit(s.audit());
+  }
+
+  /**
+   * Write-ahead for Bootstrap-Finish (write-ahead.ts): `hook` gets each session's record (no outcome yet)
+   * just before its Finish is queued, and Finish waits for it, at most `timeoutMs`. Undefined removes it.
+   */
+  setBeforeFinish(hook: BeforeFinishHook | undefined, timeoutMs = DEFAULT_BEFORE_FINISH_MS): void {
+    if (hook && !(Number.isFinite(timeoutMs) && timeoutMs >= 0)) throw new ServerStateError(`before-finish timeout must be >= 0 ms, got ${timeoutMs}`);
+    this.finishHook = hook ? { fn: hook, timeoutMs } : undefined;
+  }
+
+  /** SessionHost: the wait before a session's Bootstrap-Finish (undefined without a hook). */
+  beforeFinish(s: BootstrapSession): Promise<void> | undefined {
+    const h = this.finishHook;
+    return h ? runBeforeFinish(h.fn, s.audit(), h.timeoutMs) : undefined;
   }
 
   private emitAudit(rec: AuditRecord): void {

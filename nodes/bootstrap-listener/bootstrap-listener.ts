@@ -21,6 +21,7 @@ import { serverInitiatedTarget } from './server-initiated';
 import { readSettings, type ListenerDef } from './settings';
 import { createBootstrapServer, type CoapsSecrets, type ListenerSettings } from './transport';
 import { auditMessage } from './audit-output';
+import { attachWriteAhead } from './write-ahead';
 import { ServerGroup, splitAddresses } from './addresses';
 
 interface Credentials {
@@ -205,6 +206,7 @@ export = function (RED: NodeAPI): void {
           createBootstrapServer({ ...settings, address }, logger, secrets),
         );
         server = new ServerGroup(created, addresses);
+        attachWriteAhead(server.servers, pgAudit, node.id);
         dtls = server.dtls[0];
       } catch (e) {
         coaps?.release();

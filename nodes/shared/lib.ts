@@ -39,6 +39,7 @@ export {
   AuditOptionError,
   PostgresDeviceSource,
   PostgresAuditSink,
+  DEFAULT_BEFORE_FINISH_MS,
   MemoryDeviceSource,
   DeviceTable,
   DeviceTableError,
