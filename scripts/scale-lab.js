@@ -3,7 +3,9 @@
  * The parts of "more than one instance" on one machine, for `npm run test:scale` and the bench: a temporary
  * PostgreSQL with the device and audit tables, N Node-RED instances running a bootstrap flow that reads
  * devices from PostgreSQL and writes its audit there, and nginx's UDP `stream` proxy in front of them
- * (affinity by the device's source address and port). Everything on loopback, everything removed at stop.
+ * (affinity by the device's source address and port) that passes each device's address on with the PROXY
+ * protocol (`proxy_protocol on;`: nginx puts a v1 header in front of the first datagram of each UDP session;
+ * the listeners believe it from 127.0.0.1 only). Everything on loopback, everything removed at stop.
  */
 const fs = require('fs');
 const os = require('os');
@@ -39,8 +41,12 @@ function streamModule() {
   return undefined; // built in, or missing: `nginx -t` says which
 }
 
-/** The nginx stream config: one UDP server per transport, hashed on the device's address and port. */
-function nginxConfig({ dir, coapPort, coapsPort, coapUpstreams, coapsUpstreams, user }) {
+/**
+ * The nginx stream config: one UDP server per transport, hashed on the device's address and port, the device's
+ * address passed on with the PROXY protocol (`proxyProtocol: false` leaves it out).
+ */
+function nginxConfig({ dir, coapPort, coapsPort, coapUpstreams, coapsUpstreams, user, proxyProtocol = true }) {
+  const pp = proxyProtocol ? '\n    proxy_protocol on;' : '';
   const mod = streamModule();
   const up = (ports) => ports.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=30s;`).join('\n');
   return `${mod ? `load_module ${mod};\n` : ''}${user ? `user ${user};\n` : ''}worker_processes 1;
@@ -62,12 +68,12 @@ ${up(coapsUpstreams)}
   server {
     listen 127.0.0.1:${coapPort} udp;
     proxy_pass lwm2m_coap;
-    proxy_timeout 30s;
+    proxy_timeout 30s;${pp}
   }
   server {
     listen 127.0.0.1:${coapsPort} udp;
     proxy_pass lwm2m_coaps;
-    proxy_timeout 30s;
+    proxy_timeout 30s;${pp}
   }
 }
 `;
@@ -98,15 +104,18 @@ async function startNginx(opts) {
   };
 }
 
-/** The demo's bootstrap flow, reading devices from PostgreSQL and auditing there, on a CoAP and a CoAPs listener. */
-function scaleFlow({ coapPort, coapsPort, instance, noDb }) {
+/**
+ * The demo's bootstrap flow, reading devices from PostgreSQL and auditing there, on a CoAP and a CoAPs listener
+ * that take the PROXY protocol from nginx on 127.0.0.1 (`proxyFrom: ''` switches that off).
+ */
+function scaleFlow({ coapPort, coapsPort, instance, noDb, proxyFrom = '127.0.0.1' }) {
   const tab = 'scale-tab';
   const pg = 'scale-pg';
   const listener = (id, transport, port) => ({
     id, type: 'lwm2m-bootstrap-listener', z: tab, name: `${transport} ${instance}`, transport, address: '127.0.0.1', port: String(port),
     decisionTimeout: '10', decisionCode: '5.03', packTimeout: '5', packCode: '4.04', requestTimeout: '10', sessionTimeout: '60',
     maxSessions: '10000', maxPeers: '10000', handshakeRate: '100000', handshakeTimeout: '10', idleTimeout: '30', bindingCheck: 'on', bindingCode: '4.03',
-    postgres: noDb ? '' : pg, x: 150, y: transport === 'coap' ? 100 : 200, wires: [['scale-lookup'], []],
+    postgres: noDb ? '' : pg, proxyFrom, x: 150, y: transport === 'coap' ? 100 : 200, wires: [['scale-lookup'], []],
   });
   const flow = [
     { id: tab, type: 'tab', label: `scale ${instance}` },
