@@ -190,8 +190,9 @@ async function startInstance({ name, pgUrl, coapPort, coapsPort, noDbDevices }) 
   return {
     name, proc, userDir, uiPort, coapPort, coapsPort,
     output: () => out,
+    // exitCode stays null after a signal (signalCode says which): a SIGKILLed instance has exited too.
     kill: (sig = 'SIGKILL') => new Promise((r) => {
-      if (proc.exitCode !== null) return r();
+      if (proc.exitCode !== null || proc.signalCode !== null) return r();
       proc.once('exit', r);
       proc.kill(sig);
     }),

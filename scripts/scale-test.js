@@ -93,7 +93,8 @@ async function storm(devices, { coapPort, coapsPort, onProgress, concurrency = C
         c.on('bootstrapped', () => {
           if (done.has(d.endpoint)) return;
           done.set(d.endpoint, Date.now() - t0);
-          if (c.port) ports.set(d.endpoint, c.port); // 0 for CoAPs (the DTLS client does not say)
+          // Plain CoAP: the client's socket. CoAPs: c.port is not the DTLS socket's; ourPorts stands in.
+          if (!d.secure && c.port) ports.set(d.endpoint, c.port);
           clients.delete(c);
           void c.stop(false).catch(() => undefined);
           active--;
@@ -148,7 +149,7 @@ async function main() {
       },
     });
     log(`storm: ${result.done.size}/${COUNT} devices bootstrapped in ${result.ms} ms; ${[...result.failures.values()].reduce((s, v) => s + (typeof v === 'number' ? v : 1), 0)} failed attempts (retried)`);
-    if (b.proc.exitCode !== null) throw new Error(`instance b died:\n${b.output().slice(-3000)}`);
+    if (b.proc.exitCode !== null || b.proc.signalCode !== null) throw new Error(`instance b died:\n${b.output().slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 1500)); // the audit sink's last batch
 
     const { Client } = require('pg');
