@@ -32,7 +32,12 @@ export interface PostgresAuditSinkOptions {
   retryMs?: number;
   /** Create the table when missing (default true). */
   createSchema?: boolean;
+  /** Longest wait for a write-ahead row before Bootstrap-Finish, ms (default 500; 0: no write-ahead). */
+  writeAheadMs?: number;
 }
+
+/** Default bound of the write-ahead wait, ms: a few round trips, well under a CoAP retransmission (2-3 s). */
+export const DEFAULT_WRITE_AHEAD_MS = 500;
 
 /** The outcome column of a write-ahead row: Bootstrap-Finish sent (or about to be), its answer not recorded. */
 export const FINISH_SENT = 'FINISH_SENT';
@@ -61,6 +66,7 @@ interface Row {
 
 export class PostgresAuditSink extends QueuedAuditSink<Row> {
   private schema: Promise<unknown> | undefined;
+  readonly writeAheadMs: number;
 
   constructor(private readonly opts: PostgresAuditSinkOptions) {
     const maxQueue = opts.maxQueue ?? 10_000;
@@ -70,6 +76,10 @@ export class PostgresAuditSink extends QueuedAuditSink<Row> {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`audit ${name}: a whole number of at least 1 is needed, not ${v}`);
     }
     super({ maxQueue, batchSize: batchRows, retryMs, batchDelayMs: 0 });
+    this.writeAheadMs = opts.writeAheadMs ?? DEFAULT_WRITE_AHEAD_MS;
+    if (!(Number.isInteger(this.writeAheadMs) && this.writeAheadMs >= 0)) {
+      throw new RangeError(`audit writeAheadMs: a whole number of at least 0 is needed, not ${this.writeAheadMs}`);
+    }
   }
 
   /** The write-ahead row of a session about to send Bootstrap-Finish (see the file comment). Never rejects. */

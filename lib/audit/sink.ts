@@ -40,6 +40,8 @@ export interface AuditSink {
    * The session's final record, given to write() later, replaces it. Never rejects.
    */
   writeAhead?(entry: AuditEntry, timeoutMs: number): Promise<boolean>;
+  /** How long a caller of writeAhead() should wait at most, ms; 0: do not write ahead. */
+  readonly writeAheadMs?: number;
   health(): AuditSinkHealth;
   /** Called on every change of `health().ok` (and with the error text when it fails). */
   onHealth(listener: (health: AuditSinkHealth) => void): () => void;

@@ -150,4 +150,10 @@ describe('PostgresAuditSink (a real PostgreSQL)', function () {
     assert.deepEqual(r.rows, [{ session_id: 's-9100', outcome: FINISH_SENT }, { session_id: 's-9101', outcome: FINISH_SENT }]);
     await sink.close();
   });
+
+  it('takes a write-ahead wait of 0 (off) or more, and refuses a negative one', () => {
+    assert.equal(new PostgresAuditSink({ pool }).writeAheadMs, 500);
+    assert.equal(new PostgresAuditSink({ pool, writeAheadMs: 0 }).writeAheadMs, 0);
+    assert.throws(() => new PostgresAuditSink({ pool, writeAheadMs: -1 }), RangeError);
+  });
 });
