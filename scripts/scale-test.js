@@ -158,7 +158,7 @@ async function main() {
     const verdict = await auditVerdict(c, devices, result.done, result.ports, PROXY_CHECK);
     await c.end();
     log(`audit rows by outcome and instance: ${verdict.outcomes.map((r) => `${r.outcome}@${r.instance}=${r.n}`).join(', ')}`);
-    log(`write-ahead rows left by the killed instance: ${verdict.inDoubt} (${verdict.inDoubtDone} the device's bootstrap, ${verdict.inDoubt - verdict.inDoubtDone} followed by a later session)`);
+    log(`FINISH_SENT rows (Finish without a recorded answer): ${verdict.inDoubt} (${verdict.inDoubtDone} the device's bootstrap, ${verdict.inDoubt - verdict.inDoubtDone} followed by a later session)`);
     const problems = [...verdict.problems];
     if (!killed) problems.push('the instance was never stopped (the storm ended first)');
     const afterKill = verdict.outcomes.filter((r) => r.instance === 'b' && r.outcome === 'SUCCESS').reduce((s, r) => s + r.n, 0);
@@ -183,10 +183,11 @@ async function main() {
 /**
  * What "bootstrapped exactly once" means in lwm2m_audit (README "Running more than one"). A device's bootstraps
  * are its SUCCESS rows plus its FINISH_SENT rows that no later session of the same endpoint follows: such a row
- * is the write-ahead of a killed instance, which sent Finish and died before recording the answer, and the
- * device did not come back, so it took that Finish. A FINISH_SENT row followed by a later session is a Finish
- * the device never completed (it came back): not a bootstrap. Every device the storm saw bootstrapped must have
- * exactly one; a write-ahead row of the surviving instance must not remain (its answer was recorded); no
+ * is a session whose Finish got no recorded answer (its instance was killed, or it ended otherwise), and if
+ * the device did not come back, it took that Finish. A FINISH_SENT row followed by a later session is a
+ * Finish the device never completed (it came back): not a bootstrap. Every device the storm saw bootstrapped
+ * must have exactly one; every write-ahead row of the surviving instance must have been replaced by its
+ * session's final record (ended_at set; the outcome stays FINISH_SENT only when Finish got no answer); no
  * session id twice. `done`: endpoint -> ms, the devices that reported themselves bootstrapped, with the port
  * they used in `ports` (endpoint -> local port) when known. `checkPeers`: every SUCCESS row must name the
  * device's own address (127.0.0.1 and its port), not nginx's.
@@ -194,7 +195,7 @@ async function main() {
 async function auditVerdict(c, devices, done, ports = new Map(), checkPeers = false) {
   const outcomes = (await c.query(`SELECT outcome, instance, count(*)::int AS n FROM lwm2m_audit GROUP BY 1, 2 ORDER BY 1, 2`)).rows;
   const rows = (await c.query(`
-    SELECT a.endpoint, a.outcome, a.instance, a.peer,
+    SELECT a.endpoint, a.outcome, a.instance, a.peer, a.ended_at IS NOT NULL AS final,
       (a.outcome = 'FINISH_SENT' AND NOT EXISTS (
         SELECT 1 FROM lwm2m_audit l WHERE l.endpoint = a.endpoint AND l.kind = a.kind AND l.started_at > a.started_at)) AS taken
     FROM lwm2m_audit a WHERE a.kind = 'bootstrap'`)).rows;
@@ -211,7 +212,7 @@ async function auditVerdict(c, devices, done, ports = new Map(), checkPeers = fa
     if (r.outcome === 'SUCCESS') p.ok++;
     if (r.outcome === 'FINISH_SENT') {
       inDoubt++;
-      if (r.instance !== 'a') survivorInDoubt.push(r.endpoint);
+      if (r.instance !== 'a' && !r.final) survivorInDoubt.push(r.endpoint);
     }
     if (r.taken) {
       p.taken++;
@@ -234,7 +235,7 @@ async function auditVerdict(c, devices, done, ports = new Map(), checkPeers = fa
   if (missing.length) problems.push(`${missing.length} bootstrapped devices without a SUCCESS or final write-ahead row: lost (e.g. ${eg(missing)})`);
   if (twice.length) problems.push(`${twice.length} devices with more than one SUCCESS row (e.g. ${eg(twice)})`);
   if (both.length) problems.push(`${both.length} devices with a SUCCESS row and a final write-ahead row (e.g. ${eg(both)})`);
-  if (survivorInDoubt.length) problems.push(`${survivorInDoubt.length} write-ahead rows of a surviving instance never replaced (e.g. ${eg(survivorInDoubt)})`);
+  if (survivorInDoubt.length) problems.push(`${survivorInDoubt.length} write-ahead rows of a surviving instance never replaced by the session's final record (e.g. ${eg(survivorInDoubt)})`);
   if (dupIds) problems.push(`${dupIds} duplicate session ids`);
   if (checkPeers && otherPeers > 0) problems.push(`${otherPeers} SUCCESS rows without the device's own address:port (nginx's instead?), e.g. ${otherEg.join(', ')} (${ourPorts.size} device ports seen)`);
   return { outcomes, problems, inDoubt, inDoubtDone, realPeers, otherPeers };

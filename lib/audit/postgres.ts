@@ -11,9 +11,10 @@
  * Write-ahead (issue 16, "no audit record lost when an instance is killed"): writeAhead() inserts the row of a
  * session whose Bootstrap-Finish is about to leave, outcome FINISH_SENT, and resolves once it is committed
  * (group commit: every row queued meanwhile goes in the same INSERT), at most `timeoutMs` later. The session's
- * final record then replaces that row. A FINISH_SENT row that stays is a session whose instance died between
- * sending Finish and recording the answer: the device may or may not have applied it. See README "Running
- * more than one" for how to read it (a later session of the same endpoint says it did not).
+ * final record then replaces that row; its outcome column stays FINISH_SENT when the session ended without the
+ * device's answer to Finish (see encode). A FINISH_SENT row is a session whose Finish the device may or may not
+ * have applied: its instance died, or the session was ended, before the answer came. README "Running more than
+ * one" says how to read it (a later session of the same endpoint says the device did not).
  */
 import type { Pool } from 'pg';
 import { AUDIT_SCHEMA } from '../devices/postgres-schema';
@@ -49,7 +50,12 @@ FROM jsonb_to_recordset($1::jsonb) AS x(session_id text, kind text, endpoint tex
 ON CONFLICT (session_id) DO UPDATE SET kind = EXCLUDED.kind, endpoint = EXCLUDED.endpoint, outcome = EXCLUDED.outcome,
   listener_id = EXCLUDED.listener_id, instance = EXCLUDED.instance, peer = EXCLUDED.peer, started_at = EXCLUDED.started_at,
   ended_at = EXCLUDED.ended_at, record = EXCLUDED.record
-WHERE lwm2m_audit.outcome = '${FINISH_SENT}' AND EXCLUDED.outcome IS DISTINCT FROM '${FINISH_SENT}'`;
+WHERE lwm2m_audit.outcome = '${FINISH_SENT}' AND EXCLUDED.ended_at IS NOT NULL`;
+
+/** Outcomes that are the device's own answer to Bootstrap-Finish: every other end of a session with a write-ahead row leaves it in doubt. */
+const FINISH_ANSWERED = new Set(['SUCCESS', 'FINISH_FAILED']);
+/** Write-ahead session ids remembered until their final record (bounded: a record dropped on a full queue never comes). */
+const MAX_AHEAD = 100_000;
 
 interface Row {
   session_id: string;
@@ -66,6 +72,8 @@ interface Row {
 
 export class PostgresAuditSink extends QueuedAuditSink<Row> {
   private schema: Promise<unknown> | undefined;
+  /** Sessions with a write-ahead row whose final record has not come yet. */
+  private readonly ahead = new Set<string>();
   readonly writeAheadMs: number;
 
   constructor(private readonly opts: PostgresAuditSinkOptions) {
@@ -86,20 +94,29 @@ export class PostgresAuditSink extends QueuedAuditSink<Row> {
   writeAhead(entry: AuditEntry, timeoutMs: number): Promise<boolean> {
     let row: Row;
     try {
-      row = { ...this.encode(entry), outcome: FINISH_SENT };
+      row = { ...this.encode(entry), outcome: FINISH_SENT, ended_at: null };
     } catch {
       return Promise.resolve(false);
     }
+    this.ahead.add(row.session_id);
+    if (this.ahead.size > MAX_AHEAD) this.ahead.delete(this.ahead.values().next().value as string);
     return this.writeDurable(row, timeoutMs);
   }
 
+  /**
+   * A final record of a session with a write-ahead row keeps the outcome column FINISH_SENT unless the device
+   * answered Finish (SUCCESS, FINISH_FAILED): ended otherwise (cancelled at shutdown, timed out), its Finish
+   * may have reached the device all the same. The record column has the session's own outcome.
+   */
   protected encode(entry: AuditEntry): Row {
     const peer = entry.peer ? `${entry.peer.address}:${entry.peer.port}` : null;
+    let outcome = entry.outcome === undefined ? null : String(entry.outcome);
+    if (outcome !== null && this.ahead.delete(entry.sessionId) && !FINISH_ANSWERED.has(outcome)) outcome = FINISH_SENT;
     return {
       session_id: entry.sessionId,
       kind: entry.kind,
       endpoint: entry.endpoint,
-      outcome: entry.outcome === undefined ? null : String(entry.outcome),
+      outcome,
       listener_id: entry.listenerId ?? null,
       instance: this.opts.instance ?? '',
       peer,

@@ -156,4 +156,20 @@ describe('PostgresAuditSink (a real PostgreSQL)', function () {
     assert.equal(new PostgresAuditSink({ pool, writeAheadMs: 0 }).writeAheadMs, 0);
     assert.throws(() => new PostgresAuditSink({ pool, writeAheadMs: -1 }), RangeError);
   });
+
+  it('a session with a write-ahead row that ends without the answer to Finish stays FINISH_SENT, with its own outcome in the record', async () => {
+    await pool.query('TRUNCATE lwm2m_audit');
+    const sink = new PostgresAuditSink({ pool });
+    const e = entry(9300);
+    assert.equal(await sink.writeAhead({ ...e, outcome: undefined, endedAt: undefined }, 5_000), true);
+    sink.write({ ...e, outcome: SessionOutcome.CANCELLED });
+    sink.write({ ...entry(9301), outcome: SessionOutcome.CANCELLED }); // no write-ahead: an ordinary CANCELLED
+    await sink.flush();
+    const r = await pool.query(`SELECT session_id, outcome, record->>'outcome' AS own, ended_at IS NOT NULL AS ended FROM lwm2m_audit ORDER BY 1`);
+    assert.deepEqual(r.rows, [
+      { session_id: 's-9300', outcome: FINISH_SENT, own: 'CANCELLED', ended: true },
+      { session_id: 's-9301', outcome: 'CANCELLED', own: 'CANCELLED', ended: true },
+    ]);
+    await sink.close();
+  });
 });
