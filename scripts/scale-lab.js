@@ -140,12 +140,12 @@ function scaleFlow({ coapPort, coapsPort, instance, noDb, proxyFrom = '127.0.0.1
 
 /** Starts one Node-RED with the scale flow; resolves when its flows have started. */
 /** `noDbDevices`: run the flow without PostgreSQL, these devices' PSKs in the CoAPs listener's credential. */
-async function startInstance({ name, pgUrl, coapPort, coapsPort, noDbDevices }) {
+async function startInstance({ name, pgUrl, coapPort, coapsPort, noDbDevices, proxyFrom }) {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), `lwm2m-red-${name}-`));
   fs.mkdirSync(path.join(userDir, 'node_modules'));
   fs.symlinkSync(root, path.join(userDir, 'node_modules', 'node-red-contrib-lwm2m-bootstrap'), 'dir');
   fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: `scale-${name}`, private: true, dependencies: { 'node-red-contrib-lwm2m-bootstrap': `file:${root}` } }));
-  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(scaleFlow({ coapPort, coapsPort, instance: name, noDb: !!noDbDevices }), null, 1));
+  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(scaleFlow({ coapPort, coapsPort, instance: name, noDb: !!noDbDevices, proxyFrom }), null, 1));
   // credentialSecret false: flows_cred.json is plain JSON here (a temporary directory of a test).
   const creds = noDbDevices
     ? { 'scale-coaps': { pskKeys: JSON.stringify(Object.fromEntries(noDbDevices.filter((d) => d.secure).map((d) => [d.pskIdentity, { key: d.pskKey, endpoint: d.endpoint }]))) } }

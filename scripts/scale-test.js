@@ -13,6 +13,8 @@
  *   SCALE_KILL=SIGKILL   how the instance is stopped: SIGKILL (default: no goodbye, queued records die with
  *                        it) or SIGTERM (Node-RED's own shutdown)
  *   SCALE_KILL_AT=0.35   share of devices bootstrapped when it is stopped
+ *   SCALE_PROXY=off      nginx without proxy_protocol and listeners without "PROXY protocol from": the
+ *                        address check must then fail (a control that it can)
  *
  * Needs PostgreSQL's server binaries, nginx with the stream module (Debian: postgresql, nginx,
  * libnginx-mod-stream) and a build (`npm run build`). Fails loudly when a part is missing.
@@ -26,7 +28,7 @@ const KILL = process.env.SCALE_KILL || 'SIGKILL';
 const KILL_AT = Number(process.env.SCALE_KILL_AT || 0.35);
 const CONCURRENCY = Number(process.env.SCALE_CONCURRENCY || 100);
 const STORM_LIMIT_MS = 180_000;
-const PROXY_CHECK = process.env.SCALE_PROXY_CHECK !== '0'; // the audit names each device's own address:port
+const PROXY = process.env.SCALE_PROXY !== 'off'; // nginx passes the device's address with the PROXY protocol
 
 function log(s) {
   process.stdout.write(`[scale] ${s}\n`);
@@ -124,12 +126,12 @@ async function main() {
     const ports = { a: [await freeUdpPort(), await freeUdpPort()], b: [await freeUdpPort(), await freeUdpPort()], lb: [await freeUdpPort(), await freeUdpPort()] };
     t = Date.now();
     const [a, b] = await Promise.all([
-      startInstance({ name: 'a', pgUrl: db.url, coapPort: ports.a[0], coapsPort: ports.a[1] }),
-      startInstance({ name: 'b', pgUrl: db.url, coapPort: ports.b[0], coapsPort: ports.b[1] }),
+      startInstance({ name: 'a', pgUrl: db.url, coapPort: ports.a[0], coapsPort: ports.a[1], proxyFrom: PROXY ? undefined : '' }),
+      startInstance({ name: 'b', pgUrl: db.url, coapPort: ports.b[0], coapsPort: ports.b[1], proxyFrom: PROXY ? undefined : '' }),
     ]);
     parts.push(() => a.stop(), () => b.stop());
     log(`two Node-RED instances up in ${Date.now() - t} ms`);
-    const nginx = await startNginx({ coapPort: ports.lb[0], coapsPort: ports.lb[1], coapUpstreams: [ports.a[0], ports.b[0]], coapsUpstreams: [ports.a[1], ports.b[1]] });
+    const nginx = await startNginx({ coapPort: ports.lb[0], coapsPort: ports.lb[1], coapUpstreams: [ports.a[0], ports.b[0]], coapsUpstreams: [ports.a[1], ports.b[1]], proxyProtocol: PROXY });
     parts.push(() => nginx.stop());
     log(`nginx up: coap 127.0.0.1:${ports.lb[0]}, coaps 127.0.0.1:${ports.lb[1]}`);
 
@@ -155,7 +157,7 @@ async function main() {
     const { Client } = require('pg');
     const c = new Client({ connectionString: db.url });
     await c.connect();
-    const verdict = await auditVerdict(c, devices, result.done, result.ports, PROXY_CHECK);
+    const verdict = await auditVerdict(c, devices, result.done, result.ports, true);
     await c.end();
     log(`audit rows by outcome and instance: ${verdict.outcomes.map((r) => `${r.outcome}@${r.instance}=${r.n}`).join(', ')}`);
     log(`FINISH_SENT rows (Finish without a recorded answer): ${verdict.inDoubt} (${verdict.inDoubtDone} the device's bootstrap, ${verdict.inDoubt - verdict.inDoubtDone} followed by a later session)`);
