@@ -1,7 +1,7 @@
 /**
  * The write-ahead hook of Bootstrap-Finish (issue 16). Once a device has answered Bootstrap-Finish 2.04 it
- * considers itself bootstrapped and does not come back (OMA-TS-LightweightM2M_Core 1.1, 6.1.7 "Bootstrap-
- * Finish"); an instance that dies after that moment, with the session's audit record still in memory, loses
+ * considers itself bootstrapped and does not come back (OMA-TS-LightweightM2M_Core, Bootstrap
+ * Interface, Bootstrap-Finish); an instance that dies after that moment, with the session's audit record still in memory, loses
  * the only record of that bootstrap. The hook lets an audit store make the verdict durable BEFORE Finish
  * leaves (a row "Finish sent, answer not recorded yet"), which the session's final record then replaces.
  *
