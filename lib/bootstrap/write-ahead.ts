@@ -1,9 +1,10 @@
 /**
  * The write-ahead hook of Bootstrap-Finish (issue 16). Once a device has answered Bootstrap-Finish 2.04 it
- * considers itself bootstrapped and does not come back (OMA-TS-LightweightM2M_Core, Bootstrap
- * Interface, Bootstrap-Finish); an instance that dies after that moment, with the session's audit record still in memory, loses
- * the only record of that bootstrap. The hook lets an audit store make the verdict durable BEFORE Finish
- * leaves (a row "Finish sent, answer not recorded yet"), which the session's final record then replaces.
+ * considers itself bootstrapped and does not come back (OMA-TS-LightweightM2M_Core, Bootstrap Interface,
+ * Bootstrap-Finish); an instance that dies after that moment, with the session's audit record still in
+ * memory, loses the only record of that bootstrap. The hook lets an audit store make the verdict durable
+ * BEFORE Finish leaves (a row "Finish sent, answer not recorded yet"), which the session's final record then
+ * replaces.
  *
  * The wait is bounded: a store that is slow or down must never hold bootstraps up. After `timeoutMs` (or at
  * once when the hook fails) Finish goes out anyway; the store counts that itself.
