@@ -3,7 +3,9 @@
  * The parts of "more than one instance" on one machine, for `npm run test:scale` and the bench: a temporary
  * PostgreSQL with the device and audit tables, N Node-RED instances running a bootstrap flow that reads
  * devices from PostgreSQL and writes its audit there, and nginx's UDP `stream` proxy in front of them
- * (affinity by the device's source address and port). Everything on loopback, everything removed at stop.
+ * (affinity by the device's source address and port) that passes each device's address on with the PROXY
+ * protocol (`proxy_protocol on;`: nginx puts a v1 header in front of the first datagram of each UDP session;
+ * the listeners believe it from 127.0.0.1 only). Everything on loopback, everything removed at stop.
  */
 const fs = require('fs');
 const os = require('os');
@@ -39,8 +41,12 @@ function streamModule() {
   return undefined; // built in, or missing: `nginx -t` says which
 }
 
-/** The nginx stream config: one UDP server per transport, hashed on the device's address and port. */
-function nginxConfig({ dir, coapPort, coapsPort, coapUpstreams, coapsUpstreams, user }) {
+/**
+ * The nginx stream config: one UDP server per transport, hashed on the device's address and port, the device's
+ * address passed on with the PROXY protocol (`proxyProtocol: false` leaves it out).
+ */
+function nginxConfig({ dir, coapPort, coapsPort, coapUpstreams, coapsUpstreams, user, proxyProtocol = true }) {
+  const pp = proxyProtocol ? '\n    proxy_protocol on;' : '';
   const mod = streamModule();
   const up = (ports) => ports.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=30s;`).join('\n');
   return `${mod ? `load_module ${mod};\n` : ''}${user ? `user ${user};\n` : ''}worker_processes 1;
@@ -62,12 +68,12 @@ ${up(coapsUpstreams)}
   server {
     listen 127.0.0.1:${coapPort} udp;
     proxy_pass lwm2m_coap;
-    proxy_timeout 30s;
+    proxy_timeout 30s;${pp}
   }
   server {
     listen 127.0.0.1:${coapsPort} udp;
     proxy_pass lwm2m_coaps;
-    proxy_timeout 30s;
+    proxy_timeout 30s;${pp}
   }
 }
 `;
@@ -98,15 +104,18 @@ async function startNginx(opts) {
   };
 }
 
-/** The demo's bootstrap flow, reading devices from PostgreSQL and auditing there, on a CoAP and a CoAPs listener. */
-function scaleFlow({ coapPort, coapsPort, instance, noDb }) {
+/**
+ * The demo's bootstrap flow, reading devices from PostgreSQL and auditing there, on a CoAP and a CoAPs listener
+ * that take the PROXY protocol from nginx on 127.0.0.1 (`proxyFrom: ''` switches that off).
+ */
+function scaleFlow({ coapPort, coapsPort, instance, noDb, proxyFrom = '127.0.0.1' }) {
   const tab = 'scale-tab';
   const pg = 'scale-pg';
   const listener = (id, transport, port) => ({
     id, type: 'lwm2m-bootstrap-listener', z: tab, name: `${transport} ${instance}`, transport, address: '127.0.0.1', port: String(port),
     decisionTimeout: '10', decisionCode: '5.03', packTimeout: '5', packCode: '4.04', requestTimeout: '10', sessionTimeout: '60',
     maxSessions: '10000', maxPeers: '10000', handshakeRate: '100000', handshakeTimeout: '10', idleTimeout: '30', bindingCheck: 'on', bindingCode: '4.03',
-    postgres: noDb ? '' : pg, x: 150, y: transport === 'coap' ? 100 : 200, wires: [['scale-lookup'], []],
+    postgres: noDb ? '' : pg, proxyFrom, x: 150, y: transport === 'coap' ? 100 : 200, wires: [['scale-lookup'], []],
   });
   const flow = [
     { id: tab, type: 'tab', label: `scale ${instance}` },
@@ -131,12 +140,12 @@ function scaleFlow({ coapPort, coapsPort, instance, noDb }) {
 
 /** Starts one Node-RED with the scale flow; resolves when its flows have started. */
 /** `noDbDevices`: run the flow without PostgreSQL, these devices' PSKs in the CoAPs listener's credential. */
-async function startInstance({ name, pgUrl, coapPort, coapsPort, noDbDevices }) {
+async function startInstance({ name, pgUrl, coapPort, coapsPort, noDbDevices, proxyFrom }) {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), `lwm2m-red-${name}-`));
   fs.mkdirSync(path.join(userDir, 'node_modules'));
   fs.symlinkSync(root, path.join(userDir, 'node_modules', 'node-red-contrib-lwm2m-bootstrap'), 'dir');
   fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: `scale-${name}`, private: true, dependencies: { 'node-red-contrib-lwm2m-bootstrap': `file:${root}` } }));
-  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(scaleFlow({ coapPort, coapsPort, instance: name, noDb: !!noDbDevices }), null, 1));
+  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(scaleFlow({ coapPort, coapsPort, instance: name, noDb: !!noDbDevices, proxyFrom }), null, 1));
   // credentialSecret false: flows_cred.json is plain JSON here (a temporary directory of a test).
   const creds = noDbDevices
     ? { 'scale-coaps': { pskKeys: JSON.stringify(Object.fromEntries(noDbDevices.filter((d) => d.secure).map((d) => [d.pskIdentity, { key: d.pskKey, endpoint: d.endpoint }]))) } }
@@ -181,8 +190,9 @@ async function startInstance({ name, pgUrl, coapPort, coapsPort, noDbDevices }) 
   return {
     name, proc, userDir, uiPort, coapPort, coapsPort,
     output: () => out,
+    // exitCode stays null after a signal (signalCode says which): a SIGKILLed instance has exited too.
     kill: (sig = 'SIGKILL') => new Promise((r) => {
-      if (proc.exitCode !== null) return r();
+      if (proc.exitCode !== null || proc.signalCode !== null) return r();
       proc.once('exit', r);
       proc.kill(sig);
     }),

@@ -19,6 +19,9 @@ export interface QueueSettings {
 
 export abstract class QueuedAuditSink<T> implements AuditSink {
   protected queue: T[] = [];
+  /** Beside `queue`, index for index: who waits for that item to be written (writeDurable). */
+  private waiters: (((ok: boolean) => void) | undefined)[] = [];
+  private unconfirmed = 0;
   protected closed = false;
   private ok = true;
   private error: string | undefined;
@@ -48,7 +51,41 @@ export abstract class QueuedAuditSink<T> implements AuditSink {
     } catch {
       return this.drop(1);
     }
+    this.enqueue(item, undefined);
+  }
+
+  /**
+   * Queues `item` like write(), and resolves true once the batch holding it is committed, false when that did
+   * not happen within `timeoutMs` (or cannot: the sink is unhealthy, full or closed; then at once). Never
+   * rejects, and the item stays queued after a false. Group commit: items queued while a batch is being
+   * written go out together in the next one, so concurrent callers share a round trip. Falses are counted
+   * (health().unconfirmed).
+   */
+  protected writeDurable(item: T, timeoutMs: number): Promise<boolean> {
+    if (this.closed || !this.ok || this.queue.length >= this.settings.maxQueue) {
+      this.unconfirmed++;
+      if (this.closed || this.queue.length >= this.settings.maxQueue) this.drop(1);
+      else this.enqueue(item, undefined);
+      return Promise.resolve(false);
+    }
+    return new Promise<boolean>((resolve) => {
+      let settled = false;
+      const settle = (ok: boolean): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (!ok) this.unconfirmed++;
+        resolve(ok);
+      };
+      const timer = setTimeout(() => settle(false), timeoutMs);
+      timer.unref?.();
+      this.enqueue(item, settle);
+    });
+  }
+
+  private enqueue(item: T, waiter: ((ok: boolean) => void) | undefined): void {
     this.queue.push(item);
+    this.waiters.push(waiter);
     if (this.draining || this.retryTimer || this.batchTimer) return;
     if (this.settings.batchDelayMs <= 0) return this.kick();
     this.batchTimer = setTimeout(() => {
@@ -60,6 +97,7 @@ export abstract class QueuedAuditSink<T> implements AuditSink {
 
   health(): AuditSinkHealth {
     const h: AuditSinkHealth = { ok: this.ok, written: this.written, dropped: this.dropped, queued: this.queue.length };
+    if (this.unconfirmed > 0) h.unconfirmed = this.unconfirmed;
     if (this.error) h.error = this.error;
     return h;
   }
@@ -92,6 +130,9 @@ export abstract class QueuedAuditSink<T> implements AuditSink {
     }
     const left = this.queue.length;
     this.queue = [];
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w?.(false);
     if (left > 0) this.drop(left);
     await this.release();
     this.listeners.clear();
@@ -133,8 +174,10 @@ export abstract class QueuedAuditSink<T> implements AuditSink {
         return;
       }
       this.queue.splice(0, batch.length);
+      const waiters = this.waiters.splice(0, batch.length);
       this.written += batch.length;
       this.setHealth(true);
+      for (const w of waiters) w?.(true);
     }
   }
 

@@ -24,11 +24,24 @@ export interface AuditSinkHealth {
   dropped: number;
   /** Records waiting to be written. */
   queued: number;
+  /**
+   * Write-ahead records (writeAhead) not committed within their bound, or not even tried because the sink
+   * was unhealthy or full: the device got Bootstrap-Finish anyway. Absent while none.
+   */
+  unconfirmed?: number;
 }
 
 export interface AuditSink {
   /** Takes one record. Returns at once; never throws. */
   write(entry: AuditEntry): void;
+  /**
+   * Optional write-ahead (PostgresAuditSink): records that a session's Bootstrap-Finish is about to be sent
+   * (`entry` has no outcome yet), and resolves true once that is durable, false after at most `timeoutMs`.
+   * The session's final record, given to write() later, replaces it. Never rejects.
+   */
+  writeAhead?(entry: AuditEntry, timeoutMs: number): Promise<boolean>;
+  /** How long a caller of writeAhead() should wait at most, ms; 0: do not write ahead. */
+  readonly writeAheadMs?: number;
   health(): AuditSinkHealth;
   /** Called on every change of `health().ok` (and with the error text when it fails). */
   onHealth(listener: (health: AuditSinkHealth) => void): () => void;

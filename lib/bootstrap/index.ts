@@ -17,3 +17,15 @@ export { ALLOWED_PCT } from './inbound';
 export { runBootstrap } from './runner';
 export { keylessWrite, NOSEC_KEY_RESOURCES, KEYLESS_RETRY_CODES } from './nosec-keys';
 export type { RunBootstrapOptions, RunBootstrapResult, RunStep } from './runner';
+export { DEFAULT_BEFORE_FINISH_MS } from './write-ahead';
+export {
+  ProxyAddressTable,
+  ProxyHeaderError,
+  ProxyProtocolOptionError,
+  ProxyProtocolSocket,
+  interposeProxyProtocol,
+  looksLikeProxyHeader,
+  parseProxyHeader,
+} from './coap/proxy-protocol';
+export type { ProxyHeader, ProxyProtocolOptions, ProxyProtocolStats, ProxySource } from './coap/proxy-protocol';
+export type { BeforeFinishHook } from './write-ahead';

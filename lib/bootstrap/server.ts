@@ -23,6 +23,7 @@ import { PackBlockCache } from './pack-blocks';
 import { resolveParameters, type CoapParameterOverrides, type ResolvedParameters } from './parameters';
 import { BootstrapSession, type SessionHost } from './session';
 import { SessionDeadlines } from './deadlines';
+import { DEFAULT_BEFORE_FINISH_MS, runBeforeFinish, type BeforeFinishHook } from './write-ahead';
 
 /** Where the library reports; nothing is printed unless the caller passes one. */
 export interface Logger {
@@ -155,6 +156,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
   private lastOutcome: SessionOutcome | undefined;
   private listening: Promise<AddressInfo> | undefined;
   private closed = false;
+  private finishHook: { fn: BeforeFinishHook; timeoutMs: number } | undefined;
 
   constructor(opts: BootstrapServerOptions = {}) {
     super();
@@ -339,6 +341,21 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     }
     // Nobody listening (the library alone): no record to build.
     if (this.listenerCount('audit') > 0) this.emitAudit(s.audit());
+  }
+
+  /**
+   * Write-ahead for Bootstrap-Finish (write-ahead.ts): `hook` gets each session's record (no outcome yet)
+   * just before its Finish is queued, and Finish waits for it, at most `timeoutMs`. Undefined removes it.
+   */
+  setBeforeFinish(hook: BeforeFinishHook | undefined, timeoutMs = DEFAULT_BEFORE_FINISH_MS): void {
+    if (hook && !(Number.isFinite(timeoutMs) && timeoutMs >= 0)) throw new ServerStateError(`before-finish timeout must be >= 0 ms, got ${timeoutMs}`);
+    this.finishHook = hook ? { fn: hook, timeoutMs } : undefined;
+  }
+
+  /** SessionHost: the wait before a session's Bootstrap-Finish (undefined without a hook). */
+  beforeFinish(s: BootstrapSession): Promise<void> | undefined {
+    const h = this.finishHook;
+    return h ? runBeforeFinish(h.fn, s.audit(), h.timeoutMs) : undefined;
   }
 
   private emitAudit(rec: AuditRecord): void {

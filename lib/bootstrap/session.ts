@@ -49,6 +49,11 @@ export interface SessionHost {
   readonly model: ObjectModel | undefined;
   sessionEnded(s: BootstrapSession): void;
   reportListenerError(where: string, err: unknown): void;
+  /**
+   * Called just before Bootstrap-Finish is queued; Finish waits for the promise (which the host bounds and
+   * which never rejects). Undefined: no wait. The server's write-ahead hook (server.ts setBeforeFinish).
+   */
+  beforeFinish?(s: BootstrapSession): Promise<void> | undefined;
 }
 
 interface Job {
@@ -206,6 +211,11 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
 
   /** Bootstrap-Finish: 2.04 ends the session SUCCESS; an error code ends it FINISH_FAILED with the diagnostic. */
   finish(opts: SendOptions = {}): Promise<SendResult> {
+    const ready = this.state === 'accepted' ? this.host.beforeFinish?.(this) : undefined;
+    return ready ? handled(ready.then(() => this.sendFinish(opts))) : this.sendFinish(opts);
+  }
+
+  private sendFinish(opts: SendOptions): Promise<SendResult> {
     return handled(
       this.request(new BootstrapFinishRequest(), opts).then((r) => {
         if (r.success) this.end(SessionOutcome.SUCCESS);

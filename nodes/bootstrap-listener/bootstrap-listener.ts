@@ -8,7 +8,7 @@
  * go into the DTLS socket only. msg.lwm2m.identity is {type, id}; status and logs never carry a key.
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
-import { LogSummarizer, logQuoted, SessionOutcome, type AuditSink, type BootstrapPackRequest, type BootstrapSession } from '../shared/lib';
+import { LogSummarizer, logQuoted, SessionOutcome, type AuditSink, type BootstrapPackRequest, type BootstrapSession, type ProxyAddressTable } from '../shared/lib';
 import { dtlsCapabilities, loadDtls, rpkCapability, type DtlsSocket } from '../shared/dtls';
 import { configNode, type AuditSinkNode, type DeviceLookupNode } from '../shared/config-nodes';
 import type { ListenerNode, Lwm2mMsgInfo } from '../shared/session-ref';
@@ -21,6 +21,7 @@ import { serverInitiatedTarget } from './server-initiated';
 import { readSettings, type ListenerDef } from './settings';
 import { createBootstrapServer, type CoapsSecrets, type ListenerSettings } from './transport';
 import { auditMessage } from './audit-output';
+import { attachWriteAhead } from './write-ahead';
 import { ServerGroup, splitAddresses } from './addresses';
 
 interface Credentials {
@@ -65,6 +66,7 @@ export = function (RED: NodeAPI): void {
     let pgAudit: AuditSink | undefined;
     let pgUnhealth: (() => void) | undefined;
     let pgHeld = false;
+    let proxyTables: ProxyAddressTable[] = []; // PROXY protocol from a balancer (proxy-protocol.ts)
     let unobserve: (() => void) | undefined;
     let port = settings.port;
 
@@ -90,6 +92,7 @@ export = function (RED: NodeAPI): void {
       const inFlight = st.sessionsInFlight;
       const parts = [dtls ? t('status.listeningCoaps', { port }) : t('status.listening', { port })];
       if (dtls) parts.push(t('status.peers', { count: server.established() }));
+      if (proxyTables.length > 0) parts.push(t('status.proxy', { count: proxyTables.reduce((n, p) => n + p.stats().mappings, 0) }));
       if (inFlight > 0) parts.push(t('status.inFlight', { count: inFlight }));
       // Work shed under a flood (pending sessions, half-open handshakes) and newcomers refused as busy.
       const shed = st.shed.perSource + st.shed.full + server.evicted();
@@ -219,6 +222,8 @@ export = function (RED: NodeAPI): void {
           createBootstrapServer({ ...settings, address }, logger, secrets),
         );
         server = new ServerGroup(created, addresses);
+        attachWriteAhead(server.servers, pgAudit, node.id);
+        proxyTables = created.flatMap((c) => (c.proxy ? [c.proxy] : []));
         dtls = server.dtls[0];
       } catch (e) {
         coaps?.release();

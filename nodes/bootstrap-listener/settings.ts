@@ -2,6 +2,7 @@
 import type { NodeDef } from 'node-red';
 import { DTLS_DEFAULTS } from '../shared/dtls';
 import { intOr, isUnset, stringOr } from '../shared/env';
+import { readProxyFrom } from './proxy-protocol';
 import { DEFAULT_PORT, type ListenerSettings, type Transport } from './transport';
 
 export interface ListenerDef extends NodeDef {
@@ -37,6 +38,8 @@ export interface ListenerDef extends NodeDef {
   bindingCode?: string;
   /** An lwm2m-postgres config node: PSKs from its devices (coaps) and the audit into its database. */
   postgres?: string;
+  /** Balancer addresses allowed to send a PROXY protocol header (proxy-protocol.ts); empty: off. */
+  proxyFrom?: string;
 }
 
 /** lib/dtls's defaults, in the units of the dialog (the dialog's defaults are the same numbers). */
@@ -75,6 +78,8 @@ export function readSettings(c: ListenerDef): ListenerSettings | string {
   const decisionCode = stringOr(c.decisionCode, '5.03');
   const packCode = stringOr(c.packCode, '4.04');
   if (!CODE.test(decisionCode) || !CODE.test(packCode)) return 'badCode';
+  const proxyFrom = readProxyFrom(c.proxyFrom);
+  if (!proxyFrom) return 'badProxyFrom';
   const settings: ListenerSettings = {
     transport,
     address: stringOr(c.address, '0.0.0.0'),
@@ -89,6 +94,7 @@ export function readSettings(c: ListenerDef): ListenerSettings | string {
     maxPendingPerSource,
     maxEndpointBytes,
   };
+  if (proxyFrom.length > 0) settings.proxyProtocolFrom = proxyFrom;
   if (transport === 'coaps') {
     const maxPeers = intOr(c.maxPeers, COAPS_DEFAULTS.maxPeers, 1, 1000000);
     if (maxPeers === undefined) return 'badMaxPeers';

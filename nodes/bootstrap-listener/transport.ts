@@ -3,9 +3,10 @@
  * (DTLS 1.2, default port 5684) on lib/dtls's socket-like object, which the server binds and closes.
  * One transport per listener node: an operator who serves both drops two listeners.
  */
-import { BootstrapServer, type BootstrapServerOptions } from '../shared/lib';
+import { BootstrapServer, type BootstrapServerOptions, type ProxyAddressTable } from '../shared/lib';
 import { createDtlsSocket, type DtlsSocket, type PskStore, type RpkStore } from '../shared/dtls';
 import type { ListenerSettings, Transport } from '../shared/listener-settings';
+import { proxiedSocket, proxyDtls } from './proxy-protocol';
 
 export type { CoapsSettings, DtlsLimits, ListenerSettings, Transport } from '../shared/listener-settings';
 
@@ -31,6 +32,8 @@ export interface CreatedServer {
   server: BootstrapServer;
   /** The DTLS socket of a coaps listener (stats, peers, handshake events). */
   dtls?: DtlsSocket;
+  /** The PROXY protocol's address table, when the listener takes it from a balancer (proxy-protocol.ts). */
+  proxy?: ProxyAddressTable;
 }
 
 /**
@@ -58,8 +61,10 @@ export function createBootstrapServer(
     logger,
   };
   switch (s.transport) {
-    case 'coap':
-      return { server: new BootstrapServer(common) };
+    case 'coap': {
+      const socket = proxiedSocket(s); // PROXY protocol from a balancer (proxy-protocol.ts), when asked
+      return { server: new BootstrapServer(socket ? { ...common, socket, closeSocket: true } : common), proxy: socket?.table };
+    }
     case 'coaps': {
       const c = s.coaps!;
       const dtls = createDtlsSocket({
@@ -83,8 +88,9 @@ export function createBootstrapServer(
           error: (m) => logger?.error(m),
         },
       });
+      const proxy = proxyDtls(dtls, s);
       const server = new BootstrapServer({ ...common, socket: dtls as unknown as BootstrapServerOptions['socket'], closeSocket: true });
-      return { server, dtls };
+      return { server, dtls, proxy };
     }
   }
 }

@@ -19,6 +19,8 @@ interface PostgresDef extends NodeDef {
   missTtl: string;
   poolSize: string;
   auditQueue: string;
+  /** Write-ahead wait before Bootstrap-Finish, ms (lib/audit/postgres.ts); 0: off. */
+  writeAhead?: string;
   instance: string;
 }
 
@@ -39,6 +41,7 @@ export = function (RED: NodeAPI): void {
     const missTtl = intOr(config.missTtl, 5, 0, 3600);
     const poolSize = intOr(config.poolSize, 10, 1, 1000);
     const auditQueue = intOr(config.auditQueue, 10000, 1, 10000000);
+    const writeAheadMs = intOr(config.writeAhead, 500, 0, 10000);
 
     try {
       regex = compileKeyRegex(config.keyRegex);
@@ -46,7 +49,7 @@ export = function (RED: NodeAPI): void {
       node.configError = RED._('lwm2m-postgres.errors.badRegex', { reason: (e as Error).message } as Record<string, string>);
     }
     if (!url) node.configError = RED._('lwm2m-postgres.errors.noUrl');
-    if (cacheSize === undefined || missTtl === undefined || poolSize === undefined || auditQueue === undefined) {
+    if (cacheSize === undefined || missTtl === undefined || poolSize === undefined || auditQueue === undefined || writeAheadMs === undefined) {
       node.configError = RED._('lwm2m-postgres.errors.badNumber');
     }
     if (node.configError) node.error(node.configError);
@@ -77,7 +80,7 @@ export = function (RED: NodeAPI): void {
     let allReleased: (() => void) | undefined;
     node.auditSink = () => {
       if (!pool) return undefined;
-      sink ??= new PostgresAuditSink({ pool, instance: config.instance?.trim() || os.hostname(), maxQueue: auditQueue });
+      sink ??= new PostgresAuditSink({ pool, instance: config.instance?.trim() || os.hostname(), maxQueue: auditQueue, writeAheadMs });
       users++;
       return sink;
     };

@@ -45,4 +45,6 @@ export interface ListenerSettings {
   /** Longest endpoint name, bytes of UTF-8. */
   maxEndpointBytes: number;
   coaps?: CoapsSettings;
+  /** Balancer addresses whose PROXY protocol header is believed (nodes/bootstrap-listener/proxy-protocol.ts); absent: off. */
+  proxyProtocolFrom?: string[];
 }
