@@ -23,7 +23,6 @@ export {
   ProxyHeaderError,
   ProxyProtocolOptionError,
   ProxyProtocolSocket,
-  interposeProxyProtocol,
   looksLikeProxyHeader,
   parseProxyHeader,
 } from './coap/proxy-protocol';

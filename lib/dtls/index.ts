@@ -9,6 +9,7 @@ export { DtlsError, DtlsUnavailableError } from './errors';
 export { MemoryPskStore } from './psk-store';
 export { MemoryRpkStore, parseRawPublicKey, rpkFingerprint } from './rpk';
 export { DtlsSocket, createDtlsSocket } from './socket';
+export type { DatagramTranslator } from './types';
 export type {
   DtlsIdentity,
   DtlsLogger,

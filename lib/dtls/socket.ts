@@ -14,7 +14,7 @@ import { loadDtls, type DtlsBinding, type NativeContext } from './binding';
 import { engineLimits, nativeOptions } from './config';
 import { DtlsEngine, type PeerEvent } from './engine';
 import { DtlsError, DtlsUnavailableError } from './errors';
-import type { DtlsLogger, DtlsPeerSummary, DtlsRemoteInfo, DtlsServerOptions, DtlsStats } from './types';
+import type { DatagramTranslator, DtlsLogger, DtlsPeerSummary, DtlsRemoteInfo, DtlsServerOptions, DtlsStats } from './types';
 
 type SendCallback = (err: Error | null, bytes?: number) => void;
 type Payload = Buffer | Uint8Array | string | ReadonlyArray<Buffer | Uint8Array | string>;
@@ -43,6 +43,7 @@ export class DtlsSocket extends EventEmitter {
   private readonly binding: DtlsBinding;
   private readonly ctx: NativeContext;
   private closing = false;
+  private readonly datagrams: DatagramTranslator | undefined;
   private closed = false;
 
   /** Throws DtlsUnavailableError when the addon is missing, DtlsError for bad options. */
@@ -73,7 +74,16 @@ export class DtlsSocket extends EventEmitter {
       peerClosed: (ev) => this.emit('peerClosed', ev),
     }, log, options.clock);
     this.udp = dgram.createSocket({ type: this.type });
-    this.udp.on('message', (msg, rinfo) => this.engine.receive(msg, rinfo));
+    const dg = options.datagrams;
+    this.datagrams = dg;
+    if (dg) {
+      this.udp.on('message', (msg, rinfo) => {
+        const x = dg.inbound(msg, rinfo);
+        if (x) this.engine.receive(x.msg, x.rinfo);
+      });
+    } else {
+      this.udp.on('message', (msg, rinfo) => this.engine.receive(msg, rinfo));
+    }
     this.udp.on('error', (err) => this.emit('error', err));
     this.udp.on('listening', () => {
       this.engine.start();
@@ -81,6 +91,7 @@ export class DtlsSocket extends EventEmitter {
     });
     this.udp.on('close', () => {
       this.closed = true;
+      this.datagrams?.clear?.();
       this.emit('close');
     });
   }
@@ -170,6 +181,7 @@ export class DtlsSocket extends EventEmitter {
   }
 
   private transmit(datagrams: Buffer[], port: number, address: string, done: (err: Error | null) => void): void {
+    if (this.datagrams) ({ port, address } = this.datagrams.outbound(address, port));
     let pending = datagrams.length;
     let first: Error | null = null;
     const sent = (err: Error | null): void => {

@@ -59,6 +59,14 @@ export interface DtlsRemoteInfo {
   cipher: string;
 }
 
+/** See DtlsServerOptions.datagrams. */
+export interface DatagramTranslator {
+  inbound(msg: Buffer, rinfo: { address: string; port: number; family: string; size: number }): { msg: Buffer; rinfo: { address: string; port: number; family: string } } | undefined;
+  outbound(address: string, port: number): { address: string; port: number };
+  /** The socket closed. */
+  clear?(): void;
+}
+
 export interface DtlsServerOptions {
   /** 'udp4' (default) or 'udp6'. */
   type?: 'udp4' | 'udp6';
@@ -111,6 +119,12 @@ export interface DtlsServerOptions {
    * clocks must agree within one period. Unset: a random secret of this socket's own. A secret: never logged.
    */
   cookieSecret?: Buffer | string;
+  /**
+   * Sits between the UDP socket and DTLS (e.g. the PROXY protocol behind a load balancer): every datagram
+   * passes `inbound` before the record layer sees it (undefined drops it) and every send's destination
+   * passes `outbound`. The peer DTLS keys its session on is the address `inbound` returns.
+   */
+  datagrams?: DatagramTranslator;
   logger?: DtlsLogger;
   /**
    * The clock, in ms, that the handshake rate windows, handshake timeouts and idle timeouts read (default

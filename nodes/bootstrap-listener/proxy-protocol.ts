@@ -7,8 +7,7 @@
  */
 import * as dgram from 'dgram';
 import { isIP } from 'net';
-import { interposeProxyProtocol, ProxyProtocolSocket, type ProxyAddressTable } from '../shared/lib';
-import type { DtlsSocket } from '../shared/dtls';
+import { ProxyAddressTable, ProxyProtocolSocket } from '../shared/lib';
 import type { ListenerSettings } from '../shared/listener-settings';
 
 /** A mapping from a balancer socket to a device lives this long without traffic (above nginx's proxy_timeout). */
@@ -31,12 +30,10 @@ export function proxiedSocket(s: ListenerSettings): ProxyProtocolSocket | undefi
 }
 
 /**
- * The same for a CoAPs listener: the header must come off before the datagram reaches DTLS, so the table sits
- * on lib/dtls's UDP socket (its `udp` field; a DtlsSocket without one cannot do it, and says so).
+ * The same for a CoAPs listener: the header must come off before the datagram reaches DTLS, so the table is
+ * lib/dtls's datagram translator (DtlsServerOptions.datagrams); undefined when the setting is off.
  */
-export function proxyDtls(dtls: DtlsSocket, s: ListenerSettings): ProxyAddressTable | undefined {
+export function proxyTable(s: ListenerSettings): ProxyAddressTable | undefined {
   if (!s.proxyProtocolFrom?.length) return undefined;
-  const udp = (dtls as unknown as { udp?: dgram.Socket }).udp;
-  if (!udp || typeof udp.listeners !== 'function') throw new Error('the PROXY protocol needs lib/dtls\'s UDP socket, which this DTLS socket does not expose');
-  return interposeProxyProtocol(udp, { from: s.proxyProtocolFrom, idleMs: IDLE_MS });
+  return new ProxyAddressTable({ from: s.proxyProtocolFrom, idleMs: IDLE_MS });
 }

@@ -6,7 +6,7 @@
 import { BootstrapServer, type BootstrapServerOptions, type ProxyAddressTable } from '../shared/lib';
 import { createDtlsSocket, type DtlsSocket, type PskStore, type RpkStore } from '../shared/dtls';
 import type { ListenerSettings, Transport } from '../shared/listener-settings';
-import { proxiedSocket, proxyDtls } from './proxy-protocol';
+import { proxiedSocket, proxyTable } from './proxy-protocol';
 
 export type { CoapsSettings, DtlsLimits, ListenerSettings, Transport } from '../shared/listener-settings';
 
@@ -67,6 +67,7 @@ export function createBootstrapServer(
     }
     case 'coaps': {
       const c = s.coaps!;
+      const proxy = proxyTable(s); // the PROXY protocol comes off before DTLS sees a datagram
       const dtls = createDtlsSocket({
         type: socketTypeFor(s.address),
         psk: secrets.psk,
@@ -75,6 +76,7 @@ export function createBootstrapServer(
         key: secrets.key,
         ca: c.ca,
         ...(secrets.cookieSecret ? { cookieSecret: secrets.cookieSecret } : {}),
+        ...(proxy ? { datagrams: proxy } : {}),
         maxPeers: c.limits.maxPeers,
         handshakeTimeoutMs: c.limits.handshakeTimeoutMs,
         idleTimeoutMs: c.limits.idleTimeoutMs,
@@ -88,7 +90,6 @@ export function createBootstrapServer(
           error: (m) => logger?.error(m),
         },
       });
-      const proxy = proxyDtls(dtls, s);
       const server = new BootstrapServer({ ...common, socket: dtls as unknown as BootstrapServerOptions['socket'], closeSocket: true });
       return { server, dtls, proxy };
     }

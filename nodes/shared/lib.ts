@@ -42,7 +42,6 @@ export {
   PostgresAuditSink,
   DEFAULT_BEFORE_FINISH_MS,
   ProxyProtocolSocket,
-  interposeProxyProtocol,
   ProxyAddressTable,
   MemoryDeviceSource,
   DeviceTable,

@@ -171,7 +171,7 @@ interface Mapping {
 /** Raised for a `from` entry that is not an IP address. */
 export class ProxyProtocolOptionError extends Error {}
 
-/** The table and the rewriting; a transport (ProxyProtocolSocket, interposeProxyProtocol) feeds it. */
+/** The table and the rewriting; a transport (ProxyProtocolSocket for plain CoAP; lib/dtls takes it as DtlsServerOptions.datagrams) feeds it. */
 export class ProxyAddressTable {
   private readonly trusted: Set<string>;
   private readonly idleMs: number;
@@ -331,29 +331,3 @@ export class ProxyProtocolSocket extends EventEmitter implements DatagramSocket 
   }
 }
 
-/**
- * The same in front of a socket someone else reads (lib/dtls's UDP socket): its 'message' listeners get the
- * rewritten datagrams and its send() goes through the table. Call once, before traffic.
- */
-export function interposeProxyProtocol(udp: dgram.Socket, opts: ProxyProtocolOptions): ProxyAddressTable {
-  const table = new ProxyAddressTable(opts);
-  const listeners = udp.listeners('message') as ((msg: Buffer, rinfo: PeerInfo) => void)[];
-  udp.removeAllListeners('message');
-  udp.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => {
-    const x = table.inbound(msg, rinfo);
-    if (x) for (const l of listeners) l(x.msg, x.rinfo);
-  });
-  const send = udp.send.bind(udp) as (...a: unknown[]) => void;
-  (udp as unknown as { send: (...a: unknown[]) => void }).send = (...args: unknown[]) => {
-    // send(msg, port, address, cb) or send(msg, offset, length, port, address, cb)
-    const at = typeof args[2] === 'number' ? 3 : 1;
-    if (typeof args[at] === 'number' && typeof args[at + 1] === 'string') {
-      const to = table.outbound(args[at + 1] as string, args[at] as number);
-      args[at] = to.port;
-      args[at + 1] = to.address;
-    }
-    send(...args);
-  };
-  udp.once('close', () => table.clear());
-  return table;
-}
