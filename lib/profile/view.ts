@@ -13,6 +13,7 @@
  * remembered: refusedEdit(view) returns the error, so the next node in the library's hands can fail loudly
  * instead of going on with the old value.
  */
+import { pointerSegment } from './errors';
 
 /** A write through a read-only view, refused; `pointer` is the JSON pointer it tried to change. */
 export class ReadOnlyProfileError extends Error {
@@ -70,14 +71,13 @@ export function refusedEdit(v: unknown): ReadOnlyProfileError | undefined {
 }
 
 const hasOwn = (o: object, k: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(o, k);
-const escapePointer = (k: string): string => k.replace(/~/g, '~0').replace(/\//g, '~1');
 
 function wrap(v: unknown, pointer: string, state: ViewState): unknown {
   if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return v;
   const known = state.views.get(v);
   if (known) return known;
   const target = v;
-  const child = (key: PropertyKey): string => `${pointer}/${escapePointer(String(key))}`;
+  const child = (key: PropertyKey): string => `${pointer}/${pointerSegment(String(key))}`;
   const refuse = (operation: ReadOnlyProfileError['operation'], key?: PropertyKey): never => {
     const at = key === undefined || typeof key === 'symbol' ? pointer : child(key);
     const err = new ReadOnlyProfileError(state.message(at), at, operation);
