@@ -71,6 +71,12 @@ export function profileView(p: ValidatedProfile, opts: ReadOnlyViewOptions = {})
 
 function deepFreeze(v: unknown): void {
   if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return;
-  for (const x of Object.values(v)) deepFreeze(x);
+  for (const [k, x] of Object.entries(v)) {
+    // A part of a read-only view inside a new profile (msg.profile = {...msg.profile, name: 'x'}): the
+    // frozen object behind it instead, so that the library reads no proxy (and the view refuses freezing).
+    const plain = viewTarget(x);
+    if (plain !== x) (v as Record<string, unknown>)[k] = plain;
+    deepFreeze(plain);
+  }
   Object.freeze(v);
 }

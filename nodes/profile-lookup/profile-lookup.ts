@@ -9,7 +9,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { DeviceRow } from '../shared/lib';
 import { configNode, type DeviceLookupNode, type ProfilesNode } from '../shared/config-nodes';
-import { generatePskCredentials, ProfileError, profileView } from '../shared/lib';
+import { generatePskCredentials, ProfileError, profileView, viewTarget } from '../shared/lib';
 import type { Lwm2mMsgInfo } from '../shared/session-ref';
 import { NotABootstrapMessageError } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
@@ -161,7 +161,8 @@ export = function (RED: NodeAPI): void {
       if (!v || typeof v !== 'object' || Array.isArray(v)) {
         throw new ProfileError([{ pointer: '', message: t('errors.msgProfileObject') }]);
       }
-      return v as Record<string, unknown>;
+      // Another profile-lookup's msg.profile: fill from the frozen profile behind its read-only view.
+      return viewTarget(v) as Record<string, unknown>;
     }
   }
   RED.nodes.registerType('lwm2m-profile-lookup', ProfileLookupNode);

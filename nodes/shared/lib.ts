@@ -26,6 +26,7 @@ export {
   validatedProfile,
   profileView,
   refusedEdit,
+  viewTarget,
   ReadOnlyProfileError,
   ProfileError,
   applyTemplate,

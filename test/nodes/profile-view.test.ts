@@ -118,6 +118,20 @@ describe('profile lookup: msg.profile is read-only, loudly', function () {
     assert.equal(audits.length, 1);
   });
 
+  it('a function node that assigns a new object built with spread from the view bootstraps the device with it, checked once more', async () => {
+    const port = await nextPort();
+    const func = 'msg.profile = { ...msg.profile, servers: msg.profile.servers.map((s) => ({ ...s, uri: "coap://127.0.0.1:5999" })) };\nreturn msg;';
+    await helper.load(NODES, flowWith(port, fn(func)));
+    const success = nextMessage(helper.getNode('h-success'));
+    const dev = await device();
+    const before = profileValidations();
+    assert.equal((await dev.bootstrapRequest(SERVER(port), { ep: 'spreads' })).code, '2.04');
+    assert.equal((await success).lwm2m.outcome, 'SUCCESS');
+    assert.equal(profileValidations() - before, 2);
+    const sec = dev.received.filter((q) => q.method === 'PUT' && q.path.startsWith('/0/'));
+    assert.ok(sec.some((q) => q.payload.includes(Buffer.from('coap://127.0.0.1:5999'))), 'the new URI was written');
+  });
+
   it('a change node that sets a property inside msg.profile (it swallows the error) makes object-write fail with the message: 5.00, INTERNAL_ERROR, one audit record', async () => {
     const port = await nextPort();
     const change = { type: 'change', rules: [{ t: 'set', p: 'profile.servers[0].uri', pt: 'msg', to: 'coap://127.0.0.1:5999', tot: 'str' }] };

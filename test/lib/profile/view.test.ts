@@ -144,3 +144,25 @@ describe('profile: the read-only view of a validated profile', () => {
     assert.throws(() => (view.list[0] = 3), { name: 'ReadOnlyProfileError', message: 'nein: /list/0' });
   });
 });
+
+describe('profile: new profiles made from parts of a view', () => {
+  it('a new object with the view spread into it ({...view, name}) is checked once, and the library gets no proxy inside', () => {
+    const p = applyTemplate(meters(), { endpoint: 'm-1' });
+    const view = profileView(p) as Any;
+    const spread: Any = { ...view, name: 'renamed' };
+    assert.equal(isReadOnlyView(spread.servers), true, 'spread copies the top level only');
+    const r = counted(() => validatedProfile(spread));
+    assert.equal(r.validations, 1);
+    assert.equal(r.value.name, 'renamed');
+    assert.equal(isReadOnlyView(r.value.servers), false);
+    assert.equal(r.value.servers, p.servers, 'the frozen array behind the view');
+    assert.deepEqual(planBootstrap(r.value, { contentFormat: 11542 }).length, planBootstrap(p, { contentFormat: 11542 }).length);
+  });
+
+  it('a view filled again (a second profile-lookup, templates kept) gives a plain validated profile', () => {
+    const p = applyTemplate({ ...meters(), templates: { region: 'eu' } }, { endpoint: 'm-1' });
+    const again = applyTemplate(profileView(p) as never, { endpoint: 'm-2' });
+    assert.equal(isValidatedProfile(again), true);
+    assert.equal(isReadOnlyView(again.templates), false);
+  });
+});
