@@ -1,7 +1,9 @@
 export * from './types';
 export * from './errors';
 export { validateProfile, assertProfile, profileSchema, profileValidations } from './validate';
-export { validatedProfile, isValidatedProfile } from './validated';
+export { validatedProfile, isValidatedProfile, profileView } from './validated';
+export { ReadOnlyProfileError, refusedEdit, isReadOnlyView, viewTarget } from './view';
+export type { ReadOnlyViewOptions } from './view';
 export type { ValidatedProfile, ValidatedOptions } from './validated';
 export type { ValidateOptions, ValidateResult } from './validate';
 export { securityModeNumber, contentFormatSetting, SECURITY_MODES, CONTENT_FORMAT_NAMES } from './instances';

@@ -9,12 +9,17 @@
  * WeakMap that also records the object model it was checked against. A validated profile is frozen, deep:
  * it cannot become invalid after the check. A copy (RED.util.cloneMessage, JSON) is a plain object again
  * and gets checked once more where it reaches the library.
+ *
+ * profile-lookup hands users a read-only view of it (profileView, lib/profile/view.ts), so that an edit in
+ * place throws instead of being lost; the view counts as the profile behind it here, and validatedProfile
+ * returns that plain frozen object, so the library never reads through the proxy.
  */
 import { defaultModel } from '../model/registry';
 import type { ObjectModel } from '../model/types';
 import { ProfileError } from './errors';
 import type { BootstrapProfile } from './types';
 import { validateProfile } from './validate';
+import { readOnlyView, viewTarget, type ReadOnlyViewOptions } from './view';
 
 declare const VALIDATED: unique symbol;
 
@@ -27,7 +32,7 @@ const checkedWith = new WeakMap<object, ObjectModel>();
 /** True when `p` is a profile validatedProfile returned (checked against `model`, default: any model). */
 export function isValidatedProfile(p: unknown, model?: ObjectModel): p is ValidatedProfile {
   if (p === null || typeof p !== 'object') return false;
-  const m = checkedWith.get(p);
+  const m = checkedWith.get(viewTarget(p));
   return m !== undefined && (model === undefined || m === model);
 }
 
@@ -44,10 +49,11 @@ export interface ValidatedOptions {
  */
 export function validatedProfile(json: unknown, opts: ValidatedOptions = {}): ValidatedProfile {
   const model = opts.model ?? defaultModel;
-  if (isValidatedProfile(json, model)) return json;
-  const r = validateProfile(json, { model, resolved: true });
+  const plain = viewTarget(json);
+  if (isValidatedProfile(plain, model)) return plain;
+  const r = validateProfile(plain, { model, resolved: true });
   if (!r.ok) {
-    const own = json && typeof json === 'object' && typeof (json as { name?: unknown }).name === 'string' ? (json as { name: string }).name : undefined;
+    const own = plain && typeof plain === 'object' && typeof (plain as { name?: unknown }).name === 'string' ? (plain as { name: string }).name : undefined;
     throw new ProfileError(r.issues, own ?? opts.name);
   }
   deepFreeze(r.profile);
@@ -55,8 +61,22 @@ export function validatedProfile(json: unknown, opts: ValidatedOptions = {}): Va
   return r.profile as ValidatedProfile;
 }
 
+/**
+ * A read-only view of a validated profile, for msg.profile: reads like the profile, throws a
+ * ReadOnlyProfileError on any write (see lib/profile/view.ts); still a ValidatedProfile to the library.
+ */
+export function profileView(p: ValidatedProfile, opts: ReadOnlyViewOptions = {}): ValidatedProfile {
+  return readOnlyView(p, opts);
+}
+
 function deepFreeze(v: unknown): void {
   if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return;
-  for (const x of Object.values(v)) deepFreeze(x);
+  for (const [k, x] of Object.entries(v)) {
+    // A part of a read-only view inside a new profile (msg.profile = {...msg.profile, name: 'x'}): the
+    // frozen object behind it instead, so that the library reads no proxy (and the view refuses freezing).
+    const plain = viewTarget(x);
+    if (plain !== x) (v as Record<string, unknown>)[k] = plain;
+    deepFreeze(plain);
+  }
   Object.freeze(v);
 }

@@ -1,14 +1,15 @@
 /**
  * `lwm2m-profile-lookup`: finds the bootstrap profile for a request — msg.profile from upstream, else the
  * device table's profile for this device, else the configured (or default) profile name — fills its
- * `${…}` placeholders per device, validates the result and puts it on msg.profile: a ValidatedProfile
- * (frozen), which object-write and the library take without checking it again.
+ * `${…}` placeholders per device, validates the result and puts it on msg.profile: a read-only view of a
+ * ValidatedProfile (frozen), which object-write and the library take without checking it again. A node that
+ * writes to it in place gets an error saying how to change it instead (a copy), rather than losing the edit.
  * Output 1: found. Output 2: not found (msg.payload says why).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { DeviceRow } from '../shared/lib';
 import { configNode, type DeviceLookupNode, type ProfilesNode } from '../shared/config-nodes';
-import { generatePskCredentials, ProfileError } from '../shared/lib';
+import { generatePskCredentials, ProfileError, profileView, viewTarget } from '../shared/lib';
 import type { Lwm2mMsgInfo } from '../shared/session-ref';
 import { NotABootstrapMessageError } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
@@ -116,7 +117,7 @@ export = function (RED: NodeAPI): void {
         if (unresolved.length > 0) {
           throw new ProfileError(unresolved.map((name) => ({ pointer: '', message: t('errors.noRequestValue', { name }) })));
         }
-        msg.profile = fillProfile(raw, values, textKeys);
+        msg.profile = profileView(fillProfile(raw, values, textKeys), { message: readOnlyMessage });
         info.profileName = name;
         if (oneTime) info.credentials = { pskIdentity: oneTime.pskIdentity, pskKey: oneTime.pskKey, secret: true };
         msg.payload = t('payload.found', { endpoint: info.endpoint, name });
@@ -133,6 +134,10 @@ export = function (RED: NodeAPI): void {
       clearStatus(node);
       done();
     });
+
+    function readOnlyMessage(pointer: string): string {
+      return t('errors.readOnly', { pointer: pointer || '/' });
+    }
 
     function configuredName(msg: Msg): Promise<string | undefined> {
       return new Promise((resolve, reject) => {
@@ -156,7 +161,8 @@ export = function (RED: NodeAPI): void {
       if (!v || typeof v !== 'object' || Array.isArray(v)) {
         throw new ProfileError([{ pointer: '', message: t('errors.msgProfileObject') }]);
       }
-      return v as Record<string, unknown>;
+      // Another profile-lookup's msg.profile: fill from the frozen profile behind its read-only view.
+      return viewTarget(v) as Record<string, unknown>;
     }
   }
   RED.nodes.registerType('lwm2m-profile-lookup', ProfileLookupNode);
