@@ -22,6 +22,8 @@ import {
   SessionOutcome,
   type BootstrapProfile,
   type BootstrapSession,
+  isReadOnlyView,
+  profileView,
 } from '../shared/lib';
 import { answerPack, checkedProfile } from '../shared/pack';
 import { listenerFor, lwm2mInfo, type Lwm2mMsgInfo, type Lwm2mStep } from '../shared/session-ref';
@@ -169,7 +171,6 @@ export = function (RED: NodeAPI): void {
       c.done(err);
     }
 
-    /** (A promise chain, not an async function: its frame would be heap for every session waiting on a device.) */
     /**
      * The steps, and the first that failed. A refused Bootstrap-Discover is not a failure: runBootstrap fell
      * back to the layout of a device that was not asked (msg.lwm2m.discoveryRefused says so).
@@ -177,7 +178,9 @@ export = function (RED: NodeAPI): void {
      */
     function fromProfile(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo, recorded: number): Promise<StepsRun> {
       const profile = checkedProfile(msg.profile);
-      msg.profile = profile;
+      // Downstream, msg.profile stays a read-only view (an in-place edit after this node throws instead of
+      // being lost in a function node's sloppy mode); a view from profile-lookup stays as it is.
+      if (!isReadOnlyView(msg.profile)) msg.profile = profileView(profile, { message: (pointer) => t('errors.readOnly', { pointer: pointer || '/' }) });
       return runBootstrap(session, profile, { stopOnError: onError !== 'continue', requestTimeoutMs: timeoutMs }).then((result) => {
         if (result.discovered) info.discovered = plainCopy(result.discovered);
         if (result.discoveryRefused) info.discoveryRefused = { ...result.discoveryRefused };

@@ -25,6 +25,7 @@ export {
   validateProfile,
   validatedProfile,
   profileView,
+  isReadOnlyView,
   refusedEdit,
   viewTarget,
   ReadOnlyProfileError,

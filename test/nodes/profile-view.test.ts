@@ -126,8 +126,12 @@ describe('profile lookup: msg.profile is read-only, loudly', function () {
     const dev = await device();
     const before = profileValidations();
     assert.equal((await dev.bootstrapRequest(SERVER(port), { ep: 'spreads' })).code, '2.04');
-    assert.equal((await success).lwm2m.outcome, 'SUCCESS');
+    const done = await success;
+    assert.equal(done.lwm2m.outcome, 'SUCCESS');
     assert.equal(profileValidations() - before, 2);
+    // Past object-write, the profile it checked is a read-only view too: a later edit throws instead of being lost.
+    assert.ok(isReadOnlyView(done.profile), 'object-write hands on a read-only view');
+    assert.throws(() => { done.profile.servers[0].uri = 'coap://127.0.0.1:6000'; }, (e: Error) => e.name === 'ReadOnlyProfileError' && /lwm2m-object-write\.errors\.readOnly/.test(e.message)); // (the helper's RED._ gives the key)
     const sec = dev.received.filter((q) => q.method === 'PUT' && q.path.startsWith('/0/'));
     assert.ok(sec.some((q) => q.payload.includes(Buffer.from('coap://127.0.0.1:5999'))), 'the new URI was written');
   });
