@@ -39,80 +39,105 @@ const DEFAULT_MESSAGE = (pointer: string): string =>
 
 interface ViewState {
   message: (pointer: string) => string;
-  /** Objects behind this view (the root and what was read from it) -> their proxies. */
-  views: WeakMap<object, object>;
+  /** Objects behind this view (the root and what was read from it) -> their proxies; made on the first nested read. */
+  views?: WeakMap<object, object>;
   refused?: ReadOnlyProfileError;
 }
 
-/** Views (root and nested) -> the object each one shows. */
-const targets = new WeakMap<object, object>();
-/** Views (root and nested) -> the state of the root view they belong to. */
-const states = new WeakMap<object, ViewState>();
+/** One view (root or nested): the object it shows, where that is in the profile, its root's state. */
+interface ViewRecord {
+  target: object;
+  pointer: string;
+  state: ViewState;
+}
+
+/** Views (root and nested) -> their record. */
+const byView = new WeakMap<object, ViewRecord>();
+/** The proxies' own targets (shadows) -> the same record, for the traps, which get the shadow. */
+const byShadow = new WeakMap<object, ViewRecord>();
 
 /** A read-only view of `target` (see the file's comment). */
 export function readOnlyView<T extends object>(target: T, opts: ReadOnlyViewOptions = {}): T {
-  const state: ViewState = { message: opts.message ?? DEFAULT_MESSAGE, views: new WeakMap() };
+  const state: ViewState = { message: opts.message ?? DEFAULT_MESSAGE };
   return wrap(target, '', state) as T;
 }
 
 /** The object behind a view; anything else as it is. */
 export function viewTarget<T>(v: T): T {
-  return v !== null && typeof v === 'object' ? ((targets.get(v) as T | undefined) ?? v) : v;
+  return v !== null && typeof v === 'object' ? ((byView.get(v)?.target as T | undefined) ?? v) : v;
 }
 
 /** True for a view readOnlyView made (root or nested). */
 export function isReadOnlyView(v: unknown): boolean {
-  return v !== null && typeof v === 'object' && targets.has(v);
+  return v !== null && typeof v === 'object' && byView.has(v);
 }
 
 /** The first write refused through this view (or any view read from the same root), if any. */
 export function refusedEdit(v: unknown): ReadOnlyProfileError | undefined {
-  return v !== null && typeof v === 'object' ? states.get(v)?.refused : undefined;
+  return v !== null && typeof v === 'object' ? byView.get(v)?.state.refused : undefined;
 }
 
 const hasOwn = (o: object, k: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
+const childPointer = (r: ViewRecord, key: PropertyKey): string => `${r.pointer}/${pointerSegment(String(key))}`;
+
+function refuse(r: ViewRecord, operation: ReadOnlyProfileError['operation'], key?: PropertyKey): never {
+  const at = key === undefined || typeof key === 'symbol' ? r.pointer : childPointer(r, key);
+  const err = new ReadOnlyProfileError(r.state.message(at), at, operation);
+  r.state.refused ??= err;
+  throw err;
+}
+
+const rec = (shadow: object): ViewRecord => byShadow.get(shadow)!;
+
+/**
+ * One handler for every view (a view's own data is its record, found from the shadow the traps get): a
+ * handler of closures per view was ~0.6 KiB of heap for every session whose msg carries a profile.
+ */
+const HANDLER: ProxyHandler<object> = {
+  get: (s, key) => {
+    const r = rec(s);
+    const x: unknown = Reflect.get(r.target, key);
+    return typeof key === 'symbol' || !hasOwn(r.target, key) ? x : wrap(x, childPointer(r, key), r.state);
+  },
+  has: (s, key) => Reflect.has(rec(s).target, key),
+  ownKeys: (s) => Reflect.ownKeys(rec(s).target),
+  getOwnPropertyDescriptor: (s, key) => {
+    const r = rec(s);
+    const d = Reflect.getOwnPropertyDescriptor(r.target, key);
+    if (!d) return undefined;
+    const own = Reflect.getOwnPropertyDescriptor(s, key);
+    if (own && !own.configurable) return own; // an array's length: the copy's, which is the same
+    return { value: typeof key === 'symbol' ? d.value : wrap(d.value, childPointer(r, key), r.state), writable: false, enumerable: d.enumerable, configurable: true };
+  },
+  getPrototypeOf: (s) => Reflect.getPrototypeOf(rec(s).target),
+  isExtensible: (s) => Reflect.isExtensible(s),
+  set: (s, key) => refuse(rec(s), 'set', key),
+  // Deleting a property that is not there changes nothing (RED.util.cloneMessage deletes msg.req and msg.res).
+  deleteProperty: (s, key) => {
+    const r = rec(s);
+    return hasOwn(r.target, key) ? refuse(r, 'delete', key) : true;
+  },
+  defineProperty: (s, key) => refuse(rec(s), 'define', key),
+  setPrototypeOf: (s) => refuse(rec(s), 'setPrototypeOf'),
+  preventExtensions: (s) => refuse(rec(s), 'preventExtensions'),
+};
+
 function wrap(v: unknown, pointer: string, state: ViewState): unknown {
   if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return v;
-  const known = state.views.get(v);
-  if (known) return known;
+  if (pointer !== '') {
+    const known = state.views?.get(v);
+    if (known) return known;
+  }
   const target = v;
-  const child = (key: PropertyKey): string => `${pointer}/${pointerSegment(String(key))}`;
-  const refuse = (operation: ReadOnlyProfileError['operation'], key?: PropertyKey): never => {
-    const at = key === undefined || typeof key === 'symbol' ? pointer : child(key);
-    const err = new ReadOnlyProfileError(state.message(at), at, operation);
-    state.refused ??= err;
-    throw err;
-  };
   // The proxy's own target is a shallow copy, never the frozen object: a proxy must report a frozen target's
   // properties exactly as they are, which would forbid handing out nested views. The copy satisfies the
-  // proxy invariants and is what util.inspect shows; every trap below answers from `target`.
+  // proxy invariants and is what util.inspect shows; every trap answers from `target`.
   const shadow: object = Array.isArray(target) ? target.slice() : Object.assign(Object.create(Object.getPrototypeOf(target) as object | null) as object, target);
-  const view = new Proxy(shadow, {
-    get: (_s, key) => {
-      const x: unknown = Reflect.get(target, key);
-      return typeof key === 'symbol' || !hasOwn(target, key) ? x : wrap(x, child(key), state);
-    },
-    has: (_s, key) => Reflect.has(target, key),
-    ownKeys: () => Reflect.ownKeys(target),
-    getOwnPropertyDescriptor: (s, key) => {
-      const d = Reflect.getOwnPropertyDescriptor(target, key);
-      if (!d) return undefined;
-      const own = Reflect.getOwnPropertyDescriptor(s, key);
-      if (own && !own.configurable) return own; // an array's length: the copy's, which is the same
-      return { value: typeof key === 'symbol' ? d.value : wrap(d.value, child(key), state), writable: false, enumerable: d.enumerable, configurable: true };
-    },
-    getPrototypeOf: () => Reflect.getPrototypeOf(target),
-    isExtensible: (s) => Reflect.isExtensible(s),
-    set: (_s, key) => refuse('set', key),
-    // Deleting a property that is not there changes nothing (RED.util.cloneMessage deletes msg.req and msg.res).
-    deleteProperty: (_s, key) => (hasOwn(target, key) ? refuse('delete', key) : true),
-    defineProperty: (_s, key) => refuse('define', key),
-    setPrototypeOf: () => refuse('setPrototypeOf'),
-    preventExtensions: () => refuse('preventExtensions'),
-  });
-  state.views.set(target, view);
-  targets.set(view, target);
-  states.set(view, state);
+  const r: ViewRecord = { target, pointer, state };
+  const view = new Proxy(shadow, HANDLER);
+  byShadow.set(shadow, r);
+  byView.set(view, r);
+  if (pointer !== '') (state.views ??= new WeakMap()).set(target, view);
   return view;
 }
