@@ -104,6 +104,9 @@ async function startNginx(opts) {
   };
 }
 
+/** The DTLS cookie secret all instances of this lab run share (the listener's Cookie secret credential). */
+const LAB_COOKIE_SECRET = require('crypto').randomBytes(16).toString('hex');
+
 /**
  * The demo's bootstrap flow, reading devices from PostgreSQL and auditing there, on a CoAP and a CoAPs listener
  * that take the PROXY protocol from nginx on 127.0.0.1 (`proxyFrom: ''` switches that off).
@@ -147,9 +150,11 @@ async function startInstance({ name, pgUrl, coapPort, coapsPort, noDbDevices, pr
   fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: `scale-${name}`, private: true, dependencies: { 'node-red-contrib-lwm2m-bootstrap': `file:${root}` } }));
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(scaleFlow({ coapPort, coapsPort, instance: name, noDb: !!noDbDevices, proxyFrom }), null, 1));
   // credentialSecret false: flows_cred.json is plain JSON here (a temporary directory of a test).
+  // Every instance's CoAPs listener holds the same DTLS cookie secret (one per lab run), so a ClientHello whose
+  // cookie one instance made completes at another (the one left when an instance dies mid-handshake).
   const creds = noDbDevices
-    ? { 'scale-coaps': { pskKeys: JSON.stringify(Object.fromEntries(noDbDevices.filter((d) => d.secure).map((d) => [d.pskIdentity, { key: d.pskKey, endpoint: d.endpoint }]))) } }
-    : { 'scale-pg': { connectionString: pgUrl } };
+    ? { 'scale-coaps': { cookieSecret: LAB_COOKIE_SECRET, pskKeys: JSON.stringify(Object.fromEntries(noDbDevices.filter((d) => d.secure).map((d) => [d.pskIdentity, { key: d.pskKey, endpoint: d.endpoint }]))) } }
+    : { 'scale-pg': { connectionString: pgUrl }, 'scale-coaps': { cookieSecret: LAB_COOKIE_SECRET } };
   fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(creds));
   const uiPort = await freeTcpPort();
   fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify({
