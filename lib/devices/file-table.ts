@@ -83,6 +83,11 @@ export class DeviceTable extends EventEmitter implements DeviceSource {
     this.table = CompactTable.empty(opts.keyColumn, this.profileColumn());
   }
 
+  /** The columns its records take endpoint, identity, key, IMEI and ICCID from. */
+  get columns(): Readonly<DeviceColumns> {
+    return this.cols;
+  }
+
   /** Distinct keys loaded now. */
   get count(): number {
     return this.table.count;

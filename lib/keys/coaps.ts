@@ -25,6 +25,22 @@ export interface PskTable {
   on(event: 'loaded', listener: () => void): unknown;
   removeListener(event: 'loaded', listener: () => void): unknown;
   checkFresh(force?: boolean): Promise<void>;
+  /** Rows loaded now (a DeviceTable has it). */
+  readonly count?: number;
+  /** The columns its DeviceSource records come from (a DeviceTable has them). */
+  readonly columns?: Readonly<{ endpoint: string; identity: string; pskKey: string }>;
+}
+
+/**
+ * A file table of this many rows or more is not copied into the listener's own key map (a million PSKs would
+ * be ~100 MB more and a copy of seconds, on the event loop, at every reload): when it is a DeviceSource whose
+ * identity, key and endpoint columns are the listener's, the handshake reads it through its own index.
+ */
+export const TABLE_SNAPSHOT_MAX_ROWS = 10_000;
+
+function isDeviceSource(t: PskTable): t is PskTable & DeviceSource {
+  const d = t as Partial<DeviceSource>;
+  return typeof d.cachedByIdentity === 'function' && typeof d.onChange === 'function' && typeof d.lookup === 'function';
 }
 
 export interface CoapsLog {
@@ -41,6 +57,9 @@ export class CoapsController {
   readonly limiter = new PrefetchLimiter(64);
   private readonly own: StaticKeySource;
   private tableKeys: StaticKeySource | undefined;
+  /** The file table read through its index (a DeviceSource), when its columns are the listener's. */
+  private tableIndex: DeviceKeySource | undefined;
+  private indexed = false;
   private readonly deviceKeys: DeviceKeySource[] = [];
   private rpkColumn: string | undefined;
   private readonly peers = new Map<string, BindingIdentity>();
@@ -73,6 +92,12 @@ export class CoapsController {
     if (!this.tableKeys) {
       this.tableKeys = new StaticKeySource();
       this.keys.sources.splice(1, 0, this.tableKeys); // right after the node's own keys
+    }
+    const tc = table.columns;
+    if (!this.tableIndex && isDeviceSource(table) && tc && tc.identity === cols.identity && tc.pskKey === cols.key && tc.endpoint === cols.endpoint) {
+      // Asked right after the snapshot, which is empty while the table is large (snapshot()).
+      this.tableIndex = new DeviceKeySource(table, { limiter: this.limiter });
+      this.keys.sources.splice(2, 0, this.tableIndex);
     }
     table.on('loaded', this.onLoaded);
     this.snapshot();
@@ -111,8 +136,19 @@ export class CoapsController {
     return { handshake: this.psk.stats(), prefetch };
   }
 
+  /** How the handshake reads the file table now: a copy of its keys, or the table's own index (large tables). */
+  get tableMode(): 'snapshot' | 'index' | undefined {
+    return this.table ? (this.indexed ? 'index' : 'snapshot') : undefined;
+  }
+
   private snapshot(): void {
     if (!this.table || !this.cols || !this.tableKeys) return;
+    // Raw public keys come only from the snapshot (a DeviceRecord has no public key), so they keep it.
+    this.indexed = this.tableIndex !== undefined && !this.rpk && (this.table.count ?? 0) >= TABLE_SNAPSHOT_MAX_ROWS;
+    if (this.indexed) {
+      this.tableKeys.replace(new Map());
+      return;
+    }
     const rows = { rows: () => this.table!.allRows() };
     const { keys, badRows } = keysFromTable(rows, this.cols);
     let bad = badRows;
