@@ -102,6 +102,8 @@ export = function (RED: NodeAPI): void {
       const pgHealth = pgAudit?.health();
       const pgProblem = pgHealth && (!pgHealth.ok || pgHealth.dropped > 0);
       if (pgProblem) parts.unshift(t('status.auditDbFailed', { dropped: pgHealth.dropped }));
+      // Bootstrap-Finish sent before its FINISH_SENT row was committed (the database was slow or down).
+      if (pgHealth?.unconfirmed) parts.push(t('status.unconfirmed', { count: pgHealth.unconfirmed }));
       if (auditProblem) parts.unshift(t('status.auditFailed'));
       showStatus(node, auditProblem || pgProblem ? 'failed' : 'listening', parts.join(' · '));
     }

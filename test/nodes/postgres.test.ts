@@ -11,7 +11,7 @@ import { client as clientLib } from '../../lib';
 import { nextPort } from '../support/ports';
 import { startPostgres, type TempPostgres } from '../support/postgres';
 import { bootstrapFlow, patch } from './support/flows';
-import { ALL_NODES, callsOf, helper, nextMessage } from './support/runtime';
+import { ALL_NODES, callsOf, helper, nextMessage, statusCalls, until } from './support/runtime';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const postgresNode = require(path.resolve(__dirname, '..', '..', 'nodes', 'postgres', 'postgres.js'));
@@ -98,5 +98,42 @@ describe('server nodes: lwm2m-postgres (a real PostgreSQL)', function () {
     const pgNode = helper.getNode('n-pg');
     const said = JSON.stringify([callsOf(pgNode, 'log'), callsOf(pgNode, 'warn'), callsOf(pgNode, 'error'), callsOf(helper.getNode('n-listener'), 'error')]);
     assert.ok(!said.includes('s3cret-pw'), 'no log line holds the password');
+  });
+
+  it('a database too slow for the write-ahead does not hold Bootstrap-Finish: the device is bootstrapped, the listener counts it, the row lands later', async () => {
+    const port = await nextPort();
+    const f = flow(port);
+    patch(f, 'n-pg', { writeAhead: '100' });
+    await helper.load([...ALL_NODES, postgresNode], f, { 'n-pg': { connectionString: url } });
+    // Another session holds the audit table: every INSERT into it waits until this transaction ends.
+    const locker = new Client({ connectionString: pg.url });
+    await locker.connect();
+    await locker.query(`INSERT INTO lwm2m_devices (endpoint, profile, template_values) VALUES ('pg-slow', 'gold', '{"lifetime": 300}') ON CONFLICT DO NOTHING`);
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE lwm2m_audit IN ACCESS EXCLUSIVE MODE');
+    const dev = new clientLib.SimulatedClient({ endpoint: 'pg-slow', trace: false, bootstrapServer: { uri: `coap://127.0.0.1:${port}` }, timing: { minHoldOffMs: 10, holdOffMs: 0, jitter: 0 } });
+    try {
+      const done = new Promise<void>((resolve) => dev.on('bootstrapped', () => resolve()));
+      await dev.start();
+      await done;
+      const listener = helper.getNode('n-listener');
+      await until(() => statusCalls(listener).some((st) => String(st.text).includes('status.unconfirmed')), 5000, 'the unconfirmed count in the status');
+    } finally {
+      await dev.stop(false);
+      await locker.query('COMMIT');
+      await locker.end();
+    }
+    const c = new Client({ connectionString: pg.url });
+    await c.connect();
+    try {
+      let outcomes: string[] = [];
+      for (let i = 0; i < 100 && !outcomes.includes('SUCCESS'); i++) {
+        outcomes = (await c.query(`SELECT outcome FROM lwm2m_audit WHERE endpoint = 'pg-slow'`)).rows.map((r: { outcome: string }) => r.outcome);
+        if (!outcomes.includes('SUCCESS')) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(outcomes, ['SUCCESS'], 'one row, the final record, once the table is free');
+    } finally {
+      await c.end();
+    }
   });
 });
