@@ -13,9 +13,8 @@
  * operator change), so a storm from 127.0.0.1 alone would measure that limit, not the server.
  */
 import type * as dgram from 'dgram';
-import { execFile, spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
+import { execFile } from 'child_process';
+import { buildC } from './c-loadgen';
 import { dtls } from 'node-dtls-client';
 import { DeviceSlot, type DeviceContext } from './device';
 import { endpointName } from './scenario';
@@ -45,29 +44,10 @@ export interface DtlsStormResult {
   client: string;
 }
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const C_SOURCE = path.join(ROOT, 'bench', 'c', 'dtls-loadgen.c');
-const C_BINARY = path.join(ROOT, 'build', 'bench', 'dtls-loadgen');
-let cBuilt: { binary?: string; reason?: string } | undefined;
-
 /** Builds bench/c/dtls-loadgen.c once per load generator (again when the source is newer than the binary). */
 export function cClient(): { binary?: string; reason?: string } {
-  if (cBuilt) return cBuilt;
-  if (process.env.BENCH_DTLS_CLIENT === 'node') return (cBuilt = { reason: 'BENCH_DTLS_CLIENT=node' });
-  try {
-    const fresh = fs.existsSync(C_BINARY) && fs.statSync(C_BINARY).mtimeMs >= fs.statSync(C_SOURCE).mtimeMs;
-    if (!fresh) {
-      fs.mkdirSync(path.dirname(C_BINARY), { recursive: true });
-      const r = spawnSync('gcc', ['-O2', '-o', C_BINARY, C_SOURCE, '-lssl', '-lcrypto'], { encoding: 'utf8' });
-      if (r.status !== 0) {
-        const why = r.error ? r.error.message : (r.stderr || '').split('\n').find((l) => /error/.test(l)) ?? `gcc exited ${r.status}`;
-        return (cBuilt = { reason: `the C client did not build (${why.trim().slice(0, 160)}; Debian: apt-get install gcc libssl-dev)` });
-      }
-    }
-    return (cBuilt = { binary: C_BINARY });
-  } catch (err) {
-    return (cBuilt = { reason: `the C client did not build: ${err instanceof Error ? err.message : String(err)}` });
-  }
+  if (process.env.BENCH_DTLS_CLIENT === 'node') return { reason: 'BENCH_DTLS_CLIENT=node' };
+  return buildC('dtls-loadgen', ['-lssl', '-lcrypto'], 'gcc libssl-dev');
 }
 
 /** One storm with the C client. */

@@ -7,6 +7,7 @@ import type { HandlerConfig } from '../lib/client/bootstrap-handler';
 import { FaultState } from '../lib/client/faults';
 import { factoryStore, resolveOptions } from '../lib/client/options';
 import { decode, encode } from '../lib/codec';
+import { cCoapStorm, coapClient, type CStormArgs } from './c-loadgen';
 import { DeviceSlot, type DeviceContext, type DeviceResult, type WireStep } from './device';
 import { dtlsStorm, type DtlsStormArgs } from './dtls-client';
 import { BENCH_PSK_HEX } from './dtls-bench';
@@ -142,6 +143,14 @@ let holder: PendingHolder | undefined;
 
 serve({
   storm: (a: StormArgs) => storm(a),
+  /** Which plain-CoAP client the storms can use: the C one, or why not. */
+  cclient: () => coapClient(),
+  /** A storm (or, with a script, a floor run) with the C client. */
+  cstorm: (a: CStormArgs) => {
+    const c = coapClient();
+    if (!c.binary) throw new Error(c.reason);
+    return cCoapStorm(c.binary, a);
+  },
   dtls: (a: DtlsStormArgs) => dtlsStorm(a, deviceContext(a, 'coaps')),
   floor: async (a: { host: string; port: number; script: WireStep[]; count: number; concurrency: number }) => {
     const r = await runFloor(a.host, a.port, a.script, a.count, a.concurrency, 10_000);

@@ -108,7 +108,7 @@ export function markdown(res: Results): string {
     `### Benchmark (\`npm run bench\`, ${res.startedAt.slice(0, 10)})`,
     '',
     ...(typeof res.options.command === 'string' ? [`Command: \`${res.options.command}\``, ''] : []),
-    `${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${m.platform}. Server and load generator are separate processes on the same ${m.cpus} cores (they compete; the floor and the library-only runs pay the same price). Plain CoAP on 127.0.0.1, ${res.options.devices} new devices per storm unless noted, warm runtime.${res.dtls ? ' The DTLS rows: DTLS 1.2 PSK with TLS_PSK_WITH_AES_128_CCM_8 to 127.0.0.1, each device from a loopback address of its own, each row a server process of its own.' : ''}`,
+    `${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${m.platform}. Server and load generator are separate processes on the same ${m.cpus} cores (they compete; the floor and the library-only runs pay the same price). Plain CoAP on 127.0.0.1, ${res.options.devices} new devices per storm unless noted, warm runtime. ${clientNote(res)}${res.dtls ? ' The DTLS rows: DTLS 1.2 PSK with TLS_PSK_WITH_AES_128_CCM_8 to 127.0.0.1, each device from a loopback address of its own, each row a server process of its own.' : ''}`,
     '',
     `| ${STORM_HEAD.join(' | ')} |`,
     `|${STORM_HEAD.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`,
@@ -263,4 +263,16 @@ export function millionLines(m: MillionReport): string[] {
   }
   out.push('');
   return out;
+}
+
+/** Which load generator drove the plain-CoAP rows (the row's `client`). */
+function clientNote(res: Results): string {
+  const c = res.storms.filter((r) => r.client === 'c').length;
+  const js = res.storms.filter((r) => r.client !== 'c' && r.format !== '–' && !/DTLS/.test(r.label)).length;
+  if (c === 0) return 'Plain-CoAP storms: the JavaScript device of bench/device.ts (it decodes and checks every write).';
+  return (
+    'The floor, format, sweep and audit-cost storms are driven by one C client, bench/c/coap-loadgen.c (microseconds of CPU per datagram, so floor and server storms ' +
+    'pay the same small load-generator price and their ratio measures the server)' +
+    (js ? '; the history, big and memory storms by the JavaScript device of bench/device.ts, which decodes and checks every write (the big storm has a floor of the same client).' : '.')
+  );
 }

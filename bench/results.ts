@@ -29,6 +29,8 @@ export interface StormRow {
   idReuses?: number;
   staleAnswers?: number;
   wallS: number;
+  /** The load generator that drove it: bench/c/coap-loadgen.c (c) or bench/device.ts (node). */
+  client?: 'c' | 'node';
 }
 
 /** Which floor storm a ratio uses: its row label, exchanges and rate. */

@@ -14,6 +14,7 @@ import * as path from 'path';
 import type { WireStep } from './device';
 import { Child } from './ipc';
 import type { StormArgs, StormResult } from './loadgen';
+import type { CStormResult } from './c-loadgen';
 import { parseOptions, type BenchOptions } from './options';
 import type { ProbeReport } from './probe';
 import { markdown, svgChart, textTable } from './report';
@@ -59,6 +60,12 @@ class Bench {
   redObs!: Child;
   libPort = 0;
   redPort = 0;
+  /**
+   * The plain-CoAP C client (bench/c/coap-loadgen.c) drives the floor and the storms it is asked for
+   * (`client: 'c'`), or undefined with `cWhy` saying why the JavaScript device does instead.
+   */
+  cClient?: boolean;
+  cWhy?: string;
   redObsPort = 0;
 
   constructor(readonly o: BenchOptions) {}
@@ -113,9 +120,10 @@ class Bench {
     format: string,
     devices: number,
     concurrency: number,
-    opts: { trace?: boolean; record?: boolean; floor?: StormRow } = {},
+    opts: { trace?: boolean; record?: boolean; floor?: StormRow; client?: 'c' | 'node' } = {},
   ): Promise<StormRow & { trace?: WireStep[] }> {
     const { child, port } = this.server(label);
+    const useC = opts.client === 'c' && this.cClient === true && !opts.trace;
     const args: StormArgs = {
       host: HOST,
       port,
@@ -128,7 +136,9 @@ class Bench {
     };
     await child.call('mark');
     const drops0 = udpRcvbufErrors();
-    const r = await this.loadgen.call<StormResult>('storm', args);
+    const r: StormResult = useC
+      ? { ...(await this.loadgen.call<CStormResult>('cstorm', args)), strays: 0, idReuses: 0, staleAnswers: 0 }
+      : await this.loadgen.call<StormResult>('storm', args);
     const udpDrops = dropsSince(drops0);
     const p = await child.call<ProbeReport>('report');
     const row: StormRow & { trace?: WireStep[] } = {
@@ -148,11 +158,15 @@ class Bench {
       idReuses: r.idReuses,
       staleAnswers: r.staleAnswers,
       wallS: r.wallS,
+      client: useC ? 'c' : 'node',
     };
-    this.nat.idReuses += r.idReuses;
-    this.nat.staleAnswers += r.staleAnswers;
-    this.nat.lost += r.failed;
-    this.nat.devices += devices;
+    if (opts.floor && (opts.floor.client ?? 'node') !== row.client) throw new Error(`${label} storm (${row.client} client) compared with a floor of another client`);
+    if (!useC) {
+      this.nat.idReuses += r.idReuses;
+      this.nat.staleAnswers += r.staleAnswers;
+      this.nat.lost += r.failed;
+      this.nat.devices += devices;
+    }
     if (r.staleAnswers) log(`${label} ${format}: ${r.staleAnswers} stale cached answers (another device's token for a reused Message ID)`);
     const floor = opts.floor;
     if (floor) {
@@ -171,20 +185,18 @@ class Bench {
    * 5,000): at several thousand exchanges per second a storm of 1,000 lasts a tenth of a second, too short
    * to time. `sameCount`: exactly `stormDevices` exchanges, for a storm long enough on its own (the big one).
    */
-  async floorStorm(format: string, stormDevices: number, concurrency: number, opts: { record?: boolean; sameCount?: boolean; label?: string } = {}): Promise<StormRow> {
+  async floorStorm(format: string, stormDevices: number, concurrency: number, opts: { record?: boolean; sameCount?: boolean; label?: string; client?: 'c' | 'node' } = {}): Promise<StormRow> {
     const devices = opts.sameCount ? stormDevices : Math.max(stormDevices * 5, 5000);
     const script = this.scripts.get(format);
     if (!script) throw new Error(`no traced bootstrap for ${format}`);
     const { port } = await this.floor.call<{ port: number }>('script', script);
     await this.floor.call('mark');
     const drops0 = udpRcvbufErrors();
-    const r = await this.loadgen.call<{ completed: number; failed: number; latency: StormRow['latency']; wallS: number; perSecond: number; loadgenCpuS: number }>('floor', {
-      host: HOST,
-      port,
-      script,
-      count: devices,
-      concurrency,
-    });
+    const useC = opts.client === 'c' && this.cClient === true;
+    type FloorRun = { completed: number; failed: number; latency: StormRow['latency']; wallS: number; perSecond: number; loadgenCpuS: number };
+    const r = useC
+      ? await this.loadgen.call<FloorRun>('cstorm', { host: HOST, port, first: 0, count: devices, concurrency, pct: -1, timeoutMs: 10_000, script })
+      : await this.loadgen.call<FloorRun>('floor', { host: HOST, port, script, count: devices, concurrency });
     const p = await this.floor.call<ProbeReport>('report');
     const row: StormRow = {
       label: opts.label ?? 'floor',
@@ -202,6 +214,7 @@ class Bench {
       loadgenCpuS: r.loadgenCpuS,
       udpDrops: dropsSince(drops0),
       wallS: r.wallS,
+      client: useC ? 'c' : 'node',
     };
     if (opts.record !== false) this.storms.push(row);
     return row;
@@ -249,17 +262,17 @@ class Bench {
    * machine's load hits both alike. Returns the mean rates and the audit lines written per session.
    */
   async observeCost(format: string, pairs: number): Promise<{ plain: number; observed: number; ratio: number; cpuPlain: number; cpuObserved: number; sessions: number; auditLines: number; polls: number; profileShare: number }> {
-    await this.storm(OBSERVED, format, Math.min(this.o.devices, 300), this.o.concurrency, { record: false }); // warm-up
+    await this.storm(OBSERVED, format, Math.min(this.o.devices, 300), this.o.concurrency, { record: false, client: 'c' }); // warm-up
     const plain: StormRow[] = [];
     const observed: StormRow[] = [];
     for (let i = 0; i < pairs; i++) {
-      plain.push(await this.storm('node-red', format, this.o.devices, this.o.concurrency, { record: false }));
-      observed.push(await this.storm(OBSERVED, format, this.o.devices, this.o.concurrency, { record: i === pairs - 1 }));
+      plain.push(await this.storm('node-red', format, this.o.devices, this.o.concurrency, { record: false, client: 'c' }));
+      observed.push(await this.storm(OBSERVED, format, this.o.devices, this.o.concurrency, { record: i === pairs - 1, client: 'c' }));
     }
     // One more storm under the profiler (not reported): the share of the server's CPU in the observe code.
     const profFile = path.join(os.tmpdir(), `lwm2m-bench-observe-${process.pid}.cpuprofile`);
     await this.redObs.call('profStart');
-    const profiled = await this.storm(OBSERVED, format, this.o.devices, this.o.concurrency, { record: false });
+    const profiled = await this.storm(OBSERVED, format, this.o.devices, this.o.concurrency, { record: false, client: 'c' });
     await this.redObs.call('profStop', { file: profFile });
     const prof = observeShare(profFile);
     fs.rmSync(profFile, { force: true });
@@ -289,9 +302,9 @@ class Bench {
     for (const c of this.o.sweep) {
       const devices = c === 1 ? Math.min(this.o.devices, 200) : Math.max(this.o.devices, c * 4);
       log(`sweep: concurrency ${c}, ${devices} devices`);
-      const f = await this.floorStorm(format, devices, c, { record: false, label: 'floor (sweep)' });
-      const l = await this.storm('library', format, devices, c, { record: false, floor: f });
-      const r = await this.storm('node-red', format, devices, c, { record: false, floor: f });
+      const f = await this.floorStorm(format, devices, c, { record: false, label: 'floor (sweep)', client: 'c' });
+      const l = await this.storm('library', format, devices, c, { record: false, floor: f, client: 'c' });
+      const r = await this.storm('node-red', format, devices, c, { record: false, floor: f, client: 'c' });
       for (const row of [f, l, r]) {
         this.sweep.push({ series: row.label.replace(/ \(sweep\)$/, ''), concurrency: c, perSecond: row.perSecond, p99Ms: row.latency.p99Ms, udpDrops: row.udpDrops });
         if (row.failed) this.storms.push({ ...withoutTrace(row), label: row.label.endsWith('(sweep)') ? row.label : `${row.label} (sweep)` });
@@ -370,6 +383,10 @@ async function main(): Promise<void> {
   try {
     log(`starting load generator, floor, library and Node-RED servers (device table: ${total} rows)`);
     await b.start(tableFile);
+    const cc = await b.loadgen.call<{ binary?: string; reason?: string }>('cclient');
+    b.cClient = cc.binary !== undefined;
+    b.cWhy = cc.reason;
+    if (!b.cClient) log(`plain-CoAP storms with the JavaScript device: ${cc.reason}`);
 
     // Warm-up (not reported): JIT, ajv schema compilation, first-use allocations; one traced bootstrap per format.
     for (const f of o.formats) {
@@ -384,10 +401,10 @@ async function main(): Promise<void> {
     let profile: ProfileSummary | undefined;
     for (const f of want('formats') ? o.formats : []) {
       log(`storms in ${f}: floor, library, Node-RED (${o.devices} devices, concurrency ${o.concurrency})`);
-      const floor = await b.floorStorm(f, o.devices, o.concurrency);
-      await b.storm('library', f, o.devices, o.concurrency, { floor });
+      const floor = await b.floorStorm(f, o.devices, o.concurrency, { client: 'c' });
+      await b.storm('library', f, o.devices, o.concurrency, { floor, client: 'c' });
       if (o.profile && f === o.formats[0]) await b.red.call('profStart');
-      await b.storm('node-red', f, o.devices, o.concurrency, { floor });
+      await b.storm('node-red', f, o.devices, o.concurrency, { floor, client: 'c' });
     }
     if (o.profile && want('formats')) {
       fs.mkdirSync(path.join(o.out, 'profile'), { recursive: true });
@@ -396,7 +413,7 @@ async function main(): Promise<void> {
       // The library alone, profiled in a storm of its own (not reported: the profiler costs some speed).
       log(`profiling the library server (${o.devices} devices, ${MAIN_FORMAT})`);
       await b.lib.call('profStart');
-      await b.storm('library', sweepFormat(o), o.devices, o.concurrency, { record: false });
+      await b.storm('library', sweepFormat(o), o.devices, o.concurrency, { record: false, client: 'c' });
       results.libraryProfile = await b.lib.call<ProfileSummary>('profStop', { file: path.join(o.out, 'profile', 'library-storm.cpuprofile') });
     }
 

@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "coap-device.h"
+
 #define HANDSHAKE_TIMEOUT_MS 5000
 #define ACK_TIMEOUT_MS 2000
 #define MAX_CAUSES 32
@@ -63,12 +65,6 @@ static double handshake_ms_sum; /* over completed handshakes */
 static long handshakes, requests_answered;
 static struct { char text[64]; long count; } causes[MAX_CAUSES];
 static int ncauses;
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
 
 static void cause(const char *c) {
   failed++;
@@ -140,78 +136,18 @@ static void send_request(slot_t *s) {
 
 /* CoAP POST /bs?ep=bench-dev-N(&pct=P), confirmable. */
 static void bootstrap_request(slot_t *s) {
-  unsigned char *p = s->request;
-  char ep[64], q[16];
-  int eplen = snprintf(ep, sizeof(ep), "ep=bench-dev-%ld", s->n);
   RAND_bytes(s->token, 4);
   RAND_bytes((unsigned char *)&s->mid, 2);
-  *p++ = 0x40 | 4; /* ver 1, CON, TKL 4 */
-  *p++ = 0x02;     /* POST */
-  *p++ = s->mid >> 8;
-  *p++ = s->mid & 0xff;
-  memcpy(p, s->token, 4);
-  p += 4;
-  *p++ = (11 << 4) | 2; /* Uri-Path (11) "bs" */
-  *p++ = 'b';
-  *p++ = 's';
-  /* Uri-Query (15): delta 4 */
-  if (eplen < 13) {
-    *p++ = (4 << 4) | eplen;
-  } else {
-    *p++ = (4 << 4) | 13;
-    *p++ = (unsigned char)(eplen - 13);
-  }
-  memcpy(p, ep, (size_t)eplen);
-  p += eplen;
-  if (pct >= 0) {
-    int qlen = snprintf(q, sizeof(q), "pct=%d", pct);
-    *p++ = (0 << 4) | qlen; /* another Uri-Query: delta 0 */
-    memcpy(p, q, (size_t)qlen);
-    p += qlen;
-  }
-  s->request_len = (int)(p - s->request);
+  s->request_len = bootstrap_request_into(s->request, s->n, pct, s->mid, s->token);
   s->retx_at = now_ms() + ACK_TIMEOUT_MS;
   send_request(s);
 }
 
-/* A piggy-backed ACK with `code` (class.detail as c*32+d), same Message ID and token. */
-static void answer(slot_t *s, const unsigned char *req, int tkl, unsigned char code, const char *body) {
+/* A piggy-backed answer to a server request (coap-device.h). */
+static void answer(slot_t *s, const unsigned char *req, int tkl) {
   unsigned char out[200];
-  int len = 4 + tkl;
-  out[0] = 0x60 | tkl; /* ver 1, ACK */
-  out[1] = code;
-  out[2] = req[2];
-  out[3] = req[3];
-  memcpy(out + 4, req + 4, (size_t)tkl);
-  if (body != NULL) {
-    size_t bl = strlen(body);
-    out[len++] = (12 << 4) | 1; /* Content-Format: 40 (application/link-format) */
-    out[len++] = 40;
-    out[len++] = 0xff;
-    memcpy(out + len, body, bl);
-    len += (int)bl;
-  }
+  int len = answer_into(out, req, tkl, answer_code(req[1]), req[1] == 1 ? DISCOVER_BODY : NULL);
   if (SSL_write(s->ssl, out, len) <= 0) ERR_clear_error();
-}
-
-/* Is the request's Uri-Path exactly "bs"? (Bootstrap-Finish is POST /bs.) */
-static int path_is_bs(const unsigned char *m, int len, int tkl) {
-  int i = 4 + tkl, opt = 0, segments = 0, bs = 0;
-  while (i < len && m[i] != 0xff) {
-    int delta = m[i] >> 4, olen = m[i] & 15;
-    i++;
-    if (delta == 13) delta = 13 + m[i++];
-    else if (delta == 14) { delta = 269 + (m[i] << 8 | m[i + 1]); i += 2; }
-    if (olen == 13) olen = 13 + m[i++];
-    else if (olen == 14) { olen = 269 + (m[i] << 8 | m[i + 1]); i += 2; }
-    opt += delta;
-    if (opt == 11) {
-      segments++;
-      bs = olen == 2 && i + 2 <= len && m[i] == 'b' && m[i + 1] == 's';
-    }
-    i += olen;
-  }
-  return segments == 1 && bs;
 }
 
 static void coap(slot_t *s, const unsigned char *m, int len) {
@@ -224,17 +160,17 @@ static void coap(slot_t *s, const unsigned char *m, int len) {
     requests_answered++;
     switch (code) {
       case 1: /* GET: Discover or Read */
-        answer(s, m, tkl, (2 << 5) | 5, "</>;lwm2m=1.1,</0>;ver=1.2,</1>;ver=1.2,</0/0>,</1/0>,</3/0>");
+        answer(s, m, tkl);
         break;
       case 4: /* DELETE */
-        answer(s, m, tkl, (2 << 5) | 2, NULL);
+        answer(s, m, tkl);
         break;
       case 2: /* POST: Bootstrap-Finish or a Write */
-        answer(s, m, tkl, (2 << 5) | 4, NULL);
+        answer(s, m, tkl);
         if (path_is_bs(m, len, tkl)) finish(s, 1, NULL);
         break;
       default: /* PUT: Write */
-        answer(s, m, tkl, (2 << 5) | 4, NULL);
+        answer(s, m, tkl);
     }
     return;
   }

@@ -1,0 +1,99 @@
+/*
+ * The CoAP half of the bench's C devices (coap-loadgen.c over UDP, dtls-loadgen.c over DTLS): the
+ * Bootstrap-Request they send and the piggy-backed answers they give (RFC 7252 3, 5.2.1;
+ * OMA-TS-LightweightM2M-Core 1.1, 6.1.3 and 6.1.7). Header-only: each load generator is one gcc call.
+ */
+#ifndef BENCH_COAP_DEVICE_H
+#define BENCH_COAP_DEVICE_H
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* What a device answers to Bootstrap-Discover (and to a Read: the bench's plan reads nothing). */
+#define DISCOVER_BODY "</>;lwm2m=1.1,</0>;ver=1.2,</1>;ver=1.2,</0/0>,</1/0>,</3/0>"
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* CoAP POST /bs?ep=bench-dev-N(&pct=P), confirmable, token of 4 bytes, into p; returns its length. */
+static int bootstrap_request_into(unsigned char *out, long n, int pct, unsigned short mid, const unsigned char token[4]) {
+  unsigned char *p = out;
+  char ep[64], q[16];
+  int eplen = snprintf(ep, sizeof(ep), "ep=bench-dev-%ld", n);
+  *p++ = 0x40 | 4; /* ver 1, CON, TKL 4 */
+  *p++ = 0x02;     /* POST */
+  *p++ = mid >> 8;
+  *p++ = mid & 0xff;
+  memcpy(p, token, 4);
+  p += 4;
+  *p++ = (11 << 4) | 2; /* Uri-Path (11) "bs" */
+  *p++ = 'b';
+  *p++ = 's';
+  if (eplen < 13) { /* Uri-Query (15): delta 4 */
+    *p++ = (4 << 4) | eplen;
+  } else {
+    *p++ = (4 << 4) | 13;
+    *p++ = (unsigned char)(eplen - 13);
+  }
+  memcpy(p, ep, (size_t)eplen);
+  p += eplen;
+  if (pct >= 0) {
+    int qlen = snprintf(q, sizeof(q), "pct=%d", pct);
+    *p++ = (0 << 4) | qlen; /* another Uri-Query: delta 0 */
+    memcpy(p, q, (size_t)qlen);
+    p += qlen;
+  }
+  return (int)(p - out);
+}
+
+/* A piggy-backed ACK to `req` with `code` (class.detail as c*32+d), same Message ID and token; returns its length. */
+static int answer_into(unsigned char *out, const unsigned char *req, int tkl, unsigned char code, const char *body) {
+  int len = 4 + tkl;
+  out[0] = 0x60 | tkl; /* ver 1, ACK */
+  out[1] = code;
+  out[2] = req[2];
+  out[3] = req[3];
+  memcpy(out + 4, req + 4, (size_t)tkl);
+  if (body != NULL) {
+    size_t bl = strlen(body);
+    out[len++] = (12 << 4) | 1; /* Content-Format: 40 (application/link-format) */
+    out[len++] = 40;
+    out[len++] = 0xff;
+    memcpy(out + len, body, bl);
+    len += (int)bl;
+  }
+  return len;
+}
+
+/* The answer code a device gives a server request: Delete 2.02, GET 2.05, Write/Finish 2.04. */
+static unsigned char answer_code(unsigned char request_code) {
+  switch (request_code) {
+    case 1: return (2 << 5) | 5;
+    case 4: return (2 << 5) | 2;
+    default: return (2 << 5) | 4;
+  }
+}
+
+/* Is the request's Uri-Path exactly "bs"? (Bootstrap-Finish is POST /bs.) */
+static int path_is_bs(const unsigned char *m, int len, int tkl) {
+  int i = 4 + tkl, opt = 0, segments = 0, bs = 0;
+  while (i < len && m[i] != 0xff) {
+    int delta = m[i] >> 4, olen = m[i] & 15;
+    i++;
+    if (delta == 13) delta = 13 + m[i++];
+    else if (delta == 14) { delta = 269 + (m[i] << 8 | m[i + 1]); i += 2; }
+    if (olen == 13) olen = 13 + m[i++];
+    else if (olen == 14) { olen = 269 + (m[i] << 8 | m[i + 1]); i += 2; }
+    opt += delta;
+    if (opt == 11) {
+      segments++;
+      bs = olen == 2 && i + 2 <= len && m[i] == 'b' && m[i + 1] == 's';
+    }
+    i += olen;
+  }
+  return segments == 1 && bs;
+}
+#endif
