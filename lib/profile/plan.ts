@@ -147,16 +147,59 @@ export function profileWrites(profile: BootstrapProfile, ids: InstanceIds, model
   return out;
 }
 
-/** The ordered Bootstrap requests for `profile` on one device (Bootstrap-Finish not included). */
-export function planBootstrap(profileIn: ValidatedProfile, ctx: PlanContext): BootstrapDownlinkRequest[] {
+/**
+ * Plans already made, per validated profile: a ValidatedProfile is frozen (validated.ts), so the requests
+ * for one set of instance ids, format and model never change, and every device the profile serves with the
+ * same layout gets the same requests (read-only: the session only reads them; its 4.15 and keyless retries
+ * build new ones). Keyed by what the plan depends on besides the profile; a few keys per profile at most.
+ */
+const plans = new WeakMap<object, Map<string, readonly BootstrapDownlinkRequest[]>>();
+/** Different device layouts (instance ids from Discover) remembered per profile; more are planned afresh. */
+const PLANS_PER_PROFILE = 16;
+/** Object models -> a number for the cache key (a profile may be checked against another model). */
+const modelIds = new WeakMap<ObjectModel, number>();
+let nextModelId = 0;
+/** Nodes of a remembered plan: never changed after planning, so their encoded payloads may be kept (isPlannedNode). */
+const plannedNodes = new WeakSet<object>();
+
+/**
+ * True for a write's tree that belongs to a remembered plan (planBootstrap): it does not change, so the
+ * bytes it encodes to in one format can be reused for every device it is written to.
+ */
+export function isPlannedNode(node: LwM2mNode): boolean {
+  return plannedNodes.has(node);
+}
+
+/**
+ * The ordered Bootstrap requests for `profile` on one device (Bootstrap-Finish not included). The result is
+ * shared by every device with the same layout (see plans above): read it, do not change it.
+ */
+export function planBootstrap(profileIn: ValidatedProfile, ctx: PlanContext): readonly BootstrapDownlinkRequest[] {
   const model = ctx.model ?? defaultModel;
   // Checked already (the type says so); a plain object from JavaScript, or one checked against another
   // model, is checked here, once.
   const profile = validatedProfile(profileIn, { model });
   const deletes = plannedDeletes(profile);
   const ids = chooseInstanceIds(profile, deletes, ctx.discovered, model);
-  const bsAccount = new LwM2mPath(0, ids.bootstrapAccount);
+  const version = ctx.lwm2mVersion ?? ctx.discovered?.lwm2mVersion;
+  const reads = (profile.read ?? []).length > 0 && versionAtLeast(version, '1.1');
+  let mid = modelIds.get(model);
+  if (mid === undefined) modelIds.set(model, (mid = nextModelId++));
+  const key = `${mid}|${ctx.contentFormat}|${reads ? 1 : 0}|${JSON.stringify(ids)}`;
+  let known = plans.get(profile);
+  const hit = known?.get(key);
+  if (hit) return hit;
+  const plan = Object.freeze(makePlan(profile, deletes, ids, reads, ctx.contentFormat, model));
+  if (!known) plans.set(profile, (known = new Map()));
+  if (known.size < PLANS_PER_PROFILE) {
+    known.set(key, plan);
+    for (const r of plan) if (r.type === 'BootstrapWriteRequest') plannedNodes.add(r.node);
+  }
+  return plan;
+}
 
+function makePlan(profile: BootstrapProfile, deletes: string[], ids: InstanceIds, reads: boolean, contentFormat: number, model: ObjectModel): BootstrapDownlinkRequest[] {
+  const bsAccount = new LwM2mPath(0, ids.bootstrapAccount);
   const plan: BootstrapDownlinkRequest[] = [];
   for (const d of deletes) {
     const p = LwM2mPath.parse(d);
@@ -164,12 +207,11 @@ export function planBootstrap(profileIn: ValidatedProfile, ctx: PlanContext): Bo
     plan.push(new BootstrapDeleteRequest(p));
   }
   for (const { path, node } of profileWrites(profile, ids, model)) {
-    plan.push(new BootstrapWriteRequest(path, node, ctx.contentFormat));
+    plan.push(new BootstrapWriteRequest(path, node, contentFormat));
   }
   if (profile.discover === true) plan.push(new BootstrapDiscoverRequest('/'));
-  const version = ctx.lwm2mVersion ?? ctx.discovered?.lwm2mVersion;
-  if ((profile.read ?? []).length && versionAtLeast(version, '1.1')) {
-    for (const r of profile.read ?? []) plan.push(new BootstrapReadRequest(r, ctx.contentFormat));
+  if (reads) {
+    for (const r of profile.read ?? []) plan.push(new BootstrapReadRequest(r, contentFormat));
   }
   return plan;
 }
