@@ -17,6 +17,6 @@ export { parseProfiles, literalSecretPointers } from './named';
 export type { StoredProfile, ParsedProfiles } from './named';
 export { generatePskCredentials, pskTemplateValues, CredentialsError } from './credentials';
 export type { PskCredentials, PskOptions } from './credentials';
-export { planBootstrap, buildBootstrapPack, contentFormatFor, wantsDiscovery, versionAtLeast, plannedDeletes, profileWrites } from './plan';
+export { planBootstrap, isPlannedNode, buildBootstrapPack, contentFormatFor, wantsDiscovery, versionAtLeast, plannedDeletes, profileWrites } from './plan';
 export type { PlanContext, PlannedWrite, DiscoverInfo, InstanceIds } from './plan';
 export { chooseInstanceIds } from './ids';

@@ -154,6 +154,8 @@ export function profileWrites(profile: BootstrapProfile, ids: InstanceIds, model
  * build new ones). Keyed by what the plan depends on besides the profile; a few keys per profile at most.
  */
 const plans = new WeakMap<object, Map<string, readonly BootstrapDownlinkRequest[]>>();
+/** Profiles planned once (the second plan of a profile is remembered). */
+const plannedOnce = new WeakSet<object>();
 /** Different device layouts (instance ids from Discover) remembered per profile; more are planned afresh. */
 const PLANS_PER_PROFILE = 16;
 /** Object models -> a number for the cache key (a profile may be checked against another model). */
@@ -190,7 +192,15 @@ export function planBootstrap(profileIn: ValidatedProfile, ctx: PlanContext): re
   const hit = known?.get(key);
   if (hit) return hit;
   const plan = Object.freeze(makePlan(profile, deletes, ids, reads, ctx.contentFormat, model));
-  if (!known) plans.set(profile, (known = new Map()));
+  // Remembered from a profile's second plan on: a profile filled for one device only (its own values) is
+  // planned once, and keeping its plan would only cost.
+  if (!known) {
+    if (!plannedOnce.has(profile)) {
+      plannedOnce.add(profile);
+      return plan;
+    }
+    plans.set(profile, (known = new Map()));
+  }
   if (known.size < PLANS_PER_PROFILE) {
     known.set(key, plan);
     for (const r of plan) if (r.type === 'BootstrapWriteRequest') plannedNodes.add(r.node);

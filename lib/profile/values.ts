@@ -9,14 +9,19 @@
  */
 import { PLACEHOLDER } from './placeholders';
 import type { TemplateValues } from './template';
+import { templateRecord } from './template-memo';
 
 export type TemplateValue = TemplateValues[string];
 
 /** Values that come from the request itself, which environment and table text may refer to. */
 const REQUEST_VALUES = new Set(['endpoint', 'identity', 'peerAddress', 'peerPort', 'serverAddress', 'serverHost', 'serverPort']);
 
-/** Names of every placeholder in a JSON document. */
+/** Names of every placeholder in a JSON document (for a template object, found once per its text). */
 export function placeholderNames(doc: unknown): string[] {
+  if (doc && typeof doc === 'object') {
+    const r = templateRecord(doc);
+    if (r) return [...r.names];
+  }
   const names = new Set<string>();
   const text = JSON.stringify(doc) ?? '';
   for (const m of text.matchAll(PLACEHOLDER)) names.add(m[1]);

@@ -31,6 +31,9 @@ interface LookupDef extends NodeDef {
 }
 
 
+/** The template values of one-time credentials (lib templateValues' oneTime). */
+const ONE_TIME_NAMES = ['pskIdentity', 'pskKey'];
+
 type Msg = NodeMessageInFlow & { lwm2m?: Lwm2mMsgInfo; profile?: unknown };
 
 export = function (RED: NodeAPI): void {
@@ -117,7 +120,9 @@ export = function (RED: NodeAPI): void {
         if (unresolved.length > 0) {
           throw new ProfileError(unresolved.map((name) => ({ pointer: '', message: t('errors.noRequestValue', { name }) })));
         }
-        msg.profile = profileView(fillProfile(raw, values, textKeys), { message: readOnlyMessage });
+        // One-time credentials never repeat: a profile that uses them is not remembered for another device.
+        const filled = fillProfile(raw, values, textKeys, oneTime ? { fresh: ONE_TIME_NAMES } : undefined);
+        msg.profile = profileView(filled, { message: readOnlyMessage });
         info.profileName = name;
         if (oneTime) info.credentials = { pskIdentity: oneTime.pskIdentity, pskKey: oneTime.pskKey, secret: true };
         msg.payload = t('payload.found', { endpoint: info.endpoint, name });
