@@ -156,7 +156,8 @@ export function profileWrites(profile: BootstrapProfile, ids: InstanceIds, model
 const plans = new WeakMap<object, Map<string, readonly BootstrapDownlinkRequest[]>>();
 /** Profiles planned once (the second plan of a profile is remembered). */
 const plannedOnce = new WeakSet<object>();
-/** Different device layouts (instance ids from Discover) remembered per profile; more are planned afresh. */
+/** Different device layouts (instance ids from Discover) remembered per profile, each under two keys (what the
+ * device answered to Discover, and the ids chosen from it); more are planned afresh. */
 const PLANS_PER_PROFILE = 16;
 /** Object models -> a number for the cache key (a profile may be checked against another model). */
 const modelIds = new WeakMap<ObjectModel, number>();
@@ -181,17 +182,21 @@ export function planBootstrap(profileIn: ValidatedProfile, ctx: PlanContext): re
   // Checked already (the type says so); a plain object from JavaScript, or one checked against another
   // model, is checked here, once.
   const profile = validatedProfile(profileIn, { model });
+  let mid = modelIds.get(model);
+  if (mid === undefined) modelIds.set(model, (mid = nextModelId++));
+  let known = plans.get(profile);
+  // A device that lists the same objects and instances as one before it gets that device's plan without its
+  // instance ids being chosen again (the same Discover answer gives the same ids).
+  const asked = known ? `d|${mid}|${ctx.contentFormat}|${ctx.lwm2mVersion ?? ''}|${ctx.discovered ? JSON.stringify(ctx.discovered) : ''}` : undefined;
+  const seen = asked !== undefined ? known!.get(asked) : undefined;
+  if (seen) return seen;
   const deletes = plannedDeletes(profile);
   const ids = chooseInstanceIds(profile, deletes, ctx.discovered, model);
   const version = ctx.lwm2mVersion ?? ctx.discovered?.lwm2mVersion;
   const reads = (profile.read ?? []).length > 0 && versionAtLeast(version, '1.1');
-  let mid = modelIds.get(model);
-  if (mid === undefined) modelIds.set(model, (mid = nextModelId++));
-  const key = `${mid}|${ctx.contentFormat}|${reads ? 1 : 0}|${JSON.stringify(ids)}`;
-  let known = plans.get(profile);
-  const hit = known?.get(key);
-  if (hit) return hit;
-  const plan = Object.freeze(makePlan(profile, deletes, ids, reads, ctx.contentFormat, model));
+  const key = `i|${mid}|${ctx.contentFormat}|${reads ? 1 : 0}|${JSON.stringify(ids)}`;
+  let plan = known?.get(key);
+  if (!plan) plan = Object.freeze(makePlan(profile, deletes, ids, reads, ctx.contentFormat, model));
   // Remembered from a profile's second plan on: a profile filled for one device only (its own values) is
   // planned once, and keeping its plan would only cost.
   if (!known) {
@@ -201,9 +206,12 @@ export function planBootstrap(profileIn: ValidatedProfile, ctx: PlanContext): re
     }
     plans.set(profile, (known = new Map()));
   }
-  if (known.size < PLANS_PER_PROFILE) {
-    known.set(key, plan);
-    for (const r of plan) if (r.type === 'BootstrapWriteRequest') plannedNodes.add(r.node);
+  if (known.size < PLANS_PER_PROFILE * 2) {
+    if (!known.has(key)) {
+      known.set(key, plan);
+      for (const r of plan) if (r.type === 'BootstrapWriteRequest') plannedNodes.add(r.node);
+    }
+    if (asked !== undefined) known.set(asked, plan);
   }
   return plan;
 }

@@ -6,7 +6,8 @@
  * is made once too.
  *
  * - templateRecord: per template object, its JSON text (to see that it is still the same template: a
- *   profile on msg is an ordinary object its owner may change between messages) and the names of its
+ *   profile on msg is an ordinary object its owner may change between messages; a deep-frozen template
+ *   cannot change and is not compared again) and the names of its
  *   placeholders, found once instead of per fill. A changed template gets a new record, so a new id, and
  *   no result filled from the old text is found for it.
  * - the memo: a bounded LRU (MEMO_SIZE entries) from (template id, model, the values of the template's own
@@ -20,6 +21,7 @@
 import type { ObjectModel } from '../model/types';
 import { PLACEHOLDER } from './placeholders';
 import type { ValidatedProfile } from './validated';
+import { isReadOnlyView } from './view';
 
 export interface TemplateRecord {
   /** A number for this template text in the memo's keys. */
@@ -28,6 +30,8 @@ export interface TemplateRecord {
   readonly text: string;
   /** Every placeholder name in the text (the `templates` section too), each once. */
   readonly names: readonly string[];
+  /** The template and everything in it is frozen: it cannot change, its text need not be compared again. */
+  readonly frozen: boolean;
 }
 
 const records = new WeakMap<object, TemplateRecord>();
@@ -38,6 +42,8 @@ let nextId = 0;
  * has no JSON text (a cycle, a BigInt).
  */
 export function templateRecord(template: object): TemplateRecord | undefined {
+  const last = records.get(template);
+  if (last?.frozen) return last;
   let text: string | undefined;
   try {
     text = JSON.stringify(template);
@@ -45,13 +51,20 @@ export function templateRecord(template: object): TemplateRecord | undefined {
     return undefined;
   }
   if (typeof text !== 'string') return undefined;
-  const known = records.get(template);
-  if (known && known.text === text) return known;
+  if (last && last.text === text) return last;
   const names = new Set<string>();
   if (text.includes('${')) for (const m of text.matchAll(PLACEHOLDER)) names.add(m[1]);
-  const r: TemplateRecord = { id: nextId++, text, names: [...names] };
+  const r: TemplateRecord = { id: nextId++, text, names: [...names], frozen: deepFrozen(template) };
   records.set(template, r);
   return r;
+}
+
+/** True when `v` and every object inside it are frozen (a ValidatedProfile, a template its owner froze). */
+function deepFrozen(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return true;
+  if (!Object.isFrozen(v) || ArrayBuffer.isView(v) || isReadOnlyView(v)) return false;
+  for (const x of Object.values(v)) if (!deepFrozen(x)) return false;
+  return true;
 }
 
 /** Entries the memo keeps at most (least recently used go first). */

@@ -113,4 +113,13 @@ describe('profile: the template memo', () => {
     assert.notEqual(again.value, held[0]);
     assert.equal(counted(() => applyTemplate(t, { endpoint: `bound-${MEMO_SIZE + 49}`, apn: 'a' })).value, held[MEMO_SIZE + 49]);
   });
+
+  it('a deep-frozen template (a validated profile filled again) is remembered like any other', () => {
+    const base = applyTemplate({ ...template(), templates: { apn: 'frozen.apn' } }, { endpoint: 'first' });
+    assert.ok(Object.isFrozen(base));
+    const r = counted(() => [1, 2, 3].map(() => applyTemplate(base, { endpoint: 'x' })));
+    assert.equal(r.validations, 1);
+    assert.equal(r.value[2], r.value[0]);
+    assert.equal(r.value[0].objects!['11'][0].resources['1'], 'frozen.apn');
+  });
 });
