@@ -9,6 +9,7 @@ export type { ValidateOptions, ValidateResult } from './validate';
 export { securityModeNumber, contentFormatSetting, SECURITY_MODES, CONTENT_FORMAT_NAMES } from './instances';
 export { findPlaceholders, placeholdersIn } from './placeholders';
 export { applyTemplate } from './template';
+export type { TemplateRecord } from './template-memo';
 export type { TemplateValues, ApplyTemplateOptions } from './template';
 export { templateValues, placeholderNames } from './values';
 export type { TemplateValue, ValueSources, FilledValues } from './values';

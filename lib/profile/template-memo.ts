@@ -59,6 +59,7 @@ export function templateRecord(template: object): TemplateRecord | undefined {
   return r;
 }
 
+
 /** True when `v` and every object inside it are frozen (a ValidatedProfile, a template its owner froze). */
 function deepFrozen(v: unknown): boolean {
   if (v === null || typeof v !== 'object') return true;

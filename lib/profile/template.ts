@@ -180,6 +180,11 @@ export interface ApplyTemplateOptions {
    * every time and its result not remembered (template-memo.ts), so that no such key outlives its session.
    */
   fresh?: readonly string[];
+  /**
+   * templateRecord(profile), when the caller took it in the same synchronous run of code (profile-lookup
+   * reads the placeholder names from it, then fills): the template's text is not compared once more.
+   */
+  record?: TemplateRecord;
 }
 
 /**
@@ -199,7 +204,7 @@ export function applyTemplate(profile: BootstrapProfile, values: TemplateValues 
   }
   const all: TemplateValues = { ...(profile.templates ?? {}), ...values };
   const model = opts.model ?? defaultModel;
-  const record = profile && typeof profile === 'object' ? templateRecord(profile) : undefined;
+  const record = opts.record ?? (profile && typeof profile === 'object' ? templateRecord(profile) : undefined);
   const key = record ? memoKey(record, all, model, opts.fresh) : undefined;
   if (key !== undefined) {
     const known = memoGet(key);

@@ -9,7 +9,7 @@
  */
 import { PLACEHOLDER } from './placeholders';
 import type { TemplateValues } from './template';
-import { templateRecord } from './template-memo';
+import { templateRecord, type TemplateRecord } from './template-memo';
 
 export type TemplateValue = TemplateValues[string];
 
@@ -49,9 +49,15 @@ export interface FilledValues {
   textKeys: string[];
   /** Request values that a value refers to but this request has none of (e.g. serverHost on a wildcard listener). */
   unresolved: string[];
+  /**
+   * The template's record (its text as read now, its placeholder names): give it to fillProfile/applyTemplate
+   * (`record`) in the same synchronous run of code, so that the template's text is not read a second time.
+   */
+  record?: TemplateRecord;
 }
 
 export function templateValues(doc: unknown, s: ValueSources): FilledValues {
+  const record = doc && typeof doc === 'object' ? templateRecord(doc) : undefined;
   const v: Record<string, TemplateValue> = {};
   const textKeys: string[] = [];
   if (s.profileDefaults && typeof s.profileDefaults === 'object') {
@@ -60,7 +66,7 @@ export function templateValues(doc: unknown, s: ValueSources): FilledValues {
     }
   }
   if (s.env) {
-    for (const name of placeholderNames(doc)) {
+    for (const name of record ? record.names : placeholderNames(doc)) {
       const e = s.env(name);
       if (e !== undefined && e !== '') {
         v[name] = e;
@@ -98,5 +104,7 @@ export function templateValues(doc: unknown, s: ValueSources): FilledValues {
       });
     }
   }
-  return { values: v, textKeys: textKeys.filter((k) => typeof v[k] === 'string'), unresolved: [...unresolved] };
+  const out: FilledValues = { values: v, textKeys: textKeys.filter((k) => typeof v[k] === 'string'), unresolved: [...unresolved] };
+  if (record) out.record = record;
+  return out;
 }
