@@ -7,7 +7,7 @@
  * scripted device.
  */
 import assert from 'node:assert/strict';
-import { isReadOnlyView, profileValidations } from '../../lib/profile';
+import { isReadOnlyView, profileValidations, viewTarget } from '../../lib/profile';
 import { nextPort } from '../support/ports';
 import { ScriptedDevice } from '../support/scripted-device';
 import { bootstrapFlow, NOSEC_PROFILE, patch } from './support/flows';
@@ -84,6 +84,8 @@ describe('profile validation: at most once per distinct profile', function () {
     assert.deepEqual(r.msgs.map((m) => m.lwm2m.outcome), ['SUCCESS', 'SUCCESS', 'SUCCESS']);
     assert.ok(isReadOnlyView(r.msgs[0].profile));
     assert.equal(r.validations, 1);
+    assert.equal(viewTarget(r.msgs[2].profile), viewTarget(r.msgs[0].profile), 'one profile for all three');
+    assert.notEqual(r.msgs[2].profile, r.msgs[0].profile, 'each message its own read-only view');
   });
 
   it('a stored profile whose values differ per device (the endpoint in a resource): one check per device', async () => {
@@ -98,6 +100,8 @@ describe('profile validation: at most once per distinct profile', function () {
     // the same device again: its profile is the one already checked
     const again = await bootstrapAll(port, ['diff-2']);
     assert.equal(again.validations, 0);
+    assert.equal(viewTarget(again.msgs[0].profile), viewTarget(r.msgs[1].profile), 'the profile diff-2 got the first time');
+    assert.notEqual(viewTarget(r.msgs[0].profile), viewTarget(r.msgs[1].profile));
   });
 
   it('a profile given on msg (with a placeholder) through profile-lookup: checked once', async () => {
