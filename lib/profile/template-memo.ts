@@ -16,8 +16,10 @@
  *   time and gives its error each time. Values the template does not use are not part of the key (a
  *   request's peer port does not make another profile). It holds only profiles, which hold the same
  *   values any session's profile holds; values that never repeat (one-time keys) are left out by the
- *   caller (applyTemplate's `fresh`), so that no such key outlives its session here.
+ *   caller (applyTemplate's `fresh`), so that no such key outlives its session here. The memo's keys hold a
+ *   SHA-256 digest of the values, never the values themselves.
  */
+import { hash } from 'node:crypto';
 import type { ObjectModel } from '../model/types';
 import { PLACEHOLDER } from './placeholders';
 import type { ValidatedProfile } from './validated';
@@ -100,8 +102,9 @@ export function memoKey(record: TemplateRecord, values: Record<string, unknown>,
   }
   let mid = modelIds.get(model);
   if (mid === undefined) modelIds.set(model, (mid = nextModelId++));
-  // JSON keeps types apart: 300 and "300" fill a whole-string placeholder differently.
-  return `${record.id}|${mid}|${JSON.stringify(used)}`;
+  // JSON keeps types apart: 300 and "300" fill a whole-string placeholder differently. The key holds a digest
+  // of the values, not the values: a key from a device table does not stay here as text.
+  return `${record.id}|${mid}|${hash('sha256', JSON.stringify(used), 'base64')}`;
 }
 
 /** The remembered profile for `key`, if any (and it becomes the most recently used, held strongly). */
