@@ -8,6 +8,8 @@ import type { LwM2mNode, ObjectModel } from '../model/types';
 import { decodePayload, encodePayload, readDiscover, type DiscoverInfo } from './codec-port';
 import type { OutboundResult } from './coap/endpoint';
 import { unhandledOperation, type BootstrapDownlinkRequest, type BootstrapResponse } from './requests';
+import { isPlannedNode } from '../profile/plan';
+import type { LwM2mPath } from '../model/path';
 
 /** A device's answer, with what the session read from it. */
 export interface SendResult extends BootstrapResponse {
@@ -23,7 +25,7 @@ export interface SendResult extends BootstrapResponse {
 export function requestPayload(req: BootstrapDownlinkRequest, model: ObjectModel | undefined): Buffer | undefined {
   switch (req.type) {
     case 'BootstrapWriteRequest':
-      return encodePayload(req.contentFormat, req.path, req.node, model);
+      return writePayload(req.contentFormat, req.path, req.node, model);
     case 'BootstrapDeleteRequest':
     case 'BootstrapDiscoverRequest':
     case 'BootstrapReadRequest':
@@ -32,6 +34,35 @@ export function requestPayload(req: BootstrapDownlinkRequest, model: ObjectModel
     default:
       return unhandledOperation(req);
   }
+}
+
+/** One encoding of a planned tree: the format, path and model it was encoded for, and the bytes. */
+interface Encoded {
+  cf: number;
+  path: string;
+  model: ObjectModel | undefined;
+  bytes: Buffer;
+}
+
+/**
+ * Payloads of planned trees (planBootstrap's remembered plans, which do not change), per format: every device
+ * that gets the same write gets these bytes, encoded once. The device may be offered several formats (its
+ * pct, then the 4.15 fallbacks), each kept apart. The bytes are only read (copied into the datagram, or
+ * sliced into blocks), never written to.
+ */
+const encodedPayloads = new WeakMap<LwM2mNode, Encoded[]>();
+
+function writePayload(cf: number, path: LwM2mPath, node: LwM2mNode, model: ObjectModel | undefined): Buffer {
+  if (!isPlannedNode(node)) return encodePayload(cf, path, node, model);
+  const at = path.toString();
+  let list = encodedPayloads.get(node);
+  if (list) {
+    for (const e of list) if (e.cf === cf && e.model === model && e.path === at) return e.bytes;
+  }
+  const bytes = encodePayload(cf, path, node, model);
+  if (!list) encodedPayloads.set(node, (list = []));
+  list.push({ cf, path: at, model, bytes });
+  return bytes;
 }
 
 export function readResponse(

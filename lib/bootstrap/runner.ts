@@ -113,7 +113,7 @@ class Run {
     return false;
   }
 
-  plan(): BootstrapDownlinkRequest[] {
+  plan(): readonly BootstrapDownlinkRequest[] {
     this.cf = initialFormat(this.session, this.profile, this.opts);
     const lwm2mVersion = this.opts.lwm2mVersion ?? this.discovered?.lwm2mVersion ?? this.session.lwm2mVersion;
     return planBootstrap(this.profile, { contentFormat: this.cf, discovered: this.discovered, lwm2mVersion });

@@ -5,7 +5,7 @@
  * 300) as typed values.
  */
 import { ProfileError } from './errors';
-import { applyTemplate } from './template';
+import { applyTemplate, type ApplyTemplateOptions } from './template';
 import type { BootstrapProfile } from './types';
 import type { ValidatedProfile } from './validated';
 import type { TemplateValue } from './values';
@@ -16,9 +16,10 @@ export function fillProfile(
   raw: Record<string, unknown>,
   values: Record<string, TemplateValue>,
   textKeys: string[] = [],
+  opts: ApplyTemplateOptions = {},
 ): ValidatedProfile {
   try {
-    return applyTemplate(raw as BootstrapProfile, values);
+    return applyTemplate(raw as BootstrapProfile, values, opts);
   } catch (e) {
     if (!(e instanceof ProfileError) || textKeys.length === 0) throw e;
     const typed: Record<string, TemplateValue> = { ...values };
@@ -36,7 +37,7 @@ export function fillProfile(
     }
     if (!changed) throw e;
     try {
-      return applyTemplate(raw as BootstrapProfile, typed);
+      return applyTemplate(raw as BootstrapProfile, typed, opts);
     } catch {
       throw e; // report the first attempt's issues: they name the text values as the table gave them
     }

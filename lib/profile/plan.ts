@@ -147,16 +147,77 @@ export function profileWrites(profile: BootstrapProfile, ids: InstanceIds, model
   return out;
 }
 
-/** The ordered Bootstrap requests for `profile` on one device (Bootstrap-Finish not included). */
-export function planBootstrap(profileIn: ValidatedProfile, ctx: PlanContext): BootstrapDownlinkRequest[] {
+/**
+ * Plans already made, per validated profile: a ValidatedProfile is frozen (validated.ts), so the requests
+ * for one set of instance ids, format and model never change, and every device the profile serves with the
+ * same layout gets the same requests (read-only: the session only reads them; its 4.15 and keyless retries
+ * build new ones). Keyed by what the plan depends on besides the profile; a few keys per profile at most.
+ */
+const plans = new WeakMap<object, Map<string, readonly BootstrapDownlinkRequest[]>>();
+/** Profiles planned once (the second plan of a profile is remembered). */
+const plannedOnce = new WeakSet<object>();
+/** Different device layouts (instance ids from Discover) remembered per profile, each under two keys (what the
+ * device answered to Discover, and the ids chosen from it); more are planned afresh. */
+const PLANS_PER_PROFILE = 16;
+/** Object models -> a number for the cache key (a profile may be checked against another model). */
+const modelIds = new WeakMap<ObjectModel, number>();
+let nextModelId = 0;
+/** Nodes of a remembered plan: never changed after planning, so their encoded payloads may be kept (isPlannedNode). */
+const plannedNodes = new WeakSet<object>();
+
+/**
+ * True for a write's tree that belongs to a remembered plan (planBootstrap): it does not change, so the
+ * bytes it encodes to in one format can be reused for every device it is written to.
+ */
+export function isPlannedNode(node: LwM2mNode): boolean {
+  return plannedNodes.has(node);
+}
+
+/**
+ * The ordered Bootstrap requests for `profile` on one device (Bootstrap-Finish not included). The result is
+ * shared by every device with the same layout (see plans above): read it, do not change it.
+ */
+export function planBootstrap(profileIn: ValidatedProfile, ctx: PlanContext): readonly BootstrapDownlinkRequest[] {
   const model = ctx.model ?? defaultModel;
   // Checked already (the type says so); a plain object from JavaScript, or one checked against another
   // model, is checked here, once.
   const profile = validatedProfile(profileIn, { model });
+  let mid = modelIds.get(model);
+  if (mid === undefined) modelIds.set(model, (mid = nextModelId++));
+  let known = plans.get(profile);
+  // A device that lists the same objects and instances as one before it gets that device's plan without its
+  // instance ids being chosen again (the same Discover answer gives the same ids).
+  const asked = known ? `d|${mid}|${ctx.contentFormat}|${ctx.lwm2mVersion ?? ''}|${ctx.discovered ? JSON.stringify(ctx.discovered) : ''}` : undefined;
+  const seen = asked !== undefined ? known!.get(asked) : undefined;
+  if (seen) return seen;
   const deletes = plannedDeletes(profile);
   const ids = chooseInstanceIds(profile, deletes, ctx.discovered, model);
-  const bsAccount = new LwM2mPath(0, ids.bootstrapAccount);
+  const version = ctx.lwm2mVersion ?? ctx.discovered?.lwm2mVersion;
+  const reads = (profile.read ?? []).length > 0 && versionAtLeast(version, '1.1');
+  const key = `i|${mid}|${ctx.contentFormat}|${reads ? 1 : 0}|${JSON.stringify(ids)}`;
+  let plan = known?.get(key);
+  if (!plan) plan = Object.freeze(makePlan(profile, deletes, ids, reads, ctx.contentFormat, model));
+  // Remembered from a profile's second plan on: a profile filled for one device only (its own values) is
+  // planned once, and keeping its plan would only cost.
+  if (!known) {
+    if (!plannedOnce.has(profile)) {
+      plannedOnce.add(profile);
+      return plan;
+    }
+    plans.set(profile, (known = new Map()));
+  }
+  if (known.size < PLANS_PER_PROFILE * 2) {
+    if (!known.has(key)) {
+      known.set(key, plan);
+      for (const r of plan) if (r.type === 'BootstrapWriteRequest') plannedNodes.add(r.node);
+    }
+    if (asked !== undefined) known.set(asked, plan);
+  }
+  return plan;
+}
 
+function makePlan(profile: BootstrapProfile, deletes: string[], ids: InstanceIds, reads: boolean, contentFormat: number, model: ObjectModel): BootstrapDownlinkRequest[] {
+  const bsAccount = new LwM2mPath(0, ids.bootstrapAccount);
   const plan: BootstrapDownlinkRequest[] = [];
   for (const d of deletes) {
     const p = LwM2mPath.parse(d);
@@ -164,12 +225,11 @@ export function planBootstrap(profileIn: ValidatedProfile, ctx: PlanContext): Bo
     plan.push(new BootstrapDeleteRequest(p));
   }
   for (const { path, node } of profileWrites(profile, ids, model)) {
-    plan.push(new BootstrapWriteRequest(path, node, ctx.contentFormat));
+    plan.push(new BootstrapWriteRequest(path, node, contentFormat));
   }
   if (profile.discover === true) plan.push(new BootstrapDiscoverRequest('/'));
-  const version = ctx.lwm2mVersion ?? ctx.discovered?.lwm2mVersion;
-  if ((profile.read ?? []).length && versionAtLeast(version, '1.1')) {
-    for (const r of profile.read ?? []) plan.push(new BootstrapReadRequest(r, ctx.contentFormat));
+  if (reads) {
+    for (const r of profile.read ?? []) plan.push(new BootstrapReadRequest(r, contentFormat));
   }
   return plan;
 }

@@ -10,10 +10,12 @@
  * becomes is what the rest of the bootstrap takes, validated.ts), so a device value that
  * breaks it (a malformed key, an SSID out of range) is reported against the device, not at run time.
  */
+import { defaultModel } from '../model/registry';
 import type { ObjectModel } from '../model/types';
 import { pointer, ProfileError } from './errors';
 import { PLACEHOLDER, WHOLE_PLACEHOLDER } from './placeholders';
 import type { BootstrapProfile, ProfileIssue } from './types';
+import { memoGet, memoKey, memoSet, templateRecord, type TemplateRecord } from './template-memo';
 import { validatedProfile, type ValidatedProfile } from './validated';
 
 export type TemplateValues = Record<string, string | number | boolean>;
@@ -44,20 +46,30 @@ export function fill(v: unknown, values: TemplateValues, at: string, issues: Pro
 
 const TEMPLATES_MARK = '\u0000templates\u0000';
 
-/**
- * fill() through JSON text: JSON.parse builds objects at their exact size (integer keys such as object
- * ids and resource ids would otherwise grow a holey backing store per object, ~0.6 KiB per filled
- * profile that a pending session holds) and costs less than the walk, which builds a pointer per value.
- * Only for plain JSON data: undefined when the profile holds anything JSON would change (undefined,
- * functions, Buffers and other objects, non-finite numbers, -0, holes, `__proto__` keys) or a
- * placeholder without a value, for which the walk gives the issues with their pointers.
- */
-/** Profiles found plain JSON data, with their JSON text then (a profile from a store is filled per device). */
-const plainTexts = new WeakMap<object, string>();
+/** Where a template's placeholders are: the path to each string holding one, and the string. */
+interface Slot {
+  path: (string | number)[];
+  text: string;
+  /** The name, when the string is exactly one placeholder (the value keeps its type). */
+  whole?: string;
+}
 
-/** @internal exported for tests. */
-export function fillByJson(profile: BootstrapProfile, values: TemplateValues): unknown {
-  if (!profile || typeof profile !== 'object' || Array.isArray(profile)) return undefined;
+/** A template found plain JSON data: its JSON text (the `templates` section marked) and its placeholders. */
+interface PlainTemplate {
+  text: string;
+  slots: Slot[];
+}
+
+/**
+ * Templates found plain JSON data (or not: null), per record of their text (template-memo.ts): a record
+ * stands for one text of one object, so the check and the placeholder walk are made once per template,
+ * not per fill.
+ */
+const plainTemplates = new WeakMap<TemplateRecord, PlainTemplate | null>();
+
+function plainTemplate(profile: BootstrapProfile, record: TemplateRecord | undefined): PlainTemplate | undefined {
+  const known = record ? plainTemplates.get(record) : undefined;
+  if (known !== undefined) return known ?? undefined;
   // The templates section is kept as it is, like fill() does: a mark stands in for it in the text.
   const hasTemplates = Object.prototype.hasOwnProperty.call(profile, 'templates');
   const shallow: Record<string, unknown> = hasTemplates ? { ...profile, templates: TEMPLATES_MARK } : (profile as unknown as Record<string, unknown>);
@@ -65,30 +77,67 @@ export function fillByJson(profile: BootstrapProfile, values: TemplateValues): u
   try {
     text = JSON.stringify(shallow);
   } catch {
-    return undefined;
+    text = undefined;
   }
-  if (typeof text !== 'string') return undefined;
-  if (plainTexts.get(profile) !== text) {
-    if (!isPlainJson(shallow)) return undefined;
-    plainTexts.set(profile, text);
-  }
-  let missing = false;
-  const out = JSON.parse(text, (_key: string, v: unknown) => {
-    if (typeof v !== 'string' || !v.includes('${')) return v;
-    const whole = WHOLE_PLACEHOLDER.exec(v);
-    if (whole) {
-      if (Object.prototype.hasOwnProperty.call(values, whole[1])) return values[whole[1]];
-      missing = true;
-      return v;
+  const plain = typeof text === 'string' && isPlainJson(shallow) ? { text, slots: slotsOf(JSON.parse(text)) } : undefined;
+  if (record) plainTemplates.set(record, plain ?? null);
+  return plain;
+}
+
+function slotsOf(doc: unknown): Slot[] {
+  const out: Slot[] = [];
+  const walk = (v: unknown, path: (string | number)[]): void => {
+    if (typeof v === 'string') {
+      if (!v.includes('${') || !PLACEHOLDER_TEST.test(v)) return;
+      const whole = WHOLE_PLACEHOLDER.exec(v);
+      out.push(whole ? { path: [...path], text: v, whole: whole[1] } : { path: [...path], text: v });
+      return;
     }
-    return v.replace(PLACEHOLDER, (m: string, name: string) => {
-      if (Object.prototype.hasOwnProperty.call(values, name)) return String(values[name]);
-      missing = true;
-      return m;
-    });
-  }) as Record<string, unknown>;
-  if (missing) return undefined;
-  if (hasTemplates) out.templates = (profile as { templates?: unknown }).templates;
+    if (!v || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => walk(x, [...path, i]));
+      return;
+    }
+    for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+  };
+  walk(doc, []);
+  return out;
+}
+
+const PLACEHOLDER_TEST = /\$\{[A-Za-z_][A-Za-z0-9_.-]*\}/;
+
+/**
+ * fill() through JSON text: JSON.parse builds objects at their exact size (integer keys such as object
+ * ids and resource ids would otherwise grow a holey backing store per object, ~0.6 KiB per filled
+ * profile that a pending session holds) and costs less than the walk, which builds a pointer per value;
+ * the placeholders are then written at the places found once per template. Only for plain JSON data:
+ * undefined when the profile holds anything JSON would change (undefined, functions, Buffers and other
+ * objects, non-finite numbers, -0, holes, `__proto__` keys) or a placeholder without a value, for which
+ * the walk gives the issues with their pointers.
+ *
+ * @internal exported for tests.
+ */
+export function fillByJson(profile: BootstrapProfile, values: TemplateValues, record?: TemplateRecord): unknown {
+  if (!profile || typeof profile !== 'object' || Array.isArray(profile)) return undefined;
+  const plain = plainTemplate(profile, record ?? templateRecord(profile));
+  if (!plain) return undefined;
+  const has = (name: string): boolean => Object.prototype.hasOwnProperty.call(values, name);
+  for (const slot of plain.slots) {
+    if (slot.whole !== undefined) {
+      if (!has(slot.whole)) return undefined;
+    } else {
+      for (const m of slot.text.matchAll(PLACEHOLDER)) if (!has(m[1])) return undefined;
+    }
+  }
+  const out = JSON.parse(plain.text) as Record<string, unknown>;
+  for (const slot of plain.slots) {
+    let parent = out as Record<string | number, unknown>;
+    const last = slot.path.length - 1;
+    for (let i = 0; i < last; i++) parent = parent[slot.path[i]] as Record<string | number, unknown>;
+    parent[slot.path[last]] =
+      slot.whole !== undefined ? values[slot.whole] : slot.text.replace(PLACEHOLDER, (_m: string, name: string) => String(values[name]));
+  }
+  if (Object.prototype.hasOwnProperty.call(profile, 'templates')) out.templates = (profile as { templates?: unknown }).templates;
   return out;
 }
 
@@ -126,12 +175,26 @@ function isPlainJson(v: unknown): boolean {
 export interface ApplyTemplateOptions {
   /** The object model for re-validation (default: defaultModel). */
   model?: ObjectModel;
+  /**
+   * Names whose values never repeat (one-time credentials): a template that uses one is filled and checked
+   * every time and its result not remembered (template-memo.ts), so that no such key outlives its session.
+   */
+  fresh?: readonly string[];
+  /**
+   * templateRecord(profile), when the caller took it in the same synchronous run of code (profile-lookup
+   * reads the placeholder names from it, then fills): the template's text is not compared once more.
+   */
+  record?: TemplateRecord;
 }
 
 /**
  * A copy of `profile` with every placeholder filled from `values` over `profile.templates`, validated
  * as a resolved profile. Throws ProfileError with the pointer of each placeholder left without a value,
  * or of each value that makes the profile invalid.
+ *
+ * The same template (object and text) filled with the same values of its placeholders against the same
+ * model gives the same ValidatedProfile, checked once (template-memo.ts); an invalid one is checked and
+ * reported every time.
  */
 export function applyTemplate(profile: BootstrapProfile, values: TemplateValues = {}, opts: ApplyTemplateOptions = {}): ValidatedProfile {
   for (const [k, v] of Object.entries(values)) {
@@ -140,8 +203,17 @@ export function applyTemplate(profile: BootstrapProfile, values: TemplateValues 
     }
   }
   const all: TemplateValues = { ...(profile.templates ?? {}), ...values };
+  const model = opts.model ?? defaultModel;
+  const record = opts.record ?? (profile && typeof profile === 'object' ? templateRecord(profile) : undefined);
+  const key = record ? memoKey(record, all, model, opts.fresh) : undefined;
+  if (key !== undefined) {
+    const known = memoGet(key);
+    if (known) return known;
+  }
   const issues: ProfileIssue[] = [];
-  const filled = fillByJson(profile, all) ?? fill(profile, all, '', issues);
+  const filled = fillByJson(profile, all, record) ?? fill(profile, all, '', issues);
   if (issues.length) throw new ProfileError(issues, profile.name);
-  return validatedProfile(filled, { model: opts.model, name: profile.name });
+  const checked = validatedProfile(filled, { model, name: profile.name });
+  if (key !== undefined) memoSet(key, checked);
+  return checked;
 }

@@ -9,14 +9,19 @@
  */
 import { PLACEHOLDER } from './placeholders';
 import type { TemplateValues } from './template';
+import { templateRecord, type TemplateRecord } from './template-memo';
 
 export type TemplateValue = TemplateValues[string];
 
 /** Values that come from the request itself, which environment and table text may refer to. */
 const REQUEST_VALUES = new Set(['endpoint', 'identity', 'peerAddress', 'peerPort', 'serverAddress', 'serverHost', 'serverPort']);
 
-/** Names of every placeholder in a JSON document. */
+/** Names of every placeholder in a JSON document (for a template object, found once per its text). */
 export function placeholderNames(doc: unknown): string[] {
+  if (doc && typeof doc === 'object') {
+    const r = templateRecord(doc);
+    if (r) return [...r.names];
+  }
   const names = new Set<string>();
   const text = JSON.stringify(doc) ?? '';
   for (const m of text.matchAll(PLACEHOLDER)) names.add(m[1]);
@@ -44,9 +49,15 @@ export interface FilledValues {
   textKeys: string[];
   /** Request values that a value refers to but this request has none of (e.g. serverHost on a wildcard listener). */
   unresolved: string[];
+  /**
+   * The template's record (its text as read now, its placeholder names): give it to fillProfile/applyTemplate
+   * (`record`) in the same synchronous run of code, so that the template's text is not read a second time.
+   */
+  record?: TemplateRecord;
 }
 
 export function templateValues(doc: unknown, s: ValueSources): FilledValues {
+  const record = doc && typeof doc === 'object' ? templateRecord(doc) : undefined;
   const v: Record<string, TemplateValue> = {};
   const textKeys: string[] = [];
   if (s.profileDefaults && typeof s.profileDefaults === 'object') {
@@ -55,7 +66,7 @@ export function templateValues(doc: unknown, s: ValueSources): FilledValues {
     }
   }
   if (s.env) {
-    for (const name of placeholderNames(doc)) {
+    for (const name of record ? record.names : placeholderNames(doc)) {
       const e = s.env(name);
       if (e !== undefined && e !== '') {
         v[name] = e;
@@ -93,5 +104,7 @@ export function templateValues(doc: unknown, s: ValueSources): FilledValues {
       });
     }
   }
-  return { values: v, textKeys: textKeys.filter((k) => typeof v[k] === 'string'), unresolved: [...unresolved] };
+  const out: FilledValues = { values: v, textKeys: textKeys.filter((k) => typeof v[k] === 'string'), unresolved: [...unresolved] };
+  if (record) out.record = record;
+  return out;
 }

@@ -31,6 +31,9 @@ interface LookupDef extends NodeDef {
 }
 
 
+/** The template values of one-time credentials (lib templateValues' oneTime). */
+const ONE_TIME_NAMES = ['pskIdentity', 'pskKey'];
+
 type Msg = NodeMessageInFlow & { lwm2m?: Lwm2mMsgInfo; profile?: unknown };
 
 export = function (RED: NodeAPI): void {
@@ -59,7 +62,7 @@ export = function (RED: NodeAPI): void {
         if (!info || typeof info !== 'object' || typeof info.endpoint !== 'string') {
           throw new NotABootstrapMessageError(t('errors.noSession'));
         }
-        showStatus(node, 'working', t('status.looking'));
+        showStatus(node, 'working', lookingText);
         const notFound = (reason: string, vars: Record<string, unknown> = {}) => {
           msg.payload = t(`notFound.${reason}`, { endpoint: info.endpoint, ...vars });
           (info as Lwm2mMsgInfo & { notFound?: unknown }).notFound = { reason, ...vars };
@@ -103,7 +106,8 @@ export = function (RED: NodeAPI): void {
           const c = generatePskCredentials({ identityPrefix: prefix, keyBytes });
           oneTime = { pskIdentity: c.identity, pskKey: c.key.toString('hex') };
         }
-        const { values, textKeys, unresolved } = templateValues(raw, {
+        // `record`: the template as read for this message (its placeholder names), which the fill below reuses.
+        const { values, textKeys, unresolved, record } = templateValues(raw, {
           profileDefaults: raw.templates,
           env: (n) => {
             const v = RED.util.evaluateNodeProperty(n, 'env', node, msg) as unknown;
@@ -117,11 +121,13 @@ export = function (RED: NodeAPI): void {
         if (unresolved.length > 0) {
           throw new ProfileError(unresolved.map((name) => ({ pointer: '', message: t('errors.noRequestValue', { name }) })));
         }
-        msg.profile = profileView(fillProfile(raw, values, textKeys), { message: readOnlyMessage });
+        // One-time credentials never repeat: a profile that uses them is not remembered for another device.
+        const filled = fillProfile(raw, values, textKeys, { record, fresh: oneTime ? ONE_TIME_NAMES : undefined });
+        msg.profile = profileView(filled, { message: readOnlyMessage });
         info.profileName = name;
         if (oneTime) info.credentials = { pskIdentity: oneTime.pskIdentity, pskKey: oneTime.pskKey, secret: true };
         msg.payload = t('payload.found', { endpoint: info.endpoint, name });
-        showStatus(node, 'done', t('status.found', { name }));
+        showStatus(node, 'done', foundText(name));
         send([msg, null]);
         done();
       } catch (e) {
@@ -129,6 +135,18 @@ export = function (RED: NodeAPI): void {
         done(e instanceof Error ? e : new Error(String(e)));
       }
     });
+
+    /** Status texts, translated once (per profile name) rather than per message: a storm asks for them thousands of times a second. */
+    const lookingText = t('status.looking');
+    const foundTexts = new Map<string, string>();
+    function foundText(name: string): string {
+      let text = foundTexts.get(name);
+      if (text === undefined) {
+        text = t('status.found', { name });
+        if (foundTexts.size < 64) foundTexts.set(name, text);
+      }
+      return text;
+    }
 
     node.on('close', (_removed: boolean, done: () => void) => {
       clearStatus(node);

@@ -16,11 +16,11 @@ import type { BootstrapDownlinkRequest } from '../../../lib/bootstrap/requests';
 import { meters } from './fixtures';
 
 /** "DELETE /0", "PUT /0/1", "GET /" … for comparing plans at a glance. */
-function summary(plan: BootstrapDownlinkRequest[]): string[] {
+function summary(plan: readonly BootstrapDownlinkRequest[]): string[] {
   return plan.map((r) => `${r.method} ${r.type === 'BootstrapFinishRequest' ? '/bs' : r.path.toString()}`);
 }
 
-function write(plan: BootstrapDownlinkRequest[], path: string): Record<string, unknown> {
+function write(plan: readonly BootstrapDownlinkRequest[], path: string): Record<string, unknown> {
   const w = plan.find((r) => r.type === 'BootstrapWriteRequest' && r.path.toString() === path);
   assert.ok(w && w.type === 'BootstrapWriteRequest', `a write of ${path}`);
   return nodeToJson(w.node, { path }) as Record<string, unknown>;

@@ -165,4 +165,24 @@ describe('profile: new profiles made from parts of a view', () => {
     assert.equal(isValidatedProfile(again), true);
     assert.equal(isReadOnlyView(again.templates), false);
   });
+
+  it('one remembered profile behind two sessions\' views: a write through one throws, and neither sees the other\'s', () => {
+    // Two devices with the same values get the same ValidatedProfile from the template memo.
+    const t = { ...meters(), templates: { endpoint: 'shared' } };
+    const p = applyTemplate(t, { endpoint: 'same-ep' });
+    assert.equal(applyTemplate(t, { endpoint: 'same-ep' }), p, 'the same profile object');
+    const one = profileView(p) as Any;
+    const two = profileView(p) as Any;
+    assert.throws(() => sloppy('msg.profile.servers[0].pskIdentity = "mine";', { profile: one }), ReadOnlyProfileError);
+    assert.ok(refusedEdit(one) instanceof ReadOnlyProfileError, 'the refusal is this view\'s');
+    assert.equal(refusedEdit(two), undefined, 'not the other session\'s');
+    assert.equal(two.servers[0].pskIdentity, 'same-ep');
+    assert.equal(p.servers![0].pskIdentity, 'same-ep');
+    assert.notEqual(one.servers, two.servers, 'each view wraps its own nested objects');
+    // a copy to edit (what the error says to do) is one session's alone
+    const copy = cloneDeep(two);
+    copy.servers[0].pskIdentity = 'edited';
+    assert.equal(one.servers[0].pskIdentity, 'same-ep');
+    assert.equal(applyTemplate(t, { endpoint: 'same-ep' }).servers![0].pskIdentity, 'same-ep');
+  });
 });
