@@ -138,6 +138,16 @@ export = function (RED: NodeAPI): void {
       packRequests.delete(id);
     };
 
+    /**
+     * A message for output 1. It and its msg.lwm2m name up front the properties the bootstrap path adds
+     * (Node-RED's _msgid, profile-lookup's msg.profile and msg.lwm2m.profileName): a property added to an
+     * object after it was made goes to a separate property array, 40 B of heap each for every pending
+     * session.
+     */
+    function newMessage(topic: string, payload: string, lwm2m: Lwm2mMsgInfo): NodeMessage {
+      return { _msgid: RED.util.generateId(), topic, payload, lwm2m, profile: undefined } as NodeMessage;
+    }
+
     /** The DTLS part of a coaps listener; throws CoapsStartError with the translated reason. */
     function coapsSecrets(): CoapsSecrets {
       const c = settings.coaps!;
@@ -264,13 +274,14 @@ export = function (RED: NodeAPI): void {
             endpoint: session.endpoint,
             kind: 'bootstrap',
             preferredContentFormat: session.preferredContentFormat,
-            peer: { ...session.peer },
+            peer: shared(session.peer),
             local: srv.localOf(session),
             identity: session.identity ? { type: session.identity.type, id: session.identity.id } : undefined,
-            query: { ...session.query },
+            query: shared(session.query),
             steps: [],
+            profileName: undefined, // set by profile-lookup: see newMessage()
           };
-          node.send({ topic: session.endpoint, payload: t('payload.bootstrap', { endpoint: session.endpoint }), lwm2m: info });
+          node.send(newMessage(session.endpoint, t('payload.bootstrap', { endpoint: session.endpoint }), info));
           statusSoon();
         } catch (e) {
           node.error(e instanceof Error ? e.message : String(e));
@@ -305,13 +316,14 @@ export = function (RED: NodeAPI): void {
             endpoint: req.endpoint,
             kind: 'pack',
             preferredContentFormat: req.accept,
-            peer: { ...req.peer },
+            peer: shared(req.peer),
             local: srv.localOf(req),
             identity: req.identity ? { type: req.identity.type, id: req.identity.id } : undefined,
-            query: { ...req.query },
+            query: shared(req.query),
             steps: [],
+            profileName: undefined, // set by profile-lookup: see newMessage()
           };
-          node.send({ topic: req.endpoint, payload: t('payload.pack', { endpoint: req.endpoint }), lwm2m: info });
+          node.send(newMessage(req.endpoint, t('payload.pack', { endpoint: req.endpoint }), info));
         } catch (e) {
           node.error(e instanceof Error ? e.message : String(e));
         }
@@ -352,8 +364,9 @@ export = function (RED: NodeAPI): void {
           local: server.localOf(s),
           query: {},
           steps: [],
+          profileName: undefined,
         };
-        node.send({ topic: s.endpoint, payload: t('payload.serverInitiated', { endpoint: s.endpoint }), lwm2m: info });
+        node.send(newMessage(s.endpoint, t('payload.serverInitiated', { endpoint: s.endpoint }), info));
         statusSoon();
         done();
       } catch (e) {
@@ -416,6 +429,16 @@ export = function (RED: NodeAPI): void {
     }
   });
 };
+
+/**
+ * The session's own peer address or query for msg.lwm2m, frozen instead of copied: the library never changes
+ * them, a copy per message was ~100 B of heap for every pending session, and frozen, a flow that edits
+ * msg.lwm2m.peer or .query in place cannot change what the session and its audit record say. (Node-RED's
+ * message clone, for a second wire, makes plain copies.)
+ */
+function shared<T extends object>(o: T): T {
+  return Object.isFrozen(o) ? o : Object.freeze(o);
+}
 
 /** Whether any of Node-RED's configured loggers shows debug lines (default: info, which does not). */
 function debugLogging(RED: NodeAPI): boolean {
