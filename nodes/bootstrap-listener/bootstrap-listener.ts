@@ -148,6 +148,12 @@ export = function (RED: NodeAPI): void {
       return { _msgid: RED.util.generateId(), topic, payload, lwm2m, profile: undefined } as NodeMessage;
     }
 
+    /** Whether output 2 (the audit records) goes anywhere; true when the runtime does not say. */
+    function auditWired(): boolean {
+      const wires = (node as { wires?: unknown[][] }).wires;
+      return !Array.isArray(wires) || !Array.isArray(wires[1]) || wires[1].length > 0;
+    }
+
     /** The DTLS part of a coaps listener; throws CoapsStartError with the translated reason. */
     function coapsSecrets(): CoapsSecrets {
       const c = settings.coaps!;
@@ -291,7 +297,8 @@ export = function (RED: NodeAPI): void {
       srv.on('audit', (record) => {
         try {
           pgAudit?.write({ ...record, listenerId: node.id });
-          node.send([null, auditMessage(record, node.id, t)]);
+          // Output 2 wired to nothing (the record goes to the audit log only): no message to build and send.
+          if (auditWired()) node.send([null, auditMessage(record, node.id, t)]);
         } catch (e) {
           node.error(e instanceof Error ? e.message : String(e));
         }

@@ -161,7 +161,9 @@ export = function (RED: NodeAPI): void {
     function profileRan(c: Call, result: RunBootstrapResult): void {
       const session = c.session as BootstrapSession;
       const info = c.msg.lwm2m as Lwm2mMsgInfo;
-      if (result.discovered) info.discovered = plainCopy(result.discovered);
+      // runBootstrap's reading of Bootstrap-Discover is made for this run and the library keeps no reference
+      // once the run has ended: the message takes it as it is (a deep copy was up to 5% of a storm's CPU).
+      if (result.discovered) info.discovered = result.discovered;
       if (result.discoveryRefused) info.discoveryRefused = { ...result.discoveryRefused };
       const version = result.discovered?.lwm2mVersion ?? session.lwm2mVersion;
       if (version) info.lwm2mVersion = version;

@@ -79,8 +79,13 @@ function show(node: StatusNode, kind: StatusKind, text: string | (() => string))
     throttles.set(node, s);
   }
   if (s.timer !== undefined) {
-    // One is waiting: this one replaces it.
-    s.pending = { fill: look.fill, shape: look.shape, text };
+    // One is waiting: this one replaces it (in place: in a storm this is nearly every update).
+    const p = s.pending;
+    if (p) {
+      p.fill = look.fill;
+      p.shape = look.shape;
+      p.text = text;
+    } else s.pending = { fill: look.fill, shape: look.shape, text };
     return;
   }
   refill(s, now);

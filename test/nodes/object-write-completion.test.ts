@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { nextPort } from '../support/ports';
 import { ScriptedDevice } from '../support/scripted-device';
 import { bootstrapFlow, patch } from './support/flows';
-import { ALL_NODES, helper, nextMessage, until, type RuntimeNode } from './support/runtime';
+import { ALL_NODES, callsOf, helper, nextMessage, until, type RuntimeNode } from './support/runtime';
 
 type Msg = Record<string, any>;
 
@@ -95,5 +95,25 @@ describe('object-write: completion and errors without the per-message closures',
     const a = await audit;
     assert.equal(a.lwm2m.audit.query.ep, 'frozen-1');
     assert.equal(a.lwm2m.audit.peer.port, msg.lwm2m.peer.port);
+  });
+
+  it('the listener sends no audit message when its second output is wired to nothing, and one when it is', async () => {
+    for (const wired of [false, true]) {
+      const port = await nextPort();
+      const flow = patch(bootstrapFlow({ port }), 'n-listener', { wires: [['n-lookup'], wired ? ['h-audit'] : []] });
+      await helper.load(ALL_NODES, flow);
+      const success = nextMessage(helper.getNode('h-success'));
+      const audits = collect('h-audit');
+      dev = await ScriptedDevice.create();
+      assert.equal((await dev.bootstrapRequest({ address: '127.0.0.1', port }, { ep: `audit-wired-${wired}` })).code, '2.04');
+      await success;
+      if (wired) await until(() => audits.length === 1, 5000, 'the audit message');
+      else await new Promise((r) => setTimeout(r, 300)); // a record is sent as the session ends: it would be here
+      const auditSends = callsOf(helper.getNode('n-listener'), 'send').filter((a) => Array.isArray(a[0]) && (a[0] as unknown[])[0] === null);
+      assert.equal(auditSends.length, wired ? 1 : 0);
+      await dev.close();
+      dev = undefined;
+      await helper.unload();
+    }
   });
 });
