@@ -51,7 +51,8 @@ export class ServerGroup extends EventEmitter {
     this.servers = created.map((c) => c.server);
     this.dtls = created.flatMap((c) => (c.dtls ? [c.dtls] : []));
     this.servers.forEach((s, i) => {
-      const tag = (o: object) => {
+      // One socket: every request arrived at its address, no entry per session (heap per pending session).
+      const tag = created.length === 1 ? () => undefined : (o: object) => {
         const b = this.bound[i];
         if (b) this.local.set(o, b);
       };
@@ -87,7 +88,7 @@ export class ServerGroup extends EventEmitter {
 
   /** Where the session or pack request arrived (set from listen() on). */
   localOf(o: object): LocalAddress | undefined {
-    return this.local.get(o);
+    return this.servers.length === 1 ? this.bound[0] : this.local.get(o);
   }
 
   /**
@@ -103,7 +104,7 @@ export class ServerGroup extends EventEmitter {
     }));
     const session = this.servers[i].openSession(...args);
     const b = this.bound[i];
-    if (b) this.local.set(session, b);
+    if (b && this.servers.length > 1) this.local.set(session, b);
     return session;
   }
 

@@ -138,6 +138,22 @@ export = function (RED: NodeAPI): void {
       packRequests.delete(id);
     };
 
+    /**
+     * A message for output 1. It and its msg.lwm2m name up front the properties the bootstrap path adds
+     * (Node-RED's _msgid, profile-lookup's msg.profile and msg.lwm2m.profileName): a property added to an
+     * object after it was made goes to a separate property array, 40 B of heap each for every pending
+     * session.
+     */
+    function newMessage(topic: string, payload: string, lwm2m: Lwm2mMsgInfo): NodeMessage {
+      return { _msgid: RED.util.generateId(), topic, payload, lwm2m, profile: undefined } as NodeMessage;
+    }
+
+    /** Whether output 2 (the audit records) goes anywhere; true when the runtime does not say. */
+    function auditWired(): boolean {
+      const wires = (node as { wires?: unknown[][] }).wires;
+      return !Array.isArray(wires) || !Array.isArray(wires[1]) || wires[1].length > 0;
+    }
+
     /** The DTLS part of a coaps listener; throws CoapsStartError with the translated reason. */
     function coapsSecrets(): CoapsSecrets {
       const c = settings.coaps!;
@@ -264,13 +280,14 @@ export = function (RED: NodeAPI): void {
             endpoint: session.endpoint,
             kind: 'bootstrap',
             preferredContentFormat: session.preferredContentFormat,
-            peer: { ...session.peer },
+            peer: shared(session.peer),
             local: srv.localOf(session),
             identity: session.identity ? { type: session.identity.type, id: session.identity.id } : undefined,
-            query: { ...session.query },
+            query: shared(session.query),
             steps: [],
+            profileName: undefined, // set by profile-lookup: see newMessage()
           };
-          node.send({ topic: session.endpoint, payload: t('payload.bootstrap', { endpoint: session.endpoint }), lwm2m: info });
+          node.send(newMessage(session.endpoint, t('payload.bootstrap', { endpoint: session.endpoint }), info));
           statusSoon();
         } catch (e) {
           node.error(e instanceof Error ? e.message : String(e));
@@ -280,7 +297,8 @@ export = function (RED: NodeAPI): void {
       srv.on('audit', (record) => {
         try {
           pgAudit?.write({ ...record, listenerId: node.id });
-          node.send([null, auditMessage(record, node.id, t)]);
+          // Output 2 wired to nothing (the record goes to the audit log only): no message to build and send.
+          if (auditWired()) node.send([null, auditMessage(record, node.id, t)]);
         } catch (e) {
           node.error(e instanceof Error ? e.message : String(e));
         }
@@ -305,13 +323,14 @@ export = function (RED: NodeAPI): void {
             endpoint: req.endpoint,
             kind: 'pack',
             preferredContentFormat: req.accept,
-            peer: { ...req.peer },
+            peer: shared(req.peer),
             local: srv.localOf(req),
             identity: req.identity ? { type: req.identity.type, id: req.identity.id } : undefined,
-            query: { ...req.query },
+            query: shared(req.query),
             steps: [],
+            profileName: undefined, // set by profile-lookup: see newMessage()
           };
-          node.send({ topic: req.endpoint, payload: t('payload.pack', { endpoint: req.endpoint }), lwm2m: info });
+          node.send(newMessage(req.endpoint, t('payload.pack', { endpoint: req.endpoint }), info));
         } catch (e) {
           node.error(e instanceof Error ? e.message : String(e));
         }
@@ -352,8 +371,9 @@ export = function (RED: NodeAPI): void {
           local: server.localOf(s),
           query: {},
           steps: [],
+          profileName: undefined,
         };
-        node.send({ topic: s.endpoint, payload: t('payload.serverInitiated', { endpoint: s.endpoint }), lwm2m: info });
+        node.send(newMessage(s.endpoint, t('payload.serverInitiated', { endpoint: s.endpoint }), info));
         statusSoon();
         done();
       } catch (e) {
@@ -416,6 +436,16 @@ export = function (RED: NodeAPI): void {
     }
   });
 };
+
+/**
+ * The session's own peer address or query for msg.lwm2m, frozen instead of copied: the library never changes
+ * them, a copy per message was ~100 B of heap for every pending session, and frozen, a flow that edits
+ * msg.lwm2m.peer or .query in place cannot change what the session and its audit record say. (Node-RED's
+ * message clone, for a second wire, makes plain copies.)
+ */
+function shared<T extends object>(o: T): T {
+  return Object.isFrozen(o) ? o : Object.freeze(o);
+}
 
 /** Whether any of Node-RED's configured loggers shows debug lines (default: info, which does not). */
 function debugLogging(RED: NodeAPI): boolean {

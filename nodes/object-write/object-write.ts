@@ -22,13 +22,14 @@ import {
   SessionOutcome,
   type BootstrapProfile,
   type BootstrapSession,
+  type RunBootstrapResult,
   isReadOnlyView,
   profileView,
 } from '../shared/lib';
 import { answerPack, checkedProfile } from '../shared/pack';
 import { listenerFor, lwm2mInfo, type Lwm2mMsgInfo, type Lwm2mStep } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
-import { clearStatus, showStatus } from '../shared/status';
+import { clearStatus, showStatus, showStatusLazy } from '../shared/status';
 import { OperationError, requestFromOperation } from './single-op';
 import { failureDetail, onErrorMode, type OnErrorMode } from './on-error';
 
@@ -46,17 +47,24 @@ interface StepsRun {
 
 type Msg = NodeMessageInFlow & { lwm2m?: Lwm2mMsgInfo; profile?: unknown; operation?: unknown; error?: unknown };
 
-/** One input message while this node works on it. */
+/**
+ * One input message while this node works on it: what a session waiting on its device holds here (see the
+ * input handler).
+ */
 interface Call {
   msg: Msg;
-  send: (msgs: (Msg | null)[]) => void;
-  done: (err?: Error) => void;
+  /**
+   * Node-RED's done() for this message, kept only where the runtime offers no node._complete (see
+   * completer()); messages go out through node.send, which is what Node-RED's per-message send() calls.
+   */
+  done: ((err?: Error) => void) | undefined;
   /** The session of this message once found, so that one ending underneath the run can still be reported. */
   session: BootstrapSession | undefined;
   /** How many steps the session had recorded when this message came: the steps after it are this node's. */
   recorded: number;
+  /** What comes after the wait (settle()). */
+  then: ((c: Call, v: never) => void) | undefined;
 }
-
 
 export = function (RED: NodeAPI): void {
   function ObjectWriteNode(this: Node, config: WriteDef) {
@@ -69,45 +77,102 @@ export = function (RED: NodeAPI): void {
     const timeoutMs = Number.isFinite(timeoutS) && timeoutS > 0 ? timeoutS * 1000 : undefined;
     let inFlight = 0;
 
-    // The handler that waits on the device keeps few locals: a suspended async function holds its whole
-    // register file, heap for every session waiting on a device. What it does before and after the wait is
-    // in begin(), ended() and failed().
-    node.on('input', async (msg: Msg, send, done) => {
+    // What a session waiting on its device holds here is heap for every pending session, so it is small:
+    // one Call and one promise reaction with two bound functions (settle()). No suspended async function
+    // (its frame, register file and the await's closures were ~400 B per pending session), and neither of
+    // Node-RED's per-message send() and done() closures, which hold the message's receive event.
+    const runOpts = { stopOnError: onError !== 'continue', requestTimeoutMs: timeoutMs };
+    const complete = completer(node);
+
+    node.on('input', (msg: Msg, _send: unknown, done: (err?: Error) => void) => {
       inFlight++;
-      const c: Call = { msg, send, done, session: undefined, recorded: 0 };
+      const keepDone = !complete || !!(node as { _inputCallbacks?: unknown })._inputCallbacks;
+      const c: Call = { msg, done: keepDone ? done : undefined, session: undefined, recorded: 0, then: undefined };
       try {
-        const run = await begin(c);
-        if (run) ended(c, run);
+        begin(c);
       } catch (e) {
-        failed(c, e);
-      } finally {
         inFlight--;
+        failed(c, e);
       }
     });
 
+    /** Node-RED's done(err) for the message of `c`. */
+    function finish(c: Call, err?: Error): void {
+      if (c.done) c.done(err);
+      else complete!(c.msg, err);
+    }
+
+    /** When `p` settles: `then(c, value)` (a throw goes to failed()), or failed() with its error. */
+    function settle<T>(c: Call, p: Promise<T>, then: (c: Call, v: T) => void): void {
+      c.then = then as (c: Call, v: never) => void;
+      p.then(settled.bind(c), rejected.bind(c));
+    }
+    function settled(this: Call, v: unknown): void {
+      inFlight--;
+      const then = this.then!;
+      this.then = undefined;
+      try {
+        then(this, v as never);
+      } catch (e) {
+        failed(this, e);
+      }
+    }
+    function rejected(this: Call, e: unknown): void {
+      inFlight--;
+      this.then = undefined;
+      failed(this, e);
+    }
+
     /** Up to the wait: the pack answered, or the run of the session's steps started. */
-    function begin(c: Call): Promise<StepsRun | undefined> {
+    function begin(c: Call): void {
       const msg = c.msg;
       const info = lwm2mInfo(msg, t);
       const listener = listenerFor(RED, info);
-      showStatus(node, 'working', t('status.working', { count: inFlight }));
-      if (info.kind === 'pack') {
-        return answerPack(listener, info, msg.profile).then((step) => {
-          info.steps.push(step);
-          info.packAnswered = true;
-          info.outcome = SessionOutcome.SUCCESS;
-          msg.payload = t('payload.pack', { endpoint: info.endpoint });
-          showStatus(node, 'done', t('status.pack'));
-          c.send([msg, null]);
-          c.done();
-          return undefined;
-        });
-      }
+      showStatusLazy(node, 'working', working);
+      if (info.kind === 'pack') return settle(c, answerPack(listener, info, msg.profile), packAnswered);
       const session = listener.getSession(info.sessionId);
       c.session = session;
       c.recorded = session.stepCount;
-      return mode === 'single' ? single(session, msg, info, c.recorded) : fromProfile(session, msg, info, c.recorded);
+      if (mode === 'single') return settle(c, single(session, msg, info, c.recorded), ended);
+      const profile = checkedProfile(msg.profile);
+      // Downstream, msg.profile stays a read-only view (an in-place edit after this node throws instead of
+      // being lost in a function node's sloppy mode); a view from profile-lookup stays as it is.
+      if (!isReadOnlyView(msg.profile)) msg.profile = profileView(profile, { message: (pointer) => t('errors.readOnly', { pointer: pointer || '/' }) });
+      settle(c, runBootstrap(session, profile, runOpts), profileRan);
     }
+
+    function packAnswered(c: Call, step: Lwm2mStep): void {
+      const msg = c.msg;
+      const info = msg.lwm2m as Lwm2mMsgInfo;
+      info.steps.push(step);
+      info.packAnswered = true;
+      info.outcome = SessionOutcome.SUCCESS;
+      msg.payload = t('payload.pack', { endpoint: info.endpoint });
+      showStatus(node, 'done', t('status.pack'));
+      node.send([msg, null]);
+      finish(c);
+    }
+
+    /**
+     * runBootstrap's result: the steps, and the first that failed. A refused Bootstrap-Discover is not a
+     * failure: runBootstrap fell back to the layout of a device that was not asked (msg.lwm2m.discoveryRefused
+     * says so).
+     */
+    function profileRan(c: Call, result: RunBootstrapResult): void {
+      const session = c.session as BootstrapSession;
+      const info = c.msg.lwm2m as Lwm2mMsgInfo;
+      // runBootstrap's reading of Bootstrap-Discover is made for this run and the library keeps no reference
+      // once the run has ended: the message takes it as it is (a deep copy was up to 5% of a storm's CPU).
+      if (result.discovered) info.discovered = result.discovered;
+      if (result.discoveryRefused) info.discoveryRefused = { ...result.discoveryRefused };
+      const version = result.discovered?.lwm2mVersion ?? session.lwm2mVersion;
+      if (version) info.lwm2mVersion = version;
+      const steps = recordedSteps(session, c.recorded);
+      ended(c, { steps, failed: (result.discoveryRefused ? steps.slice(1) : steps).find((s) => !s.success) });
+    }
+
+    /** The working status, translated only when it is shown (the status is throttled; see status.ts). */
+    const working = (): string => t('status.working', { count: inFlight });
 
     /** The steps ran (some may have failed): the message goes on. */
     function ended(c: Call, run: StepsRun): void {
@@ -124,8 +189,8 @@ export = function (RED: NodeAPI): void {
           showStatus(node, 'working', t('status.finishAnyway', { code: failed.code || t('status.noAnswer'), path: failed.path }));
           // The operator chose to let Bootstrap-Finish go anyway: the device checks its own state and
           // answers Finish 2.04 or 4.06, and bootstrap-finish gives the verdict.
-          c.send([msg, null]);
-          return c.done();
+          node.send([msg, null]);
+          return finish(c);
         }
         showStatus(node, 'failed', t('status.failed', { code: failed.code || t('status.noAnswer'), path: failed.path }));
         if (mode === 'profile') {
@@ -134,13 +199,13 @@ export = function (RED: NodeAPI): void {
           info.audit = session.audit();
           info.outcome = session.outcome ?? SessionOutcome.REQUEST_FAILED;
         }
-        c.send([null, msg]);
+        node.send([null, msg]);
       } else {
         if (mode === 'profile') msg.payload = t('payload.ok', { endpoint: info.endpoint, count: steps.length });
         showStatus(node, 'done', t('status.ok', { count: steps.length }));
-        c.send([msg, null]);
+        node.send([msg, null]);
       }
-      c.done();
+      finish(c);
     }
 
     function failed(c: Call, e: unknown): void {
@@ -157,8 +222,8 @@ export = function (RED: NodeAPI): void {
         msg.payload = err.message;
         msg.error = { message: err.message, code: (err as { code?: string }).code };
         showStatus(node, 'failed', t('status.ended', { outcome: String(ended.outcome) }));
-        c.send([null, msg]);
-        c.done();
+        node.send([null, msg]);
+        finish(c);
         return;
       }
       if (err instanceof ProfileError && mode === 'profile' && session && session.state !== 'ended') {
@@ -168,27 +233,7 @@ export = function (RED: NodeAPI): void {
         else session.end(SessionOutcome.INTERNAL_ERROR, 'invalid profile');
       }
       showStatus(node, 'failed', err instanceof SessionNotFoundError ? t('status.noSession') : t('status.error'));
-      c.done(err);
-    }
-
-    /**
-     * The steps, and the first that failed. A refused Bootstrap-Discover is not a failure: runBootstrap fell
-     * back to the layout of a device that was not asked (msg.lwm2m.discoveryRefused says so).
-     * (A promise chain, not an async function: its frame would be heap for every session waiting on a device.)
-     */
-    function fromProfile(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo, recorded: number): Promise<StepsRun> {
-      const profile = checkedProfile(msg.profile);
-      // Downstream, msg.profile stays a read-only view (an in-place edit after this node throws instead of
-      // being lost in a function node's sloppy mode); a view from profile-lookup stays as it is.
-      if (!isReadOnlyView(msg.profile)) msg.profile = profileView(profile, { message: (pointer) => t('errors.readOnly', { pointer: pointer || '/' }) });
-      return runBootstrap(session, profile, { stopOnError: onError !== 'continue', requestTimeoutMs: timeoutMs }).then((result) => {
-        if (result.discovered) info.discovered = plainCopy(result.discovered);
-        if (result.discoveryRefused) info.discoveryRefused = { ...result.discoveryRefused };
-        const version = result.discovered?.lwm2mVersion ?? session.lwm2mVersion;
-        if (version) info.lwm2mVersion = version;
-        const steps = recordedSteps(session, recorded);
-        return { steps, failed: (result.discoveryRefused ? steps.slice(1) : steps).find((s) => !s.success) };
-      });
+      finish(c, err);
     }
 
     async function single(session: BootstrapSession, msg: Msg, info: Lwm2mMsgInfo, recorded: number): Promise<StepsRun> {
@@ -223,6 +268,21 @@ export = function (RED: NodeAPI): void {
 
   RED.nodes.registerType('lwm2m-object-write', ObjectWriteNode);
 };
+
+/**
+ * Node-RED's done(err) without the per-message closure: done is `node._complete(msg, err)` when the node has
+ * one input handler (Node-RED 1 to 4, @node-red/runtime Node.prototype._emitInput; with several, done is
+ * kept), and holding done would
+ * keep its closure, the message's receive event and its destination alive while the device answers (~200 B
+ * per pending session). Undefined where the runtime has no _complete: done itself is kept then.
+ */
+function completer(node: Node): ((msg: unknown, err?: Error) => void) | undefined {
+  const n = node as Node & { _complete?: (msg: unknown, err?: Error) => void };
+  if (typeof n._complete !== 'function') return undefined;
+  return (msg, err) => {
+    n._complete!(msg, err);
+  };
+}
 
 /** Write format: the profile's contentFormat, else the client's pct, else TLV. */
 function writeFormat(profile: BootstrapProfile | undefined, pct: number | undefined): number {

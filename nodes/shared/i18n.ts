@@ -36,20 +36,39 @@ interface Compiled {
  */
 export function translator(RED: NodeAPI, type: string): Translate {
   const compiled = new Map<string, Compiled | null>();
+  // Per key, the variable names of its last call and what they compiled to: a node calls each key with the
+  // same names every time, so the common call builds no cache key (Object.keys, a join) and allocates nothing
+  // before the text itself.
+  const recent = new Map<string, Recent>();
   const direct = (full: string, vars: Record<string, unknown> | undefined): string =>
     RED._(full, vars as Record<string, string | number> | undefined);
-  return (key, vars) => {
-    const full = `${type}.${key}`;
+  const lookup = (key: string, vars: Record<string, unknown> | undefined): Compiled | null => {
     const names = vars ? Object.keys(vars) : [];
+    const counted = names.includes('count');
     let cacheKey = names.length ? `${key}\0${names.join(',')}` : key;
-    if (vars && names.includes('count')) cacheKey += `\0${String(vars.count)}`;
+    if (counted) cacheKey += `\0${String((vars as Record<string, unknown>).count)}`;
     let c = compiled.get(cacheKey);
     if (c === undefined) {
-      c = compile(full, names, vars, direct);
+      c = compile(`${type}.${key}`, names, vars, direct);
       if (compiled.size >= MAX_COMPILED) compiled.clear();
       compiled.set(cacheKey, c);
     }
-    if (c === null) return direct(full, vars);
+    const r = recent.get(key);
+    if (!r || !sameNames(r.names, vars)) {
+      if (recent.size >= MAX_COMPILED) recent.clear();
+      recent.set(key, { names, counted, compiled: c, byCount: counted ? new Map([[(vars as Record<string, unknown>).count, c]]) : undefined });
+    } else if (r.byCount) {
+      if (r.byCount.size >= MAX_COMPILED) r.byCount.clear();
+      r.byCount.set((vars as Record<string, unknown>).count, c);
+    }
+    return c;
+  };
+  return (key, vars) => {
+    let c: Compiled | null | undefined;
+    const r = recent.get(key);
+    if (r !== undefined && sameNames(r.names, vars)) c = r.byCount ? r.byCount.get((vars as Record<string, unknown>).count) : r.compiled;
+    if (c === undefined) c = lookup(key, vars);
+    if (c === null) return direct(`${type}.${key}`, vars);
     if (c.vars.length === 0) return c.texts[0];
     let out = c.texts[0];
     for (let i = 0; i < c.vars.length; i++) {
@@ -58,6 +77,26 @@ export function translator(RED: NodeAPI, type: string): Translate {
     }
     return out;
   };
+}
+
+/** What a key compiled to for the variable names of its last call (and per `count` value, when counted). */
+interface Recent {
+  names: string[];
+  counted: boolean;
+  compiled: Compiled | null;
+  byCount: Map<unknown, Compiled | null> | undefined;
+}
+
+/** `vars` has exactly these names, in this order (what Object.keys would give), without allocating. */
+function sameNames(names: string[], vars: Record<string, unknown> | undefined): boolean {
+  let i = 0;
+  if (vars) {
+    for (const k in vars) {
+      if (names[i] !== k) return false;
+      i++;
+    }
+  }
+  return i === names.length;
 }
 
 /** The message translated with markers for the values, or null when it must be translated per call. */

@@ -74,6 +74,7 @@ export type {
   BootstrapServerOptions,
   BootstrapServerStats,
   RunStep,
+  RunBootstrapResult,
   SendResult,
   BootstrapProfile,
   ValidatedProfile,

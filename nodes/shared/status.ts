@@ -15,7 +15,7 @@ import type { Node } from 'node-red';
 
 export type StatusKind = 'listening' | 'done' | 'working' | 'failed';
 
-type Shown = { fill: 'green' | 'yellow' | 'red'; shape: 'dot' | 'ring'; text: string };
+type Shown = { fill: 'green' | 'yellow' | 'red'; shape: 'dot' | 'ring'; text: string | (() => string) };
 
 const LOOK: Record<StatusKind, { fill: 'green' | 'yellow' | 'red'; shape: 'dot' | 'ring' }> = {
   listening: { fill: 'green', shape: 'dot' },
@@ -50,9 +50,26 @@ function refill(s: Throttle, now: number): void {
 }
 
 export function showStatus(node: StatusNode, kind: StatusKind, text: string): void {
+  show(node, kind, text);
+}
+
+/**
+ * showStatus with text made only when it goes out: a node that reports progress per message (a count in
+ * flight) translates it once per shown update, not once per message, in a storm where the throttle drops
+ * most of them. `text` is called at most once per update shown, with the state of that moment.
+ */
+export function showStatusLazy(node: StatusNode, kind: StatusKind, text: () => string): void {
+  show(node, kind, text);
+}
+
+function out(node: StatusNode, s: Shown): void {
+  node.status({ fill: s.fill, shape: s.shape, text: typeof s.text === 'function' ? s.text() : s.text });
+}
+
+function show(node: StatusNode, kind: StatusKind, text: string | (() => string)): void {
   const look = LOOK[kind];
   if (!THROTTLED.has(node.type as string)) {
-    node.status({ fill: look.fill, shape: look.shape, text });
+    out(node, { fill: look.fill, shape: look.shape, text });
     return;
   }
   const now = Date.now();
@@ -62,15 +79,20 @@ export function showStatus(node: StatusNode, kind: StatusKind, text: string): vo
     throttles.set(node, s);
   }
   if (s.timer !== undefined) {
-    // One is waiting: this one replaces it.
-    s.pending = { fill: look.fill, shape: look.shape, text };
+    // One is waiting: this one replaces it (in place: in a storm this is nearly every update).
+    const p = s.pending;
+    if (p) {
+      p.fill = look.fill;
+      p.shape = look.shape;
+      p.text = text;
+    } else s.pending = { fill: look.fill, shape: look.shape, text };
     return;
   }
   refill(s, now);
   const status: Shown = { fill: look.fill, shape: look.shape, text };
   if (s.tokens >= 1) {
     s.tokens -= 1;
-    node.status({ ...status });
+    out(node, status);
     return;
   }
   s.pending = status;
@@ -85,7 +107,7 @@ function flush(node: StatusNode, s: Throttle): void {
   if (!p) return;
   refill(s, Date.now());
   s.tokens = Math.max(0, s.tokens - 1);
-  node.status({ ...p });
+  out(node, p);
 }
 
 /** Clears the status at once (and drops an update still waiting), e.g. on close. */
