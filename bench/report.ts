@@ -108,7 +108,7 @@ export function markdown(res: Results): string {
     `### Benchmark (\`npm run bench\`, ${res.startedAt.slice(0, 10)})`,
     '',
     ...(typeof res.options.command === 'string' ? [`Command: \`${res.options.command}\``, ''] : []),
-    `${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${m.platform}. Server and load generator are separate processes on the same ${m.cpus} cores (they compete; the floor and the library-only runs pay the same price). Plain CoAP on 127.0.0.1, ${res.options.devices} new devices per storm unless noted, warm runtime. ${clientNote(res)}${res.dtls ? ' The DTLS rows: DTLS 1.2 PSK with TLS_PSK_WITH_AES_128_CCM_8 to 127.0.0.1, each device from a loopback address of its own, each row a server process of its own.' : ''}`,
+    `${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${m.platform}. Server and load generator are separate processes on the same ${m.cpus} cores (they compete; the floor and the library-only runs pay the same price). Plain CoAP on 127.0.0.1, new devices in every storm (how many: the devices column), warm runtime. ${clientNote(res)}${res.dtls ? ' The DTLS rows: DTLS 1.2 PSK with TLS_PSK_WITH_AES_128_CCM_8 to 127.0.0.1, each device from a loopback address of its own, each row a server process of its own.' : ''}`,
     '',
     `| ${STORM_HEAD.join(' | ')} |`,
     `|${STORM_HEAD.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`,
