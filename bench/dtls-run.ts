@@ -1,6 +1,6 @@
 /**
  * The DTLS rows of `npm run bench` alone (raw handshakes, library and Node-RED over DTLS-PSK), for working on
- * them without the whole bench: `npm run build && node dist/bench/dtls-run.js [--devices 500] [--concurrency 20] [--format tlv] [--profile]
+ * them without the whole bench: `npm run build && node dist/bench/dtls-run.js [--devices 2000] [--concurrency 20] [--format tlv] [--profile]
  *`. BENCH_DTLS_CLIENT=node runs node-dtls-client instead of the C client.
  */
 import * as fs from 'fs';
@@ -17,7 +17,7 @@ function arg(name: string, dflt: number): number {
 }
 
 async function main(): Promise<void> {
-  const devices = arg('devices', 500);
+  const devices = arg('devices', 2000);
   const concurrency = arg('concurrency', 20);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dtls-run-'));
   const tableFile = path.join(tmp, 'devices.csv');
