@@ -33,8 +33,9 @@ export class Transfer implements TransmissionOwner {
   private block2Num = 0;
   private block2Szx: number | undefined;
   private parts: Buffer[] | undefined;
-  /** The token of every part (a latin1 string of its bytes), from the first part on. */
-  private token: string | undefined;
+  /** The token of every part (see ConTransmission.tokenRand), from the first part on; -1 before it. */
+  private tokenRand = 0;
+  private tokenKey = -1;
   private readonly startedAt = Date.now();
   private readonly blockwise: boolean;
 
@@ -63,8 +64,9 @@ export class Transfer implements TransmissionOwner {
   }
 
   private sendPart(): Error | undefined {
-    const options = [...this.options];
+    let options = this.options;
     let body = this.payload;
+    if (this.blockwise || this.block2Szx !== undefined) options = [...options];
     if (this.blockwise && this.payload) {
       const size = blockSize(this.szx);
       const num = this.offset / size;
@@ -77,16 +79,10 @@ export class Transfer implements TransmissionOwner {
       options.push({ name: 'Block2', value: uintBuffer((this.block2Num << 4) | this.block2Szx) });
     }
     // One token for every part: peers (node-coap among them) key block reassembly on it.
-    const t = this.coap.request(
-      this.address,
-      this.port,
-      { code: this.code, options: options as never, payload: body },
-      this.timeoutMs,
-      this,
-      this.token,
-    );
+    const t = this.coap.request(this.address, this.port, this.code, options, body, this.timeoutMs, this, this.tokenRand, this.tokenKey);
     if (t instanceof Error) return t;
-    this.token = t.token;
+    this.tokenRand = t.tokenRand;
+    this.tokenKey = t.tokenKey;
     this.current = t;
     return undefined;
   }

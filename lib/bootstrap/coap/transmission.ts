@@ -29,6 +29,8 @@ export interface TransmissionOwner {
 
 export interface TransmissionHost {
   resend(t: ConTransmission): void;
+  /** A datagram of `t` has left (err null) or could not be sent. */
+  sent(t: ConTransmission, err: Error | null): void;
   expire(t: ConTransmission): void;
   /**
    * Optional: takes a new transmission whose first timer event (retransmission or deadline) is at least
@@ -54,9 +56,12 @@ export class ConTransmission {
     readonly port: number,
     readonly messageId: number,
     readonly buf: Buffer,
-    /** The token of a request as a latin1 string of its bytes (responses are matched on it); undefined for our separate responses. */
-    readonly token: string | undefined,
-    /** The request's key in the endpoint's token table (see CoapEndpoint.nextToken). */
+    /**
+     * A request's 8-byte token (responses are matched on it) as two numbers, no Buffer or string per request:
+     * its random half (signed 32-bit) and its counter half, which keys the endpoint's token table (see
+     * CoapEndpoint.nextTokenKey). tokenKey is -1 for our separate responses (no token to match).
+     */
+    readonly tokenRand: number,
     readonly tokenKey: number,
     readonly timeoutMs: number,
     private readonly params: CoapParameters,
@@ -69,6 +74,24 @@ export class ConTransmission {
     this.deadlineAt = now + timeoutMs;
     if (host.watchYoung !== undefined && timeoutMs >= params.ackTimeout * 1000) host.watchYoung(this);
     else this.arm(now);
+  }
+
+  /** The send callback of this message's datagrams (made once, for every retransmission). */
+  private sentCb: ((err: Error | null) => void) | undefined;
+
+  /** A request (it has a token to match a response on), not a separate response of ours. */
+  get isRequest(): boolean {
+    return this.tokenKey >= 0;
+  }
+
+  /** Whether a received token is this request's. */
+  hasToken(token: Buffer): boolean {
+    return this.tokenKey >= 0 && token.length === 8 && token.readInt32BE(0) === this.tokenRand && token.readUInt32BE(4) === this.tokenKey;
+  }
+
+  /** The callback for sending this message: the host hears when the datagram has left, and of a send error. */
+  onSent(): (err: Error | null) => void {
+    return (this.sentCb ??= (err) => this.host.sent(this, err));
   }
 
   /** When the message was first sent (ms since the epoch), from the deadline (one number field less per message). */
