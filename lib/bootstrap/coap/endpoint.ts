@@ -47,6 +47,14 @@ export function peerKey(address: string, port: number): string {
   return address + '|' + port;
 }
 
+/**
+ * peerKey as one flat string, for a caller that asks for Message IDs towards the same peer again and again (a
+ * session): a key built by concatenation is hashed only after it has been copied flat, at each Map lookup.
+ */
+export function flatPeerKey(address: string, port: number): string {
+  return flatKey(peerKey(address, port));
+}
+
 /** The string as one flat string (a key built by concatenation is a chain of pieces; kept keys should not be). */
 function flatKey(s: string): string {
   const f = Buffer.from(s, 'latin1').toString('latin1');
@@ -147,10 +155,9 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
    * from the shared counter). IDs in use by any of our messages awaiting an ACK are skipped, so the ID
    * alone keys that table.
    */
-  nextMessageId(address: string, port: number): number {
+  nextMessageId(address: string, port: number, key = peerKey(address, port)): number {
     const now = Date.now();
     const sec = Math.floor(now / 1000);
-    const key = peerKey(address, port);
     const last = this.peerMids.get(key);
     const lastSec = last === undefined ? -1 : (last - (last % 0x10000)) / 0x10000;
     const known = last !== undefined && lastSec >= sec - this.params.coap.exchangeLifetime;
@@ -295,7 +302,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
    * Sends a Confirmable request; `owner.onOutcome` is called exactly once with the response or the failure.
    * Returns the transmission (to cancel it) or an Error when the message cannot be generated. The request gets a
    * fresh token, or the token of an earlier one (`tokenRand`, `tokenKey` of its transmission: the parts of one
-   * block-wise transfer), which must have finished.
+   * block-wise transfer), which must have finished. `peer`: flatPeerKey(address, port), when the caller keeps it.
    */
   request(
     address: string,
@@ -307,6 +314,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     owner: TransmissionOwner,
     tokenRand = 0,
     tokenKey = -1,
+    peer?: string,
   ): ConTransmission | Error {
     if (tokenKey < 0) {
       tokenRand = this.nextTokenRand();
@@ -314,7 +322,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     }
     const holder = this.byToken.get(tokenKey);
     if (holder !== undefined && !holder.finished) return new Error('this token is in use by another request');
-    const mid = this.nextMessageId(address, port);
+    const mid = this.nextMessageId(address, port, peer);
     let buf: Buffer;
     try {
       buf = generateRequest(code, mid, tokenRand, tokenKey, options, payload, this.params.coap.maxMessageSize);

@@ -48,6 +48,8 @@ export class Transfer implements TransmissionOwner {
     private readonly payload: Buffer | undefined,
     private readonly timeoutMs: number,
     private readonly owner: TransferOwner,
+    /** flatPeerKey(address, port), when the caller keeps it (see CoapEndpoint.request). */
+    private readonly peer?: string,
   ) {
     this.blockwise = payload !== undefined && payload.length > BLOCK_THRESHOLD;
   }
@@ -79,7 +81,7 @@ export class Transfer implements TransmissionOwner {
       options.push({ name: 'Block2', value: uintBuffer((this.block2Num << 4) | this.block2Szx) });
     }
     // One token for every part: peers (node-coap among them) key block reassembly on it.
-    const t = this.coap.request(this.address, this.port, this.code, options, body, this.timeoutMs, this, this.tokenRand, this.tokenKey);
+    const t = this.coap.request(this.address, this.port, this.code, options, body, this.timeoutMs, this, this.tokenRand, this.tokenKey, this.peer);
     if (t instanceof Error) return t;
     this.tokenRand = t.tokenRand;
     this.tokenKey = t.tokenKey;
