@@ -27,6 +27,7 @@ import {
 import { InboundExchange, type ExchangeHost } from './exchange';
 import { ConTransmission, type OutboundResult, type TransmissionHost, type TransmissionOwner } from './transmission';
 import type { EndpointParameters } from './parameters';
+import { TimerHeap } from './timer-heap';
 
 export type { OutboundResult };
 export { InboundExchange, type ResponseOptions } from './exchange';
@@ -92,6 +93,8 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
    */
   private readonly young = new Set<ConTransmission>();
   private youngTimer: NodeJS.Timeout | undefined;
+  /** The retransmission and deadline times of the transmissions past their young phase, on one timer. */
+  private readonly timers = new TimerHeap<ConTransmission>(ConTransmission.due);
   private running = false;
   private sending = 0;
   private drained: (() => void) | undefined;
@@ -128,6 +131,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     for (const t of [...this.byToken.values()]) this.finish(t, { kind: 'cancelled' });
     for (const t of [...this.young]) this.finish(t, { kind: 'cancelled' });
     this.young.clear();
+    this.timers.clear();
     if (this.youngTimer !== undefined) clearTimeout(this.youngTimer);
     this.youngTimer = undefined;
     this.dedup.clear();
@@ -244,20 +248,24 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     }
   }
 
-  /** Sends a datagram of `t` (first transmission or retransmission); a send error ends it. */
+  /**
+   * Sends a datagram of `t` (first transmission or retransmission); a send error ends it. One callback per
+   * datagram, gone once it has left (kept on the transmission it would be heap for every request in flight).
+   */
   private sendTransmission(t: ConTransmission): void {
     this.sending++;
     try {
-      if (this.udp !== undefined) this.udp.send(t.buf, t.port, t.address, t.onSent());
-      else this.socket.send(t.buf, 0, t.buf.length, t.port, t.address, t.onSent());
+      const cb = (err: Error | null): void => this.sent(t, err);
+      if (this.udp !== undefined) this.udp.send(t.buf, t.port, t.address, cb);
+      else this.socket.send(t.buf, 0, t.buf.length, t.port, t.address, cb);
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       queueMicrotask(() => this.sent(t, e));
     }
   }
 
-  /** TransmissionHost: a datagram of `t` left, or could not be sent. */
-  sent(t: ConTransmission, err: Error | null): void {
+  /** A datagram of `t` left, or could not be sent. */
+  private sent(t: ConTransmission, err: Error | null): void {
     this.sentOne();
     if (err) this.finish(t, { kind: 'send-error', error: err });
   }
@@ -361,6 +369,16 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
       ep.young.delete(t);
       t.arm(now);
     }
+  }
+
+  /** TransmissionHost: `t`'s next timer event is at `at`. */
+  schedule(t: ConTransmission, at: number): void {
+    this.timers.schedule(t, at);
+  }
+
+  /** TransmissionHost: `t` has no timer event any more. */
+  unschedule(t: ConTransmission): void {
+    this.timers.unschedule(t);
   }
 
   cancel(t: ConTransmission): void {
