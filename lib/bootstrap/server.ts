@@ -5,6 +5,8 @@
  * same socket the device talked to, as real clients drop anything else.
  */
 import * as dgram from 'dgram';
+import { lookup as dnsLookup } from 'dns';
+import type * as dns from 'dns';
 import { EventEmitter } from 'events';
 import { isIP, type AddressInfo } from 'net';
 import type { ObjectModel } from '../model/types';
@@ -207,7 +209,7 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
     const port = this.opts.port ?? 5683;
     if (!socket) {
       const address = this.opts.address ?? (this.opts.type === 'udp6' ? '::' : '0.0.0.0');
-      const s = dgram.createSocket({ type: this.opts.type ?? (address.includes(':') ? 'udp6' : 'udp4') });
+      const s = dgram.createSocket({ type: this.opts.type ?? (address.includes(':') ? 'udp6' : 'udp4'), lookup: literalLookup });
       await bindSocket(s, port, address).catch((err: unknown) => {
         s.close();
         throw err;
@@ -611,6 +613,21 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
       if (!req.answered) void req.reject('5.00', undefined, SessionOutcome.INTERNAL_ERROR).catch(() => undefined);
     }
   }
+}
+
+/**
+ * The socket's address lookup: every address we send to is an IP literal (the source of a datagram), which
+ * dns.lookup answers on the next tick, one scheduled callback per datagram sent; answered here at once (as
+ * dgram does for a connected socket). Anything else goes to dns.lookup.
+ */
+function literalLookup(
+  hostname: string,
+  options: dns.LookupOneOptions | number,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dnsLookup(hostname, options as dns.LookupOneOptions, callback);
 }
 
 function bindSocket(s: DatagramSocket, port: number, address: string): Promise<void> {

@@ -10,7 +10,7 @@ import { EventEmitter } from 'events';
 import { randomUUID } from 'crypto';
 import type { ObjectModel } from '../model/types';
 import { toPeerIdentity, type AuditRecord, type AuditStep, type Peer, type PeerIdentity } from './audit';
-import type { CoapEndpoint, InboundExchange, OutboundResult } from './coap/endpoint';
+import { flatPeerKey, type CoapEndpoint, type InboundExchange, type OutboundResult } from './coap/endpoint';
 import { readResponse, requestPayload, type SendResult } from './result';
 import { isResponseCode, uintBuffer } from './coap/message';
 import { Transfer, type TransferOwner } from './coap/transfer';
@@ -119,6 +119,8 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
   private queue: Job[] | undefined;
   /** The request on the wire (its job carries the transfer). */
   private inflight: Job | undefined;
+  /** The device's key in the endpoint's per-peer Message IDs (flatPeerKey), made at the first request. */
+  private coapPeer: string | undefined;
 
   constructor(host: SessionHost, exchange: InboundExchange | undefined, init: SessionInit) {
     super();
@@ -373,7 +375,8 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     const options = new Array<{ name: string; value: Buffer }>(segments.length + (format ? 1 : 0));
     for (let i = 0; i < segments.length; i++) options[i] = uriPathOption(segments[i]);
     if (format) options[segments.length] = format;
-    const t = new Transfer(this.host.coap, this.peer.address, this.peer.port, req.method, options, payload, job.timeoutMs, this);
+    const peer = (this.coapPeer ??= flatPeerKey(this.peer.address, this.peer.port));
+    const t = new Transfer(this.host.coap, this.peer.address, this.peer.port, req.method, options, payload, job.timeoutMs, this, peer);
     job.t = t;
     this.inflight = job;
     const err = t.start();

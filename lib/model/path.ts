@@ -18,7 +18,7 @@ export class LwM2mPath {
         throw new PathError('/' + ids.join('/'), `id ${id} is not an integer in 0..65535`);
       }
     }
-    this.ids = Object.freeze([...ids]);
+    this.ids = Object.freeze(ids); // a rest parameter: a fresh array of our own
   }
 
   static root(): LwM2mPath {
@@ -86,7 +86,20 @@ export class LwM2mPath {
   }
 
   toString(): string {
-    return '/' + this.ids.join('/');
+    // Written out for each depth: join() is a general routine (and slower than this) for at most four ids.
+    const ids = this.ids;
+    switch (ids.length) {
+      case 0:
+        return '/';
+      case 1:
+        return '/' + ids[0];
+      case 2:
+        return '/' + ids[0] + '/' + ids[1];
+      case 3:
+        return '/' + ids[0] + '/' + ids[1] + '/' + ids[2];
+      default:
+        return '/' + ids[0] + '/' + ids[1] + '/' + ids[2] + '/' + ids[3];
+    }
   }
 
   toJSON(): string {

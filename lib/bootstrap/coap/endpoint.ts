@@ -16,6 +16,7 @@ import {
   codeClass,
   emptyMessage,
   generatePacket,
+  generateRequest,
   parseDatagram,
   uintOption,
   type DatagramSocket,
@@ -26,6 +27,7 @@ import {
 import { InboundExchange, type ExchangeHost } from './exchange';
 import { ConTransmission, type OutboundResult, type TransmissionHost, type TransmissionOwner } from './transmission';
 import type { EndpointParameters } from './parameters';
+import { TimerHeap } from './timer-heap';
 
 export type { OutboundResult };
 export { InboundExchange, type ResponseOptions } from './exchange';
@@ -46,6 +48,14 @@ export function peerKey(address: string, port: number): string {
   return address + '|' + port;
 }
 
+/**
+ * peerKey as one flat string, for a caller that asks for Message IDs towards the same peer again and again (a
+ * session): a key built by concatenation is hashed only after it has been copied flat, at each Map lookup.
+ */
+export function flatPeerKey(address: string, port: number): string {
+  return flatKey(peerKey(address, port));
+}
+
 /** The string as one flat string (a key built by concatenation is a chain of pieces; kept keys should not be). */
 function flatKey(s: string): string {
   const f = Buffer.from(s, 'latin1').toString('latin1');
@@ -55,16 +65,6 @@ function flatKey(s: string): string {
 /** The table key of one of our 8-byte tokens (its counter half), or -1 for any other token. */
 function tokenKeyOf(token: Buffer): number {
   return token.length === 8 ? token.readUInt32BE(4) : -1;
-}
-
-/**
- * Whether a received token is ours, kept as a latin1 string of its bytes (a request in flight keeps its token
- * so: ~24 B of heap where a Buffer object is 96 B).
- */
-function sameToken(ours: string, received: Buffer): boolean {
-  if (ours.length !== received.length) return false;
-  for (let i = 0; i < ours.length; i++) if (ours.charCodeAt(i) !== received[i]) return false;
-  return true;
 }
 
 export class CoapEndpoint implements TransmissionHost, ExchangeHost {
@@ -77,17 +77,24 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   /** Our requests awaiting their response, by the counter half of the token (the whole token is checked). */
   private readonly byToken = new Map<number, ConTransmission>();
   private mid = Math.floor(Math.random() * 0x10000);
-  /** Per peer: the last Message ID we used towards it and when (seconds * 0x10000 + ID), in order of last use. */
+  /**
+   * Per peer: the last Message ID we used towards it and when (seconds * 0x10000 + ID), in order of the second
+   * of last use (an entry used again within the same second keeps its place).
+   */
   private readonly peerMids = new Map<string, number>();
+  /** The second peerMids was last swept in (expired peers leave at most once a second, or when it is full). */
+  private peerMidsSwept = -1;
   private readonly tokenPool = Buffer.alloc(TOKEN_POOL_SIZE);
   private tokenPos = TOKEN_POOL_SIZE;
-  private tokenCounter = Math.floor(Math.random() * 0x100000000);
+  private tokenCounter = Math.floor(Math.random() * 0x80000000);
   /**
    * Transmissions sent less than ACK_TIMEOUT ago, in order of sending (see watchYoung): one timer for all of
    * them instead of a Timeout each, which most would clear a few milliseconds later when the answer came.
    */
   private readonly young = new Set<ConTransmission>();
   private youngTimer: NodeJS.Timeout | undefined;
+  /** The retransmission and deadline times of the transmissions past their young phase, on one timer. */
+  private readonly timers = new TimerHeap<ConTransmission>(ConTransmission.due);
   private running = false;
   private sending = 0;
   private drained: (() => void) | undefined;
@@ -95,6 +102,8 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private readonly udp: UdpSocket | undefined;
   private readonly onMessageBound = (msg: Buffer, rinfo: PeerInfo): void => this.onMessage(msg, rinfo);
   private readonly onErrorBound = (err: Error): void => this.handlers.onInternalError(err);
+  /** The send callback of a datagram nobody waits on (one function for all of them). */
+  private readonly sentBound = (): void => this.sentOne();
 
   constructor(
     readonly socket: DatagramSocket,
@@ -122,6 +131,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     for (const t of [...this.byToken.values()]) this.finish(t, { kind: 'cancelled' });
     for (const t of [...this.young]) this.finish(t, { kind: 'cancelled' });
     this.young.clear();
+    this.timers.clear();
     if (this.youngTimer !== undefined) clearTimeout(this.youngTimer);
     this.youngTimer = undefined;
     this.dedup.clear();
@@ -149,20 +159,29 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
    * from the shared counter). IDs in use by any of our messages awaiting an ACK are skipped, so the ID
    * alone keys that table.
    */
-  nextMessageId(address: string, port: number): number {
+  nextMessageId(address: string, port: number, key = peerKey(address, port)): number {
     const now = Date.now();
-    const key = flatKey(peerKey(address, port));
+    const sec = Math.floor(now / 1000);
     const last = this.peerMids.get(key);
-    const known = last !== undefined && (last - (last % 0x10000)) / 0x10000 >= Math.floor(now / 1000) - this.params.coap.exchangeLifetime;
+    const lastSec = last === undefined ? -1 : (last - (last % 0x10000)) / 0x10000;
+    const known = last !== undefined && lastSec >= sec - this.params.coap.exchangeLifetime;
     let mid = known ? (last as number) % 0x10000 : this.mid;
     for (let i = 0; i < 0x10000; i++) {
       mid = (mid + 1) & 0xffff;
       if (!this.awaitingAck.has(mid)) break;
     }
     if (!known) this.mid = mid;
-    this.peerMids.delete(key);
-    this.sweepPeerMids(now);
-    this.peerMids.set(key, Math.floor(now / 1000) * 0x10000 + mid);
+    if (lastSec === sec) {
+      // Used within this second already: its place in the order of last use stays right, and its key is kept.
+      this.peerMids.set(key, sec * 0x10000 + mid);
+      return mid;
+    }
+    if (last !== undefined) this.peerMids.delete(key);
+    if (sec !== this.peerMidsSwept || this.peerMids.size >= this.params.timings.dedupMaxEntries) {
+      this.peerMidsSwept = sec;
+      this.sweepPeerMids(now);
+    }
+    this.peerMids.set(flatKey(key), sec * 0x10000 + mid);
     return mid;
   }
 
@@ -180,16 +199,30 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
    * 4-byte counter, which keys the token table (a number, not a hex string per request).
    */
   nextToken(): Buffer {
+    const t = Buffer.allocUnsafe(8);
+    t.writeInt32BE(this.nextTokenRand(), 0);
+    t.writeUInt32BE(this.nextTokenKey(), 4);
+    return t;
+  }
+
+  /** The random half of a fresh token (4 random bytes as a signed 32-bit number). */
+  private nextTokenRand(): number {
     if (this.tokenPos + 4 > TOKEN_POOL_SIZE) {
       randomFillSync(this.tokenPool);
       this.tokenPos = 0;
     }
-    const t = Buffer.allocUnsafe(8);
-    this.tokenPool.copy(t, 0, this.tokenPos, this.tokenPos + 4);
+    const r = this.tokenPool.readInt32BE(this.tokenPos);
     this.tokenPos += 4;
-    this.tokenCounter = (this.tokenCounter + 1) >>> 0;
-    t.writeUInt32BE(this.tokenCounter, 4);
-    return t;
+    return r;
+  }
+
+  /**
+   * The counter half of a fresh token: its key in the token table. 31 bits, so the key is a small integer (a
+   * number above 2^31 is a heap object of its own, as a field and as a Map key); the randomness is in the other half.
+   */
+  private nextTokenKey(): number {
+    this.tokenCounter = (this.tokenCounter + 1) & 0x7fffffff;
+    return this.tokenCounter;
   }
 
   generate(packet: Packet): Buffer {
@@ -199,20 +232,45 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   sendRaw(buf: Buffer, address: string, port: number, cb?: (err: Error | null) => void): void {
     this.sending++;
     try {
-      const done = (err: Error | null): void => {
-        this.sent();
-        cb?.(err ?? null);
-      };
+      const done =
+        cb === undefined
+          ? this.sentBound
+          : (err: Error | null): void => {
+              this.sentOne();
+              cb(err ?? null);
+            };
       if (this.udp !== undefined) this.udp.send(buf, port, address, done);
       else this.socket.send(buf, 0, buf.length, port, address, done);
     } catch (err) {
-      this.sent();
+      this.sentOne();
       const e = err instanceof Error ? err : new Error(String(err));
       if (cb) queueMicrotask(() => cb(e));
     }
   }
 
-  private sent(): void {
+  /**
+   * Sends a datagram of `t` (first transmission or retransmission); a send error ends it. One callback per
+   * datagram, gone once it has left (kept on the transmission it would be heap for every request in flight).
+   */
+  private sendTransmission(t: ConTransmission): void {
+    this.sending++;
+    try {
+      const cb = (err: Error | null): void => this.sent(t, err);
+      if (this.udp !== undefined) this.udp.send(t.buf, t.port, t.address, cb);
+      else this.socket.send(t.buf, 0, t.buf.length, t.port, t.address, cb);
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      queueMicrotask(() => this.sent(t, e));
+    }
+  }
+
+  /** A datagram of `t` left, or could not be sent. */
+  private sent(t: ConTransmission, err: Error | null): void {
+    this.sentOne();
+    if (err) this.finish(t, { kind: 'send-error', error: err });
+  }
+
+  private sentOne(): void {
     if (--this.sending === 0 && this.drained) {
       const d = this.drained;
       this.drained = undefined;
@@ -241,46 +299,48 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
    */
   sendSeparate(buf: Buffer, mid: number, address: string, port: number, cb?: (err: Error | null) => void): void {
     const t = new ConTransmission(
-      this, address, port, mid, buf, undefined, -1, this.params.coap.maxTransmitWait * 1000, this.params.coap,
+      this, address, port, mid, buf, 0, -1, this.params.coap.maxTransmitWait * 1000, this.params.coap,
       { onOutcome: (r) => cb?.(r.kind === 'acked' ? null : new Error(`separate response not acknowledged (${r.kind})`)) },
     );
     this.awaitingAck.set(mid, t);
-    this.sendRaw(buf, address, port, (err) => {
-      if (err) this.finish(t, { kind: 'send-error', error: err });
-    });
+    this.sendTransmission(t);
   }
 
   /**
    * Sends a Confirmable request; `owner.onOutcome` is called exactly once with the response or the failure.
-   * Returns the transmission (to cancel it) or an Error when the message cannot be generated.
+   * Returns the transmission (to cancel it) or an Error when the message cannot be generated. The request gets a
+   * fresh token, or the token of an earlier one (`tokenRand`, `tokenKey` of its transmission: the parts of one
+   * block-wise transfer), which must have finished. `peer`: flatPeerKey(address, port), when the caller keeps it.
    */
   request(
     address: string,
     port: number,
-    packet: Pick<Packet, 'code' | 'options' | 'payload'>,
+    code: string,
+    options: readonly { name: string | number; value: unknown }[],
+    payload: Buffer | undefined,
     timeoutMs: number,
     owner: TransmissionOwner,
-    tokenIn: Buffer | string = this.nextToken(),
+    tokenRand = 0,
+    tokenKey = -1,
+    peer?: string,
   ): ConTransmission | Error {
-    const token = typeof tokenIn === 'string' ? Buffer.from(tokenIn, 'latin1') : tokenIn;
-    const tokenKey = tokenKeyOf(token);
+    if (tokenKey < 0) {
+      tokenRand = this.nextTokenRand();
+      tokenKey = this.nextTokenKey();
+    }
     const holder = this.byToken.get(tokenKey);
     if (holder !== undefined && !holder.finished) return new Error('this token is in use by another request');
-    const mid = this.nextMessageId(address, port);
+    const mid = this.nextMessageId(address, port, peer);
     let buf: Buffer;
     try {
-      buf = this.generate({ ...packet, messageId: mid, token, confirmable: true });
+      buf = generateRequest(code, mid, tokenRand, tokenKey, options, payload, this.params.coap.maxMessageSize);
     } catch (err) {
       return err instanceof Error ? err : new Error(String(err));
     }
-    const t = new ConTransmission(
-      this, address, port, mid, buf, typeof tokenIn === 'string' ? tokenIn : token.toString('latin1'), tokenKey, timeoutMs, this.params.coap, owner,
-    );
+    const t = new ConTransmission(this, address, port, mid, buf, tokenRand, tokenKey, timeoutMs, this.params.coap, owner);
     this.awaitingAck.set(mid, t);
     this.byToken.set(tokenKey, t);
-    this.sendRaw(buf, address, port, (err) => {
-      if (err) this.finish(t, { kind: 'send-error', error: err });
-    });
+    this.sendTransmission(t);
     return t;
   }
 
@@ -311,14 +371,22 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     }
   }
 
+  /** TransmissionHost: `t`'s next timer event is at `at`. */
+  schedule(t: ConTransmission, at: number): void {
+    this.timers.schedule(t, at);
+  }
+
+  /** TransmissionHost: `t` has no timer event any more. */
+  unschedule(t: ConTransmission): void {
+    this.timers.unschedule(t);
+  }
+
   cancel(t: ConTransmission): void {
     this.finish(t, { kind: 'cancelled' });
   }
 
   resend(t: ConTransmission): void {
-    this.sendRaw(t.buf, t.address, t.port, (err) => {
-      if (err) this.finish(t, { kind: 'send-error', error: err });
-    });
+    this.sendTransmission(t);
   }
 
   expire(t: ConTransmission): void {
@@ -330,7 +398,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     t.clear();
     this.young.delete(t);
     if (this.awaitingAck.get(t.messageId) === t) this.awaitingAck.delete(t.messageId);
-    if (t.token !== undefined && this.byToken.get(t.tokenKey) === t) this.byToken.delete(t.tokenKey);
+    if (t.isRequest && this.byToken.get(t.tokenKey) === t) this.byToken.delete(t.tokenKey);
     try {
       t.owner.onOutcome(r);
     } catch (err) {
@@ -360,7 +428,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
         const t = this.awaitingAckFrom(p.messageId, rinfo);
         if (t === undefined) return;
         if (p.reset) this.finish(t, { kind: 'reset' });
-        else if (t.token === undefined) this.finish(t, { kind: 'acked' });
+        else if (!t.isRequest) this.finish(t, { kind: 'acked' });
         else {
           this.awaitingAck.delete(t.messageId);
           this.young.delete(t);
@@ -418,14 +486,14 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   /** Our request with this token, if there is one. */
   private requestWithToken(token: Buffer): ConTransmission | undefined {
     const t = this.byToken.get(tokenKeyOf(token));
-    return t !== undefined && t.token !== undefined && sameToken(t.token, token) ? t : undefined;
+    return t !== undefined && t.hasToken(token) ? t : undefined;
   }
 
   private onResponsePacket(p: ParsedPacket, msg: Buffer, rinfo: PeerInfo): void {
     if (p.reset) return;
     if (p.ack) {
       const t = this.awaitingAckFrom(p.messageId, rinfo);
-      if (t === undefined || t.token === undefined || !sameToken(t.token, p.token)) return;
+      if (t === undefined || !t.hasToken(p.token)) return;
       this.resolveResponse(t, p);
       return;
     }

@@ -272,6 +272,68 @@ function write(
   return buf;
 }
 
+/**
+ * A Confirmable request of ours, written straight into one buffer: the code, our 8-byte token (4 random bytes
+ * as a signed 32-bit number, the 4-byte counter that keys the token table), options already in ascending order
+ * (Uri-Path segments, then Content-Format or Accept, then Block2/Block1/Size1: what a Bootstrap request
+ * carries) and the payload. Byte for byte what generatePacket writes for the same packet (a test compares them),
+ * without a packet object, a token Buffer or the arrays of values and numbers per message. Options out of order,
+ * or anything else generatePacket would hand to coap-packet, go to generatePacket.
+ */
+export function generateRequest(
+  code: string, messageId: number, tokenRand: number, tokenKey: number, options: readonly { name: string | number; value: unknown }[],
+  payload: Buffer | undefined, maxSize: number,
+): Buffer {
+  const codeByte = codeByteOf(code);
+  const body = payload ?? NO_BYTES;
+  let length = 4 + 8 + (body.length > 0 ? 1 + body.length : 0);
+  let last = 0;
+  let plain = codeByte > 0 && Buffer.isBuffer(body);
+  for (let i = 0; plain && i < options.length; i++) {
+    const n = optionNumber(options[i].name);
+    const v = options[i].value;
+    if (!Number.isInteger(n) || n < last || !Buffer.isBuffer(v)) {
+      plain = false;
+      break;
+    }
+    length += 1 + extSize(n - last) + extSize(v.length) + v.length;
+    last = n;
+  }
+  if (!plain) {
+    const token = Buffer.allocUnsafe(8);
+    token.writeInt32BE(tokenRand, 0);
+    token.writeUInt32BE(tokenKey, 4);
+    return generatePacket({ code, messageId, token, options: options as Packet['options'], payload, confirmable: true }, maxSize);
+  }
+  if (length > maxSize) throw new Error(`Max packet size is ${maxSize}: current is ${length}`);
+  const buf = Buffer.allocUnsafe(length);
+  buf[0] = 0x48; // version 1, Confirmable, token length 8
+  buf[1] = codeByte;
+  buf[2] = (messageId >> 8) & 0xff;
+  buf[3] = messageId & 0xff;
+  buf.writeInt32BE(tokenRand, 4);
+  buf.writeUInt32BE(tokenKey, 8);
+  let pos = 12;
+  last = 0;
+  for (let i = 0; i < options.length; i++) {
+    const n = optionNumber(options[i].name);
+    const v = options[i].value as Buffer;
+    const delta = n - last;
+    last = n;
+    const len = v.length;
+    buf[pos++] = (nibble(delta) << 4) | nibble(len);
+    pos = writeExt(buf, pos, delta);
+    pos = writeExt(buf, pos, len);
+    for (let j = 0; j < len; j++) buf[pos + j] = v[j];
+    pos += len;
+  }
+  if (body.length > 0) {
+    buf[pos++] = 0xff;
+    body.copy(buf, pos);
+  }
+  return buf;
+}
+
 /** Method names as coap-packet reads them. */
 const METHOD_CODES: Record<string, number> = {
   GET: 1, POST: 2, PUT: 3, DELETE: 4, FETCH: 5, PATCH: 6, iPATCH: 7,

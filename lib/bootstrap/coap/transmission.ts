@@ -1,6 +1,6 @@
 /**
  * One Confirmable message we sent and are waiting on (RFC 7252 §4.2): our request to a device, or a
- * separate response we owe a device. One timer drives both the retransmissions (ACK_TIMEOUT, doubling,
+ * separate response we owe a device. One timer event (in the host's timer heap) drives both the retransmissions (ACK_TIMEOUT, doubling,
  * MAX_RETRANSMIT) and the overall deadline; nothing else is scheduled per message.
  */
 import type { CoapParameters } from './parameters';
@@ -29,6 +29,10 @@ export interface TransmissionOwner {
 
 export interface TransmissionHost {
   resend(t: ConTransmission): void;
+  /** Calls `ConTransmission.due(t, now)` at `at` (ms since the epoch) or later; again replaces the time. */
+  schedule(t: ConTransmission, at: number): void;
+  /** Drops what schedule() set for `t`. */
+  unschedule(t: ConTransmission): void;
   expire(t: ConTransmission): void;
   /**
    * Optional: takes a new transmission whose first timer event (retransmission or deadline) is at least
@@ -42,7 +46,9 @@ export class ConTransmission {
   attempt = 0;
   acked = false;
   finished = false;
-  timer: NodeJS.Timeout | undefined;
+  /** The host's timer heap (timer-heap.ts): this message's place in it and its due time there. */
+  heapIndex = -1;
+  heapDue = 0;
   /** Whole milliseconds (a small integer: a fractional or epoch-sized number field is a heap object of its own). */
   private retxMs: number;
   private nextRetxAt: number;
@@ -54,9 +60,12 @@ export class ConTransmission {
     readonly port: number,
     readonly messageId: number,
     readonly buf: Buffer,
-    /** The token of a request as a latin1 string of its bytes (responses are matched on it); undefined for our separate responses. */
-    readonly token: string | undefined,
-    /** The request's key in the endpoint's token table (see CoapEndpoint.nextToken). */
+    /**
+     * A request's 8-byte token (responses are matched on it) as two numbers, no Buffer or string per request:
+     * its random half (signed 32-bit) and its counter half, which keys the endpoint's token table (see
+     * CoapEndpoint.nextTokenKey). tokenKey is -1 for our separate responses (no token to match).
+     */
+    readonly tokenRand: number,
     readonly tokenKey: number,
     readonly timeoutMs: number,
     private readonly params: CoapParameters,
@@ -69,6 +78,16 @@ export class ConTransmission {
     this.deadlineAt = now + timeoutMs;
     if (host.watchYoung !== undefined && timeoutMs >= params.ackTimeout * 1000) host.watchYoung(this);
     else this.arm(now);
+  }
+
+  /** A request (it has a token to match a response on), not a separate response of ours. */
+  get isRequest(): boolean {
+    return this.tokenKey >= 0;
+  }
+
+  /** Whether a received token is this request's. */
+  hasToken(token: Buffer): boolean {
+    return this.tokenKey >= 0 && token.length === 8 && token.readInt32BE(0) === this.tokenRand && token.readUInt32BE(4) === this.tokenKey;
   }
 
   /** When the message was first sent (ms since the epoch), from the deadline (one number field less per message). */
@@ -84,23 +103,19 @@ export class ConTransmission {
 
   clear(): void {
     this.finished = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.host.unschedule(this);
   }
 
-  /** Sets the one timer for the next retransmission or the deadline, whichever is first. */
+  /** Schedules the one timer event for the next retransmission or the deadline, whichever is first. */
   arm(now: number): void {
     if (this.finished) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
     const at = this.acked ? this.deadlineAt : Math.min(this.nextRetxAt, this.deadlineAt);
-    this.timer = setTimeout(ConTransmission.fire, Math.max(0, at - now), this);
-    this.timer.unref?.();
+    this.host.schedule(this, Math.max(now, at));
   }
 
-  private static fire(t: ConTransmission): void {
-    t.timer = undefined;
+  /** The host's timer: the time arm() asked for has come. */
+  static due(t: ConTransmission, now: number): void {
     if (t.finished) return;
-    const now = Date.now();
     if (now >= t.deadlineAt) {
       t.host.expire(t);
       return;

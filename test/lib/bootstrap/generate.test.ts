@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { generate, type Packet } from 'coap-packet';
-import { generatePacket } from '../../../lib/bootstrap/coap/message';
+import { generatePacket, generateRequest } from '../../../lib/bootstrap/coap/message';
 
 const NAMES = ['Uri-Path', 'Uri-Query', 'Content-Format', 'Accept', 'Block1', 'Block2', 'Size1', 'Size2', 'ETag', 'Max-Age', 'Location-Path', 11, 60, 258, 2049, 'No-Response'];
 
@@ -61,4 +61,36 @@ describe('CoAP message writer', () => {
     assert.deepEqual(options.map((o) => o.name), ['Content-Format', 'Uri-Path']);
     assert.equal(p.payload, undefined);
   });
+
+  it('writes our requests (8-byte token as two numbers) as generatePacket writes them, options in order or not', () => {
+    const request = fc.record({
+      code: fc.constantFrom('GET', 'PUT', 'POST', 'DELETE', '0.01', '0.02', '0.03', '0.04', '0.05', '0.07'),
+      messageId: fc.integer({ min: 0, max: 0xffff }),
+      tokenRand: fc.integer({ min: -0x80000000, max: 0x7fffffff }),
+      tokenKey: fc.integer({ min: 0, max: 0x7fffffff }),
+      options: packet.map((p) => p.options ?? []),
+      sorted: fc.boolean(),
+      payload: fc.option(fc.uint8Array({ maxLength: 1100 }).map((a) => Buffer.from(a)), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(request, fc.constantFrom(64, 256, 1152), (r, max) => {
+        const options = r.sorted ? [...r.options].sort((a, b) => optionNo(a.name) - optionNo(b.name)) : r.options;
+        const token = Buffer.alloc(8);
+        token.writeInt32BE(r.tokenRand, 0);
+        token.writeUInt32BE(r.tokenKey, 4);
+        const before = options.map((o) => [o.name, o.value.toString('hex')]);
+        const ours = outcome(() => generateRequest(r.code, r.messageId, r.tokenRand, r.tokenKey, options, r.payload, max));
+        const theirs = outcome(() => generatePacket({ code: r.code, messageId: r.messageId, token, options: copy({ options } as Packet).options, payload: r.payload, confirmable: true }, max));
+        assert.deepEqual(ours, theirs);
+        assert.deepEqual(options.map((o) => [o.name, o.value.toString('hex')]), before, 'options left as they were');
+      }),
+      { numRuns: 3000 },
+    );
+  });
 });
+
+const NUMBERS: Record<string, number> = { 'Uri-Path': 11, 'Uri-Query': 15, 'Content-Format': 12, Accept: 17, Block1: 27, Block2: 23, Size1: 60, Size2: 28, ETag: 4, 'Max-Age': 14, 'Location-Path': 8, 'No-Response': 258 };
+
+function optionNo(name: string | number): number {
+  return typeof name === 'number' ? name : NUMBERS[name];
+}
