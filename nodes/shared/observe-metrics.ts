@@ -6,7 +6,7 @@
  * it to name, transport and port. No label carries an endpoint name or an identity (unbounded, and not for
  * a monitoring system).
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { AuditRecord } from './lib';
 
 /** What the metrics read from a running listener when scraped. */
@@ -61,6 +61,101 @@ class Tally {
   }
 }
 
+/** Upper bounds (seconds) of the session duration histogram's buckets. */
+const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+/** Ended sessions of one label set (listener, kind, outcome): their count and their durations. */
+interface Series {
+  /** The same object every time (prom-client caches its text by identity). */
+  readonly labels: Labels;
+  ended: number;
+  /** Observations per bucket (not cumulative): counts[i] had upper bound DURATION_BUCKETS[i]; above the last, only in `observed`. */
+  readonly counts: number[];
+  sum: number;
+  observed: number;
+}
+
+/**
+ * lwm2m_bootstrap_session_duration_seconds, and the count of ended sessions, kept per label set without
+ * prom-client on the way: every session ends here, and prom-client's Histogram.observe hashed a new label
+ * object (sorted names, joined values) and validated it per session, a measurable part of a bootstrap's CPU
+ * in a storm. Here a session costs three Map lookups and a bucket search; the text is made when scraped, the
+ * same text prom-client's Histogram would make (registered in the registry as a metric of its own).
+ */
+class SessionSeries {
+  readonly name = 'lwm2m_bootstrap_session_duration_seconds';
+  readonly help = 'Time from the Bootstrap-Request (or Bootstrap-Pack-Request) to the end of its session.';
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  /** In order of their first session (prom-client's order). */
+  readonly all: Series[] = [];
+  private readonly index = new Map<string, Map<string, Map<string, Series>>>();
+
+  series(listener: string, kind: string, outcome: string): Series {
+    let byKind = this.index.get(listener);
+    if (!byKind) this.index.set(listener, (byKind = new Map()));
+    let byOutcome = byKind.get(kind);
+    if (!byOutcome) byKind.set(kind, (byOutcome = new Map()));
+    let s = byOutcome.get(outcome);
+    if (!s) {
+      s = { labels: { listener, kind, outcome }, ended: 0, counts: DURATION_BUCKETS.map(() => 0), sum: 0, observed: 0 };
+      byOutcome.set(outcome, s);
+      this.all.push(s);
+    }
+    return s;
+  }
+
+  static observe(s: Series, seconds: number): void {
+    s.sum += seconds;
+    s.observed++;
+    for (let i = 0; i < DURATION_BUCKETS.length; i++) {
+      if (seconds <= DURATION_BUCKETS[i]) {
+        s.counts[i]++;
+        return;
+      }
+    }
+  }
+
+  /** registry.resetMetrics(): every series from zero. */
+  reset(): void {
+    this.all.length = 0;
+    this.index.clear();
+  }
+
+  /** The registry's text form (as prom-client's Histogram gives it: `le` first, then the series' labels). */
+  getForPromString(): { name: string; help: string; type: string; aggregator: string; values: PromValue[] } {
+    const values: PromValue[] = [];
+    const bucket = `${this.name}_bucket`;
+    for (const s of this.all) {
+      if (s.observed === 0) continue;
+      let acc = 0;
+      for (let i = 0; i < DURATION_BUCKETS.length; i++) {
+        acc += s.counts[i];
+        values.push({ labels: { le: DURATION_BUCKETS[i] }, sharedLabels: s.labels, value: acc, metricName: bucket, exemplar: null });
+      }
+      values.push({ labels: { le: '+Inf' }, sharedLabels: s.labels, value: s.observed, metricName: bucket, exemplar: null });
+      values.push({ labels: {}, sharedLabels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: {}, sharedLabels: s.labels, value: s.observed, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  /** The JSON form (registry.getMetricsAsJSON): each value's labels with the series' labels in them. */
+  get(): { name: string; help: string; type: string; aggregator: string; values: PromValue[] } {
+    const data = this.getForPromString();
+    data.values = data.values.map(({ sharedLabels, labels, ...rest }) => ({ ...rest, labels: { ...labels, ...sharedLabels } }));
+    return data;
+  }
+}
+
+interface PromValue {
+  labels: Record<string, string | number>;
+  sharedLabels?: Labels;
+  value: number;
+  metricName: string;
+  exemplar?: null;
+}
+
 /** A normalized, bounded reason label from a DTLS failure (OpenSSL's alert or error text). */
 export function reasonLabel(raw: string | undefined): string {
   const s = String(raw ?? 'error').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
@@ -69,7 +164,7 @@ export function reasonLabel(raw: string | undefined): string {
 
 export class ObserveMetrics {
   readonly registry = new Registry();
-  private readonly sessions = new Tally();
+  private readonly sessions = new SessionSeries();
   private readonly refused = new Tally();
   private readonly handshakeFailures = new Tally();
   private readonly dropped = new Tally();
@@ -77,7 +172,6 @@ export class ObserveMetrics {
   private readonly retired = new Map<string, SourceCounters>();
   private readonly sources = new Map<string, MetricsSource>();
   private readonly known = new Map<string, { name: string; transport: string; port: number }>();
-  private readonly duration: Histogram<string>;
 
   constructor(audit: () => { up: boolean; written: number; dropped: number; queued: number } | undefined, withAudit = true) {
     const self = this;
@@ -96,15 +190,12 @@ export class ObserveMetrics {
       help: 'Ended bootstrap sessions and Bootstrap-Pack-Requests, by listener, kind and outcome.',
       labelNames: ['listener', 'kind', 'outcome'],
       registers: r,
-      collect: fromTally(this.sessions),
+      collect() {
+        this.reset();
+        for (const s of self.sessions.all) if (s.ended > 0) this.inc(s.labels, s.ended);
+      },
     });
-    this.duration = new Histogram({
-      name: 'lwm2m_bootstrap_session_duration_seconds',
-      help: 'Time from the Bootstrap-Request (or Bootstrap-Pack-Request) to the end of its session.',
-      labelNames: ['listener', 'kind', 'outcome'],
-      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
-      registers: r,
-    });
+    this.registry.registerMetric(this.sessions as never);
     new Gauge({
       name: 'lwm2m_bootstrap_sessions_in_flight',
       help: 'Bootstrap sessions open now, by listener.',
@@ -219,11 +310,11 @@ export class ObserveMetrics {
 
   record(listener: string, rec: AuditRecord): void {
     const outcome = String(rec.outcome ?? 'INTERNAL_ERROR');
-    const labels = { listener, kind: rec.kind, outcome };
-    this.sessions.add(labels);
+    const s = this.sessions.series(listener, rec.kind, outcome);
+    s.ended++;
     const start = Date.parse(rec.startedAt);
     const end = rec.endedAt ? Date.parse(rec.endedAt) : NaN;
-    if (Number.isFinite(start) && Number.isFinite(end)) this.duration.observe(labels, Math.max(0, end - start) / 1000);
+    if (Number.isFinite(start) && Number.isFinite(end)) SessionSeries.observe(s, Math.max(0, end - start) / 1000);
     if (REFUSALS.has(outcome)) this.refused.add({ listener, reason: outcome.toLowerCase() });
   }
 

@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { isReadOnlyView, profileValidations, viewTarget } from '../../lib/profile';
+import { templateRecord } from '../../lib/profile/template-memo';
 import { nextPort } from '../support/ports';
 import { ScriptedDevice } from '../support/scripted-device';
 import { bootstrapFlow, NOSEC_PROFILE, patch } from './support/flows';
@@ -170,5 +171,19 @@ describe('profile validation: at most once per distinct profile', function () {
       assert.match(c.error.message, /\/servers\/0\/shortServerId/);
       assert.equal(profileValidations() - before, 1, `${ep}: checked again`);
     }
+  });
+
+  it('a stored profile is frozen at deploy, so its template is read once, not once per bootstrap', async () => {
+    const port = await nextPort();
+    await helper.load(ALL_NODES, bootstrapFlow({ port }));
+    const raw = (helper.getNode('n-profiles') as unknown as { getProfile(n: string): { raw: Record<string, any> } }).getProfile('meters').raw;
+    const frozen = (v: unknown): boolean => v === null || typeof v !== 'object' || (Object.isFrozen(v) && Object.values(v).every(frozen));
+    assert.ok(frozen(raw), 'every object of the stored profile is frozen');
+    const rec = templateRecord(raw);
+    assert.equal(rec?.frozen, true);
+    const r1 = await bootstrapOnce(port, 'frozen-1');
+    const r2 = await bootstrapOnce(port, 'frozen-2');
+    assert.deepEqual([r1.code, r2.code], ['2.04', '2.04']);
+    assert.equal(templateRecord(raw), rec, 'the same record: the text was not read again');
   });
 });
