@@ -4,11 +4,13 @@
  * Used by the library-only baselines (plain CoAP and DTLS).
  */
 import { runBootstrap, SessionOutcome, type BootstrapServer, type BootstrapSession } from '../lib/bootstrap';
-import { applyTemplate, type BootstrapProfile } from '../lib/profile';
+import { applyTemplate, freezeTemplate, type BootstrapProfile } from '../lib/profile';
 import { benchProfile } from './scenario';
 
 export function handleBootstraps(server: BootstrapServer, table: Map<string, Record<string, string>>, dmPort: number): Map<string, number> {
-  const profile = benchProfile(dmPort) as unknown as BootstrapProfile;
+  // Frozen, as the profiles config node freezes its stored profiles at deploy: profile lookup then reads the
+  // template's text once, not once per bootstrap (lib/profile/template-memo.ts).
+  const profile = freezeTemplate(benchProfile(dmPort)) as unknown as BootstrapProfile;
   const errors = new Map<string, number>();
   const count = (k: string): void => void errors.set(k, (errors.get(k) ?? 0) + 1);
 

@@ -10,6 +10,7 @@ export { securityModeNumber, contentFormatSetting, SECURITY_MODES, CONTENT_FORMA
 export { findPlaceholders, placeholdersIn } from './placeholders';
 export { applyTemplate } from './template';
 export type { TemplateRecord } from './template-memo';
+export { freezeTemplate } from './template-memo';
 export type { TemplateValues, ApplyTemplateOptions } from './template';
 export { templateValues, placeholderNames } from './values';
 export type { TemplateValue, ValueSources, FilledValues } from './values';

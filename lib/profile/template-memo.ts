@@ -61,6 +61,16 @@ export function templateRecord(template: object): TemplateRecord | undefined {
   return r;
 }
 
+/**
+ * Freezes a stored template (a parsed JSON document: plain objects, arrays, scalars) and everything in it,
+ * so the memo reads its text once instead of comparing it at every fill. For templates their owner never
+ * changes (a profiles config node's stored profiles).
+ */
+export function freezeTemplate<T>(v: T): T {
+  if (v === null || typeof v !== 'object' || Object.isFrozen(v)) return v;
+  for (const x of Object.values(v)) freezeTemplate(x);
+  return Object.freeze(v);
+}
 
 /** True when `v` and every object inside it are frozen (a ValidatedProfile, a template its owner froze). */
 function deepFrozen(v: unknown): boolean {

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { ProfilesNode } from '../shared/config-nodes';
-import { parseProfiles } from '../shared/lib';
+import { freezeTemplate, parseProfiles } from '../shared/lib';
 
 interface ProfilesDef extends NodeDef {
   profiles: string;
@@ -30,7 +30,7 @@ export = function (RED: NodeAPI): void {
     // Frozen, deep: profile-lookup fills a stored profile per bootstrap, and a template that cannot change is
     // read once (its text and placeholder names are remembered, lib/profile/template-memo.ts) instead of
     // serialized again for every device. Nothing writes to a stored profile; a write would now throw.
-    for (const p of parsed.profiles.values()) deepFreeze(p.raw);
+    for (const p of parsed.profiles.values()) freezeTemplate(p.raw);
     // A profile that breaks the schema would fail every device that gets it: an error at deploy (not a
     // warning), and the first problem for the status of every node that uses these profiles.
     for (const issue of parsed.issues) {
@@ -66,13 +66,6 @@ export = function (RED: NodeAPI): void {
     node.getProfile = (name) => parsed.profiles.get(name);
     node.profileNames = () => [...parsed.profiles.keys()];
     node.secretValues = () => ({ ...secrets });
-  }
-
-  /** Freezes `v` and every object inside it (a parsed JSON document: plain objects, arrays, scalars). */
-  function deepFreeze(v: unknown): void {
-    if (v === null || typeof v !== 'object') return;
-    for (const x of Object.values(v)) deepFreeze(x);
-    Object.freeze(v);
   }
 
   RED.nodes.registerType('lwm2m-bootstrap-profiles', BootstrapProfilesNode as never, {

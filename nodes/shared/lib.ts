@@ -66,6 +66,7 @@ export {
   RpkKeyError,
   factory,
   parseProfiles,
+  freezeTemplate,
 } from '../../lib';
 export type {
   LwM2mNode,
