@@ -74,14 +74,13 @@ export interface CStormArgs {
   script?: WireStep[];
 }
 
-/** One storm (or floor run) with bench/c/coap-loadgen.c. */
-export async function cCoapStorm(binary: string, a: CStormArgs): Promise<CStormResult> {
-  const script = a.script ? a.script.map((s) => `${s.from === 'device' ? 'd' : 's'}${Math.max(1, s.size)}`).join(',') : '-';
-  const args = [a.host, a.port, a.first, a.count, a.concurrency, a.script ? 'floor' : 'boot', a.pct ?? -1, a.timeoutMs, script].map(String);
+/** Runs a C load generator and reads the one JSON object it prints (completed, failed, causes, latencies, ...). */
+export async function runC(binary: string, args: (string | number)[]): Promise<CStormResult> {
+  const name = binary.split('/').pop();
   const out = await new Promise<string>((resolve, reject) =>
-    execFile(binary, args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(`coap-loadgen: ${err.message} ${stderr}`)) : resolve(stdout))),
+    execFile(binary, args.map(String), { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(`${name}: ${err.message} ${stderr}`)) : resolve(stdout))),
   );
-  const r = JSON.parse(out) as { completed: number; failed: number; wallS: number; cpuS: number; requests: number; causes: Record<string, number>; latencies: number[] };
+  const r = JSON.parse(out) as { completed: number; failed: number; wallS: number; cpuS: number; requests?: number; causes: Record<string, number>; latencies: number[] };
   return {
     completed: r.completed,
     failed: r.failed,
@@ -90,6 +89,12 @@ export async function cCoapStorm(binary: string, a: CStormArgs): Promise<CStormR
     wallS: r.wallS,
     perSecond: r.wallS > 0 ? r.completed / r.wallS : 0,
     loadgenCpuS: r.cpuS,
-    requests: r.requests,
+    requests: r.requests ?? 0,
   };
+}
+
+/** One storm (or floor run) with bench/c/coap-loadgen.c. */
+export function cCoapStorm(binary: string, a: CStormArgs): Promise<CStormResult> {
+  const script = a.script ? a.script.map((s) => `${s.from === 'device' ? 'd' : 's'}${Math.max(1, s.size)}`).join(',') : '-';
+  return runC(binary, [a.host, a.port, a.first, a.count, a.concurrency, a.script ? 'floor' : 'boot', a.pct ?? -1, a.timeoutMs, script]);
 }

@@ -13,8 +13,7 @@
  * operator change), so a storm from 127.0.0.1 alone would measure that limit, not the server.
  */
 import type * as dgram from 'dgram';
-import { execFile } from 'child_process';
-import { buildC } from './c-loadgen';
+import { buildC, runC } from './c-loadgen';
 import { dtls } from 'node-dtls-client';
 import { DeviceSlot, type DeviceContext } from './device';
 import { endpointName } from './scenario';
@@ -52,21 +51,8 @@ export function cClient(): { binary?: string; reason?: string } {
 
 /** One storm with the C client. */
 async function cStorm(a: DtlsStormArgs, binary: string): Promise<DtlsStormResult> {
-  const args = [a.host, a.port, a.first, a.count, a.concurrency, a.mode, a.key, a.pct ?? -1, a.timeoutMs].map(String);
-  const out = await new Promise<string>((resolve, reject) =>
-    execFile(binary, args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(`dtls-loadgen: ${err.message} ${stderr}`)) : resolve(stdout))),
-  );
-  const r = JSON.parse(out) as { completed: number; failed: number; wallS: number; cpuS: number; causes: Record<string, number>; latencies: number[] };
-  return {
-    completed: r.completed,
-    failed: r.failed,
-    causes: r.causes,
-    latency: summarize(r.latencies),
-    wallS: r.wallS,
-    perSecond: r.wallS > 0 ? r.completed / r.wallS : 0,
-    loadgenCpuS: r.cpuS,
-    client: 'C client (bench/c/dtls-loadgen.c, system OpenSSL)',
-  };
+  const { requests: _r, ...r } = await runC(binary, [a.host, a.port, a.first, a.count, a.concurrency, a.mode, a.key, a.pct ?? -1, a.timeoutMs]);
+  return { ...r, client: 'C client (bench/c/dtls-loadgen.c, system OpenSSL)' };
 }
 
 const HANDSHAKE_TIMEOUT_MS = 5000;
