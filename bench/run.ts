@@ -616,7 +616,7 @@ function targets(res: Results, o: BenchOptions, fmt: string): Target[] {
       name: 'memory back to baseline after each storm (heap after GC)',
       met: growth <= 1024,
       measured: `${round((last.heapAfterBytes - base) / 1048576, 1)} MB above the pre-storm baseline after ${res.history.length} storms; ${round(growth, 0)} B per device between storms`,
-      goal: '<= 1 KiB per device between storms: the duplicate-detection cache (~0.5 KiB per device, kept 247 s, at most 50,000 entries) and no per-session residue (a pending session is ~5 KiB)',
+      goal: '<= 1 KiB per device between storms: the duplicate-detection cache (~0.5 KiB per device, kept 247 s, at most 50,000 entries) and no per-session residue (a pending session is ~3.4 KiB)',
     });
   }
   for (const p of res.pending) {
