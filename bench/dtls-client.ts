@@ -13,11 +13,11 @@
  * operator change), so a storm from 127.0.0.1 alone would measure that limit, not the server.
  */
 import type * as dgram from 'dgram';
-import { buildC, runC } from './c-loadgen';
+import { buildC, runC, type CStormResult } from './c-loadgen';
 import { dtls } from 'node-dtls-client';
 import { DeviceSlot, type DeviceContext } from './device';
 import { endpointName } from './scenario';
-import { summarize, type LatencySummary } from './stats';
+import { summarize } from './stats';
 
 export interface DtlsStormArgs {
   mode: 'raw' | 'lib';
@@ -31,14 +31,7 @@ export interface DtlsStormArgs {
   key: string;
 }
 
-export interface DtlsStormResult {
-  completed: number;
-  failed: number;
-  causes: Record<string, number>;
-  latency: LatencySummary;
-  wallS: number;
-  perSecond: number;
-  loadgenCpuS: number;
+export interface DtlsStormResult extends Omit<CStormResult, 'requests'> {
   /** Which DTLS client ran the storm, and why not the C one when it did not. */
   client: string;
 }

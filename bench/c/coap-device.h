@@ -5,18 +5,65 @@
  */
 #ifndef BENCH_COAP_DEVICE_H
 #define BENCH_COAP_DEVICE_H
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
-/* What a device answers to Bootstrap-Discover (and to a Read: the bench's plan reads nothing). */
-#define DISCOVER_BODY "</>;lwm2m=1.1,</0>;ver=1.2,</1>;ver=1.2,</0/0>,</1/0>,</3/0>"
+#define MAX_CAUSES 32
 
 static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
+
+/* The run's tally: completed devices with their latencies, failed ones by cause. */
+static long completed, failed;
+static double *latencies;
+static struct { char text[64]; long count; } causes[MAX_CAUSES];
+static int ncauses;
+static struct sockaddr_in server;
+
+static void cause(const char *c) {
+  failed++;
+  for (int i = 0; i < ncauses; i++)
+    if (strcmp(causes[i].text, c) == 0) {
+      causes[i].count++;
+      return;
+    }
+  if (ncauses < MAX_CAUSES) {
+    snprintf(causes[ncauses].text, sizeof(causes[ncauses].text), "%s", c);
+    causes[ncauses++].count = 1;
+  }
+}
+
+/* The server's IPv4 address and port into `server`; 0 when HOST is no IPv4 address. */
+static int server_address(const char *host, const char *port) {
+  memset(&server, 0, sizeof(server));
+  server.sin_family = AF_INET;
+  server.sin_port = htons((unsigned short)atoi(port));
+  return inet_pton(AF_INET, host, &server.sin_addr) == 1;
+}
+
+/* The one JSON object the bench reads: the tally, wall and CPU seconds since t0, and `extra` ("name":value,...). */
+static void print_result(double t0, const char *extra) {
+  struct rusage ru;
+  double wall = (now_ms() - t0) / 1000.0;
+  getrusage(RUSAGE_SELF, &ru);
+  double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  printf("{\"completed\":%ld,\"failed\":%ld,\"wallS\":%.6f,\"cpuS\":%.6f,%s,\"causes\":{", completed, failed, wall, cpu, extra);
+  for (int i = 0; i < ncauses; i++) printf("%s\"%s\":%ld", i ? "," : "", causes[i].text, causes[i].count);
+  printf("},\"latencies\":[");
+  for (long i = 0; i < completed; i++) printf("%s%.3f", i ? "," : "", latencies[i]);
+  printf("]}\n");
+}
+
+/* What a device answers to Bootstrap-Discover (and to a Read: the bench's plan reads nothing). */
+#define DISCOVER_BODY "</>;lwm2m=1.1,</0>;ver=1.2,</1>;ver=1.2,</0/0>,</1/0>,</3/0>"
 
 /* CoAP POST /bs?ep=bench-dev-N(&pct=P), confirmable, token of 4 bytes, into p; returns its length. */
 static int bootstrap_request_into(unsigned char *out, long n, int pct, unsigned short mid, const unsigned char token[4]) {

@@ -37,7 +37,6 @@
 
 #define ACK_TIMEOUT_MS 2000
 #define FLOOR_RETRY_MS 1000
-#define MAX_CAUSES 32
 #define MAX_SCRIPT 64
 
 typedef struct {
@@ -60,14 +59,10 @@ typedef struct {
   int retired;   /* no devices left for this slot */
 } slot_t;
 
-static struct sockaddr_in server;
 static int mode_floor;
 static int pct = -1;
 static double timeout_ms;
-static long next_dev, end_dev, completed, failed, requests_answered;
-static double *latencies;
-static struct { char text[64]; long count; } causes[MAX_CAUSES];
-static int ncauses;
+static long next_dev, end_dev, requests_answered;
 static int script_len;
 static char script_from[MAX_SCRIPT];
 static unsigned char *script_buf[MAX_SCRIPT];
@@ -79,19 +74,6 @@ static unsigned int xorshift(void) {
   rng ^= rng >> 17;
   rng ^= rng << 5;
   return rng;
-}
-
-static void cause(const char *c) {
-  failed++;
-  for (int i = 0; i < ncauses; i++)
-    if (strcmp(causes[i].text, c) == 0) {
-      causes[i].count++;
-      return;
-    }
-  if (ncauses < MAX_CAUSES) {
-    snprintf(causes[ncauses].text, sizeof(causes[ncauses].text), "%s", c);
-    causes[ncauses++].count = 1;
-  }
 }
 
 static int open_socket(void) {
@@ -257,10 +239,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: coap-loadgen HOST PORT FIRST COUNT CONCURRENCY boot|floor PCT TIMEOUT_MS SCRIPT\n");
     return 2;
   }
-  memset(&server, 0, sizeof(server));
-  server.sin_family = AF_INET;
-  server.sin_port = htons((unsigned short)atoi(argv[2]));
-  if (inet_pton(AF_INET, argv[1], &server.sin_addr) != 1) return 2;
+  if (!server_address(argv[1], argv[2])) return 2;
   next_dev = atol(argv[3]);
   end_dev = next_dev + atol(argv[4]);
   int conc = atoi(argv[5]);
@@ -337,16 +316,9 @@ int main(int argc, char **argv) {
       }
     }
   }
-  double wall = (now_ms() - t0) / 1000.0;
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-  printf("{\"completed\":%ld,\"failed\":%ld,\"wallS\":%.6f,\"cpuS\":%.6f,\"requests\":%ld,\"causes\":{", completed, failed, wall, cpu,
-         requests_answered);
-  for (int i = 0; i < ncauses; i++) printf("%s\"%s\":%ld", i ? "," : "", causes[i].text, causes[i].count);
-  printf("},\"latencies\":[");
-  for (long i = 0; i < completed; i++) printf("%s%.3f", i ? "," : "", latencies[i]);
-  printf("]}\n");
+  char extra[64];
+  snprintf(extra, sizeof(extra), "\"requests\":%ld", requests_answered);
+  print_result(t0, extra);
   for (int i = 0; i < conc; i++)
     if (slots[i].fd >= 0) close(slots[i].fd);
   return 0;

@@ -34,7 +34,6 @@
 
 #define HANDSHAKE_TIMEOUT_MS 5000
 #define ACK_TIMEOUT_MS 2000
-#define MAX_CAUSES 32
 
 typedef struct {
   int fd;
@@ -53,31 +52,14 @@ typedef struct {
   int request_len;
 } slot_t;
 
-static struct sockaddr_in server;
 static unsigned char psk[64];
 static int psk_len;
 static int mode_lib;
 static int pct = -1;
 static double timeout_ms;
-static long next_dev, end_dev, completed, failed;
-static double *latencies;
+static long next_dev, end_dev;
 static double handshake_ms_sum; /* over completed handshakes */
 static long handshakes, requests_answered;
-static struct { char text[64]; long count; } causes[MAX_CAUSES];
-static int ncauses;
-
-static void cause(const char *c) {
-  failed++;
-  for (int i = 0; i < ncauses; i++)
-    if (strcmp(causes[i].text, c) == 0) {
-      causes[i].count++;
-      return;
-    }
-  if (ncauses < MAX_CAUSES) {
-    snprintf(causes[ncauses].text, sizeof(causes[ncauses].text), "%s", c);
-    causes[ncauses++].count = 1;
-  }
-}
 
 static unsigned int psk_cb(SSL *ssl, const char *hint, char *identity, unsigned int max_id, unsigned char *key,
                            unsigned int max_key) {
@@ -253,10 +235,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: dtls-loadgen HOST PORT FIRST COUNT CONCURRENCY raw|lib KEYHEX PCT TIMEOUT_MS\n");
     return 2;
   }
-  memset(&server, 0, sizeof(server));
-  server.sin_family = AF_INET;
-  server.sin_port = htons((unsigned short)atoi(argv[2]));
-  if (inet_pton(AF_INET, argv[1], &server.sin_addr) != 1) return 2;
+  if (!server_address(argv[1], argv[2])) return 2;
   next_dev = atol(argv[3]);
   end_dev = next_dev + atol(argv[4]);
   int conc = atoi(argv[5]);
@@ -335,16 +314,9 @@ int main(int argc, char **argv) {
       if (s->n < 0 && !open_slot(s, ctx)) live--;
     }
   }
-  double wall = (now_ms() - t0) / 1000.0;
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-  printf("{\"completed\":%ld,\"failed\":%ld,\"wallS\":%.6f,\"cpuS\":%.6f,\"handshakeMs\":%.3f,\"requests\":%ld,\"causes\":{", completed,
-         failed, wall, cpu, handshakes ? handshake_ms_sum / handshakes : 0.0, requests_answered);
-  for (int i = 0; i < ncauses; i++) printf("%s\"%s\":%ld", i ? "," : "", causes[i].text, causes[i].count);
-  printf("},\"latencies\":[");
-  for (long i = 0; i < completed; i++) printf("%s%.3f", i ? "," : "", latencies[i]);
-  printf("]}\n");
+  char extra[96];
+  snprintf(extra, sizeof(extra), "\"handshakeMs\":%.3f,\"requests\":%ld", handshakes ? handshake_ms_sum / handshakes : 0.0, requests_answered);
+  print_result(t0, extra);
   SSL_CTX_free(ctx);
   return 0;
 }
