@@ -186,10 +186,20 @@ export function planBootstrap(profileIn: ValidatedProfile, ctx: PlanContext): re
   if (mid === undefined) modelIds.set(model, (mid = nextModelId++));
   let known = plans.get(profile);
   // A device that lists the same objects and instances as one before it gets that device's plan without its
-  // instance ids being chosen again (the same Discover answer gives the same ids).
-  const asked = known ? `d|${mid}|${ctx.contentFormat}|${ctx.lwm2mVersion ?? ''}|${ctx.discovered ? JSON.stringify(ctx.discovered) : ''}` : undefined;
+  // instance ids being chosen again (the same Discover answer gives the same ids). A Discover answer that
+  // cannot change (deep-frozen: the session's reading of Discover, shared by the devices that sent the same
+  // payload) is found by identity, without its JSON text.
+  const shared = known && ctx.discovered ? sharedDiscover(ctx.discovered) : undefined;
+  if (shared) {
+    const seen = askedPlan(shared, profile, mid, ctx);
+    if (seen) return seen;
+  }
+  const asked = known ? `d|${mid}|${ctx.contentFormat}|${ctx.lwm2mVersion ?? ''}|${ctx.discovered ? discoverText(ctx.discovered) : ''}` : undefined;
   const seen = asked !== undefined ? known!.get(asked) : undefined;
-  if (seen) return seen;
+  if (seen) {
+    if (shared) rememberAsked(shared, profile, mid, ctx, seen);
+    return seen;
+  }
   const deletes = plannedDeletes(profile);
   const ids = chooseInstanceIds(profile, deletes, ctx.discovered, model);
   const version = ctx.lwm2mVersion ?? ctx.discovered?.lwm2mVersion;
@@ -212,8 +222,56 @@ export function planBootstrap(profileIn: ValidatedProfile, ctx: PlanContext): re
       for (const r of plan) if (r.type === 'BootstrapWriteRequest') plannedNodes.add(r.node);
     }
     if (asked !== undefined) known.set(asked, plan);
+    if (shared) rememberAsked(shared, profile, mid, ctx, plan);
   }
   return plan;
+}
+
+/** A Discover answer known to be deep-frozen, with its JSON text (it cannot change, so neither can the text). */
+interface SharedDiscover {
+  readonly text: string;
+  /** Plans already made for it, per profile: (model, format, version) -> plan; a few per profile at most. */
+  readonly plans: WeakMap<object, AskedPlan[]>;
+}
+interface AskedPlan {
+  readonly mid: number;
+  readonly cf: number;
+  readonly version: string | undefined;
+  readonly plan: readonly BootstrapDownlinkRequest[];
+}
+const sharedDiscovers = new WeakMap<DiscoverInfo, SharedDiscover | null>();
+
+/** The record of `d` when it is deep-frozen (checked once per object), else undefined. */
+function sharedDiscover(d: DiscoverInfo): SharedDiscover | undefined {
+  let s = sharedDiscovers.get(d);
+  if (s === undefined) {
+    s = deepFrozen(d) ? { text: JSON.stringify(d), plans: new WeakMap() } : null;
+    sharedDiscovers.set(d, s);
+  }
+  return s ?? undefined;
+}
+
+function discoverText(d: DiscoverInfo): string {
+  return sharedDiscover(d)?.text ?? JSON.stringify(d);
+}
+
+function askedPlan(s: SharedDiscover, profile: object, mid: number, ctx: PlanContext): readonly BootstrapDownlinkRequest[] | undefined {
+  const list = s.plans.get(profile);
+  if (list) for (const e of list) if (e.mid === mid && e.cf === ctx.contentFormat && e.version === ctx.lwm2mVersion) return e.plan;
+  return undefined;
+}
+
+function rememberAsked(s: SharedDiscover, profile: object, mid: number, ctx: PlanContext, plan: readonly BootstrapDownlinkRequest[]): void {
+  let list = s.plans.get(profile);
+  if (!list) s.plans.set(profile, (list = []));
+  if (list.length < PLANS_PER_PROFILE) list.push({ mid, cf: ctx.contentFormat, version: ctx.lwm2mVersion, plan });
+}
+
+function deepFrozen(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return true;
+  if (!Object.isFrozen(v)) return false;
+  for (const x of Object.values(v)) if (!deepFrozen(x)) return false;
+  return true;
 }
 
 function makePlan(profile: BootstrapProfile, deletes: string[], ids: InstanceIds, reads: boolean, contentFormat: number, model: ObjectModel): BootstrapDownlinkRequest[] {

@@ -151,6 +151,35 @@ describe('profile: planBootstrap', () => {
     }
   });
 
+  it('a deep-frozen Discover answer gets the plan an equal unfrozen one gets, and a changed answer its own', () => {
+    const p = resolved(twoServers());
+    const text = '</>;lwm2m=1.1,</0/0>;ssid=1,</0/1>,</1/0>;ssid=1,</3/0>';
+    const freeze = <T>(v: T): T => {
+      if (v && typeof v === 'object') {
+        for (const x of Object.values(v)) freeze(x);
+        Object.freeze(v);
+      }
+      return v;
+    };
+    const frozen = freeze(bootstrapDiscoverInfo(text));
+    const plain = () => planBootstrap(p, { contentFormat: 110, discovered: bootstrapDiscoverInfo(text) });
+    const expected = summary(plain());
+    // Several rounds: the plan is remembered from the profile's second plan on, then found by the answer's identity.
+    for (let i = 0; i < 4; i++) {
+      assert.deepEqual(summary(planBootstrap(p, { contentFormat: 110, discovered: frozen })), expected);
+      assert.deepEqual(summary(plain()), expected);
+    }
+    assert.equal(planBootstrap(p, { contentFormat: 110, discovered: frozen }), planBootstrap(p, { contentFormat: 110, discovered: frozen }));
+    // Another format and another version are other plans, not the one remembered for the same answer.
+    const tlv = planBootstrap(p, { contentFormat: 11542, discovered: frozen });
+    for (const r of tlv) if (r.type === 'BootstrapWriteRequest') assert.equal(r.contentFormat, 11542);
+    // The BS account elsewhere: another answer, another layout.
+    const moved = freeze(bootstrapDiscoverInfo('</>;lwm2m=1.1,</0/2>,</3/0>'));
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(summary(planBootstrap(p, { contentFormat: 110, discovered: moved })), ['DELETE /0', 'DELETE /1', 'PUT /0/0', 'PUT /0/1', 'PUT /1/0', 'PUT /1/1']);
+    }
+  });
+
   it('refuses a profile with placeholders left, or an invalid one', () => {
     // A JavaScript caller (or a cast) can still hand an unchecked profile: it is checked there, once.
     assert.throws(() => planBootstrap(meters() as ValidatedProfile, { contentFormat: 11542 }), (e: unknown) => e instanceof ProfileError && e.issues[0].pointer === '/servers/0/pskIdentity');
