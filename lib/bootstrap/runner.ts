@@ -18,7 +18,7 @@ import type { DiscoverInfo } from './codec-port';
 import { KEYLESS_RETRY_CODES, keylessWrite } from './nosec-keys';
 import { handled } from './promise';
 import { BootstrapDiscoverRequest, BootstrapWriteRequest, type BootstrapDownlinkRequest } from './requests';
-import type { BootstrapSession, SendOptions, SendResult } from './session';
+import type { BootstrapSession, RequestOwner, SendOptions, SendResult } from './session';
 
 
 export interface RunBootstrapOptions {
@@ -66,16 +66,17 @@ export function runBootstrap(
   profile: ValidatedProfile,
   opts: RunBootstrapOptions = {},
 ): Promise<RunBootstrapResult> {
-  return handled(run(session, profile, opts));
+  return handled(new Promise<RunBootstrapResult>((resolve, reject) => new Run(session, profile, opts, resolve, reject).begin()));
 }
 
 /**
- * The run's state between its awaits. The async function that waits on the device keeps few locals: a
- * suspended async function holds its whole register file (the old single function had 51 registers, ~0.4 KiB
- * of heap for every session waiting on a device), so the decisions live in this object's methods and the
- * rare retries (4.15, keyless) in an async function of their own.
+ * One run: its state, and the steps from one answer to the next request. It hears each answer from the
+ * session directly (RequestOwner): an async function awaiting a promise per request cost a promise, its
+ * resolving functions, a reaction and a resumption per request, and held its whole register file while
+ * suspended; this object is all a session waiting on its device holds of the run. The rare retries (4.15,
+ * keyless) stay an async function of their own.
  */
-class Run {
+class Run implements RequestOwner {
   readonly steps: RunStep[] = [];
   readonly sendOpts: SendOptions;
   discovered: DiscoverInfo | undefined;
@@ -84,13 +85,107 @@ class Run {
   cf = 0;
   /** Formats the device answered 4.15 to. */
   unsupported: Set<number> | undefined;
+  /** The plan, once made (undefined while the Discover is out). */
+  private planned: readonly BootstrapDownlinkRequest[] | undefined;
+  /** The index in the plan of the request out now. */
+  private at = 0;
+  /** The request out now, as it went (prepare()). */
+  private current: BootstrapDownlinkRequest | undefined;
+  private settled = false;
 
   constructor(
     readonly session: BootstrapSession,
     readonly profile: ValidatedProfile,
     readonly opts: RunBootstrapOptions,
+    private readonly resolve: (r: RunBootstrapResult) => void,
+    private readonly reject: (e: unknown) => void,
   ) {
     this.sendOpts = opts.requestTimeoutMs !== undefined ? { timeoutMs: opts.requestTimeoutMs } : NO_OPTIONS;
+  }
+
+  begin(): void {
+    this.session.accept().then(
+      () => this.guard(() => this.accepted()),
+      (err: unknown) => this.fail(err),
+    );
+  }
+
+  private accepted(): void {
+    if (wantsDiscovery(this.profile)) {
+      this.current = DISCOVER_ROOT;
+      this.session.requestTo(DISCOVER_ROOT, this.sendOpts, this);
+      return;
+    }
+    this.startPlan();
+  }
+
+  private startPlan(): void {
+    this.planned = this.plan();
+    this.at = 0;
+    this.next();
+  }
+
+  /** Sends the plan's next request, or ends the run when none is left. */
+  private next(): void {
+    const plan = this.planned!;
+    if (this.at >= plan.length) return this.done(false);
+    const request = this.prepare(plan[this.at]);
+    this.current = request;
+    this.session.requestTo(request, this.sendOpts, this);
+  }
+
+  /** RequestOwner: the session's answer to the request out now, or the error the run ends with. */
+  onRequestDone(response: SendResult | undefined, err: Error | undefined): void {
+    if (err !== undefined || response === undefined) return this.fail(err);
+    try {
+      this.answered(response);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private answered(response: SendResult): void {
+    const request = this.current!;
+    this.current = undefined;
+    if (this.planned === undefined) {
+      if (this.onDiscover(DISCOVER_ROOT, response)) return this.done(true);
+      return this.startPlan();
+    }
+    if (request.type === 'BootstrapWriteRequest' && needsRetry(response)) {
+      retried(this, request, response).then(
+        (step) => this.guard(() => this.stepDone(step)),
+        (e: unknown) => this.fail(e),
+      );
+      return;
+    }
+    this.stepDone({ request, response });
+  }
+
+  private stepDone(step: RunStep): void {
+    if (this.add(step)) return this.done(true);
+    this.at++;
+    this.next();
+  }
+
+  /** Runs a step of the run; what it throws (a plan that cannot be made, a request refused) ends the run. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private done(stopped: boolean): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(this.result(stopped));
+  }
+
+  private fail(err: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(err);
   }
 
   /** Takes the Discover's answer; true when the run stops here (stopOnError and a response that could not be read). */
@@ -148,23 +243,6 @@ const DISCOVER_ROOT = new BootstrapDiscoverRequest('/');
 
 /** The send options of a run without a timeout of its own (send() only reads them). */
 const NO_OPTIONS: SendOptions = Object.freeze({});
-
-async function run(session: BootstrapSession, profile: ValidatedProfile, opts: RunBootstrapOptions): Promise<RunBootstrapResult> {
-  await session.accept();
-  const r = new Run(session, profile, opts);
-  if (wantsDiscovery(profile)) {
-    const discover = DISCOVER_ROOT;
-    if (r.onDiscover(discover, await session.request(discover, r.sendOpts))) return r.result(true);
-  }
-  const plan = r.plan();
-  for (let i = 0; i < plan.length; i++) {
-    const request = r.prepare(plan[i]);
-    const response = await session.request(request, r.sendOpts);
-    const step = request.type === 'BootstrapWriteRequest' && needsRetry(response) ? await retried(r, request, response) : { request, response };
-    if (r.add(step)) return r.result(true);
-  }
-  return r.result(false);
-}
 
 function needsRetry(response: SendResult): boolean {
   return response.code === '4.15' || KEYLESS_RETRY_CODES.includes(response.code);

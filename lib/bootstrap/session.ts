@@ -56,15 +56,36 @@ export interface SessionHost {
   beforeFinish?(s: BootstrapSession): Promise<void> | undefined;
 }
 
+/**
+ * @internal Who hears how a request queued with requestTo() ended: runBootstrap's run, one object per run,
+ * instead of a promise (and its resolving functions and reaction) per request. Called once per request, from
+ * the session (possibly before requestTo returns, when the request cannot go out); it must not throw.
+ */
+export interface RequestOwner {
+  onRequestDone(res: SendResult | undefined, err: Error | undefined): void;
+}
+
 interface Job {
   req: BootstrapDownlinkRequest;
   timeoutMs: number;
   retriedWithoutKeys: boolean;
   supersedes: boolean;
-  resolve: (r: SendResult) => void;
-  reject: (e: Error) => void;
+  /** send()/request(): the promise's resolving functions; requestTo(): undefined, and `owner` hears. */
+  resolve: ((r: SendResult) => void) | undefined;
+  reject: ((e: Error) => void) | undefined;
+  owner: RequestOwner | undefined;
   /** Its transfer, once on the wire. */
   t: Transfer | undefined;
+}
+
+function settle(job: Job, res: SendResult): void {
+  if (job.owner !== undefined) job.owner.onRequestDone(res, undefined);
+  else job.resolve!(res);
+}
+
+function fail(job: Job, err: Error): void {
+  if (job.owner !== undefined) job.owner.onRequestDone(undefined, err);
+  else job.reject!(err);
 }
 
 export interface SessionInit {
@@ -197,18 +218,39 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
    * same turn): without send()'s no-op catch, which is one more promise and reaction per request in flight.
    */
   request(req: BootstrapDownlinkRequest, opts: SendOptions = {}): Promise<SendResult> {
-    if (this.state === 'ended') return rejected(this.endedError());
-    if (this.state === 'pending') {
-      return rejected(new SessionStateError(this.state, 'accept() the Bootstrap-Request before sending requests'));
-    }
-    if (!req || typeof req !== 'object' || typeof (req as Partial<BootstrapDownlinkRequest>).expectedCode !== 'string' || typeof req.uriPath !== 'function') {
-      return rejected(new SessionStateError(this.state, 'send() takes a Bootstrap*Request object'));
-    }
+    const refused = this.refusal(req);
+    if (refused) return rejected(refused);
     const timeoutMs = opts.timeoutMs ?? this.host.params.timings.requestTimeoutMs;
     return new Promise<SendResult>((resolve, reject) => {
-      (this.queue ??= []).push({ req, timeoutMs, retriedWithoutKeys: opts.retriedWithoutKeys === true, supersedes: opts.supersedes === true, resolve, reject, t: undefined });
-      this.pump();
+      this.enqueue({ req, timeoutMs, retriedWithoutKeys: opts.retriedWithoutKeys === true, supersedes: opts.supersedes === true, resolve, reject, owner: undefined, t: undefined });
     });
+  }
+
+  /**
+   * @internal request() for runBootstrap: `owner` hears the answer or the error (the same that request()'s
+   * promise would settle with) instead of a promise per request.
+   */
+  requestTo(req: BootstrapDownlinkRequest, opts: SendOptions, owner: RequestOwner): void {
+    const refused = this.refusal(req);
+    if (refused) return owner.onRequestDone(undefined, refused);
+    const timeoutMs = opts.timeoutMs ?? this.host.params.timings.requestTimeoutMs;
+    this.enqueue({ req, timeoutMs, retriedWithoutKeys: opts.retriedWithoutKeys === true, supersedes: opts.supersedes === true, resolve: undefined, reject: undefined, owner, t: undefined });
+  }
+
+  /** Why `req` cannot be queued now, if it cannot. */
+  private refusal(req: BootstrapDownlinkRequest): Error | undefined {
+    if (this.state === 'ended') return this.endedError();
+    if (this.state === 'pending') return new SessionStateError(this.state, 'accept() the Bootstrap-Request before sending requests');
+    if (!req || typeof req !== 'object' || typeof (req as Partial<BootstrapDownlinkRequest>).expectedCode !== 'string' || typeof req.uriPath !== 'function') {
+      return new SessionStateError(this.state, 'send() takes a Bootstrap*Request object');
+    }
+    return undefined;
+  }
+
+  /** Sends `job` now when nothing is ahead of it (no queue array for the usual one request at a time), else queues it. */
+  private enqueue(job: Job): void {
+    if (this.queue === undefined && this.inflight === undefined && this.acceptSent && this.state === 'accepted') this.launch(job);
+    else (this.queue ??= []).push(job);
   }
 
   /** Bootstrap-Finish: 2.04 ends the session SUCCESS; an error code ends it FINISH_FAILED with the diagnostic. */
@@ -219,7 +261,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
 
   private sendFinish(opts: SendOptions): Promise<SendResult> {
     return handled(
-      this.request(new BootstrapFinishRequest(), opts).then((r) => {
+      this.request(FINISH, opts).then((r) => {
         if (r.success) this.end(SessionOutcome.SUCCESS);
         else this.end(SessionOutcome.FINISH_FAILED, r.diagnostic ? `${r.code} ${r.diagnostic}` : r.code);
         return r;
@@ -246,11 +288,11 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     this.inflight = undefined;
     if (inflight) {
       inflight.t?.cancel();
-      inflight.reject(this.endedError());
+      fail(inflight, this.endedError());
     }
     const queue = this.queue;
     this.queue = undefined;
-    if (queue) for (const job of queue) job.reject(this.endedError());
+    if (queue) for (const job of queue) fail(job, this.endedError());
     this.host.sessionEnded(this);
     try {
       this.emit('ended', outcome, detail);
@@ -354,29 +396,27 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     const job = this.queue?.shift();
     if (!job) return;
     if (this.queue?.length === 0) this.queue = undefined; // an emptied array keeps its grown backing store
+    this.launch(job);
+  }
+
+  private launch(job: Job): void {
     try {
       this.start(job);
     } catch (err) {
       // Encoding failed (CodecError, bad node): the request never left; the session goes on.
       const e = err instanceof Error ? err : new Error(String(err));
       this.record(job, '', false, 0, e.message);
-      job.reject(e);
+      fail(job, e);
       this.pump();
     }
   }
 
   private start(job: Job): void {
     const req = job.req;
-    const segments = req.uriPath();
     const payload = requestPayload(req, this.host.model);
-    const f = req.formatOption;
-    const format = f ? sharedOption(f.name, f.format) : undefined;
-    // Sized up front: the Transfer keeps this array while the request is in flight (push grows it to 17 slots).
-    const options = new Array<{ name: string; value: Buffer }>(segments.length + (format ? 1 : 0));
-    for (let i = 0; i < segments.length; i++) options[i] = uriPathOption(segments[i]);
-    if (format) options[segments.length] = format;
+    const w = wireOf(req);
     const peer = (this.coapPeer ??= flatPeerKey(this.peer.address, this.peer.port));
-    const t = new Transfer(this.host.coap, this.peer.address, this.peer.port, req.method, options, payload, job.timeoutMs, this, peer);
+    const t = new Transfer(this.host.coap, this.peer.address, this.peer.port, req.method, w.options, payload, job.timeoutMs, this, peer);
     job.t = t;
     this.inflight = job;
     const err = t.start();
@@ -400,7 +440,7 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
       const res = readResponse(req, r, this.host.model);
       if (res.discover?.lwm2mVersion) this.lwm2mVersion = res.discover.lwm2mVersion;
       this.record(job, r.code, res.success && !res.decodeError, r.rttMs, res.decodeError?.message, res.diagnostic);
-      job.resolve(res);
+      settle(job, res);
       this.pump();
       return;
     }
@@ -408,24 +448,27 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     if (r.kind === 'timeout') {
       const err = new RequestTimeoutError(req.method, req.target, job.timeoutMs);
       this.record(job, '', false, job.timeoutMs, err.message);
-      job.reject(err);
+      fail(job, err);
       this.end(SessionOutcome.TIMEOUT, err.message);
     } else if (r.kind === 'reset' || r.kind === 'send-error') {
       const err = new RequestFailedError(
         req.method, req.target, r.kind === 'reset' ? 'reset' : 'send', r.kind === 'send-error' ? r.error.message : undefined,
       );
       this.record(job, '', false, ms, err.message);
-      job.reject(err);
+      fail(job, err);
       this.end(SessionOutcome.REQUEST_FAILED, err.message);
     } else {
-      job.reject(this.endedError());
+      fail(job, this.endedError());
     }
   }
 
   private record(job: Job, code: string, success: boolean, ms: number, error?: string, diagnostic?: string): void {
     const req = job.req;
-    const step: AuditStep = { op: req.op, method: req.method, path: req.target, code, success, ms };
-    if (req.formatOption) step.contentFormat = req.formatOption.format;
+    const w = knownWire(req);
+    const step: AuditStep = { op: req.op, method: req.method, path: w ? w.target : req.target, code, success, ms };
+    if (w) {
+      if (w.format !== undefined) step.contentFormat = w.format;
+    } else if (req.formatOption) step.contentFormat = req.formatOption.format;
     if (error !== undefined) step.error = error;
     if (diagnostic !== undefined && diagnostic !== '') step.diagnostic = diagnostic;
     if (job.retriedWithoutKeys) step.retriedWithoutKeys = true;
@@ -440,6 +483,9 @@ export class BootstrapSession extends EventEmitter implements TransferOwner {
     (this.steps ??= []).push(step);
   }
 }
+
+/** Bootstrap-Finish carries nothing of its own: one request object for every session. */
+const FINISH = new BootstrapFinishRequest();
 
 /** What accept() returns once the 2.04 has left: one resolved promise for every session. */
 const ACCEPTED: Promise<void> = Promise.resolve();
@@ -474,6 +520,55 @@ function uriPathOption(segment: string): CoapOption {
     if (sharedOptions.size < MAX_SHARED_OPTIONS) sharedOptions.set(key, o);
   }
   return o;
+}
+
+/**
+ * What a request puts on the wire besides its payload (the Uri-Path and format options), and its target for
+ * the record, made once per request object: a remembered plan's requests are sent to every device of a
+ * layout. Checked against the request's path, path ids and format each time, so a request changed since
+ * (its fields are readonly to TypeScript only) gets its own again.
+ */
+interface Wire {
+  readonly path: unknown;
+  readonly ids: unknown;
+  readonly format: number | undefined;
+  readonly formatName: string | undefined;
+  readonly target: string;
+  /** Read-only: the Transfer and the encoder only read them (a block-wise transfer copies them). */
+  readonly options: CoapOption[];
+}
+
+const wires = new WeakMap<object, Wire>();
+
+function wireOf(req: BootstrapDownlinkRequest): Wire {
+  const known = knownWire(req);
+  if (known !== undefined) return known;
+  const f = req.formatOption;
+  const path: unknown = req.path;
+  const w = newWire(path, idsOf(path), req.uriPath(), f?.name, f?.format, req.target);
+  wires.set(req, w);
+  return w;
+}
+
+/** The request's Wire made before, when its path, ids and format are still the same. */
+function knownWire(req: BootstrapDownlinkRequest): Wire | undefined {
+  const known = wires.get(req);
+  if (known === undefined) return undefined;
+  const path: unknown = req.path;
+  const format = req.type === 'BootstrapWriteRequest' ? req.contentFormat : req.type === 'BootstrapReadRequest' ? req.accept : undefined;
+  return known.path === path && known.ids === idsOf(path) && known.format === format ? known : undefined;
+}
+
+function idsOf(path: unknown): unknown {
+  return path !== null && typeof path === 'object' ? (path as { ids?: unknown }).ids : undefined;
+}
+
+function newWire(path: unknown, ids: unknown, segments: string[], formatName: string | undefined, format: number | undefined, target: string): Wire {
+  const fo = formatName !== undefined && format !== undefined ? sharedOption(formatName, format) : undefined;
+  const options = new Array<CoapOption>(segments.length + (fo ? 1 : 0));
+  for (let i = 0; i < segments.length; i++) options[i] = uriPathOption(segments[i]);
+  if (fo) options[segments.length] = fo;
+  return { path, ids, format, formatName, target, options };
 }
 
 function copyStep(s: AuditStep): AuditStep {
