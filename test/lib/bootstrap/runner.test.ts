@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
 import {
+  BootstrapDeleteRequest,
   RequestTimeoutError,
   runBootstrap,
+  SessionEndedError,
   SessionOutcome,
   type BootstrapServer,
   type BootstrapSession,
@@ -122,6 +124,43 @@ describe('runBootstrap: the library-only bootstrap against a scripted device', (
     const { s, error } = await done;
     assert.ok(error instanceof RequestTimeoutError);
     assert.equal(s.outcome, SessionOutcome.TIMEOUT);
+  });
+
+  it('rejects with SessionEndedError when the flow ends the session while a request is out; one audit record', async () => {
+    dev.reply('DELETE', '*', { code: '2.02', drop: true }, Infinity);
+    const audits: string[] = [];
+    server.on('audit', (rec) => audits.push(`${rec.endpoint} ${rec.outcome} ${rec.steps.map((x) => `${x.method} ${x.path}`).join(',')}`));
+    const done = run(PROFILE);
+    await dev.bootstrapRequest({ port }, { ep: 'run-ended' });
+    await dev.waitFor((r) => r.method === 'DELETE');
+    const s = server.findSessionByEndpoint('run-ended');
+    assert.ok(s);
+    s.end(SessionOutcome.CANCELLED, 'operator stop');
+    const { error } = await done;
+    assert.ok(error instanceof SessionEndedError, String(error));
+    assert.equal(s.outcome, SessionOutcome.CANCELLED);
+    // The DELETE out at the end has no answer to record: the record lists what the device answered.
+    assert.deepEqual(audits, ['run-ended CANCELLED GET /']);
+  });
+
+  it('rejects with the ProfileError of a plain profile that is not valid; the session goes on', async () => {
+    const done = new Promise<{ s: BootstrapSession; error?: unknown; next?: string }>((resolve) => {
+      server.once('bootstrapRequest', (s) => {
+        void (async () => {
+          await s.accept();
+          // From JavaScript, a plain object: planBootstrap checks it (after the Discover) and refuses it.
+          const bad = { servers: [{ shortServerId: 1, uri: 42, securityMode: 'nosec' }] };
+          const error = await runBootstrap(s, bad as never, { stopOnError: true }).then(() => undefined, (e: unknown) => e);
+          const next = await s.send(new BootstrapDeleteRequest('/1')).then((r) => r.code, (e: unknown) => String(e));
+          resolve({ s, error, next });
+        })();
+      });
+    });
+    await dev.bootstrapRequest({ port }, { ep: 'run-bad' });
+    const { s, error, next } = await done;
+    assert.ok(error instanceof Error && error.name === 'ProfileError', String(error));
+    assert.equal(next, '2.02', 'the session still sends');
+    assert.equal(s.state, 'accepted');
   });
 
   it('sends TLV to a client that names no pct, and no Discover without autoId', async () => {
