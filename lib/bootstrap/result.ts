@@ -36,10 +36,12 @@ export function requestPayload(req: BootstrapDownlinkRequest, model: ObjectModel
   }
 }
 
-/** One encoding of a planned tree: the format, path and model it was encoded for, and the bytes. */
+/** One encoding of a planned tree: the format, path (the object and its frozen ids) and model it was encoded for, and the bytes. */
 interface Encoded {
   cf: number;
-  path: string;
+  path: LwM2mPath;
+  ids: readonly number[];
+  text: string;
   model: ObjectModel | undefined;
   bytes: Buffer;
 }
@@ -54,14 +56,16 @@ const encodedPayloads = new WeakMap<LwM2mNode, Encoded[]>();
 
 function writePayload(cf: number, path: LwM2mPath, node: LwM2mNode, model: ObjectModel | undefined): Buffer {
   if (!isPlannedNode(node)) return encodePayload(cf, path, node, model);
-  const at = path.toString();
   let list = encodedPayloads.get(node);
   if (list) {
-    for (const e of list) if (e.cf === cf && e.model === model && e.path === at) return e.bytes;
+    // The same path object (a remembered plan's) first, without its text; then an equal path.
+    for (const e of list) if (e.path === path && e.ids === path.ids && e.cf === cf && e.model === model) return e.bytes;
+    const at = path.toString();
+    for (const e of list) if (e.text === at && e.cf === cf && e.model === model) return e.bytes;
   }
   const bytes = encodePayload(cf, path, node, model);
   if (!list) encodedPayloads.set(node, (list = []));
-  list.push({ cf, path: at, model, bytes });
+  list.push({ cf, path, ids: path.ids, text: path.toString(), model, bytes });
   return bytes;
 }
 

@@ -7,7 +7,7 @@
  * small: a benchmark holds thousands of pending sessions at a few KiB each.
  */
 import { EventEmitter } from 'events';
-import { randomUUID } from 'crypto';
+import { randomFillSync } from 'crypto';
 import type { ObjectModel } from '../model/types';
 import { toPeerIdentity, type AuditRecord, type AuditStep, type Peer, type PeerIdentity } from './audit';
 import { flatPeerKey, type CoapEndpoint, type InboundExchange, type OutboundResult } from './coap/endpoint';
@@ -575,10 +575,34 @@ function copyStep(s: AuditStep): AuditStep {
   return s.retriedFormats ? { ...s, retriedFormats: [...s.retriedFormats] } : { ...s };
 }
 
+/** Random bytes for session ids, drawn 256 ids at a time (as crypto.randomUUID() keeps its own). */
+const uuidBytes = Buffer.alloc(16 * 256);
+let uuidAt = uuidBytes.length;
+const uuidText = Buffer.alloc(36);
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+
 /**
- * A random UUID as one flat string: crypto.randomUUID() returns a chain of ~16 concatenated pieces
- * (~0.5 KiB of heap for each session it names, measured); its bytes copied out make a 36-byte string.
+ * A random (version 4, RFC 9562) UUID as one flat string. crypto.randomUUID() returns a chain of ~16
+ * concatenated pieces (~0.5 KiB of heap for each session it names, measured), which had to be copied out; the
+ * text is written here into a scratch buffer and read out once as a 36-byte string.
  */
 function flatUuid(): string {
-  return Buffer.from(randomUUID(), 'latin1').toString('latin1');
+  if (uuidAt === uuidBytes.length) {
+    randomFillSync(uuidBytes);
+    uuidAt = 0;
+  }
+  const b = uuidBytes;
+  const o = uuidAt;
+  uuidAt += 16;
+  b[o + 6] = (b[o + 6] & 0x0f) | 0x40; // version 4
+  b[o + 8] = (b[o + 8] & 0x3f) | 0x80; // variant 10
+  const t = uuidText;
+  let p = 0;
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) t[p++] = 0x2d; // '-'
+    const v = b[o + i];
+    t[p++] = HEX[v >> 4];
+    t[p++] = HEX[v & 15];
+  }
+  return t.toString('latin1', 0, 36);
 }

@@ -197,9 +197,12 @@ export interface ApplyTemplateOptions {
  * reported every time.
  */
 export function applyTemplate(profile: BootstrapProfile, values: TemplateValues = {}, opts: ApplyTemplateOptions = {}): ValidatedProfile {
-  for (const [k, v] of Object.entries(values)) {
-    if (!['string', 'number', 'boolean'].includes(typeof v)) {
-      throw new ProfileError([{ pointer: '', message: `the value for \${${k}} must be a text, number or boolean, got ${v === null ? 'null' : typeof v}` }], profile.name);
+  for (const k in values) {
+    if (!Object.prototype.hasOwnProperty.call(values, k)) continue;
+    const v: unknown = values[k];
+    const t = typeof v;
+    if (t !== 'string' && t !== 'number' && t !== 'boolean') {
+      throw new ProfileError([{ pointer: '', message: `the value for \${${k}} must be a text, number or boolean, got ${v === null ? 'null' : t}` }], profile.name);
     }
   }
   const all: TemplateValues = { ...(profile.templates ?? {}), ...values };
