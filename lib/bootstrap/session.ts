@@ -531,8 +531,10 @@ function uriPathOption(segment: string): CoapOption {
 interface Wire {
   readonly path: unknown;
   readonly ids: unknown;
+  /** formatField(req) when made. */
+  readonly field: number | undefined;
+  /** The format option's number (Content-Format or Accept), if any. */
   readonly format: number | undefined;
-  readonly formatName: string | undefined;
   readonly target: string;
   /** Read-only: the Transfer and the encoder only read them (a block-wise transfer copies them). */
   readonly options: CoapOption[];
@@ -545,7 +547,7 @@ function wireOf(req: BootstrapDownlinkRequest): Wire {
   if (known !== undefined) return known;
   const f = req.formatOption;
   const path: unknown = req.path;
-  const w = newWire(path, idsOf(path), req.uriPath(), f?.name, f?.format, req.target);
+  const w = newWire(path, idsOf(path), formatField(req), req.uriPath(), f?.name, f?.format, req.target);
   wires.set(req, w);
   return w;
 }
@@ -555,20 +557,24 @@ function knownWire(req: BootstrapDownlinkRequest): Wire | undefined {
   const known = wires.get(req);
   if (known === undefined) return undefined;
   const path: unknown = req.path;
-  const format = req.type === 'BootstrapWriteRequest' ? req.contentFormat : req.type === 'BootstrapReadRequest' ? req.accept : undefined;
-  return known.path === path && known.ids === idsOf(path) && known.format === format ? known : undefined;
+  return known.path === path && known.ids === idsOf(path) && known.field === formatField(req) ? known : undefined;
+}
+
+/** The field a request's format option comes from (a Write's contentFormat, a Read's accept); undefined for the others. */
+function formatField(req: BootstrapDownlinkRequest): number | undefined {
+  return req.type === 'BootstrapWriteRequest' ? req.contentFormat : req.type === 'BootstrapReadRequest' ? req.accept : undefined;
 }
 
 function idsOf(path: unknown): unknown {
   return path !== null && typeof path === 'object' ? (path as { ids?: unknown }).ids : undefined;
 }
 
-function newWire(path: unknown, ids: unknown, segments: string[], formatName: string | undefined, format: number | undefined, target: string): Wire {
+function newWire(path: unknown, ids: unknown, field: number | undefined, segments: string[], formatName: string | undefined, format: number | undefined, target: string): Wire {
   const fo = formatName !== undefined && format !== undefined ? sharedOption(formatName, format) : undefined;
   const options = new Array<CoapOption>(segments.length + (fo ? 1 : 0));
   for (let i = 0; i < segments.length; i++) options[i] = uriPathOption(segments[i]);
   if (fo) options[segments.length] = fo;
-  return { path, ids, format, formatName, target, options };
+  return { path, ids, field, format, target, options };
 }
 
 function copyStep(s: AuditStep): AuditStep {
