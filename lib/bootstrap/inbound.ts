@@ -18,6 +18,8 @@ export const ALLOWED_PCT: readonly number[] = PCT_FORMATS;
 export const MAX_ENDPOINT_BYTES = 255;
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** The same, keeping a leading U+FEFF as Buffer#toString does (TextDecoder drops it by default). */
+const UTF8_TEXT = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; code: string; diagnostic: string };
 
@@ -48,6 +50,25 @@ export function checkQueryBytes(p: ParsedPacket): Checked<true> {
     }
   }
   return { ok: true, value: true };
+}
+
+const QUERY_NOT_UTF8: Checked<never> = Object.freeze({ ok: false, code: '4.00', diagnostic: 'query not UTF-8' });
+
+/**
+ * checkQueryBytes and uriQuery in one pass: the Uri-Query options as text, each decoded once; the 4.00 to
+ * answer when one is not valid UTF-8 (RFC 7252 §5.10.1).
+ */
+export function queryTexts(p: ParsedPacket): string[] | Checked<never> {
+  const out: string[] = [];
+  for (const o of p.options) {
+    if (o.name !== 'Uri-Query') continue;
+    try {
+      out.push(UTF8_TEXT.decode(o.value));
+    } catch {
+      return QUERY_NOT_UTF8;
+    }
+  }
+  return out;
 }
 
 /**

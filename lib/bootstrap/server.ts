@@ -12,13 +12,13 @@ import { isIP, type AddressInfo } from 'net';
 import type { ObjectModel } from '../model/types';
 import { toPeerIdentity, type AuditRecord, type PeerIdentity } from './audit';
 import { CoapEndpoint, type InboundExchange } from './coap/endpoint';
-import { isResponseCode, unknownCriticalOption, uintOption, uriPath, uriQuery } from './coap/message';
+import { isResponseCode, unknownCriticalOption, uintOption, uriPath } from './coap/message';
 import type { DatagramSocket, ParsedPacket, PeerInfo } from './coap/message';
 import { ServerStateError, SessionNotFoundError } from './errors';
 import { LogSummarizer } from '../log-summary';
 import { logQuoted, logText } from '../log-text';
 import { PendingBySource } from './fairness';
-import { checkQueryBytes, endpointName, parseQuery, preferredContentFormat, versionHint } from './inbound';
+import { endpointName, parseQuery, preferredContentFormat, queryTexts, versionHint } from './inbound';
 import { isRejection, SessionOutcome } from './outcome';
 import { BootstrapPackRequest, PACK_FORMATS } from './pack';
 import { PackBlockCache } from './pack-blocks';
@@ -413,12 +413,12 @@ export class BootstrapServer extends EventEmitter<BootstrapServerEvents> impleme
   }
 
   private checkedQuery(ex: InboundExchange, p: ParsedPacket, rinfo: PeerInfo): { query: Record<string, string>; ep: string } | undefined {
-    const bytes = checkQueryBytes(p);
-    if (!bytes.ok) {
-      this.refuse(ex, bytes.code, bytes.diagnostic, rinfo);
+    const texts = queryTexts(p);
+    if (!Array.isArray(texts)) {
+      if (!texts.ok) this.refuse(ex, texts.code, texts.diagnostic, rinfo);
       return undefined;
     }
-    const query = parseQuery(uriQuery(p));
+    const query = parseQuery(texts);
     const ep = endpointName(query, rinfo.identity, this.opts.maxEndpointBytes);
     if (!ep.ok) {
       this.refuse(ex, ep.code, ep.diagnostic, rinfo);

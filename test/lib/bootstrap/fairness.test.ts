@@ -153,6 +153,22 @@ describe('BootstrapServer under pressure (issue 12)', () => {
       assert.equal(srv.stats().started, 1);
     });
 
+    it('reads a query option byte for byte: a leading U+FEFF stays part of it (no ep), one inside the name is kept', async () => {
+      const { server: srv, port } = await server();
+      const seen: string[] = [];
+      srv.on('bootstrapRequest', (s) => {
+        seen.push(s.endpoint);
+        void s.reject('4.03');
+      });
+      const p = await peer();
+      const bom = Buffer.from('\uFEFFep=dev-bom', 'utf8');
+      p.send(generate({ code: '0.02', messageId: 7, token: Buffer.from([7, 1]), confirmable: true, options: [{ name: 'Uri-Path', value: Buffer.from('bs') }, { name: 'Uri-Query', value: bom }] }), port);
+      assert.equal((await p.answerTo(7)).packet.code, '4.00', 'the option names "\uFEFFep", not ep');
+      p.send(bs('\uFEFFdev', 8), port);
+      assert.equal((await p.answerTo(8)).packet.code, '4.03');
+      assert.deepEqual(seen, ['\uFEFFdev']);
+    });
+
     it('takes the limit from maxEndpointBytes', async () => {
       const { server: srv, port } = await server({ maxEndpointBytes: 8 });
       srv.on('bootstrapRequest', (s) => void s.reject('4.03'));
