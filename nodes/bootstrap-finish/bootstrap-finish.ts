@@ -15,6 +15,7 @@ import { SessionNotFoundError, SessionOutcome, type BootstrapSession } from '../
 import { answerPack } from '../shared/pack';
 import { listenerFor, lwm2mInfo, type ListenerNode, type Lwm2mMsgInfo, type Lwm2mStep } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
+import { quietMetrics } from '../shared/hops';
 import { clearStatus, showStatus } from '../shared/status';
 import { isTimeout } from './timeouts';
 
@@ -38,6 +39,7 @@ export = function (RED: NodeAPI): void {
   function BootstrapFinishNode(this: Node, config: FinishDef) {
     RED.nodes.createNode(this, config);
     const node = this;
+    quietMetrics(node); // Node-RED's per-message metric events, when they go nowhere (../shared/hops.ts)
     const t = translator(RED, 'lwm2m-bootstrap-finish');
     const mode = config.mode === 'reject' ? 'reject' : 'finish';
     const code = REJECT_CODES.includes(config.rejectCode) ? config.rejectCode : '4.03';

@@ -14,6 +14,7 @@ import { configNode, type AuditSinkNode, type DeviceLookupNode } from '../shared
 import type { ListenerNode, Lwm2mMsgInfo } from '../shared/session-ref';
 import { PackRequestNotFoundError, sessionNotFound } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
+import { quietMetrics } from '../shared/hops';
 import { clearStatus, showStatus } from '../shared/status';
 import { observeHub } from '../shared/observe';
 import { CoapsController, parsePskKeys, PskKeyError, parseRpkKeys, RpkKeyError } from '../shared/lib';
@@ -37,6 +38,7 @@ export = function (RED: NodeAPI): void {
   function BootstrapListenerNode(this: Node<{ pskKeys: unknown; serverKey: unknown }>, config: ListenerDef) {
     RED.nodes.createNode(this, config);
     const node = this as unknown as ListenerNode & { credentials?: Credentials };
+    quietMetrics(node); // Node-RED's per-message metric events, when they go nowhere (../shared/hops.ts)
     const t = translator(RED, 'lwm2m-bootstrap-listener');
 
     const fail = (error: string, status: string): void => {

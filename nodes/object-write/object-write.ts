@@ -29,6 +29,7 @@ import {
 import { answerPack, checkedProfile } from '../shared/pack';
 import { listenerFor, lwm2mInfo, type Lwm2mMsgInfo, type Lwm2mStep } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
+import { quietMetrics } from '../shared/hops';
 import { clearStatus, showStatus, showStatusLazy } from '../shared/status';
 import { OperationError, requestFromOperation } from './single-op';
 import { failureDetail, onErrorMode, type OnErrorMode } from './on-error';
@@ -70,6 +71,7 @@ export = function (RED: NodeAPI): void {
   function ObjectWriteNode(this: Node, config: WriteDef) {
     RED.nodes.createNode(this, config);
     const node = this;
+    quietMetrics(node); // Node-RED's per-message metric events, when they go nowhere (../shared/hops.ts)
     const t = translator(RED, 'lwm2m-object-write');
     const mode = config.mode === 'single' ? 'single' : 'profile';
     const onError: OnErrorMode = onErrorMode(config.onError);

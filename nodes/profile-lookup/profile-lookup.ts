@@ -13,6 +13,7 @@ import { generatePskCredentials, ProfileError, profileView, viewTarget } from '.
 import type { Lwm2mMsgInfo } from '../shared/session-ref';
 import { NotABootstrapMessageError } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
+import { quietMetrics } from '../shared/hops';
 import { clearStatus, showStatus } from '../shared/status';
 import { fillProfile, templateValues } from '../shared/lib';
 
@@ -40,6 +41,7 @@ export = function (RED: NodeAPI): void {
   function ProfileLookupNode(this: Node, config: LookupDef) {
     RED.nodes.createNode(this, config);
     const node = this;
+    quietMetrics(node); // Node-RED's per-message metric events, when they go nowhere (../shared/hops.ts)
     const t = translator(RED, 'lwm2m-profile-lookup');
     const profiles = configNode<ProfilesNode>(RED, config.profiles);
     const tableId = config.deviceTable || config.deviceSource;
