@@ -291,12 +291,19 @@ function writeFormat(profile: BootstrapProfile | undefined, pct: number | undefi
   return profile ? contentFormatFor(profile, pct) : (pct ?? ContentFormat.TLV);
 }
 
-/** The session's record of the steps after the first `already` (a detached copy), less those a retry stands for. */
+/**
+ * The session's record of the steps after the first `already` (a detached copy), less those a retry stands
+ * for. stepsSince copies already: the copies are the message's, without a second copy per step (a rest
+ * spread per step was ~1% of a storm's CPU).
+ */
 function recordedSteps(session: BootstrapSession, already: number): Lwm2mStep[] {
-  return session
-    .stepsSince(already)
-    .filter((s) => !s.superseded)
-    .map(({ superseded: _superseded, ...s }) => s);
+  const out: Lwm2mStep[] = [];
+  for (const s of session.stepsSince(already)) {
+    if (s.superseded) continue;
+    if ('superseded' in s) delete s.superseded;
+    out.push(s);
+  }
+  return out;
 }
 
 /**
