@@ -147,7 +147,7 @@ export = function (RED: NodeAPI): void {
      * session.
      */
     function newMessage(topic: string, payload: string, lwm2m: Lwm2mMsgInfo): NodeMessage {
-      return { _msgid: RED.util.generateId(), topic, payload, lwm2m, profile: undefined } as NodeMessage;
+      return { _msgid: messageId(), topic, payload, lwm2m, profile: undefined } as NodeMessage;
     }
 
     /** Whether output 2 (the audit records) goes anywhere; true when the runtime does not say. */
@@ -447,6 +447,17 @@ export = function (RED: NodeAPI): void {
  */
 function shared<T extends object>(o: T): T {
   return Object.isFrozen(o) ? o : Object.freeze(o);
+}
+
+/**
+ * A message id as Node-RED's RED.util.generateId makes them (16 hex digits, pseudo-random), from two random
+ * numbers instead of eight: generateId formats and joins eight one-byte strings, ~1% of a storm's CPU.
+ */
+function messageId(): string {
+  return hex8(Math.random()) + hex8(Math.random());
+}
+function hex8(r: number): string {
+  return ((r * 0x100000000) >>> 0).toString(16).padStart(8, '0');
 }
 
 /** Whether any of Node-RED's configured loggers shows debug lines (default: info, which does not). */

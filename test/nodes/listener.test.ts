@@ -109,5 +109,7 @@ describe('server nodes: listener', function () {
     // The refused writes are left out, and no step on the message carries the library's `superseded` mark.
     assert.equal(writes.length, new Set(puts.map((p) => p.split(' ')[0])).size);
     assert.ok(msg.lwm2m.steps.every((s: object) => !('superseded' in s)));
+    // The listener's message id, as Node-RED's own (16 hex digits), carried through the flow.
+    assert.match(msg._msgid, /^[0-9a-f]{16}$/);
   });
 });
