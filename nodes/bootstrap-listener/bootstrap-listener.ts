@@ -8,11 +8,11 @@
  * go into the DTLS socket only. msg.lwm2m.identity is {type, id}; status and logs never carry a key.
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
-import { LogSummarizer, logQuoted, SessionOutcome, type AuditSink, type BootstrapPackRequest, type BootstrapSession, type ProxyAddressTable } from '../shared/lib';
+import { LogSummarizer, logQuoted, SessionOutcome, type AuditRecord, type AuditSink, type BootstrapPackRequest, type BootstrapSession, type ProxyAddressTable } from '../shared/lib';
 import { dtlsCapabilities, loadDtls, rpkCapability, type DtlsSocket } from '../shared/dtls';
 import { configNode, type AuditSinkNode, type DeviceLookupNode } from '../shared/config-nodes';
 import type { ListenerNode, Lwm2mMsgInfo } from '../shared/session-ref';
-import { PackRequestNotFoundError, sessionNotFound } from '../shared/session-ref';
+import { copyAudit, PackRequestNotFoundError, sessionNotFound } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
 import { quietMetrics } from '../shared/hops';
 import { clearStatus, showStatus } from '../shared/status';
@@ -133,6 +133,17 @@ export = function (RED: NodeAPI): void {
       const p = packRequests.get(id);
       if (!p) throw new PackRequestNotFoundError(id);
       return p.req;
+    };
+    /**
+     * Each ended session's audit record as the server emitted it ('audit', right after 'sessionEnded' for the
+     * same session), for msg.lwm2m.audit: bootstrap-finish takes a copy instead of session.audit() building
+     * the record (and formatting its times) a second time. Held weakly by the session.
+     */
+    const endedRecords = new WeakMap<BootstrapSession, AuditRecord>();
+    let ending: BootstrapSession | undefined;
+    node.auditOf = (session: BootstrapSession): AuditRecord => {
+      const r = endedRecords.get(session);
+      return r !== undefined ? copyAudit(r) : session.audit();
     };
     node.releasePackRequest = (id: string) => {
       const p = packRequests.get(id);
@@ -296,16 +307,21 @@ export = function (RED: NodeAPI): void {
         }
       });
       // Output 2, the log of record: one message per ended session and per pack request.
-      srv.on('audit', (record) => {
+      srv.on('audit', (record: AuditRecord) => {
+        const s = ending;
+        ending = undefined;
         try {
           pgAudit?.write({ ...record, listenerId: node.id });
           // Output 2 wired to nothing (the record goes to the audit log only): no message to build and send.
+          // Wired, the record itself goes out, where a flow may change it: bootstrap-finish builds its own then.
           if (auditWired()) node.send([null, auditMessage(record, node.id, t)]);
+          else if (s !== undefined && s.id === record.sessionId && s.state === 'ended') endedRecords.set(s, record);
         } catch (e) {
           node.error(e instanceof Error ? e.message : String(e));
         }
       });
-      srv.on('sessionEnded', (_s: BootstrapSession, outcome: string) => {
+      srv.on('sessionEnded', (s: BootstrapSession, outcome: string) => {
+        ending = s; // its 'audit' record comes next (see endedRecords)
         lastOutcome = String(outcome);
         statusSoon();
       });
