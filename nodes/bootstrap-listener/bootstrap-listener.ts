@@ -161,10 +161,16 @@ export = function (RED: NodeAPI): void {
       return { _msgid: messageId(), topic, payload, lwm2m, profile: undefined } as NodeMessage;
     }
 
-    /** Whether output 2 (the audit records) goes anywhere; true when the runtime does not say. */
+    /**
+     * Whether output 2 (the audit records) goes anywhere; true when the runtime does not say. A flow whose
+     * wires list only output 1 (written by hand or by a script; the editor writes both) has output 2
+     * unwired: Node-RED's send() goes over the wires the node has, and a message for output 2 goes nowhere.
+     */
     function auditWired(): boolean {
       const wires = (node as { wires?: unknown[][] }).wires;
-      return !Array.isArray(wires) || !Array.isArray(wires[1]) || wires[1].length > 0;
+      if (!Array.isArray(wires)) return true;
+      const second = wires[1];
+      return second !== undefined && (!Array.isArray(second) || second.length > 0);
     }
 
     /** The DTLS part of a coaps listener; throws CoapsStartError with the translated reason. */
