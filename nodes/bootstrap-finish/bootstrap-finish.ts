@@ -15,6 +15,7 @@ import { SessionNotFoundError, SessionOutcome, type BootstrapSession } from '../
 import { answerPack } from '../shared/pack';
 import { listenerFor, lwm2mInfo, type ListenerNode, type Lwm2mMsgInfo, type Lwm2mStep } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
+import { quietMetrics } from '../shared/hops';
 import { clearStatus, showStatus } from '../shared/status';
 import { isTimeout } from './timeouts';
 
@@ -38,6 +39,7 @@ export = function (RED: NodeAPI): void {
   function BootstrapFinishNode(this: Node, config: FinishDef) {
     RED.nodes.createNode(this, config);
     const node = this;
+    quietMetrics(node); // Node-RED's per-message metric events, when they go nowhere (../shared/hops.ts)
     const t = translator(RED, 'lwm2m-bootstrap-finish');
     const mode = config.mode === 'reject' ? 'reject' : 'finish';
     const code = REJECT_CODES.includes(config.rejectCode) ? config.rejectCode : '4.03';
@@ -103,7 +105,7 @@ export = function (RED: NodeAPI): void {
         } catch (e) {
           if (e instanceof SessionNotFoundError || !isTimeout(e)) throw e;
           info.steps.push(...finishStep(session));
-          closeWith(session, info, SessionOutcome.TIMEOUT);
+          closeWith(listener, session, info, SessionOutcome.TIMEOUT);
           msg.payload = t('payload.timeout', { endpoint: info.endpoint });
           showStatus(node, 'failed', t('status.timeout'));
           send([null, null, msg]);
@@ -112,12 +114,12 @@ export = function (RED: NodeAPI): void {
         const diag = res.diagnostic ?? (res.payload && res.payload.length ? res.payload.toString('utf8') : undefined);
         info.steps.push(...finishStep(session));
         if (res.success) {
-          closeWith(session, info, SessionOutcome.SUCCESS);
+          closeWith(listener, session, info, SessionOutcome.SUCCESS);
           msg.payload = t('payload.success', { endpoint: info.endpoint });
           showStatus(node, 'done', t('status.success'));
           send([msg, null, null]);
         } else {
-          closeWith(session, info, SessionOutcome.FINISH_FAILED);
+          closeWith(listener, session, info, SessionOutcome.FINISH_FAILED);
           msg.payload = { code: res.code, diagnostic: diag ?? '' };
           showStatus(node, 'failed', t('status.failure', { code: res.code }));
           send([null, msg, null]);
@@ -144,7 +146,7 @@ export = function (RED: NodeAPI): void {
       const outcome = outcomeFor(info);
       if (session.state === 'pending') await session.reject(code, diagnostic, outcome);
       else session.end(outcome, diagnostic ? `${code} ${diagnostic}` : code); // accepted already: stop it
-      closeWith(session, info, outcome);
+      closeWith(listener, session, info, outcome);
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
@@ -169,9 +171,10 @@ export = function (RED: NodeAPI): void {
    * The session's outcome and audit record onto the message. The library has ended the session already
    * (finish() with SUCCESS or FINISH_FAILED, a request timeout with TIMEOUT): its outcome is the one recorded.
    */
-  function closeWith(session: BootstrapSession, info: Lwm2mMsgInfo, outcome: SessionOutcome): void {
+  function closeWith(listener: ListenerNode, session: BootstrapSession, info: Lwm2mMsgInfo, outcome: SessionOutcome): void {
     if (session.state !== 'ended') session.end(outcome);
-    const audit = session.audit(); // a detached copy of plain data
+    // A detached copy of plain data: of the record the listener saw at the session's end, when it has one.
+    const audit = listener.auditOf ? listener.auditOf(session) : session.audit();
     info.audit = audit;
     info.outcome = audit.outcome ?? outcome;
   }

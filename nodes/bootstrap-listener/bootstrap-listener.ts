@@ -7,13 +7,15 @@
  * CoAPs: keys come from the node's credentials (pskKeys, serverKey) and optionally a device table; they
  * go into the DTLS socket only. msg.lwm2m.identity is {type, id}; status and logs never carry a key.
  */
+import { randomBytes } from 'crypto';
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
-import { LogSummarizer, logQuoted, SessionOutcome, type AuditSink, type BootstrapPackRequest, type BootstrapSession, type ProxyAddressTable } from '../shared/lib';
+import { LogSummarizer, logQuoted, SessionOutcome, type AuditRecord, type AuditSink, type BootstrapPackRequest, type BootstrapSession, type ProxyAddressTable } from '../shared/lib';
 import { dtlsCapabilities, loadDtls, rpkCapability, type DtlsSocket } from '../shared/dtls';
 import { configNode, type AuditSinkNode, type DeviceLookupNode } from '../shared/config-nodes';
 import type { ListenerNode, Lwm2mMsgInfo } from '../shared/session-ref';
-import { PackRequestNotFoundError, sessionNotFound } from '../shared/session-ref';
+import { copyAudit, PackRequestNotFoundError, sessionNotFound } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
+import { quietMetrics } from '../shared/hops';
 import { clearStatus, showStatus } from '../shared/status';
 import { observeHub } from '../shared/observe';
 import { CoapsController, parsePskKeys, PskKeyError, parseRpkKeys, RpkKeyError } from '../shared/lib';
@@ -37,6 +39,7 @@ export = function (RED: NodeAPI): void {
   function BootstrapListenerNode(this: Node<{ pskKeys: unknown; serverKey: unknown }>, config: ListenerDef) {
     RED.nodes.createNode(this, config);
     const node = this as unknown as ListenerNode & { credentials?: Credentials };
+    quietMetrics(node); // Node-RED's per-message metric events, when they go nowhere (../shared/hops.ts)
     const t = translator(RED, 'lwm2m-bootstrap-listener');
 
     const fail = (error: string, status: string): void => {
@@ -132,6 +135,17 @@ export = function (RED: NodeAPI): void {
       if (!p) throw new PackRequestNotFoundError(id);
       return p.req;
     };
+    /**
+     * Each ended session's audit record as the server emitted it ('audit', right after 'sessionEnded' for the
+     * same session), for msg.lwm2m.audit: bootstrap-finish takes a copy instead of session.audit() building
+     * the record (and formatting its times) a second time. Held weakly by the session.
+     */
+    const endedRecords = new WeakMap<BootstrapSession, AuditRecord>();
+    let ending: BootstrapSession | undefined;
+    node.auditOf = (session: BootstrapSession): AuditRecord => {
+      const r = endedRecords.get(session);
+      return r !== undefined ? copyAudit(r) : session.audit();
+    };
     node.releasePackRequest = (id: string) => {
       const p = packRequests.get(id);
       if (p) clearTimeout(p.timer);
@@ -145,13 +159,19 @@ export = function (RED: NodeAPI): void {
      * session.
      */
     function newMessage(topic: string, payload: string, lwm2m: Lwm2mMsgInfo): NodeMessage {
-      return { _msgid: RED.util.generateId(), topic, payload, lwm2m, profile: undefined } as NodeMessage;
+      return { _msgid: messageId(), topic, payload, lwm2m, profile: undefined } as NodeMessage;
     }
 
-    /** Whether output 2 (the audit records) goes anywhere; true when the runtime does not say. */
+    /**
+     * Whether output 2 (the audit records) goes anywhere; true when the runtime does not say. A flow whose
+     * wires list only output 1 (written by hand or by a script; the editor writes both) has output 2
+     * unwired: Node-RED's send() goes over the wires the node has, and a message for output 2 goes nowhere.
+     */
     function auditWired(): boolean {
       const wires = (node as { wires?: unknown[][] }).wires;
-      return !Array.isArray(wires) || !Array.isArray(wires[1]) || wires[1].length > 0;
+      if (!Array.isArray(wires)) return true;
+      const second = wires[1];
+      return second !== undefined && (!Array.isArray(second) || second.length > 0);
     }
 
     /** The DTLS part of a coaps listener; throws CoapsStartError with the translated reason. */
@@ -294,16 +314,21 @@ export = function (RED: NodeAPI): void {
         }
       });
       // Output 2, the log of record: one message per ended session and per pack request.
-      srv.on('audit', (record) => {
+      srv.on('audit', (record: AuditRecord) => {
+        const s = ending;
+        ending = undefined;
         try {
           pgAudit?.write({ ...record, listenerId: node.id });
           // Output 2 wired to nothing (the record goes to the audit log only): no message to build and send.
+          // Wired, the record itself goes out, where a flow may change it: bootstrap-finish builds its own then.
           if (auditWired()) node.send([null, auditMessage(record, node.id, t)]);
+          else if (s !== undefined && s.id === record.sessionId && s.state === 'ended') endedRecords.set(s, record);
         } catch (e) {
           node.error(e instanceof Error ? e.message : String(e));
         }
       });
-      srv.on('sessionEnded', (_s: BootstrapSession, outcome: string) => {
+      srv.on('sessionEnded', (s: BootstrapSession, outcome: string) => {
+        ending = s; // its 'audit' record comes next (see endedRecords)
         lastOutcome = String(outcome);
         statusSoon();
       });
@@ -446,6 +471,22 @@ export = function (RED: NodeAPI): void {
 function shared<T extends object>(o: T): T {
   return Object.isFrozen(o) ? o : Object.freeze(o);
 }
+
+/**
+ * A message id in the format of Node-RED's RED.util.generateId (16 hex digits): a random prefix per process
+ * (a new one each 2^32 messages) and a counter from a random start, so ids are unique within the runtime
+ * and unlikely to repeat across restarts. generateId formats and joins eight random one-byte strings per
+ * message (~0.6% of a storm's CPU); Number#toString(16) of random numbers cost about as much.
+ */
+function messageId(): string {
+  const n = (idCount = (idCount + 1) >>> 0);
+  if (n === idStart) idPrefix = randomBytes(4).toString('hex');
+  return idPrefix + HEX[n >>> 24] + HEX[(n >>> 16) & 0xff] + HEX[(n >>> 8) & 0xff] + HEX[n & 0xff];
+}
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+let idPrefix = randomBytes(4).toString('hex');
+const idStart = randomBytes(4).readUInt32BE(0);
+let idCount = idStart;
 
 /** Whether any of Node-RED's configured loggers shows debug lines (default: info, which does not). */
 function debugLogging(RED: NodeAPI): boolean {

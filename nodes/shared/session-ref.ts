@@ -3,7 +3,7 @@
  * into the live session through the listener node that owns it, and fail with clear typed errors.
  */
 import type { Node, NodeAPI } from 'node-red';
-import { Lwm2mError, SessionNotFoundError, type BootstrapPackRequest, type BootstrapSession } from './lib';
+import { Lwm2mError, SessionNotFoundError, type AuditRecord, type AuditStep, type BootstrapPackRequest, type BootstrapSession } from './lib';
 import type { ListenerSettings } from './listener-settings';
 
 export interface Lwm2mStep {
@@ -54,6 +54,25 @@ export interface ListenerNode extends Node {
   getSession(id: string): BootstrapSession;
   getPackRequest(id: string): BootstrapPackRequest;
   releasePackRequest(id: string): void;
+  /**
+   * The audit record of an ended session, as a detached copy: the record the server emitted at its end
+   * (copied, not built again), else session.audit(). Optional: a listener from elsewhere may not offer it.
+   */
+  auditOf?(session: BootstrapSession): AuditRecord;
+}
+
+/**
+ * A detached copy of an audit record (plain data: its objects and arrays copied, its text as it is).
+ * What session.audit() gives for an ended session, without formatting its times again.
+ */
+export function copyAudit(r: AuditRecord): AuditRecord {
+  const c: AuditRecord = { ...r, peer: { ...r.peer }, query: { ...r.query }, steps: r.steps.map(copyStep) };
+  if (r.identity) c.identity = { ...r.identity };
+  return c;
+}
+
+function copyStep(s: AuditStep): AuditStep {
+  return s.retriedFormats ? { ...s, retriedFormats: [...s.retriedFormats] } : { ...s };
 }
 
 /** The message is not one a listener sent (msg.lwm2m missing or incomplete). */

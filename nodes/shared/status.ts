@@ -42,7 +42,12 @@ interface Throttle {
   timer: NodeJS.Timeout | undefined;
 }
 
-const throttles = new WeakMap<StatusNode, Throttle>();
+/**
+ * A throttled node's state, on the node itself: read on every update (several per message in a storm), where a
+ * WeakMap lookup hashes the node each time.
+ */
+const THROTTLE = Symbol('lwm2m status throttle');
+type ThrottledNode = StatusNode & { [THROTTLE]?: Throttle };
 
 function refill(s: Throttle, now: number): void {
   s.tokens = Math.min(BURST, s.tokens + (now - s.at) / INTERVAL_MS);
@@ -72,13 +77,8 @@ function show(node: StatusNode, kind: StatusKind, text: string | (() => string))
     out(node, { fill: look.fill, shape: look.shape, text });
     return;
   }
-  const now = Date.now();
-  let s = throttles.get(node);
-  if (!s) {
-    s = { tokens: BURST, at: now, pending: undefined, timer: undefined };
-    throttles.set(node, s);
-  }
-  if (s.timer !== undefined) {
+  let s = (node as ThrottledNode)[THROTTLE];
+  if (s !== undefined && s.timer !== undefined) {
     // One is waiting: this one replaces it (in place: in a storm this is nearly every update).
     const p = s.pending;
     if (p) {
@@ -87,6 +87,12 @@ function show(node: StatusNode, kind: StatusKind, text: string | (() => string))
       p.text = text;
     } else s.pending = { fill: look.fill, shape: look.shape, text };
     return;
+  }
+  // The clock only when an update may go out now (one waiting is replaced above without it).
+  const now = Date.now();
+  if (!s) {
+    s = { tokens: BURST, at: now, pending: undefined, timer: undefined };
+    (node as ThrottledNode)[THROTTLE] = s;
   }
   refill(s, now);
   const status: Shown = { fill: look.fill, shape: look.shape, text };
@@ -112,7 +118,7 @@ function flush(node: StatusNode, s: Throttle): void {
 
 /** Clears the status at once (and drops an update still waiting), e.g. on close. */
 export function clearStatus(node: StatusNode): void {
-  const s = throttles.get(node);
+  const s = (node as ThrottledNode)[THROTTLE];
   if (s) {
     if (s.timer !== undefined) clearTimeout(s.timer);
     s.timer = undefined;

@@ -106,5 +106,10 @@ describe('server nodes: listener', function () {
     const writes = msg.lwm2m.steps.filter((s: { op: string }) => s.op === 'write');
     assert.ok(writes.every((s: { success: boolean; contentFormat: number }) => s.success && s.contentFormat === 110));
     assert.deepEqual(writes[0].retriedFormats, [112]);
+    // The refused writes are left out, and no step on the message carries the library's `superseded` mark.
+    assert.equal(writes.length, new Set(puts.map((p) => p.split(' ')[0])).size);
+    assert.ok(msg.lwm2m.steps.every((s: object) => !('superseded' in s)));
+    // The listener's message id, as Node-RED's own (16 hex digits), carried through the flow.
+    assert.match(msg._msgid, /^[0-9a-f]{16}$/);
   });
 });

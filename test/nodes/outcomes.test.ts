@@ -9,7 +9,7 @@ import { LwM2mPath } from '../../lib/model/path';
 import { nodeToJson } from '../../lib/model/tree';
 import { nextPort } from '../support/ports';
 import { ScriptedDevice } from '../support/scripted-device';
-import { bootstrapFlow, NOSEC_PROFILE } from './support/flows';
+import { bootstrapFlow, NOSEC_PROFILE, patch } from './support/flows';
 import { ALL_NODES, helper, nextMessage, statusCalls, until } from './support/runtime';
 import { TRANSLATED_NODES } from './support/translated';
 
@@ -69,39 +69,50 @@ describe('server nodes: what packs, audit records and timeouts carry', function 
     assert.equal(dev.received.length, 0, 'a pack needs no requests to the device');
   });
 
-  it('a Finish answered 4.06: one message on the failure output, its audit record FINISH_FAILED with the diagnostic, every step and who asked', async () => {
-    const port = await nextPort();
-    await helper.load(ALL_NODES, bootstrapFlow({ port }));
-    const failures: Record<string, any>[] = [];
-    const others: string[] = [];
-    helper.getNode('h-failure').on('input', (m: Record<string, any>) => failures.push(m));
-    for (const id of ['h-success', 'h-timeout', 'h-err', 'h-caught']) helper.getNode(id).on('input', () => others.push(id));
-    const dev = await device();
-    dev.reply('POST', '/bs', { code: '4.06', payload: 'C3: no Server instance for SSID 1' });
-    assert.equal((await dev.bootstrapRequest(SERVER(port), { ep: 'finish-refused', pct: 112 })).code, '2.04');
-    await until(() => failures.length > 0, 8000, 'the failure output');
-    const audit = failures[0].lwm2m.audit;
-    assert.equal(audit.outcome, 'FINISH_FAILED');
-    assert.equal(audit.detail, '4.06 C3: no Server instance for SSID 1');
-    assert.equal(audit.endpoint, 'finish-refused');
-    assert.deepEqual(audit.peer, { address: '127.0.0.1', port: dev.port, family: 'IPv4' });
-    assert.equal(audit.sessionId, failures[0].lwm2m.sessionId);
-    assert.equal(audit.query.pct, '112');
-    for (const t of [audit.startedAt, audit.acceptedAt, audit.endedAt]) assert.ok(!Number.isNaN(Date.parse(t)), `an ISO time: ${t}`);
-    assert.ok(Date.parse(audit.startedAt) <= Date.parse(audit.acceptedAt) && Date.parse(audit.acceptedAt) <= Date.parse(audit.endedAt), 'started, accepted, ended in that order');
-    // Every request the device received is a step, in order, the refused Finish last.
-    const sent = dev.received.map((r) => `${r.method} ${r.path}`);
-    assert.deepEqual(audit.steps.map((s: { method: string; path: string }) => `${s.method} ${s.path}`), sent);
-    assert.deepEqual(audit.steps.slice(0, -1).filter((s: { success: boolean }) => !s.success), [], 'only the Finish failed');
-    const last = audit.steps[audit.steps.length - 1];
-    assert.deepEqual([last.op, last.method, last.path, last.code, last.success], ['finish', 'POST', '/bs', '4.06', false]);
-    // One outcome, one record: a later session on the same listener does not add to this one's.
-    await dev.bootstrapRequest(SERVER(port), { ep: 'finish-refused-2' });
-    await until(() => failures.length > 1, 8000, 'the second failure');
-    assert.equal(failures.length, 2);
-    assert.notEqual(failures[1].lwm2m.sessionId, failures[0].lwm2m.sessionId);
-    assert.deepEqual(others, [], 'no other output fired');
-  });
+  // With the audit output wired to nothing, the listener hands bootstrap-finish a copy of the record the server
+  // emitted at the session's end instead of building it again: the same record either way.
+  for (const auditWired of [true, false]) {
+    it(`a Finish answered 4.06: one message on the failure output, its audit record FINISH_FAILED with the diagnostic, every step and who asked (audit output ${auditWired ? 'wired' : 'unwired'})`, async () => {
+      const port = await nextPort();
+      const flow = bootstrapFlow({ port });
+      if (!auditWired) patch(flow, 'n-listener', { wires: [['n-lookup', 'h-requests'], []] });
+      await helper.load(ALL_NODES, flow);
+      const failures: Record<string, any>[] = [];
+      const others: string[] = [];
+      helper.getNode('h-failure').on('input', (m: Record<string, any>) => failures.push(m));
+      for (const id of ['h-success', 'h-timeout', 'h-err', 'h-caught']) helper.getNode(id).on('input', () => others.push(id));
+      const dev = await device();
+      dev.reply('POST', '/bs', { code: '4.06', payload: 'C3: no Server instance for SSID 1' });
+      assert.equal((await dev.bootstrapRequest(SERVER(port), { ep: 'finish-refused', pct: 112 })).code, '2.04');
+      await until(() => failures.length > 0, 8000, 'the failure output');
+      const audit = failures[0].lwm2m.audit;
+      assert.equal(audit.outcome, 'FINISH_FAILED');
+      assert.equal(audit.detail, '4.06 C3: no Server instance for SSID 1');
+      assert.equal(audit.endpoint, 'finish-refused');
+      assert.deepEqual(audit.peer, { address: '127.0.0.1', port: dev.port, family: 'IPv4' });
+      assert.equal(audit.sessionId, failures[0].lwm2m.sessionId);
+      assert.equal(audit.query.pct, '112');
+      for (const t of [audit.startedAt, audit.acceptedAt, audit.endedAt]) assert.ok(!Number.isNaN(Date.parse(t)), `an ISO time: ${t}`);
+      assert.ok(Date.parse(audit.startedAt) <= Date.parse(audit.acceptedAt) && Date.parse(audit.acceptedAt) <= Date.parse(audit.endedAt), 'started, accepted, ended in that order');
+      // Every request the device received is a step, in order, the refused Finish last.
+      const sent = dev.received.map((r) => `${r.method} ${r.path}`);
+      assert.deepEqual(audit.steps.map((s: { method: string; path: string }) => `${s.method} ${s.path}`), sent);
+      assert.deepEqual(audit.steps.slice(0, -1).filter((s: { success: boolean }) => !s.success), [], 'only the Finish failed');
+      const last = audit.steps[audit.steps.length - 1];
+      assert.deepEqual([last.op, last.method, last.path, last.code, last.success], ['finish', 'POST', '/bs', '4.06', false]);
+      // One outcome, one record: a later session on the same listener does not add to this one's.
+      await dev.bootstrapRequest(SERVER(port), { ep: 'finish-refused-2' });
+      await until(() => failures.length > 1, 8000, 'the second failure');
+      assert.equal(failures.length, 2);
+      assert.notEqual(failures[1].lwm2m.sessionId, failures[0].lwm2m.sessionId);
+      assert.deepEqual(others, [], 'no other output fired');
+      // Each message's record is its own (a detached copy): editing one changes no other.
+      failures[0].lwm2m.audit.steps[0].code = 'edited';
+      failures[0].lwm2m.audit.peer.port = 1;
+      assert.notEqual(failures[1].lwm2m.audit.steps[0].code, 'edited');
+      assert.equal(failures[1].lwm2m.audit.peer.port, dev.port);
+    });
+  }
 
   it('object-write: a Write the device never answers fails after the node\'s request timeout; the record ends TIMEOUT with that Write unanswered', async () => {
     const port = await nextPort();

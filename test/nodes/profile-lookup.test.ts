@@ -102,6 +102,30 @@ describe('server nodes: profile lookup', function () {
     assert.equal(msg.profile.servers[0].lifetime, 900);
   });
 
+  it('fills a placeholder from the environment, where the device table row has no such column', async () => {
+    const file = path.join(dir, 'devices.csv');
+    fs.writeFileSync(file, 'endpoint,profile,apn\nm-9,envs,iot.nine\n');
+    const ENVS = { ...METERS, name: 'envs', objects: { '11': [{ instanceId: 0, resources: { '0': '${lookupTestName}', '1': '${apn}', '4': 0 } }] } };
+    const saved = { apn: process.env.apn, name: process.env.lookupTestName };
+    process.env.apn = 'apn.from.env';
+    process.env.lookupTestName = 'name from env';
+    try {
+      await lookupOnly({ port: await nextPort(), profiles: [ENVS], table: { file }, lookup: { unknownDevice: 'notFound' } });
+      const table = helper.getNode('n-table');
+      await until(() => table.table?.count === 1, 5000, 'table loaded');
+      const found = nextMessage(helper.getNode('h-found'));
+      helper.getNode('n-lookup').receive(request('m-9'));
+      const msg = await found;
+      assert.equal(msg.profile.objects['11'][0].resources['0'], 'name from env');
+      assert.equal(msg.profile.objects['11'][0].resources['1'], 'iot.nine', "the row's value wins over the environment's");
+    } finally {
+      if (saved.apn === undefined) delete process.env.apn;
+      else process.env.apn = saved.apn;
+      if (saved.name === undefined) delete process.env.lookupTestName;
+      else process.env.lookupTestName = saved.name;
+    }
+  });
+
   it('validates msg.profile from upstream and reports problems with their JSON pointers', async () => {
     await lookupOnly({ port: await nextPort() });
     const caught = nextMessage(helper.getNode('h-caught'));
