@@ -78,6 +78,16 @@ typedef struct dtls_peer {
   char alert_received[64];
 } dtls_peer_t;
 
+/*
+ * The io area (lib/dtls/binding.ts IO_*): an ArrayBuffer JavaScript hands the addon once (setIo). A call that
+ * ends without an error, alert or new peer writes its result there and returns undefined instead of an array
+ * of fresh Buffers; JavaScript copies it out before it runs anything else. Int32 words, then the bytes:
+ *   [0] flags (1 connected now, 2 closed)  [1] timeout ms (-1: none)  [2] datagrams out  [3] data records
+ *   [4 .. 4+DTLS_IO_ITEMS) byte length of each item, out first, then data; the items follow from DTLS_IO_HEADER.
+ */
+#define DTLS_IO_ITEMS 60
+#define DTLS_IO_HEADER ((4 + DTLS_IO_ITEMS) * 4)
+
 /* bio.c */
 BIO *dtls_bio_new(dtls_peer_t *peer);
 int dtls_bio_init_method(void);
@@ -119,6 +129,7 @@ napi_value dtls_handle_timeout(napi_env env, napi_callback_info info);
 napi_value dtls_shutdown(napi_env env, napi_callback_info info);
 napi_value dtls_free(napi_env env, napi_callback_info info);
 napi_value dtls_peer_info(napi_env env, napi_callback_info info);
+napi_value dtls_set_io(napi_env env, napi_callback_info info);
 
 /* addon.c helpers */
 napi_value dtls_throw(napi_env env, const char *code, const char *fmt, ...);
