@@ -61,8 +61,14 @@ static dtls_peer_t *get_peer(napi_env env, napi_value v) {
   return peer->magic == DTLS_PEER_MAGIC ? peer : NULL;
 }
 
+/* Empties OpenSSL's error queue. ERR_clear_error wipes all 16 slots every time, and cost a tenth of a record's
+ * feed or write; the queue is almost always empty already, which ERR_peek_error sees at once. */
+static void clear_errors(void) {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
 static void reset_call_state(dtls_peer_t *peer) {
-  ERR_clear_error();
+  clear_errors();
   peer->reason[0] = 0;
   peer->alert_sent[0] = 0;
   peer->alert_received[0] = 0;
@@ -248,7 +254,7 @@ static napi_value result_io(napi_env env, dtls_peer_t *peer, dtls_outq_t *data, 
     napi_value none;
     free(data->items);
     data->items = NULL;
-    if (ERR_peek_error() != 0) ERR_clear_error();
+    clear_errors();
     napi_get_undefined(env, &none);
     return none;
   }
