@@ -64,8 +64,8 @@ export interface DtlsBinding {
   rpkAvailable?(): boolean;
   /** True when createContext takes cookieSecret. Absent in addon builds older than it (they would ignore it). */
   sharedCookieSecret?(): boolean;
-  /** Hands the addon the io area (see readIo). Absent in addon builds older than it (they always return arrays). */
-  setIo?(area: ArrayBuffer): void;
+  /** Hands the addon the io area (see IoArea) of layout IO_LAYOUT. Absent in addon builds older than it (arrays only). */
+  setIo?(area: ArrayBuffer, layout: number): void;
 }
 
 const NO_BUFFERS: Buffer[] = [];
@@ -95,14 +95,17 @@ export function toResult(r: unknown): NativeResult {
 }
 
 /**
- * The io area (native/dtls.h): a call that ends with no error, alert or new peer writes its result here and
- * returns undefined, instead of an array holding a new Buffer per datagram (that marshalling cost more than the
- * record's cryptography). Int32 words [flags, timeout, datagrams out, data records, length of each item], then the
- * items' bytes from IO_HEADER. Every call overwrites it, so IoArea.read copies it all out before anything else runs:
- * nothing handed on ever points into it.
+ * The io area (native/dtls.h): a call whose result fits writes it here and returns undefined (listen with a new
+ * peer: the peer), instead of an array holding a new Buffer per datagram and the texts (that marshalling cost more
+ * than the record's cryptography). Int32 words [flags, timeout, datagrams out, data records, error, alert sent and
+ * alert received lengths, 0, length of each item], then the items' bytes from IO_HEADER, then the texts. Every
+ * call overwrites it, so IoArea.read copies it all out before anything else runs: nothing handed on ever points
+ * into it. IO_LAYOUT goes to the addon with the area; an addon that writes another layout refuses it.
  */
+export const IO_LAYOUT = 2;
+export const IO_WORDS = 8;
 export const IO_ITEMS = 60;
-export const IO_HEADER = (4 + IO_ITEMS) * 4;
+export const IO_HEADER = (IO_WORDS + IO_ITEMS) * 4;
 const IO_BYTES = IO_HEADER + 65536;
 
 /** The io area of one loaded addon, and how its results are read out. */
@@ -123,7 +126,7 @@ export class IoArea {
     if (nOut > 0) {
       out = new Array<Buffer>(nOut);
       for (let i = 0; i < nOut; i++) {
-        const len = w[4 + i];
+        const len = w[IO_WORDS + i];
         out[i] = this.copy(at, len);
         at += len;
       }
@@ -131,12 +134,16 @@ export class IoArea {
     if (nData > 0) {
       data = new Array<Buffer>(nData);
       for (let i = 0; i < nData; i++) {
-        const len = w[4 + nOut + i];
+        const len = w[IO_WORDS + nOut + i];
         data[i] = this.copy(at, len);
         at += len;
       }
     }
-    return { out, data, connected: (flags & 1) !== 0, closed: (flags & 2) !== 0, timeout: w[1] };
+    const res: NativeResult = { out, data, connected: (flags & 1) !== 0, closed: (flags & 2) !== 0, timeout: w[1] };
+    if (w[4] > 0) res.error = this.bytes.toString('utf8', at, (at += w[4]));
+    if (w[5] > 0) res.alertSent = this.bytes.toString('utf8', at, (at += w[5]));
+    if (w[6] > 0) res.alertReceived = this.bytes.toString('utf8', at, (at += w[6]));
+    return res;
   }
 
   private copy(at: number, len: number): Buffer {
@@ -157,18 +164,28 @@ function ioAreaOf(raw: DtlsBinding): IoArea | undefined {
   const holder = raw as unknown as { [IO_AREA]?: IoArea };
   let io = holder[IO_AREA];
   if (!io) {
-    io = new IoArea();
-    raw.setIo(io.area);
+    const area = new IoArea();
+    try {
+      raw.setIo(area.area, IO_LAYOUT);
+    } catch {
+      return undefined; // an addon built for another layout: its results come as arrays
+    }
+    io = area;
     Object.defineProperty(holder, IO_AREA, { value: io });
   }
   return io;
+}
+
+function withPeer(res: NativeResult, peer: unknown): NativeResult {
+  res.peer = peer as NativePeer;
+  return res;
 }
 
 /** The addon's exports with the calls that return a result wrapped by toResult, or read from the io area. */
 function adapt(raw: DtlsBinding): DtlsBinding {
   const b = raw as unknown as Record<string, (...a: unknown[]) => unknown>;
   const io = ioAreaOf(raw);
-  const res = io ? (r: unknown): NativeResult => (r === undefined ? io.read() : toResult(r)) : toResult;
+  const res = io ? (r: unknown): NativeResult => (r === undefined ? io.read() : Array.isArray(r) ? toResult(r) : withPeer(io.read(), r)) : toResult;
   const { setIo: _owned, ...rest } = raw; // the area is this adapter's: nobody else may swap it
   return {
     ...rest,

@@ -3,12 +3,12 @@
  * JavaScript is handed may point into it.
  */
 import assert from 'node:assert/strict';
-import { IO_HEADER, IoArea, loadDtls, packageRoot, type DtlsBinding } from '../../../lib/dtls/binding';
+import { IO_HEADER, IO_LAYOUT, IO_WORDS, IoArea, loadDtls, packageRoot, type DtlsBinding } from '../../../lib/dtls/binding';
 import type { DtlsRemoteInfo } from '../../../lib/dtls';
 import { KEY, closeClient, connectClient, roundTrip, startServer, type TestServer } from './support';
 
-/** Writes a result into the area as the addon does: flags, timeout, then each item's length and bytes. */
-function put(io: IoArea, flags: number, timeout: number, out: Buffer[], data: Buffer[]): void {
+/** Writes a result into the area as the addon does (native/dtls.h): words, items, then the texts. */
+function put(io: IoArea, flags: number, timeout: number, out: Buffer[], data: Buffer[], texts: [string, string, string] = ['', '', '']): void {
   const w = new Int32Array(io.area, 0, IO_HEADER / 4);
   const bytes = Buffer.from(io.area);
   w[0] = flags;
@@ -17,9 +17,13 @@ function put(io: IoArea, flags: number, timeout: number, out: Buffer[], data: Bu
   w[3] = data.length;
   let at = IO_HEADER;
   [...out, ...data].forEach((b, i) => {
-    w[4 + i] = b.length;
+    w[IO_WORDS + i] = b.length;
     b.copy(bytes, at);
     at += b.length;
+  });
+  texts.forEach((t, i) => {
+    w[4 + i] = bytes.write(t, at);
+    at += w[4 + i];
   });
 }
 
@@ -52,12 +56,25 @@ describe('DTLS addon io area', function () {
     put(io, 0, -1, [], []);
     const r = io.read();
     assert.deepEqual([r.out.length, r.data.length, r.connected, r.closed, r.timeout], [0, 0, false, false, -1]);
+    assert.deepEqual([r.error, r.alertSent, r.alertReceived], [undefined, undefined, undefined]);
+  });
+
+  it('reads the error and the alerts after the items, and only those that are there', () => {
+    const io = new IoArea();
+    put(io, 2, -1, [Buffer.from('alert datagram')], [], ['', 'close notify', 'close notify']);
+    let r = io.read();
+    assert.deepEqual(r.out.map(String), ['alert datagram']);
+    assert.deepEqual([r.error, r.alertSent, r.alertReceived], [undefined, 'close notify', 'close notify']);
+    put(io, 0, -1, [], [], ['PSK identity of 3 bytes contains a zero byte; refused', 'unknown PSK identity', '']);
+    r = io.read();
+    assert.deepEqual([r.error, r.alertSent, r.alertReceived], ['PSK identity of 3 bytes contains a zero byte; refused', 'unknown PSK identity', undefined]);
   });
 
   it('is what the addon built in this tree answers through', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const raw = (require('node-gyp-build') as (dir: string) => DtlsBinding)(packageRoot());
     assert.equal(typeof raw.setIo, 'function');
+    assert.throws(() => raw.setIo!(new ArrayBuffer(IO_HEADER + 64), IO_LAYOUT + 1), /writes io area layout 2, not 3/);
     const loaded = loadDtls();
     assert.ok(loaded.ok);
     assert.equal('setIo' in loaded.binding, false, 'the adapter keeps the area to itself');
