@@ -90,6 +90,7 @@ NAPI_MODULE_INIT() {
       {"shutdown", NULL, dtls_shutdown, NULL, NULL, NULL, napi_enumerable, NULL},
       {"free", NULL, dtls_free, NULL, NULL, NULL, napi_enumerable, NULL},
       {"peerInfo", NULL, dtls_peer_info, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setIo", NULL, dtls_set_io, NULL, NULL, NULL, napi_enumerable, NULL},
       {"opensslVersion", NULL, openssl_version, NULL, NULL, NULL, napi_enumerable, NULL},
       {"cipherAvailable", NULL, cipher_available, NULL, NULL, NULL, napi_enumerable, NULL},
       {"rpkAvailable", NULL, rpk_available, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -78,6 +78,21 @@ typedef struct dtls_peer {
   char alert_received[64];
 } dtls_peer_t;
 
+/*
+ * The io area (lib/dtls/binding.ts IoArea): an ArrayBuffer JavaScript hands the addon once (setIo). A call whose
+ * result fits writes it there and returns undefined (listen with a new peer: the peer's external) instead of an
+ * array of fresh Buffers and strings; JavaScript copies it out before it runs anything else. Int32 words:
+ *   [0] flags (1 connected now, 2 closed)  [1] timeout ms (-1: none)  [2] datagrams out  [3] data records
+ *   [4] error, [5] alert sent, [6] alert received: byte length of each text (0: none)  [7] 0
+ *   [8 .. 8+DTLS_IO_ITEMS) byte length of each item, out first, then data
+ * then from DTLS_IO_HEADER the items' bytes, then the three texts (UTF-8). setIo takes DTLS_IO_LAYOUT too and
+ * refuses another, so an adapter never misreads an addon built for another layout.
+ */
+#define DTLS_IO_LAYOUT 2
+#define DTLS_IO_WORDS 8
+#define DTLS_IO_ITEMS 60
+#define DTLS_IO_HEADER ((DTLS_IO_WORDS + DTLS_IO_ITEMS) * 4)
+
 /* bio.c */
 BIO *dtls_bio_new(dtls_peer_t *peer);
 int dtls_bio_init_method(void);
@@ -119,6 +134,7 @@ napi_value dtls_handle_timeout(napi_env env, napi_callback_info info);
 napi_value dtls_shutdown(napi_env env, napi_callback_info info);
 napi_value dtls_free(napi_env env, napi_callback_info info);
 napi_value dtls_peer_info(napi_env env, napi_callback_info info);
+napi_value dtls_set_io(napi_env env, napi_callback_info info);
 
 /* addon.c helpers */
 napi_value dtls_throw(napi_env env, const char *code, const char *fmt, ...);

@@ -2,12 +2,15 @@
  * One DTLS peer: listen (stateless cookie check, then an SSL object), feed one datagram, write
  * application data, retransmission timeout, close_notify, free.
  *
- * Every call returns an array (lib/dtls/binding.ts turns it into a NativeResult):
+ * A call returns an array (lib/dtls/binding.ts turns it into a NativeResult):
  *   [out: Buffer[] | undefined, data: Buffer[] | undefined, flags: 1 connected now | 2 closed, timeout: number,
  *    error?: string, alertSent?: string, alertReceived?: string, peer?: external]
  * out = datagrams to send to the peer, data = decrypted application data, timeout = ms until handleTimeout must
  * be called (-1: no timer), closed = the peer sent close_notify (we answered it). Indexed elements instead of named
  * properties: a call per datagram paid more for naming an object's properties than for the DTLS record itself.
+ * Once JavaScript has handed over an io area (setIo), a call writes those same fields into it (dtls.h) and
+ * returns undefined, or listen's new peer alone: no array, no Buffer per datagram, no strings, which cost more
+ * than encrypting or decrypting the record. Only a result too big for the area still comes as the array.
  */
 #include <openssl/err.h>
 #include <stdio.h>
@@ -58,8 +61,14 @@ static dtls_peer_t *get_peer(napi_env env, napi_value v) {
   return peer->magic == DTLS_PEER_MAGIC ? peer : NULL;
 }
 
+/* Empties OpenSSL's error queue. ERR_clear_error wipes all 16 slots every time, and cost a tenth of a record's
+ * feed or write; the queue is almost always empty already, which ERR_peek_error sees at once. */
+static void clear_errors(void) {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
 static void reset_call_state(dtls_peer_t *peer) {
-  ERR_clear_error();
+  clear_errors();
   peer->reason[0] = 0;
   peer->alert_sent[0] = 0;
   peer->alert_received[0] = 0;
@@ -155,21 +164,133 @@ static napi_value result_array(napi_env env, napi_value out, napi_value data, in
   return arr;
 }
 
-static napi_value result(napi_env env, dtls_peer_t *peer, dtls_outq_t *data, int was_connected, int closed,
-                         const char *error) {
+/* The io area JavaScript handed over (setIo), per N-API environment (each worker thread has its own). */
+typedef struct {
+  napi_ref io;
+} dtls_instance_t;
+
+static void instance_finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  dtls_instance_t *inst = data;
+  if (inst->io != NULL) napi_delete_reference(env, inst->io);
+  free(inst);
+}
+
+/* setIo(area: ArrayBuffer, layout: number): the io area (dtls.h) for the calls that follow. */
+napi_value dtls_set_io(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  bool is_ab = false;
+  void *data = NULL;
+  size_t len = 0;
+  int32_t layout = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab ||
+      napi_get_arraybuffer_info(env, argv[0], &data, &len) != napi_ok || len < DTLS_IO_HEADER)
+    return dtls_throw(env, "DTLS_ARGUMENT", "setIo(area: ArrayBuffer of at least %d bytes, layout)", DTLS_IO_HEADER);
+  if (napi_get_value_int32(env, argv[1], &layout) != napi_ok || layout != DTLS_IO_LAYOUT)
+    return dtls_throw(env, "DTLS_IO_LAYOUT", "this addon writes io area layout %d, not %d", DTLS_IO_LAYOUT, layout);
+  dtls_instance_t *inst = NULL;
+  if (napi_get_instance_data(env, (void **)&inst) != napi_ok || inst == NULL) {
+    inst = calloc(1, sizeof(*inst));
+    if (inst == NULL || napi_set_instance_data(env, inst, instance_finalize, NULL) != napi_ok) {
+      free(inst);
+      return dtls_throw(env, "DTLS_ARGUMENT", "setIo: out of memory");
+    }
+  }
+  if (inst->io != NULL) napi_delete_reference(env, inst->io);
+  inst->io = NULL;
+  napi_create_reference(env, argv[0], 1, &inst->io);
+  return NULL;
+}
+
+static size_t text_len(const char *s) {
+  return s != NULL ? strlen(s) : 0;
+}
+
+/*
+ * The result written into the io area: 1 when done (the queues are then empty), 0 when there is no io area or
+ * the result does not fit (the caller then builds the array). The area is looked up on every call, so an
+ * ArrayBuffer that JavaScript detached reads as too small rather than as a dangling pointer.
+ */
+static int io_put(napi_env env, dtls_outq_t *out, dtls_outq_t *data, int flags, double timeout, const char *texts[3]) {
+  dtls_instance_t *inst = NULL;
+  napi_value ab;
+  void *area = NULL;
+  size_t len = 0;
+  if (napi_get_instance_data(env, (void **)&inst) != napi_ok || inst == NULL || inst->io == NULL) return 0;
+  if (napi_get_reference_value(env, inst->io, &ab) != napi_ok || ab == NULL) return 0;
+  if (napi_get_arraybuffer_info(env, ab, &area, &len) != napi_ok || area == NULL || len < DTLS_IO_HEADER) return 0;
+  if (out->count + data->count > DTLS_IO_ITEMS) return 0;
+  size_t total = DTLS_IO_HEADER;
+  for (size_t i = 0; i < out->count; i++) total += out->items[i].len;
+  for (size_t i = 0; i < data->count; i++) total += data->items[i].len;
+  for (int i = 0; i < 3; i++) total += text_len(texts[i]);
+  if (total > len) return 0;
+  int32_t *w = area;
+  unsigned char *p = (unsigned char *)area + DTLS_IO_HEADER;
+  w[0] = flags;
+  w[1] = timeout > 2147483647.0 ? 2147483647 : (int32_t)timeout;
+  w[2] = (int32_t)out->count;
+  w[3] = (int32_t)data->count;
+  w[7] = 0;
+  int32_t *lens = w + DTLS_IO_WORDS;
+  for (size_t i = 0; i < out->count; i++, lens++) {
+    memcpy(p, out->items[i].data, out->items[i].len);
+    p += out->items[i].len;
+    *lens = (int32_t)out->items[i].len;
+  }
+  for (size_t i = 0; i < data->count; i++, lens++) {
+    memcpy(p, data->items[i].data, data->items[i].len);
+    p += data->items[i].len;
+    *lens = (int32_t)data->items[i].len;
+  }
+  for (int i = 0; i < 3; i++) {
+    size_t n = text_len(texts[i]);
+    if (n > 0) memcpy(p, texts[i], n);
+    p += n;
+    w[4 + i] = (int32_t)n;
+  }
+  dtls_outq_clear(out);
+  dtls_outq_clear(data);
+  return 1;
+}
+
+/*
+ * The call's result: in the io area when `io` allows it and it fits, returning `ext` (listen's new peer) or
+ * undefined; else the array, with `ext` at RES_PEER.
+ */
+static napi_value result_io(napi_env env, dtls_peer_t *peer, dtls_outq_t *data, int was_connected, int closed,
+                            const char *error, int io, napi_value ext) {
   double timeout = -1;
   struct timeval tv;
   if (peer->ssl != NULL && !error && !closed && DTLSv1_get_timeout(peer->ssl, &tv))
     timeout = (double)tv.tv_sec * 1000.0 + (double)((tv.tv_usec + 999) / 1000);
   int flags = (peer->connected && !was_connected ? RES_CONNECTED : 0) | (closed ? RES_CLOSED : 0);
+  const char *texts[3] = {error, peer->alert_sent, peer->alert_received};
+  if (io && io_put(env, &peer->out, data, flags, timeout, texts)) {
+    free(data->items);
+    data->items = NULL;
+    clear_errors();
+    if (ext != NULL) return ext;
+    napi_value none;
+    napi_get_undefined(env, &none);
+    return none;
+  }
   napi_value obj = result_array(env, buffers(env, &peer->out), buffers(env, data), flags, timeout);
   set_str(env, obj, RES_ERROR, error);
   set_str(env, obj, RES_ALERT_SENT, peer->alert_sent);
   set_str(env, obj, RES_ALERT_RECEIVED, peer->alert_received);
+  if (ext != NULL) napi_set_element(env, obj, RES_PEER, ext);
   free(data->items);
   data->items = NULL;
   ERR_clear_error();
   return obj;
+}
+
+static napi_value result(napi_env env, dtls_peer_t *peer, dtls_outq_t *data, int was_connected, int closed,
+                         const char *error) {
+  return result_io(env, peer, data, was_connected, closed, error, 1, NULL);
 }
 
 static int get_buffer_arg(napi_env env, napi_value v, void **data, size_t *len) {
@@ -238,8 +359,7 @@ napi_value dtls_listen(napi_env env, napi_callback_info info) {
   peer->busy = 1;
   int rc = step(peer, &data, &closed, err, sizeof(err));
   peer->busy = 0;
-  res = result(env, peer, &data, 0, closed, rc < 0 ? err : NULL);
-  napi_set_element(env, res, RES_PEER, ext);
+  res = result_io(env, peer, &data, 0, closed, rc < 0 ? err : NULL, 1, ext);
   return finish(env, peer, res);
 }
 

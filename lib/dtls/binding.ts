@@ -10,7 +10,7 @@ import * as path from 'path';
 export type NativeContext = { readonly __nativeContext: unique symbol };
 export type NativePeer = { readonly __nativePeer: unique symbol };
 
-/** What every addon call gives the engine (native/peer.c returns it as an array; see toResult). */
+/** What every addon call gives the engine (native/peer.c returns it as an array, see toResult, or in the io area, see IoArea). */
 export interface NativeResult {
   out: Buffer[];
   data: Buffer[];
@@ -64,6 +64,8 @@ export interface DtlsBinding {
   rpkAvailable?(): boolean;
   /** True when createContext takes cookieSecret. Absent in addon builds older than it (they would ignore it). */
   sharedCookieSecret?(): boolean;
+  /** Hands the addon the io area (see IoArea) of layout IO_LAYOUT. Absent in addon builds older than it (arrays only). */
+  setIo?(area: ArrayBuffer, layout: number): void;
 }
 
 const NO_BUFFERS: Buffer[] = [];
@@ -92,18 +94,108 @@ export function toResult(r: unknown): NativeResult {
   return res;
 }
 
-/** The addon's exports with the calls that return a result wrapped by toResult. */
+/**
+ * The io area (native/dtls.h): a call whose result fits writes it here and returns undefined (listen with a new
+ * peer: the peer), instead of an array holding a new Buffer per datagram and the texts (that marshalling cost more
+ * than the record's cryptography). Int32 words [flags, timeout, datagrams out, data records, error, alert sent and
+ * alert received lengths, 0, length of each item], then the items' bytes from IO_HEADER, then the texts. Every
+ * call overwrites it, so IoArea.read copies it all out before anything else runs: nothing handed on ever points
+ * into it. IO_LAYOUT goes to the addon with the area; an addon that writes another layout refuses it.
+ */
+export const IO_LAYOUT = 2;
+export const IO_WORDS = 8;
+export const IO_ITEMS = 60;
+export const IO_HEADER = (IO_WORDS + IO_ITEMS) * 4;
+const IO_BYTES = IO_HEADER + 65536;
+
+/** The io area of one loaded addon, and how its results are read out. */
+export class IoArea {
+  readonly area = new ArrayBuffer(IO_BYTES);
+  private readonly words = new Int32Array(this.area, 0, IO_HEADER / 4);
+  private readonly bytes = Buffer.from(this.area);
+
+  /** The result the last call left in the area, each datagram and record copied into a Buffer of its own. */
+  read(): NativeResult {
+    const w = this.words;
+    const flags = w[0];
+    const nOut = w[2];
+    const nData = w[3];
+    let at = IO_HEADER;
+    let out = NO_BUFFERS;
+    let data = NO_BUFFERS;
+    if (nOut > 0) {
+      out = new Array<Buffer>(nOut);
+      for (let i = 0; i < nOut; i++) {
+        const len = w[IO_WORDS + i];
+        out[i] = this.copy(at, len);
+        at += len;
+      }
+    }
+    if (nData > 0) {
+      data = new Array<Buffer>(nData);
+      for (let i = 0; i < nData; i++) {
+        const len = w[IO_WORDS + nOut + i];
+        data[i] = this.copy(at, len);
+        at += len;
+      }
+    }
+    const res: NativeResult = { out, data, connected: (flags & 1) !== 0, closed: (flags & 2) !== 0, timeout: w[1] };
+    if (w[4] > 0) res.error = this.bytes.toString('utf8', at, (at += w[4]));
+    if (w[5] > 0) res.alertSent = this.bytes.toString('utf8', at, (at += w[5]));
+    if (w[6] > 0) res.alertReceived = this.bytes.toString('utf8', at, (at += w[6]));
+    return res;
+  }
+
+  private copy(at: number, len: number): Buffer {
+    const b = Buffer.allocUnsafe(len);
+    this.bytes.copy(b, 0, at, at + len);
+    return b;
+  }
+}
+
+const IO_AREA = Symbol.for('node-red-contrib-lwm2m-bootstrap.dtls.io');
+
+/**
+ * The addon's one io area. The addon holds one per loaded instance (per thread), so every adapter over the same
+ * exports (loadDtls(dir) again, another copy of this module) must read the same area: it hangs on the exports.
+ */
+function ioAreaOf(raw: DtlsBinding): IoArea | undefined {
+  if (typeof raw.setIo !== 'function') return undefined;
+  const holder = raw as unknown as { [IO_AREA]?: IoArea };
+  let io = holder[IO_AREA];
+  if (!io) {
+    const area = new IoArea();
+    try {
+      raw.setIo(area.area, IO_LAYOUT);
+    } catch {
+      return undefined; // an addon built for another layout: its results come as arrays
+    }
+    io = area;
+    Object.defineProperty(holder, IO_AREA, { value: io });
+  }
+  return io;
+}
+
+function withPeer(res: NativeResult, peer: unknown): NativeResult {
+  res.peer = peer as NativePeer;
+  return res;
+}
+
+/** The addon's exports with the calls that return a result wrapped by toResult, or read from the io area. */
 function adapt(raw: DtlsBinding): DtlsBinding {
   const b = raw as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const io = ioAreaOf(raw);
+  const res = io ? (r: unknown): NativeResult => (r === undefined ? io.read() : Array.isArray(r) ? toResult(r) : withPeer(io.read(), r)) : toResult;
+  const { setIo: _owned, ...rest } = raw; // the area is this adapter's: nobody else may swap it
   return {
-    ...raw,
+    ...rest,
     createContext: (o) => raw.createContext(o),
     rotateCookieSecret: (c) => raw.rotateCookieSecret(c),
-    listen: (c, k, d) => toResult(b.listen(c, k, d)),
-    feed: (p, d) => toResult(b.feed(p, d)),
-    write: (p, d) => toResult(b.write(p, d)),
-    handleTimeout: (p) => toResult(b.handleTimeout(p)),
-    shutdown: (p) => toResult(b.shutdown(p)),
+    listen: (c, k, d) => res(b.listen(c, k, d)),
+    feed: (p, d) => res(b.feed(p, d)),
+    write: (p, d) => res(b.write(p, d)),
+    handleTimeout: (p) => res(b.handleTimeout(p)),
+    shutdown: (p) => res(b.shutdown(p)),
     free: (p) => raw.free(p),
     peerInfo: (p) => raw.peerInfo(p),
   };
