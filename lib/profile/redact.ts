@@ -56,6 +56,50 @@ function secretSlots(p: unknown): { parent: Obj; key: string; pointer: string }[
   return out;
 }
 
+/** The secret slot (account key, Security 5 or 8, APN Secret, OSCORE Master Secret) a JSON pointer is at or inside. */
+const SECRET_POINTER = /^(?:\/servers\/\d+|\/bootstrapServer)\/(?:pskKey|secretKey|security\/[58])(?=\/|$)|^\/objects\/(?:11\/\d+\/resources\/6|21\/\d+\/resources\/0)(?=\/|$)/;
+
+/** The pointer of the secret slot `pointer` is at or inside; undefined when it is not a secret. */
+export function secretSlot(pointer: string): string | undefined {
+  return SECRET_POINTER.exec(pointer)?.[0];
+}
+
+/** What a profile check says of a secret's value instead of quoting it. */
+export const SECRET_NOT_SHOWN = 'the value (a secret: not shown)';
+
+function valueAt(doc: unknown, pointer: string): unknown {
+  let v = doc;
+  for (const seg of pointer.split('/').slice(1)) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Obj)[seg.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return v;
+}
+
+/** The texts a value's JSON spells (strings and numbers at any depth), for a leak check. */
+function leaves(v: unknown, out: string[] = []): string[] {
+  if (typeof v === 'string') out.push(v);
+  else if (typeof v === 'number') out.push(String(v));
+  else if (v !== null && typeof v === 'object') for (const x of Object.values(v)) leaves(x, out);
+  return out;
+}
+
+/**
+ * Issues about a secret must not quote it: a key with one wrong digit is nearly the key, and issues reach
+ * the log, node status and the editor. An issue at a secret slot whose message contains a piece of the
+ * value (three characters or more, or the whole value) gets a message that names the slot's form instead.
+ */
+export function withoutSecretValues(doc: unknown, issues: ProfileIssue[]): ProfileIssue[] {
+  return issues.map((issue) => {
+    const slot = secretSlot(issue.pointer);
+    if (slot === undefined) return issue;
+    const texts = leaves(valueAt(doc, slot)).filter((t) => t.length >= 3 && t !== REDACTED);
+    if (!texts.some((t) => issue.message.includes(t) || issue.message.includes(JSON.stringify(t).slice(1, -1)))) return issue;
+    const text = /\/objects\/11\//.test(slot) ? 'a text' : 'bytes: {"hex": "…"} (pairs of hex digits), {"base64": "…"} or a text (its UTF-8 bytes)';
+    return { pointer: issue.pointer, message: `${SECRET_NOT_SHOWN} is not valid here; give ${text}` };
+  });
+}
+
 /** A plain deep copy of a JSON-like value (objects, arrays, primitives; Buffers as they are). */
 function plainCopy(v: unknown): unknown {
   if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return v;

@@ -4,7 +4,7 @@
  * the marker into a device as a key.
  */
 import assert from 'node:assert/strict';
-import { OneTimeCredentials, ProfileError, REDACTED, applyTemplate, placeholderNames, profileView, redactedProfile, templateValues, validatedProfile, type BootstrapProfile } from '../../../lib/profile';
+import { OneTimeCredentials, ProfileError, REDACTED, applyTemplate, placeholderNames, profileView, redactedProfile, templateValues, validatedProfile, validateProfile, type BootstrapProfile } from '../../../lib/profile';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const cloneDeep = require('lodash.clonedeep') as <T>(v: T) => T;
@@ -136,5 +136,46 @@ describe('profile: copies that differ only in their keys', () => {
       const filled = made.map((c) => applyTemplate(c as BootstrapProfile, {}) as Any);
       assert.deepEqual(filled.map((f) => f.servers[0].pskKey.hex), ['11'.repeat(16), '22'.repeat(16)], `templates: ${JSON.stringify(templates)}`);
     }
+  });
+});
+
+describe('profile: checks do not quote secrets', () => {
+  const account = (pskKey: unknown) => ({ name: 'x', servers: [{ shortServerId: 1, uri: 'coaps://h:5684', securityMode: 'psk', pskIdentity: 'id-1', pskKey }] });
+  const cases: [string, unknown, string, RegExp][] = [
+    ['a hex key with a typo', { hex: '00112233445566778899aabbccddeezz' }, '/servers/0/pskKey/hex', /not valid: pairs of hex digits/],
+    ['bad base64', { base64: '!!!secretpart' }, '/servers/0/pskKey/base64', /Base64/],
+    ['a number', 1234567890123, '/servers/0/pskKey', /expected bytes/],
+    ['a list', ['a1b2c3d4'], '/servers/0/pskKey', /expected bytes/],
+  ];
+  for (const [what, key, at, hint] of cases) {
+    it(`${what}: the issue names the place and the form, not the value`, () => {
+      const r = validateProfile(account(key));
+      assert.equal(r.ok, false);
+      if (r.ok) return;
+      const issue = r.issues.find((i) => i.pointer === at);
+      assert.ok(issue, JSON.stringify(r.issues));
+      assert.match(issue.message, hint);
+      assert.match(issue.message, /not shown/);
+      for (const t of JSON.stringify(key).match(/[0-9A-Za-z!]{3,}/g) ?? []) if (!['hex', 'base64'].includes(t)) assert.ok(!JSON.stringify(r.issues).includes(t), `${t} quoted`);
+    });
+  }
+
+  it('an APN password of the wrong type (a model check)', () => {
+    const r = validateProfile({
+      name: 'x',
+      servers: [{ shortServerId: 1, uri: 'coap://h:5683', securityMode: 'nosec' }],
+      objects: { '11': [{ resources: { '0': 'n', '1': 'apn', '4': 1, '6': 24681357 } }] },
+    } as never);
+    assert.equal(r.ok, false);
+    if (r.ok) return;
+    const text = JSON.stringify(r.issues);
+    assert.ok(!text.includes('24681357'), text);
+    assert.ok(r.issues.some((i) => i.pointer === '/objects/11/0/resources/6' && /not shown.*a text/.test(i.message)), text);
+  });
+
+  it('values that are not secret are still quoted', () => {
+    const r = validateProfile({ ...account({ hex: PSK }), servers: [{ ...account({ hex: PSK }).servers[0], pskIdentity: 12345 }] });
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(JSON.stringify(r.issues), /12345/);
   });
 });
