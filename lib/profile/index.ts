@@ -2,6 +2,7 @@ export * from './types';
 export * from './errors';
 export { validateProfile, assertProfile, profileSchema, profileValidations } from './validate';
 export { validatedProfile, isValidatedProfile, profileView } from './validated';
+export { REDACTED, redactedProfile, OneTimeCredentials } from './redact';
 export { ReadOnlyProfileError, refusedEdit, isReadOnlyView, viewTarget } from './view';
 export type { ReadOnlyViewOptions } from './view';
 export type { ValidatedProfile, ValidatedOptions } from './validated';

@@ -11,6 +11,7 @@ import { ValueError } from '../model/errors';
 import { valueFromJson } from '../model/values';
 import type { ObjectModel } from '../model/types';
 import { pointer } from './errors';
+import { redactedIssues } from './redact';
 import {
   aclInstance,
   bootstrapSecurityInstance,
@@ -127,7 +128,7 @@ function unique<T>(values: { value: T; at: string }[], what: (v: T) => string, i
 }
 
 export function semanticIssues(profile: BootstrapProfile, model: ObjectModel): ProfileIssue[] {
-  const issues: Issues = [];
+  const issues: Issues = [...redactedIssues(profile)];
   const servers = profile.servers ?? [];
   const deletes = profile.delete ?? defaultDeletes((profile.acl ?? []).length > 0);
   const ssids = new Set(servers.map((s) => s.shortServerId).filter((x): x is number => typeof x === 'number'));

@@ -8,6 +8,7 @@ import { defaultModel } from '../model/registry';
 import type { ObjectModel } from '../model/types';
 import { pointer, ProfileError } from './errors';
 import { findPlaceholders } from './placeholders';
+import { SECRET_NOT_SHOWN, secretSlot, withoutSecretValues } from './redact';
 import schema from './profile.schema.json';
 import { semanticIssues } from './semantics';
 import type { BootstrapProfile, ProfileIssue } from './types';
@@ -54,6 +55,11 @@ function phrase(description: string | undefined): string {
   return /^[A-Z][a-z]*(?=[\s,.:;(]|$)/.test(first) ? first[0].toLowerCase() + first.slice(1) : first;
 }
 
+/** The value an error is about, as an issue quotes it; a secret's is not quoted (lib/profile/redact.ts). */
+function shown(e: ErrorObject): string {
+  return secretSlot(e.instancePath) !== undefined ? SECRET_NOT_SHOWN : show(e.data);
+}
+
 function show(v: unknown): string {
   const s = JSON.stringify(v);
   return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 60) + '…' : s;
@@ -97,20 +103,20 @@ function message(e: ErrorObject): string {
     case 'propertyNames':
       return `"${(e.params as { propertyName: string }).propertyName}" is not a valid key here: ${phrase(parent?.description) || 'ids are whole numbers 0..65535 written as text'}`;
     case 'enum':
-      return `must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map(show).join(', ')}; got ${show(e.data)}`;
+      return `must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map(show).join(', ')}; got ${shown(e)}`;
     case 'type': {
       const t = (e.params as { type: string }).type;
       const what = t === 'integer' ? 'a whole number' : t === 'string' ? 'a text' : `${/^[aeiou]/.test(t) ? 'an' : 'a'} ${t}`;
-      return `must be ${what}; got ${show(e.data)}`;
+      return `must be ${what}; got ${shown(e)}`;
     }
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return `${show(e.data)} is out of range: ${phrase(parent?.description) || (e.message ?? '')}`;
+      return `${shown(e)} is out of range: ${phrase(parent?.description) || (e.message ?? '')}`;
     case 'pattern':
     case 'minLength':
-      return `${show(e.data)} is not valid: ${phrase(parent?.description) || (e.message ?? '')}`;
+      return `${shown(e)} is not valid: ${phrase(parent?.description) || (e.message ?? '')}`;
     default:
       return e.message ?? `fails ${e.keyword}`;
   }
@@ -140,7 +146,7 @@ function schemaIssues(errors: ErrorObject[]): ProfileIssue[] {
       const parent = e.parentSchema as SchemaNode | undefined;
       const enumErr = errors.find((x) => x.instancePath === at && x.keyword === 'enum');
       const allowed = enumErr ? `: one of ${((enumErr.params as { allowedValues: unknown[] }).allowedValues ?? []).map(show).join(', ')}` : '';
-      add(at, `${show(e.data)} is not valid here; expected ${phrase(parent?.description) || 'another form'}${allowed}`);
+      add(at, `${shown(e)} is not valid here; expected ${phrase(parent?.description) || 'another form'}${allowed}`);
       continue;
     }
     if (alt && at === alt.instancePath) continue;
@@ -170,9 +176,9 @@ export function validateProfile(json: unknown, opts: ValidateOptions = {}): Vali
   const model = opts.model ?? defaultModel;
   validations++;
   const validate = validator();
-  if (!validate(json)) return { ok: false, issues: schemaIssues(validate.errors ?? []) };
+  if (!validate(json)) return { ok: false, issues: withoutSecretValues(json, schemaIssues(validate.errors ?? [])) };
   const profile = json as BootstrapProfile;
-  const issues = semanticIssues(profile, model);
+  const issues = withoutSecretValues(json, semanticIssues(profile, model));
   if (opts.resolved === true) {
     for (const p of findPlaceholders(profile)) {
       issues.push({ pointer: p.pointer, message: `the placeholder \${${p.name}} has no value; give it one in the device's values or in templates` });

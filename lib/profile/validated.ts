@@ -7,8 +7,9 @@
  *
  * The brand is a type (a unique symbol no other module can name) and, at run time, membership of a
  * WeakMap that also records the object model it was checked against. A validated profile is frozen, deep:
- * it cannot become invalid after the check. A copy (RED.util.cloneMessage, JSON) is a plain object again
- * and gets checked once more where it reaches the library.
+ * it cannot become invalid after the check. A copy (RED.util.cloneMessage) is a plain object again and gets
+ * checked once more where it reaches the library; a copy through JSON has "<redacted>" where the keys were
+ * (lib/profile/redact.ts) and is refused there.
  *
  * profile-lookup hands users a read-only view of it (profileView, lib/profile/view.ts), so that an edit in
  * place throws instead of being lost; the view counts as the profile behind it here, and validatedProfile
@@ -19,6 +20,7 @@ import type { ObjectModel } from '../model/types';
 import { ProfileError } from './errors';
 import type { BootstrapProfile } from './types';
 import { validateProfile } from './validate';
+import { REDACTING_PROTOTYPE } from './redact';
 import { readOnlyView, viewTarget, type ReadOnlyViewOptions } from './view';
 
 declare const VALIDATED: unique symbol;
@@ -64,9 +66,10 @@ export function validatedProfile(json: unknown, opts: ValidatedOptions = {}): Va
 /**
  * A read-only view of a validated profile, for msg.profile: reads like the profile, throws a
  * ReadOnlyProfileError on any write (see lib/profile/view.ts); still a ValidatedProfile to the library.
+ * Its JSON, and that of every copy RED.util.cloneMessage makes, hides the secrets (lib/profile/redact.ts).
  */
 export function profileView(p: ValidatedProfile, opts: ReadOnlyViewOptions = {}): ValidatedProfile {
-  return readOnlyView(p, opts);
+  return readOnlyView(p, { prototype: REDACTING_PROTOTYPE, ...opts });
 }
 
 function deepFreeze(v: unknown): void {

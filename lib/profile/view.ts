@@ -30,6 +30,12 @@ export class ReadOnlyProfileError extends Error {
 export interface ReadOnlyViewOptions {
   /** The error's text for a write at `pointer` ('' = the root); default: English, naming msg.profile. */
   message?: (pointer: string) => string;
+  /**
+   * The prototype the root view reports (default: the object's own), and where it finds what the object
+   * does not have: profileView's gives toJSON (lib/profile/redact.ts). lodash's cloneDeep gives copies of the
+   * view this prototype.
+   */
+  prototype?: object;
 }
 
 const DEFAULT_MESSAGE = (pointer: string): string =>
@@ -39,6 +45,7 @@ const DEFAULT_MESSAGE = (pointer: string): string =>
 
 interface ViewState {
   message: (pointer: string) => string;
+  prototype?: object;
   /** Objects behind this view (the root and what was read from it) -> their proxies; made on the first nested read. */
   views?: WeakMap<object, object>;
   refused?: ReadOnlyProfileError;
@@ -58,7 +65,7 @@ const byShadow = new WeakMap<object, ViewRecord>();
 
 /** A read-only view of `target` (see the file's comment). */
 export function readOnlyView<T extends object>(target: T, opts: ReadOnlyViewOptions = {}): T {
-  const state: ViewState = { message: opts.message ?? DEFAULT_MESSAGE };
+  const state: ViewState = { message: opts.message ?? DEFAULT_MESSAGE, prototype: opts.prototype };
   return wrap(target, '', state) as T;
 }
 
@@ -95,12 +102,20 @@ const rec = (shadow: object): ViewRecord => byShadow.get(shadow)!;
  * handler of closures per view was ~0.6 KiB of heap for every session whose msg carries a profile.
  */
 const HANDLER: ProxyHandler<object> = {
-  get: (s, key) => {
+  get: (s, key, receiver) => {
     const r = rec(s);
+    if (!hasOwn(r.target, key)) {
+      const proto = r.pointer === '' ? r.state.prototype : undefined;
+      return proto ? Reflect.get(proto, key, receiver) : Reflect.get(r.target, key);
+    }
     const x: unknown = Reflect.get(r.target, key);
-    return typeof key === 'symbol' || !hasOwn(r.target, key) ? x : wrap(x, childPointer(r, key), r.state);
+    return typeof key === 'symbol' ? x : wrap(x, childPointer(r, key), r.state);
   },
-  has: (s, key) => Reflect.has(rec(s).target, key),
+  has: (s, key) => {
+    const r = rec(s);
+    const proto = r.pointer === '' ? r.state.prototype : undefined;
+    return proto ? hasOwn(r.target, key) || Reflect.has(proto, key) : Reflect.has(r.target, key);
+  },
   ownKeys: (s) => Reflect.ownKeys(rec(s).target),
   getOwnPropertyDescriptor: (s, key) => {
     const r = rec(s);
@@ -110,7 +125,10 @@ const HANDLER: ProxyHandler<object> = {
     if (own && !own.configurable) return own; // an array's length: the copy's, which is the same
     return { value: typeof key === 'symbol' ? d.value : wrap(d.value, childPointer(r, key), r.state), writable: false, enumerable: d.enumerable, configurable: true };
   },
-  getPrototypeOf: (s) => Reflect.getPrototypeOf(rec(s).target),
+  getPrototypeOf: (s) => {
+    const r = rec(s);
+    return (r.pointer === '' ? r.state.prototype : undefined) ?? Reflect.getPrototypeOf(r.target);
+  },
   isExtensible: (s) => Reflect.isExtensible(s),
   set: (s, key) => refuse(rec(s), 'set', key),
   // Deleting a property that is not there changes nothing (RED.util.cloneMessage deletes msg.req and msg.res).

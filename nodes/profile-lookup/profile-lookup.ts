@@ -9,7 +9,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { DeviceRow } from '../shared/lib';
 import { configNode, type DeviceLookupNode, type ProfilesNode } from '../shared/config-nodes';
-import { generatePskCredentials, ProfileError, profileView, viewTarget } from '../shared/lib';
+import { generatePskCredentials, OneTimeCredentials, ProfileError, profileView, viewTarget } from '../shared/lib';
 import type { Lwm2mMsgInfo } from '../shared/session-ref';
 import { NotABootstrapMessageError } from '../shared/session-ref';
 import { translator } from '../shared/i18n';
@@ -133,7 +133,8 @@ export = function (RED: NodeAPI): void {
         const filled = fillProfile(raw, values, textKeys, { record, fresh: oneTime ? ONE_TIME_NAMES : undefined });
         msg.profile = profileView(filled, { message: readOnlyMessage });
         info.profileName = name;
-        if (oneTime) info.credentials = { pskIdentity: oneTime.pskIdentity, pskKey: oneTime.pskKey, secret: true };
+        // Shown as <redacted> in JSON (the debug sidebar, files, logs): lib/profile/redact.ts.
+        if (oneTime) info.credentials = new OneTimeCredentials(oneTime.pskIdentity, oneTime.pskKey);
         msg.payload = t('payload.found', { endpoint: info.endpoint, name });
         showStatus(node, 'done', foundText(name));
         send([msg, null]);

@@ -34,6 +34,7 @@ export {
   templateValues,
   fillProfile,
   generatePskCredentials,
+  OneTimeCredentials,
   buildBootstrapPack,
   contentFormatFor,
   logText,
