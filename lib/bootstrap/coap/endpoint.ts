@@ -13,12 +13,14 @@ import { randomFillSync } from 'crypto';
 import { Socket as UdpSocket } from 'dgram';
 import { compactReply, DedupCache, messageDigest, replyBytes } from './dedup';
 import {
-  codeClass,
+  codeString,
+  DatagramScan,
   emptyMessage,
   generatePacket,
   generateRequest,
-  parseDatagram,
-  uintOption,
+  packetOf,
+  payloadOf,
+  scanDatagram,
   type DatagramSocket,
   type Packet,
   type ParsedPacket,
@@ -62,13 +64,16 @@ function flatKey(s: string): string {
   return f === s ? f : s;
 }
 
-/** The table key of one of our 8-byte tokens (its counter half), or -1 for any other token. */
-function tokenKeyOf(token: Buffer): number {
-  return token.length === 8 ? token.readUInt32BE(4) : -1;
-}
+/** Message types (RFC 7252 §3): the T field of the first byte. */
+const CON = 0;
+const ACK = 2;
+const RST = 3;
 
 export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private readonly dedup: DedupCache;
+  /** The scan of the datagram being dispatched (read into locals before anything else can scan). */
+  private readonly scan = new DatagramScan();
+  private scanning = false;
   /**
    * Our Confirmable messages awaiting their ACK, by Message ID: we choose the IDs, unique among those in
    * flight (nextMessageId), so the ID alone finds one; the peer's address and port are checked on arrival.
@@ -415,44 +420,60 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   }
 
   private dispatch(msg: Buffer, rinfo: PeerInfo): void {
-    let p: ParsedPacket;
+    if (this.scanning) {
+      // A datagram delivered from inside our own handling (a socket-like that answers synchronously).
+      this.dispatchScanned(new DatagramScan(), msg, rinfo);
+      return;
+    }
+    this.scanning = true;
     try {
-      p = parseDatagram(msg);
+      this.dispatchScanned(this.scan, msg, rinfo);
+    } finally {
+      this.scanning = false;
+    }
+  }
+
+  private dispatchScanned(s: DatagramScan, msg: Buffer, rinfo: PeerInfo): void {
+    try {
+      scanDatagram(msg, s);
     } catch (err) {
       this.handlers.onMalformed(rinfo, err instanceof Error ? err.message : String(err));
       return;
     }
-    const cls = codeClass(p.code);
-    if (p.code === '0.00') {
-      if (p.ack || p.reset) {
-        const t = this.awaitingAckFrom(p.messageId, rinfo);
+    const type = s.type;
+    const codeByte = s.codeByte;
+    const mid = s.messageId;
+    if (codeByte === 0) {
+      if (type === ACK || type === RST) {
+        const t = this.awaitingAckFrom(mid, rinfo);
         if (t === undefined) return;
-        if (p.reset) this.finish(t, { kind: 'reset' });
+        if (type === RST) this.finish(t, { kind: 'reset' });
         else if (!t.isRequest) this.finish(t, { kind: 'acked' });
         else {
           this.awaitingAck.delete(t.messageId);
           this.young.delete(t);
           t.markAcked();
         }
-      } else if (p.confirmable) {
-        this.sendRaw(emptyMessage('reset', p.messageId), rinfo.address, rinfo.port); // CoAP ping
+      } else if (type === CON) {
+        this.sendRaw(emptyMessage('reset', mid), rinfo.address, rinfo.port); // CoAP ping
       }
       return;
     }
+    const cls = codeByte >> 5;
     if (cls === 0) {
-      if (p.ack || p.reset) {
+      if (type === ACK || type === RST) {
         this.handlers.onMalformed(rinfo, 'a request cannot be an ACK or RST');
         return;
       }
-      this.onRequestPacket(p, msg, rinfo, peerKey(rinfo.address, rinfo.port));
+      this.onRequestPacket(packetOf(msg, s), msg, rinfo, peerKey(rinfo.address, rinfo.port));
       return;
     }
     if (cls === 2 || cls === 4 || cls === 5) {
-      this.onResponsePacket(p, msg, rinfo);
+      this.onResponsePacket(s, msg, rinfo);
       return;
     }
     // Reserved classes 1, 3, 6, 7: reject a CON with RST, ignore the rest (RFC 7252 §4.2, §4.3).
-    if (p.confirmable) this.sendRaw(emptyMessage('reset', p.messageId), rinfo.address, rinfo.port);
+    if (type === CON) this.sendRaw(emptyMessage('reset', mid), rinfo.address, rinfo.port);
   }
 
   /**
@@ -483,28 +504,33 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     return t !== undefined && t.address === rinfo.address && t.port === rinfo.port ? t : undefined;
   }
 
-  /** Our request with this token, if there is one. */
-  private requestWithToken(token: Buffer): ConTransmission | undefined {
-    const t = this.byToken.get(tokenKeyOf(token));
-    return t !== undefined && t.hasToken(token) ? t : undefined;
+  /** Our request with the token of this datagram (at byte 4, `tkl` bytes), if there is one. */
+  private requestWithToken(msg: Buffer, tkl: number): ConTransmission | undefined {
+    if (tkl !== 8) return undefined;
+    const t = this.byToken.get(msg.readUInt32BE(8));
+    return t !== undefined && t.hasTokenAt(msg, tkl) ? t : undefined;
   }
 
-  private onResponsePacket(p: ParsedPacket, msg: Buffer, rinfo: PeerInfo): void {
-    if (p.reset) return;
-    if (p.ack) {
-      const t = this.awaitingAckFrom(p.messageId, rinfo);
-      if (t === undefined || !t.hasToken(p.token)) return;
-      this.resolveResponse(t, p);
+  /** A response (class 2, 4 or 5); `s` is the scan of `msg`, read before anything else runs. */
+  private onResponsePacket(s: DatagramScan, msg: Buffer, rinfo: PeerInfo): void {
+    const type = s.type;
+    if (type === RST) return;
+    const mid = s.messageId;
+    const tkl = s.tokenLength;
+    if (type === ACK) {
+      const t = this.awaitingAckFrom(mid, rinfo);
+      if (t === undefined || !t.hasTokenAt(msg, tkl)) return;
+      this.resolveResponse(t, s, msg);
       return;
     }
     // Separate response (CON or NON), matched on the token from the same peer.
-    const t = this.requestWithToken(p.token);
-    if (p.confirmable) {
+    const t = this.requestWithToken(msg, tkl);
+    if (type === CON) {
       // A retransmitted separate response gets its ACK again (RFC 7252 §4.5); one that only shares the
       // peer and Message ID with an earlier message (the next device behind a NAT mapping, see dedup.ts)
       // is a new response to one of our requests and is matched on its token.
       const now = Date.now();
-      const dkey = peerKey(rinfo.address, rinfo.port) + '|' + p.messageId;
+      const dkey = peerKey(rinfo.address, rinfo.port) + '|' + mid;
       const digest = messageDigest(msg);
       const dup = this.dedup.get(dkey, digest, now);
       if (dup?.reply !== undefined) {
@@ -512,26 +538,26 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
         return;
       }
       if (t === undefined || t.address !== rinfo.address || t.port !== rinfo.port) {
-        this.sendRaw(emptyMessage('reset', p.messageId), rinfo.address, rinfo.port);
+        this.sendRaw(emptyMessage('reset', mid), rinfo.address, rinfo.port);
         return;
       }
-      const ack = emptyMessage('ack', p.messageId);
+      const ack = emptyMessage('ack', mid);
       this.dedup.add(dkey, digest, now).reply = compactReply(ack);
       this.sendRaw(ack, rinfo.address, rinfo.port);
     } else if (t === undefined || t.address !== rinfo.address || t.port !== rinfo.port) {
       return;
     }
-    this.resolveResponse(t, p);
+    this.resolveResponse(t, s, msg);
   }
 
-  private resolveResponse(t: ConTransmission, p: ParsedPacket): void {
+  private resolveResponse(t: ConTransmission, s: DatagramScan, msg: Buffer): void {
     this.finish(t, {
       kind: 'response',
-      code: p.code,
-      payload: p.payload,
-      contentFormat: uintOption(p, 'Content-Format'),
-      block1: uintOption(p, 'Block1'),
-      block2: uintOption(p, 'Block2'),
+      code: codeString(s.codeByte),
+      payload: payloadOf(msg, s),
+      contentFormat: s.contentFormat < 0 ? undefined : s.contentFormat,
+      block1: s.block1 < 0 ? undefined : s.block1,
+      block2: s.block2 < 0 ? undefined : s.block2,
       rttMs: Date.now() - t.startedAt,
     });
   }

@@ -85,9 +85,9 @@ export class ConTransmission {
     return this.tokenKey >= 0;
   }
 
-  /** Whether a received token is this request's. */
-  hasToken(token: Buffer): boolean {
-    return this.tokenKey >= 0 && token.length === 8 && token.readInt32BE(0) === this.tokenRand && token.readUInt32BE(4) === this.tokenKey;
+  /** Whether the token of a received datagram (`tkl` bytes from byte 4) is this request's. */
+  hasTokenAt(msg: Buffer, tkl: number): boolean {
+    return this.tokenKey >= 0 && tkl === 8 && msg.readInt32BE(4) === this.tokenRand && msg.readUInt32BE(8) === this.tokenKey;
   }
 
   /** When the message was first sent (ms since the epoch), from the deadline (one number field less per message). */
