@@ -64,6 +64,14 @@ function flatKey(s: string): string {
   return f === s ? f : s;
 }
 
+/** A peer's Message ID sequence (see CoapEndpoint.nextMessageId). */
+class PeerMids {
+  /** The second of the last use, counted from CoapEndpoint.secBase. */
+  sec = 0;
+  /** The last Message ID used towards the peer. */
+  mid = 0;
+}
+
 /** Message types (RFC 7252 §3): the T field of the first byte. */
 const CON = 0;
 const ACK = 2;
@@ -83,10 +91,12 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private readonly byToken = new Map<number, ConTransmission>();
   private mid = Math.floor(Math.random() * 0x10000);
   /**
-   * Per peer: the last Message ID we used towards it and when (seconds * 0x10000 + ID), in order of the second
-   * of last use (an entry used again within the same second keeps its place).
+   * Per peer: the last Message ID we used towards it and when, in order of the second of last use (an entry used
+   * again within the same second keeps its place, and is updated where it is: one Map lookup per message).
    */
-  private readonly peerMids = new Map<string, number>();
+  private readonly peerMids = new Map<string, PeerMids>();
+  /** The second (since the epoch) peerMids counts its seconds from: they stay small integers. */
+  private readonly secBase = Math.floor(Date.now() / 1000);
   /** The second peerMids was last swept in (expired peers leave at most once a second, or when it is full). */
   private peerMidsSwept = -1;
   private readonly tokenPool = Buffer.alloc(TOKEN_POOL_SIZE);
@@ -162,39 +172,45 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
    * an old answer. One counter for all peers wraps in 4 s at 16,000 messages a second, which a storm
    * reaches; so each peer seen within EXCHANGE_LIFETIME continues its own sequence (a new peer starts
    * from the shared counter). IDs in use by any of our messages awaiting an ACK are skipped, so the ID
-   * alone keys that table.
+   * alone keys that table. `key`: flatPeerKey(address, port), kept as it is given (a caller that asks
+   * again and again keeps it; without it the key is built and flattened here).
    */
-  nextMessageId(address: string, port: number, key = peerKey(address, port)): number {
-    const now = Date.now();
-    const sec = Math.floor(now / 1000);
+  nextMessageId(address: string, port: number, key?: string): number {
+    return key === undefined ? this.nextMid(peerKey(address, port), false, Date.now()) : this.nextMid(key, true, Date.now());
+  }
+
+  private nextMid(key: string, keyIsFlat: boolean, now: number): number {
+    const sec = Math.floor(now / 1000) - this.secBase;
     const last = this.peerMids.get(key);
-    const lastSec = last === undefined ? -1 : (last - (last % 0x10000)) / 0x10000;
-    const known = last !== undefined && lastSec >= sec - this.params.coap.exchangeLifetime;
-    let mid = known ? (last as number) % 0x10000 : this.mid;
+    const known = last !== undefined && last.sec >= sec - this.params.coap.exchangeLifetime;
+    let mid = known ? (last as PeerMids).mid : this.mid;
     for (let i = 0; i < 0x10000; i++) {
       mid = (mid + 1) & 0xffff;
       if (!this.awaitingAck.has(mid)) break;
     }
     if (!known) this.mid = mid;
-    if (lastSec === sec) {
-      // Used within this second already: its place in the order of last use stays right, and its key is kept.
-      this.peerMids.set(key, sec * 0x10000 + mid);
+    if (last !== undefined && last.sec === sec) {
+      // Used within this second already: its place in the order of last use stays right.
+      last.mid = mid;
       return mid;
     }
     if (last !== undefined) this.peerMids.delete(key);
     if (sec !== this.peerMidsSwept || this.peerMids.size >= this.params.timings.dedupMaxEntries) {
       this.peerMidsSwept = sec;
-      this.sweepPeerMids(now);
+      this.sweepPeerMids(sec);
     }
-    this.peerMids.set(flatKey(key), sec * 0x10000 + mid);
+    const entry = last ?? new PeerMids();
+    entry.sec = sec;
+    entry.mid = mid;
+    this.peerMids.set(keyIsFlat ? key : flatKey(key), entry);
     return mid;
   }
 
   /** Peers unused for EXCHANGE_LIFETIME leave the front of the Map (insertion order is last use); at most dedupMaxEntries stay. */
-  private sweepPeerMids(now: number): void {
-    const oldest = Math.floor(now / 1000) - this.params.coap.exchangeLifetime;
+  private sweepPeerMids(sec: number): void {
+    const oldest = sec - this.params.coap.exchangeLifetime;
     for (const [k, v] of this.peerMids) {
-      if ((v - (v % 0x10000)) / 0x10000 >= oldest && this.peerMids.size < this.params.timings.dedupMaxEntries) break;
+      if (v.sec >= oldest && this.peerMids.size < this.params.timings.dedupMaxEntries) break;
       this.peerMids.delete(k);
     }
   }
@@ -335,14 +351,15 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     }
     const holder = this.byToken.get(tokenKey);
     if (holder !== undefined && !holder.finished) return new Error('this token is in use by another request');
-    const mid = this.nextMessageId(address, port, peer);
+    const now = Date.now();
+    const mid = peer === undefined ? this.nextMid(peerKey(address, port), false, now) : this.nextMid(peer, true, now);
     let buf: Buffer;
     try {
       buf = generateRequest(code, mid, tokenRand, tokenKey, options, payload, this.params.coap.maxMessageSize);
     } catch (err) {
       return err instanceof Error ? err : new Error(String(err));
     }
-    const t = new ConTransmission(this, address, port, mid, buf, tokenRand, tokenKey, timeoutMs, this.params.coap, owner);
+    const t = new ConTransmission(this, address, port, mid, buf, tokenRand, tokenKey, timeoutMs, this.params.coap, owner, now);
     this.awaitingAck.set(mid, t);
     this.byToken.set(tokenKey, t);
     this.sendTransmission(t);

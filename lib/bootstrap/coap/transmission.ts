@@ -70,8 +70,9 @@ export class ConTransmission {
     readonly timeoutMs: number,
     private readonly params: CoapParameters,
     readonly owner: TransmissionOwner,
+    /** When it is first sent (ms since the epoch): now, unless the caller has just read the clock. */
+    now = Date.now(),
   ) {
-    const now = Date.now();
     // RFC 7252 §4.2: the first timeout is random between ACK_TIMEOUT and ACK_TIMEOUT * ACK_RANDOM_FACTOR.
     this.retxMs = Math.ceil(params.ackTimeout * 1000 * (1 + Math.random() * (params.ackRandomFactor - 1)));
     this.nextRetxAt = now + this.retxMs;
