@@ -246,6 +246,10 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     return this.tokenCounter;
   }
 
+  get maxMessageSize(): number {
+    return this.params.coap.maxMessageSize;
+  }
+
   generate(packet: Packet): Buffer {
     return generatePacket(packet, this.params.coap.maxMessageSize);
   }

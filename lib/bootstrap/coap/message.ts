@@ -245,6 +245,10 @@ function optionName(n: number): OptionName {
 
 export function optionNumber(name: string | number): number {
   if (typeof name === 'number') return name;
+  // The names our requests and responses carry, compared before the table lookup (a keyed lookup per option).
+  if (name === 'Uri-Path') return 11;
+  if (name === 'Content-Format') return 12;
+  if (name === 'Accept') return 17;
   return OPTION_NUMBERS[name] ?? Number(name);
 }
 
@@ -433,8 +437,14 @@ export function generateRequest(
   buf[1] = codeByte;
   buf[2] = (messageId >> 8) & 0xff;
   buf[3] = messageId & 0xff;
-  buf.writeInt32BE(tokenRand, 4);
-  buf.writeUInt32BE(tokenKey, 8);
+  buf[4] = tokenRand >>> 24;
+  buf[5] = (tokenRand >>> 16) & 0xff;
+  buf[6] = (tokenRand >>> 8) & 0xff;
+  buf[7] = tokenRand & 0xff;
+  buf[8] = tokenKey >>> 24;
+  buf[9] = (tokenKey >>> 16) & 0xff;
+  buf[10] = (tokenKey >>> 8) & 0xff;
+  buf[11] = tokenKey & 0xff;
   let pos = 12;
   last = 0;
   for (let i = 0; i < options.length; i++) {
@@ -451,7 +461,35 @@ export function generateRequest(
   }
   if (body.length > 0) {
     buf[pos++] = 0xff;
-    body.copy(buf, pos);
+    buf.set(body, pos); // (Buffer#copy checks its arguments, then does this)
+  }
+  return buf;
+}
+
+/**
+ * A message without options (type 0 CON, 1 NON, 2 ACK), byte for byte what generatePacket writes for it (a test
+ * compares them), without a packet object; undefined for what generatePacket would hand to coap-packet (a code
+ * that is no "c.dd" or method name, a longer token). Throws the codec's Error when it does not fit.
+ */
+export function generateWithoutOptions(
+  code: string, type: number, messageId: number, token: Buffer, payload: Buffer | undefined, maxSize: number,
+): Buffer | undefined {
+  const codeByte = codeByteOf(code || '0.01');
+  const body = payload ?? NO_BYTES;
+  if (codeByte <= 0 || token.length > 8 || !Buffer.isBuffer(token) || !Buffer.isBuffer(body)) return undefined;
+  if (!Number.isInteger(messageId) || messageId < 0 || messageId > 0xffff) return undefined;
+  const tkl = token.length;
+  const length = 4 + tkl + (body.length > 0 ? 1 + body.length : 0);
+  if (length > maxSize) throw new Error(`Max packet size is ${maxSize}: current is ${length}`);
+  const buf = Buffer.allocUnsafe(length);
+  buf[0] = 0x40 | (type << 4) | tkl;
+  buf[1] = codeByte;
+  buf[2] = (messageId >> 8) & 0xff;
+  buf[3] = messageId & 0xff;
+  for (let i = 0; i < tkl; i++) buf[4 + i] = token[i];
+  if (body.length > 0) {
+    buf[4 + tkl] = 0xff;
+    buf.set(body, 5 + tkl);
   }
   return buf;
 }
