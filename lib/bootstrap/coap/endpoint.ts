@@ -11,7 +11,7 @@
  */
 import { randomFillSync } from 'crypto';
 import { Socket as UdpSocket } from 'dgram';
-import { compactReply, DedupCache, messageDigest, replyBytes } from './dedup';
+import { compactReply, DedupCache, MapFront, messageDigest, replyBytes } from './dedup';
 import {
   codeString,
   DatagramScan,
@@ -95,6 +95,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
    * again within the same second keeps its place, and is updated where it is: one Map lookup per message).
    */
   private readonly peerMids = new Map<string, PeerMids>();
+  private readonly peerMidsFront = new MapFront(this.peerMids);
   /** The second (since the epoch) peerMids counts its seconds from: they stay small integers. */
   private readonly secBase = Math.floor(Date.now() / 1000);
   /** The second peerMids was last swept in (expired peers leave at most once a second, or when it is full). */
@@ -151,6 +152,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     this.youngTimer = undefined;
     this.dedup.clear();
     this.peerMids.clear();
+    this.peerMidsFront.reset();
   }
 
   get pendingTransmissions(): number {
@@ -194,7 +196,10 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
       last.mid = mid;
       return mid;
     }
-    if (last !== undefined) this.peerMids.delete(key);
+    if (last !== undefined) {
+      this.peerMidsFront.moving(last);
+      this.peerMids.delete(key);
+    }
     if (sec !== this.peerMidsSwept || this.peerMids.size >= this.params.timings.dedupMaxEntries) {
       this.peerMidsSwept = sec;
       this.sweepPeerMids(sec);
@@ -209,9 +214,9 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   /** Peers unused for EXCHANGE_LIFETIME leave the front of the Map (insertion order is last use); at most dedupMaxEntries stay. */
   private sweepPeerMids(sec: number): void {
     const oldest = sec - this.params.coap.exchangeLifetime;
-    for (const [k, v] of this.peerMids) {
-      if (v.sec >= oldest && this.peerMids.size < this.params.timings.dedupMaxEntries) break;
-      this.peerMids.delete(k);
+    for (let h = this.peerMidsFront.peek(); h !== undefined; h = this.peerMidsFront.peek()) {
+      if (h[1].sec >= oldest && this.peerMids.size < this.params.timings.dedupMaxEntries) break;
+      this.peerMidsFront.shift();
     }
   }
 
