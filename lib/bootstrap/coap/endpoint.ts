@@ -89,7 +89,6 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private readonly awaitingAck = new Map<number, ConTransmission>();
   /** Our requests awaiting their response, by the counter half of the token (the whole token is checked). */
   private readonly byToken = new Map<number, ConTransmission>();
-  private mid = Math.floor(Math.random() * 0x10000);
   /**
    * Per peer: the last Message ID we used towards it and when, in order of the second of last use (an entry used
    * again within the same second keeps its place, and is updated where it is: one Map lookup per message).
@@ -173,7 +172,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
    * endpoint within EXCHANGE_LIFETIME, or the endpoint takes the message for a duplicate and repeats
    * an old answer. One counter for all peers wraps in 4 s at 16,000 messages a second, which a storm
    * reaches; so each peer seen within EXCHANGE_LIFETIME continues its own sequence (a new peer starts
-   * from the shared counter). IDs in use by any of our messages awaiting an ACK are skipped, so the ID
+   * at a random ID). IDs in use by any of our messages awaiting an ACK are skipped, so the ID
    * alone keys that table. `key`: flatPeerKey(address, port), kept as it is given (a caller that asks
    * again and again keeps it; without it the key is built and flattened here).
    */
@@ -185,12 +184,14 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     const sec = Math.floor(now / 1000) - this.secBase;
     const last = this.peerMids.get(key);
     const known = last !== undefined && last.sec >= sec - this.params.coap.exchangeLifetime;
-    let mid = known ? (last as PeerMids).mid : this.mid;
+    // A new peer starts at a random ID (RFC 7252 §4.4), not next to the others: sequences started from one shared
+    // counter run side by side, so in a storm most IDs were taken by another peer's message awaiting its ACK and
+    // were skipped one lookup at a time (tens per message at 50 devices in flight).
+    let mid = known ? (last as PeerMids).mid : this.nextTokenRand() & 0xffff;
     for (let i = 0; i < 0x10000; i++) {
       mid = (mid + 1) & 0xffff;
       if (!this.awaitingAck.has(mid)) break;
     }
-    if (!known) this.mid = mid;
     if (last !== undefined && last.sec === sec) {
       // Used within this second already: its place in the order of last use stays right.
       last.mid = mid;
