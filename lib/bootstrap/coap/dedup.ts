@@ -167,8 +167,8 @@ export function messageDigest(buf: Buffer): number {
  * concatenated pieces (~0.1 KiB) that would stay in the cache for EXCHANGE_LIFETIME.
  */
 function flat(key: string): string {
-  const f = Buffer.from(key, 'latin1').toString('latin1');
-  return f === key ? f : key; // (addresses are ASCII; anything else is kept as it is)
+  const f = key.toLowerCase(); // V8's flat copy when there is nothing to lower (see flatKey in endpoint.ts)
+  return f === key ? f : key; // (addresses are lower-case; anything else is kept as it is)
 }
 
 /** Replies up to this many bytes are kept as strings. */

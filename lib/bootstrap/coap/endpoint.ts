@@ -60,7 +60,9 @@ export function flatPeerKey(address: string, port: number): string {
 
 /** The string as one flat string (a key built by concatenation is a chain of pieces; kept keys should not be). */
 function flatKey(s: string): string {
-  const f = Buffer.from(s, 'latin1').toString('latin1');
+  // toLowerCase of a string with nothing to lower returns V8's flat copy of it (a third of the cost of a Buffer
+  // round trip); addresses are lower-case, anything else is kept as it is.
+  const f = s.toLowerCase();
   return f === s ? f : s;
 }
 
@@ -104,9 +106,11 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private tokenCounter = Math.floor(Math.random() * 0x80000000);
   /**
    * Transmissions sent less than ACK_TIMEOUT ago, in order of sending (see watchYoung): one timer for all of
-   * them instead of a Timeout each, which most would clear a few milliseconds later when the answer came.
+   * them instead of a Timeout each, which most would clear a few milliseconds later when the answer came. A list
+   * through the transmissions themselves (youngPrev/youngNext): joined and left without a hash lookup.
    */
-  private readonly young = new Set<ConTransmission>();
+  private youngHead: ConTransmission | undefined;
+  private youngTail: ConTransmission | undefined;
   private youngTimer: NodeJS.Timeout | undefined;
   /** The retransmission and deadline times of the transmissions past their young phase, on one timer. */
   private readonly timers = new TimerHeap<ConTransmission>(ConTransmission.due);
@@ -144,8 +148,10 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     this.socket.removeListener('error', this.onErrorBound);
     for (const t of [...this.awaitingAck.values()]) this.finish(t, { kind: 'cancelled' });
     for (const t of [...this.byToken.values()]) this.finish(t, { kind: 'cancelled' });
-    for (const t of [...this.young]) this.finish(t, { kind: 'cancelled' });
-    this.young.clear();
+    const young: ConTransmission[] = [];
+    for (let t = this.youngHead; t !== undefined; t = t.youngNext) young.push(t);
+    for (const t of young) this.finish(t, { kind: 'cancelled' });
+    this.youngHead = this.youngTail = undefined;
     this.timers.clear();
     if (this.youngTimer !== undefined) clearTimeout(this.youngTimer);
     this.youngTimer = undefined;
@@ -378,8 +384,26 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
 
   /** TransmissionHost: `t` has its first timer event ACK_TIMEOUT or more away. */
   watchYoung(t: ConTransmission): void {
-    this.young.add(t);
+    t.young = true;
+    t.youngPrev = this.youngTail;
+    t.youngNext = undefined;
+    if (this.youngTail !== undefined) this.youngTail.youngNext = t;
+    else this.youngHead = t;
+    this.youngTail = t;
     if (this.youngTimer === undefined) this.armYoung(t.startedAt);
+  }
+
+  /** `t` leaves the young transmissions (answered, acknowledged, ended, or old enough for a timer of its own). */
+  private dropYoung(t: ConTransmission): void {
+    if (!t.young) return;
+    t.young = false;
+    const prev = t.youngPrev;
+    const next = t.youngNext;
+    if (prev !== undefined) prev.youngNext = next;
+    else this.youngHead = next;
+    if (next !== undefined) next.youngPrev = prev;
+    else this.youngTail = prev;
+    t.youngPrev = t.youngNext = undefined;
   }
 
   private armYoung(oldestStart: number): void {
@@ -393,12 +417,12 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     ep.youngTimer = undefined;
     const now = Date.now();
     const age = ep.params.coap.ackTimeout * 1000;
-    for (const t of ep.young) {
+    for (let t = ep.youngHead; t !== undefined; t = ep.youngHead) {
       if (t.startedAt + age > now) {
         ep.armYoung(t.startedAt);
         return;
       }
-      ep.young.delete(t);
+      ep.dropYoung(t);
       t.arm(now);
     }
   }
@@ -428,7 +452,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private finish(t: ConTransmission, r: OutboundResult): void {
     if (t.finished) return;
     t.clear();
-    this.young.delete(t);
+    this.dropYoung(t);
     if (this.awaitingAck.get(t.messageId) === t) this.awaitingAck.delete(t.messageId);
     if (t.isRequest && this.byToken.get(t.tokenKey) === t) this.byToken.delete(t.tokenKey);
     try {
@@ -478,7 +502,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
         else if (!t.isRequest) this.finish(t, { kind: 'acked' });
         else {
           this.awaitingAck.delete(t.messageId);
-          this.young.delete(t);
+          this.dropYoung(t);
           t.markAcked();
         }
       } else if (type === CON) {

@@ -503,6 +503,11 @@ const METHOD_CODES: Record<string, number> = {
 /** The code byte of a method name or "c.dd" (0..7 . 00..31), or -1 for anything else (numbers). */
 function codeByteOf(code: string): number {
   if (typeof code !== 'string') return -1;
+  // The methods of our requests, compared before the keyed lookup.
+  if (code === 'GET') return 1;
+  if (code === 'PUT') return 3;
+  if (code === 'POST') return 2;
+  if (code === 'DELETE') return 4;
   const m = Object.prototype.hasOwnProperty.call(METHOD_CODES, code) ? METHOD_CODES[code] : undefined;
   if (m !== undefined) return m;
   if (code.length !== 4 || code.charCodeAt(1) !== 46) return -1;

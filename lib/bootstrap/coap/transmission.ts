@@ -46,6 +46,10 @@ export class ConTransmission {
   attempt = 0;
   acked = false;
   finished = false;
+  /** In the host's list of transmissions younger than ACK_TIMEOUT (see TransmissionHost.watchYoung), and its neighbours there. */
+  young = false;
+  youngPrev: ConTransmission | undefined = undefined;
+  youngNext: ConTransmission | undefined = undefined;
   /** The host's timer heap (timer-heap.ts): this message's place in it and its due time there. */
   heapIndex = -1;
   heapDue = 0;
