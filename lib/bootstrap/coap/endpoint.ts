@@ -87,8 +87,11 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   /**
    * Our Confirmable messages awaiting their ACK, by Message ID: we choose the IDs, unique among those in
    * flight (nextMessageId), so the ID alone finds one; the peer's address and port are checked on arrival.
+   * One slot per ID (256 KiB per endpoint): looked up several times per message, without hashing.
    */
-  private readonly awaitingAck = new Map<number, ConTransmission>();
+  private readonly awaitingAck: (ConTransmission | undefined)[] = new Array<ConTransmission | undefined>(0x10000).fill(undefined);
+  /** How many slots of awaitingAck are taken. */
+  private awaitingAckCount = 0;
   /** Our requests awaiting their response, by the counter half of the token (the whole token is checked). */
   private readonly byToken = new Map<number, ConTransmission>();
   /**
@@ -146,7 +149,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     this.running = false;
     this.socket.removeListener('message', this.onMessageBound);
     this.socket.removeListener('error', this.onErrorBound);
-    for (const t of [...this.awaitingAck.values()]) this.finish(t, { kind: 'cancelled' });
+    for (const t of this.awaitingAck.filter((x) => x !== undefined)) this.finish(t as ConTransmission, { kind: 'cancelled' });
     for (const t of [...this.byToken.values()]) this.finish(t, { kind: 'cancelled' });
     const young: ConTransmission[] = [];
     for (let t = this.youngHead; t !== undefined; t = t.youngNext) young.push(t);
@@ -161,7 +164,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   }
 
   get pendingTransmissions(): number {
-    return this.awaitingAck.size + this.byToken.size;
+    return this.awaitingAckCount + this.byToken.size;
   }
 
   /**
@@ -196,7 +199,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     let mid = known ? (last as PeerMids).mid : this.nextTokenRand() & 0xffff;
     for (let i = 0; i < 0x10000; i++) {
       mid = (mid + 1) & 0xffff;
-      if (!this.awaitingAck.has(mid)) break;
+      if (this.awaitingAck[mid] === undefined) break;
     }
     if (last !== undefined && last.sec === sec) {
       // Used within this second already: its place in the order of last use stays right.
@@ -339,7 +342,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
       this, address, port, mid, buf, 0, -1, this.params.coap.maxTransmitWait * 1000, this.params.coap,
       { onOutcome: (r) => cb?.(r.kind === 'acked' ? null : new Error(`separate response not acknowledged (${r.kind})`)) },
     );
-    this.awaitingAck.set(mid, t);
+    this.setAwaitingAck(mid, t);
     this.sendTransmission(t);
   }
 
@@ -376,7 +379,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
       return err instanceof Error ? err : new Error(String(err));
     }
     const t = new ConTransmission(this, address, port, mid, buf, tokenRand, tokenKey, timeoutMs, this.params.coap, owner, now);
-    this.awaitingAck.set(mid, t);
+    this.setAwaitingAck(mid, t);
     this.byToken.set(tokenKey, t);
     this.sendTransmission(t);
     return t;
@@ -453,7 +456,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     if (t.finished) return;
     t.clear();
     this.dropYoung(t);
-    if (this.awaitingAck.get(t.messageId) === t) this.awaitingAck.delete(t.messageId);
+    if (this.awaitingAck[t.messageId] === t) this.clearAwaitingAck(t.messageId);
     if (t.isRequest && this.byToken.get(t.tokenKey) === t) this.byToken.delete(t.tokenKey);
     try {
       t.owner.onOutcome(r);
@@ -501,7 +504,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
         if (type === RST) this.finish(t, { kind: 'reset' });
         else if (!t.isRequest) this.finish(t, { kind: 'acked' });
         else {
-          this.awaitingAck.delete(t.messageId);
+          this.clearAwaitingAck(t.messageId);
           this.dropYoung(t);
           t.markAcked();
         }
@@ -549,9 +552,20 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     this.handlers.onRequest(ex, p, rinfo);
   }
 
+  private setAwaitingAck(mid: number, t: ConTransmission): void {
+    if (this.awaitingAck[mid] === undefined) this.awaitingAckCount++;
+    this.awaitingAck[mid] = t;
+  }
+
+  private clearAwaitingAck(mid: number): void {
+    if (this.awaitingAck[mid] === undefined) return;
+    this.awaitingAck[mid] = undefined;
+    this.awaitingAckCount--;
+  }
+
   /** Our message awaiting an ACK with this Message ID, if it went to this peer. */
   private awaitingAckFrom(mid: number, rinfo: PeerInfo): ConTransmission | undefined {
-    const t = this.awaitingAck.get(mid);
+    const t = this.awaitingAck[mid];
     return t !== undefined && t.address === rinfo.address && t.port === rinfo.port ? t : undefined;
   }
 
