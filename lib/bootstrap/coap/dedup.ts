@@ -133,6 +133,18 @@ export class DedupCache {
     return e;
   }
 
+  /**
+   * add() for a key get() has just answered undefined for (so it is not in the cache), already flat: stored as
+   * it is, without add()'s delete and flat copy.
+   */
+  addAbsent(key: string, digest: number, now: number): DedupEntry {
+    this.base ??= now;
+    this.sweep(now);
+    const e: DedupEntry = { expires: now - this.base + this.lifetimeMs, digest, reply: undefined, open: undefined };
+    this.map.set(key, e);
+    return e;
+  }
+
   clear(): void {
     this.map.clear();
     this.front.reset();

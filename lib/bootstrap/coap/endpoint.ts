@@ -519,7 +519,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
         this.handlers.onMalformed(rinfo, 'a request cannot be an ACK or RST');
         return;
       }
-      this.onRequestPacket(packetOf(msg, s), msg, rinfo, peerKey(rinfo.address, rinfo.port));
+      this.onRequestPacket(packetOf(msg, s), msg, rinfo);
       return;
     }
     if (cls === 2 || cls === 4 || cls === 5) {
@@ -536,9 +536,10 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
    * NAT the next device on the same address:port may pick the same ID within EXCHANGE_LIFETIME (see
    * dedup.ts). Such a request is new: it gets its own exchange (and session), never the cached answer.
    */
-  private onRequestPacket(p: ParsedPacket, msg: Buffer, rinfo: PeerInfo, peer: string): void {
+  private onRequestPacket(p: ParsedPacket, msg: Buffer, rinfo: PeerInfo): void {
     const now = Date.now();
-    const dkey = peer + '|' + p.messageId;
+    // Flat before the first lookup: hashed once, and kept by the cache as it is.
+    const dkey = flatKey(rinfo.address + '|' + rinfo.port + '|' + p.messageId);
     const digest = messageDigest(msg);
     const dup = this.dedup.get(dkey, digest, now);
     if (dup !== undefined) {
@@ -546,7 +547,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
       else dup.open?.onDuplicate();
       return;
     }
-    const entry = this.dedup.add(dkey, digest, now);
+    const entry = this.dedup.addAbsent(dkey, digest, now);
     const ex = new InboundExchange(this, rinfo.address, rinfo.port, p.messageId, p.token, p.confirmable, entry);
     entry.open = ex;
     this.handlers.onRequest(ex, p, rinfo);
