@@ -11,14 +11,16 @@
  */
 import { randomFillSync } from 'crypto';
 import { Socket as UdpSocket } from 'dgram';
-import { compactReply, DedupCache, messageDigest, replyBytes } from './dedup';
+import { compactReply, DedupCache, MapFront, messageDigest, replyBytes } from './dedup';
 import {
-  codeClass,
+  codeString,
+  DatagramScan,
   emptyMessage,
   generatePacket,
   generateRequest,
-  parseDatagram,
-  uintOption,
+  packetOf,
+  payloadOf,
+  scanDatagram,
   type DatagramSocket,
   type Packet,
   type ParsedPacket,
@@ -58,30 +60,48 @@ export function flatPeerKey(address: string, port: number): string {
 
 /** The string as one flat string (a key built by concatenation is a chain of pieces; kept keys should not be). */
 function flatKey(s: string): string {
-  const f = Buffer.from(s, 'latin1').toString('latin1');
+  // toLowerCase of a string with nothing to lower returns V8's flat copy of it (a third of the cost of a Buffer
+  // round trip); addresses are lower-case, anything else is kept as it is.
+  const f = s.toLowerCase();
   return f === s ? f : s;
 }
 
-/** The table key of one of our 8-byte tokens (its counter half), or -1 for any other token. */
-function tokenKeyOf(token: Buffer): number {
-  return token.length === 8 ? token.readUInt32BE(4) : -1;
+/** A peer's Message ID sequence (see CoapEndpoint.nextMessageId). */
+class PeerMids {
+  /** The second of the last use, counted from CoapEndpoint.secBase. */
+  sec = 0;
+  /** The last Message ID used towards the peer. */
+  mid = 0;
 }
+
+/** Message types (RFC 7252 §3): the T field of the first byte. */
+const CON = 0;
+const ACK = 2;
+const RST = 3;
 
 export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private readonly dedup: DedupCache;
+  /** The scan of the datagram being dispatched (read into locals before anything else can scan). */
+  private readonly scan = new DatagramScan();
+  private scanning = false;
   /**
    * Our Confirmable messages awaiting their ACK, by Message ID: we choose the IDs, unique among those in
    * flight (nextMessageId), so the ID alone finds one; the peer's address and port are checked on arrival.
+   * One slot per ID (256 KiB per endpoint): looked up several times per message, without hashing.
    */
-  private readonly awaitingAck = new Map<number, ConTransmission>();
+  private readonly awaitingAck: (ConTransmission | undefined)[] = new Array<ConTransmission | undefined>(0x10000).fill(undefined);
+  /** How many slots of awaitingAck are taken. */
+  private awaitingAckCount = 0;
   /** Our requests awaiting their response, by the counter half of the token (the whole token is checked). */
   private readonly byToken = new Map<number, ConTransmission>();
-  private mid = Math.floor(Math.random() * 0x10000);
   /**
-   * Per peer: the last Message ID we used towards it and when (seconds * 0x10000 + ID), in order of the second
-   * of last use (an entry used again within the same second keeps its place).
+   * Per peer: the last Message ID we used towards it and when, in order of the second of last use (an entry used
+   * again within the same second keeps its place, and is updated where it is: one Map lookup per message).
    */
-  private readonly peerMids = new Map<string, number>();
+  private readonly peerMids = new Map<string, PeerMids>();
+  private readonly peerMidsFront = new MapFront(this.peerMids);
+  /** The second (since the epoch) peerMids counts its seconds from: they stay small integers. */
+  private readonly secBase = Math.floor(Date.now() / 1000);
   /** The second peerMids was last swept in (expired peers leave at most once a second, or when it is full). */
   private peerMidsSwept = -1;
   private readonly tokenPool = Buffer.alloc(TOKEN_POOL_SIZE);
@@ -89,9 +109,11 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private tokenCounter = Math.floor(Math.random() * 0x80000000);
   /**
    * Transmissions sent less than ACK_TIMEOUT ago, in order of sending (see watchYoung): one timer for all of
-   * them instead of a Timeout each, which most would clear a few milliseconds later when the answer came.
+   * them instead of a Timeout each, which most would clear a few milliseconds later when the answer came. A list
+   * through the transmissions themselves (youngPrev/youngNext): joined and left without a hash lookup.
    */
-  private readonly young = new Set<ConTransmission>();
+  private youngHead: ConTransmission | undefined;
+  private youngTail: ConTransmission | undefined;
   private youngTimer: NodeJS.Timeout | undefined;
   /** The retransmission and deadline times of the transmissions past their young phase, on one timer. */
   private readonly timers = new TimerHeap<ConTransmission>(ConTransmission.due);
@@ -127,19 +149,22 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     this.running = false;
     this.socket.removeListener('message', this.onMessageBound);
     this.socket.removeListener('error', this.onErrorBound);
-    for (const t of [...this.awaitingAck.values()]) this.finish(t, { kind: 'cancelled' });
+    for (const t of this.awaitingAck.filter((x) => x !== undefined)) this.finish(t as ConTransmission, { kind: 'cancelled' });
     for (const t of [...this.byToken.values()]) this.finish(t, { kind: 'cancelled' });
-    for (const t of [...this.young]) this.finish(t, { kind: 'cancelled' });
-    this.young.clear();
+    const young: ConTransmission[] = [];
+    for (let t = this.youngHead; t !== undefined; t = t.youngNext) young.push(t);
+    for (const t of young) this.finish(t, { kind: 'cancelled' });
+    this.youngHead = this.youngTail = undefined;
     this.timers.clear();
     if (this.youngTimer !== undefined) clearTimeout(this.youngTimer);
     this.youngTimer = undefined;
     this.dedup.clear();
     this.peerMids.clear();
+    this.peerMidsFront.reset();
   }
 
   get pendingTransmissions(): number {
-    return this.awaitingAck.size + this.byToken.size;
+    return this.awaitingAckCount + this.byToken.size;
   }
 
   /**
@@ -156,41 +181,52 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
    * endpoint within EXCHANGE_LIFETIME, or the endpoint takes the message for a duplicate and repeats
    * an old answer. One counter for all peers wraps in 4 s at 16,000 messages a second, which a storm
    * reaches; so each peer seen within EXCHANGE_LIFETIME continues its own sequence (a new peer starts
-   * from the shared counter). IDs in use by any of our messages awaiting an ACK are skipped, so the ID
-   * alone keys that table.
+   * at a random ID). IDs in use by any of our messages awaiting an ACK are skipped, so the ID
+   * alone keys that table. `key`: flatPeerKey(address, port), kept as it is given (a caller that asks
+   * again and again keeps it; without it the key is built and flattened here).
    */
-  nextMessageId(address: string, port: number, key = peerKey(address, port)): number {
-    const now = Date.now();
-    const sec = Math.floor(now / 1000);
+  nextMessageId(address: string, port: number, key?: string): number {
+    return key === undefined ? this.nextMid(peerKey(address, port), false, Date.now()) : this.nextMid(key, true, Date.now());
+  }
+
+  private nextMid(key: string, keyIsFlat: boolean, now: number): number {
+    const sec = Math.floor(now / 1000) - this.secBase;
     const last = this.peerMids.get(key);
-    const lastSec = last === undefined ? -1 : (last - (last % 0x10000)) / 0x10000;
-    const known = last !== undefined && lastSec >= sec - this.params.coap.exchangeLifetime;
-    let mid = known ? (last as number) % 0x10000 : this.mid;
+    const known = last !== undefined && last.sec >= sec - this.params.coap.exchangeLifetime;
+    // A new peer starts at a random ID (RFC 7252 §4.4), not next to the others: sequences started from one shared
+    // counter run side by side, so in a storm most IDs were taken by another peer's message awaiting its ACK and
+    // were skipped one lookup at a time (tens per message at 50 devices in flight).
+    let mid = known ? (last as PeerMids).mid : this.nextTokenRand() & 0xffff;
     for (let i = 0; i < 0x10000; i++) {
       mid = (mid + 1) & 0xffff;
-      if (!this.awaitingAck.has(mid)) break;
+      if (this.awaitingAck[mid] === undefined) break;
     }
-    if (!known) this.mid = mid;
-    if (lastSec === sec) {
-      // Used within this second already: its place in the order of last use stays right, and its key is kept.
-      this.peerMids.set(key, sec * 0x10000 + mid);
+    if (last !== undefined && last.sec === sec) {
+      // Used within this second already: its place in the order of last use stays right.
+      last.mid = mid;
       return mid;
     }
-    if (last !== undefined) this.peerMids.delete(key);
+    if (last !== undefined) {
+      this.peerMidsFront.moving(last);
+      this.peerMids.delete(key);
+    }
     if (sec !== this.peerMidsSwept || this.peerMids.size >= this.params.timings.dedupMaxEntries) {
       this.peerMidsSwept = sec;
-      this.sweepPeerMids(now);
+      this.sweepPeerMids(sec);
     }
-    this.peerMids.set(flatKey(key), sec * 0x10000 + mid);
+    const entry = last ?? new PeerMids();
+    entry.sec = sec;
+    entry.mid = mid;
+    this.peerMids.set(keyIsFlat ? key : flatKey(key), entry);
     return mid;
   }
 
   /** Peers unused for EXCHANGE_LIFETIME leave the front of the Map (insertion order is last use); at most dedupMaxEntries stay. */
-  private sweepPeerMids(now: number): void {
-    const oldest = Math.floor(now / 1000) - this.params.coap.exchangeLifetime;
-    for (const [k, v] of this.peerMids) {
-      if ((v - (v % 0x10000)) / 0x10000 >= oldest && this.peerMids.size < this.params.timings.dedupMaxEntries) break;
-      this.peerMids.delete(k);
+  private sweepPeerMids(sec: number): void {
+    const oldest = sec - this.params.coap.exchangeLifetime;
+    for (let h = this.peerMidsFront.peek(); h !== undefined; h = this.peerMidsFront.peek()) {
+      if (h[1].sec >= oldest && this.peerMids.size < this.params.timings.dedupMaxEntries) break;
+      this.peerMidsFront.shift();
     }
   }
 
@@ -223,6 +259,10 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private nextTokenKey(): number {
     this.tokenCounter = (this.tokenCounter + 1) & 0x7fffffff;
     return this.tokenCounter;
+  }
+
+  get maxMessageSize(): number {
+    return this.params.coap.maxMessageSize;
   }
 
   generate(packet: Packet): Buffer {
@@ -302,7 +342,7 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
       this, address, port, mid, buf, 0, -1, this.params.coap.maxTransmitWait * 1000, this.params.coap,
       { onOutcome: (r) => cb?.(r.kind === 'acked' ? null : new Error(`separate response not acknowledged (${r.kind})`)) },
     );
-    this.awaitingAck.set(mid, t);
+    this.setAwaitingAck(mid, t);
     this.sendTransmission(t);
   }
 
@@ -330,15 +370,16 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     }
     const holder = this.byToken.get(tokenKey);
     if (holder !== undefined && !holder.finished) return new Error('this token is in use by another request');
-    const mid = this.nextMessageId(address, port, peer);
+    const now = Date.now();
+    const mid = peer === undefined ? this.nextMid(peerKey(address, port), false, now) : this.nextMid(peer, true, now);
     let buf: Buffer;
     try {
       buf = generateRequest(code, mid, tokenRand, tokenKey, options, payload, this.params.coap.maxMessageSize);
     } catch (err) {
       return err instanceof Error ? err : new Error(String(err));
     }
-    const t = new ConTransmission(this, address, port, mid, buf, tokenRand, tokenKey, timeoutMs, this.params.coap, owner);
-    this.awaitingAck.set(mid, t);
+    const t = new ConTransmission(this, address, port, mid, buf, tokenRand, tokenKey, timeoutMs, this.params.coap, owner, now);
+    this.setAwaitingAck(mid, t);
     this.byToken.set(tokenKey, t);
     this.sendTransmission(t);
     return t;
@@ -346,8 +387,26 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
 
   /** TransmissionHost: `t` has its first timer event ACK_TIMEOUT or more away. */
   watchYoung(t: ConTransmission): void {
-    this.young.add(t);
+    t.young = true;
+    t.youngPrev = this.youngTail;
+    t.youngNext = undefined;
+    if (this.youngTail !== undefined) this.youngTail.youngNext = t;
+    else this.youngHead = t;
+    this.youngTail = t;
     if (this.youngTimer === undefined) this.armYoung(t.startedAt);
+  }
+
+  /** `t` leaves the young transmissions (answered, acknowledged, ended, or old enough for a timer of its own). */
+  private dropYoung(t: ConTransmission): void {
+    if (!t.young) return;
+    t.young = false;
+    const prev = t.youngPrev;
+    const next = t.youngNext;
+    if (prev !== undefined) prev.youngNext = next;
+    else this.youngHead = next;
+    if (next !== undefined) next.youngPrev = prev;
+    else this.youngTail = prev;
+    t.youngPrev = t.youngNext = undefined;
   }
 
   private armYoung(oldestStart: number): void {
@@ -361,12 +420,12 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
     ep.youngTimer = undefined;
     const now = Date.now();
     const age = ep.params.coap.ackTimeout * 1000;
-    for (const t of ep.young) {
+    for (let t = ep.youngHead; t !== undefined; t = ep.youngHead) {
       if (t.startedAt + age > now) {
         ep.armYoung(t.startedAt);
         return;
       }
-      ep.young.delete(t);
+      ep.dropYoung(t);
       t.arm(now);
     }
   }
@@ -396,8 +455,8 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   private finish(t: ConTransmission, r: OutboundResult): void {
     if (t.finished) return;
     t.clear();
-    this.young.delete(t);
-    if (this.awaitingAck.get(t.messageId) === t) this.awaitingAck.delete(t.messageId);
+    this.dropYoung(t);
+    if (this.awaitingAck[t.messageId] === t) this.clearAwaitingAck(t.messageId);
     if (t.isRequest && this.byToken.get(t.tokenKey) === t) this.byToken.delete(t.tokenKey);
     try {
       t.owner.onOutcome(r);
@@ -415,44 +474,60 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
   }
 
   private dispatch(msg: Buffer, rinfo: PeerInfo): void {
-    let p: ParsedPacket;
+    if (this.scanning) {
+      // A datagram delivered from inside our own handling (a socket-like that answers synchronously).
+      this.dispatchScanned(new DatagramScan(), msg, rinfo);
+      return;
+    }
+    this.scanning = true;
     try {
-      p = parseDatagram(msg);
+      this.dispatchScanned(this.scan, msg, rinfo);
+    } finally {
+      this.scanning = false;
+    }
+  }
+
+  private dispatchScanned(s: DatagramScan, msg: Buffer, rinfo: PeerInfo): void {
+    try {
+      scanDatagram(msg, s);
     } catch (err) {
       this.handlers.onMalformed(rinfo, err instanceof Error ? err.message : String(err));
       return;
     }
-    const cls = codeClass(p.code);
-    if (p.code === '0.00') {
-      if (p.ack || p.reset) {
-        const t = this.awaitingAckFrom(p.messageId, rinfo);
+    const type = s.type;
+    const codeByte = s.codeByte;
+    const mid = s.messageId;
+    if (codeByte === 0) {
+      if (type === ACK || type === RST) {
+        const t = this.awaitingAckFrom(mid, rinfo);
         if (t === undefined) return;
-        if (p.reset) this.finish(t, { kind: 'reset' });
+        if (type === RST) this.finish(t, { kind: 'reset' });
         else if (!t.isRequest) this.finish(t, { kind: 'acked' });
         else {
-          this.awaitingAck.delete(t.messageId);
-          this.young.delete(t);
+          this.clearAwaitingAck(t.messageId);
+          this.dropYoung(t);
           t.markAcked();
         }
-      } else if (p.confirmable) {
-        this.sendRaw(emptyMessage('reset', p.messageId), rinfo.address, rinfo.port); // CoAP ping
+      } else if (type === CON) {
+        this.sendRaw(emptyMessage('reset', mid), rinfo.address, rinfo.port); // CoAP ping
       }
       return;
     }
+    const cls = codeByte >> 5;
     if (cls === 0) {
-      if (p.ack || p.reset) {
+      if (type === ACK || type === RST) {
         this.handlers.onMalformed(rinfo, 'a request cannot be an ACK or RST');
         return;
       }
-      this.onRequestPacket(p, msg, rinfo, peerKey(rinfo.address, rinfo.port));
+      this.onRequestPacket(packetOf(msg, s), msg, rinfo);
       return;
     }
     if (cls === 2 || cls === 4 || cls === 5) {
-      this.onResponsePacket(p, msg, rinfo);
+      this.onResponsePacket(s, msg, rinfo);
       return;
     }
     // Reserved classes 1, 3, 6, 7: reject a CON with RST, ignore the rest (RFC 7252 §4.2, §4.3).
-    if (p.confirmable) this.sendRaw(emptyMessage('reset', p.messageId), rinfo.address, rinfo.port);
+    if (type === CON) this.sendRaw(emptyMessage('reset', mid), rinfo.address, rinfo.port);
   }
 
   /**
@@ -461,9 +536,10 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
    * NAT the next device on the same address:port may pick the same ID within EXCHANGE_LIFETIME (see
    * dedup.ts). Such a request is new: it gets its own exchange (and session), never the cached answer.
    */
-  private onRequestPacket(p: ParsedPacket, msg: Buffer, rinfo: PeerInfo, peer: string): void {
+  private onRequestPacket(p: ParsedPacket, msg: Buffer, rinfo: PeerInfo): void {
     const now = Date.now();
-    const dkey = peer + '|' + p.messageId;
+    // Flat before the first lookup: hashed once, and kept by the cache as it is.
+    const dkey = flatKey(rinfo.address + '|' + rinfo.port + '|' + p.messageId);
     const digest = messageDigest(msg);
     const dup = this.dedup.get(dkey, digest, now);
     if (dup !== undefined) {
@@ -471,40 +547,56 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
       else dup.open?.onDuplicate();
       return;
     }
-    const entry = this.dedup.add(dkey, digest, now);
+    const entry = this.dedup.addAbsent(dkey, digest, now);
     const ex = new InboundExchange(this, rinfo.address, rinfo.port, p.messageId, p.token, p.confirmable, entry);
     entry.open = ex;
     this.handlers.onRequest(ex, p, rinfo);
   }
 
+  private setAwaitingAck(mid: number, t: ConTransmission): void {
+    if (this.awaitingAck[mid] === undefined) this.awaitingAckCount++;
+    this.awaitingAck[mid] = t;
+  }
+
+  private clearAwaitingAck(mid: number): void {
+    if (this.awaitingAck[mid] === undefined) return;
+    this.awaitingAck[mid] = undefined;
+    this.awaitingAckCount--;
+  }
+
   /** Our message awaiting an ACK with this Message ID, if it went to this peer. */
   private awaitingAckFrom(mid: number, rinfo: PeerInfo): ConTransmission | undefined {
-    const t = this.awaitingAck.get(mid);
+    const t = this.awaitingAck[mid];
     return t !== undefined && t.address === rinfo.address && t.port === rinfo.port ? t : undefined;
   }
 
-  /** Our request with this token, if there is one. */
-  private requestWithToken(token: Buffer): ConTransmission | undefined {
-    const t = this.byToken.get(tokenKeyOf(token));
-    return t !== undefined && t.hasToken(token) ? t : undefined;
+  /** Our request with the token of this datagram (at byte 4, `tkl` bytes), if there is one. */
+  private requestWithToken(msg: Buffer, tkl: number): ConTransmission | undefined {
+    if (tkl !== 8) return undefined;
+    const t = this.byToken.get(msg.readUInt32BE(8));
+    return t !== undefined && t.hasTokenAt(msg, tkl) ? t : undefined;
   }
 
-  private onResponsePacket(p: ParsedPacket, msg: Buffer, rinfo: PeerInfo): void {
-    if (p.reset) return;
-    if (p.ack) {
-      const t = this.awaitingAckFrom(p.messageId, rinfo);
-      if (t === undefined || !t.hasToken(p.token)) return;
-      this.resolveResponse(t, p);
+  /** A response (class 2, 4 or 5); `s` is the scan of `msg`, read before anything else runs. */
+  private onResponsePacket(s: DatagramScan, msg: Buffer, rinfo: PeerInfo): void {
+    const type = s.type;
+    if (type === RST) return;
+    const mid = s.messageId;
+    const tkl = s.tokenLength;
+    if (type === ACK) {
+      const t = this.awaitingAckFrom(mid, rinfo);
+      if (t === undefined || !t.hasTokenAt(msg, tkl)) return;
+      this.resolveResponse(t, s, msg);
       return;
     }
     // Separate response (CON or NON), matched on the token from the same peer.
-    const t = this.requestWithToken(p.token);
-    if (p.confirmable) {
+    const t = this.requestWithToken(msg, tkl);
+    if (type === CON) {
       // A retransmitted separate response gets its ACK again (RFC 7252 §4.5); one that only shares the
       // peer and Message ID with an earlier message (the next device behind a NAT mapping, see dedup.ts)
       // is a new response to one of our requests and is matched on its token.
       const now = Date.now();
-      const dkey = peerKey(rinfo.address, rinfo.port) + '|' + p.messageId;
+      const dkey = peerKey(rinfo.address, rinfo.port) + '|' + mid;
       const digest = messageDigest(msg);
       const dup = this.dedup.get(dkey, digest, now);
       if (dup?.reply !== undefined) {
@@ -512,26 +604,26 @@ export class CoapEndpoint implements TransmissionHost, ExchangeHost {
         return;
       }
       if (t === undefined || t.address !== rinfo.address || t.port !== rinfo.port) {
-        this.sendRaw(emptyMessage('reset', p.messageId), rinfo.address, rinfo.port);
+        this.sendRaw(emptyMessage('reset', mid), rinfo.address, rinfo.port);
         return;
       }
-      const ack = emptyMessage('ack', p.messageId);
+      const ack = emptyMessage('ack', mid);
       this.dedup.add(dkey, digest, now).reply = compactReply(ack);
       this.sendRaw(ack, rinfo.address, rinfo.port);
     } else if (t === undefined || t.address !== rinfo.address || t.port !== rinfo.port) {
       return;
     }
-    this.resolveResponse(t, p);
+    this.resolveResponse(t, s, msg);
   }
 
-  private resolveResponse(t: ConTransmission, p: ParsedPacket): void {
+  private resolveResponse(t: ConTransmission, s: DatagramScan, msg: Buffer): void {
     this.finish(t, {
       kind: 'response',
-      code: p.code,
-      payload: p.payload,
-      contentFormat: uintOption(p, 'Content-Format'),
-      block1: uintOption(p, 'Block1'),
-      block2: uintOption(p, 'Block2'),
+      code: codeString(s.codeByte),
+      payload: payloadOf(msg, s),
+      contentFormat: s.contentFormat < 0 ? undefined : s.contentFormat,
+      block1: s.block1 < 0 ? undefined : s.block1,
+      block2: s.block2 < 0 ? undefined : s.block2,
       rttMs: Date.now() - t.startedAt,
     });
   }

@@ -1,6 +1,6 @@
 /** A request we received and owe one answer: piggy-backed in the ACK, or separate (CON) once we sent an empty ACK. */
 import { compactReply, type DedupEntry } from './dedup';
-import { emptyMessage, uintBuffer, type Packet } from './message';
+import { emptyMessage, generateWithoutOptions, uintBuffer, type Packet } from './message';
 
 export interface ResponseOptions {
   payload?: Buffer;
@@ -13,6 +13,8 @@ export interface ResponseOptions {
 export interface ExchangeHost {
   nextMessageId(address: string, port: number): number;
   generate(packet: Packet): Buffer;
+  /** The largest datagram generate() writes (CoAP parameters). */
+  readonly maxMessageSize: number;
   sendRaw(buf: Buffer, address: string, port: number, cb?: (err: Error | null) => void): void;
   sendSeparate(buf: Buffer, mid: number, address: string, port: number, cb?: (err: Error | null) => void): void;
 }
@@ -55,6 +57,21 @@ export class InboundExchange {
     const entry = this.entry;
     this.entry = undefined;
     if (entry) entry.open = undefined;
+    const messageId = separate || !this.confirmable ? this.ep.nextMessageId(this.address, this.port) : this.messageId;
+    if (opts.contentFormat === undefined && (opts.options === undefined || opts.options.length === 0)) {
+      // No options (the 2.04 to a Bootstrap-Request, a diagnostic): written as generatePacket would, without a packet.
+      const type = separate ? 0 : this.confirmable ? 2 : 1;
+      let plain: Buffer | undefined;
+      try {
+        plain = generateWithoutOptions(code, type, messageId, this.token, opts.payload, this.ep.maxMessageSize);
+      } catch {
+        plain = undefined; // too large: the path below answers 5.00 and tells the caller
+      }
+      if (plain !== undefined) {
+        this.send(plain, separate, messageId, entry, cb);
+        return true;
+      }
+    }
     const options: { name: string; value: Buffer }[] = [];
     if (opts.contentFormat !== undefined) {
       options.push({ name: 'Content-Format', value: uintBuffer(opts.contentFormat) });
@@ -65,7 +82,7 @@ export class InboundExchange {
       token: this.token,
       options: options as Packet['options'],
       payload: opts.payload,
-      messageId: separate || !this.confirmable ? this.ep.nextMessageId(this.address, this.port) : this.messageId,
+      messageId,
       confirmable: separate,
       ack: !separate && this.confirmable,
     };
@@ -78,12 +95,16 @@ export class InboundExchange {
       cb?.(err instanceof Error ? err : new Error(String(err)));
       cb = undefined;
     }
+    this.send(buf, separate, messageId, entry, cb);
+    return true;
+  }
+
+  private send(buf: Buffer, separate: boolean, messageId: number, entry: DedupEntry | undefined, cb: ((err: Error | null) => void) | undefined): void {
     if (separate) {
-      this.ep.sendSeparate(buf, packet.messageId as number, this.address, this.port, cb);
+      this.ep.sendSeparate(buf, messageId, this.address, this.port, cb);
     } else {
       if (entry) entry.reply = compactReply(buf);
       this.ep.sendRaw(buf, this.address, this.port, cb);
     }
-    return true;
   }
 }

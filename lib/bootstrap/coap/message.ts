@@ -1,9 +1,10 @@
 /**
- * CoAP message helpers over node-coap's own codec (`coap-packet`): strict datagram parsing (what the
- * codec lets through but RFC 7252 forbids), option access, and the socket surface the endpoint needs.
+ * CoAP message helpers: strict datagram parsing (RFC 7252 §3; what node-coap's codec `coap-packet` parses, with
+ * the format errors it lets through rejected), writing our messages (coap-packet for the rare other shapes),
+ * option access, and the socket surface the endpoint needs.
  */
 import type { AddressInfo } from 'net';
-import { parse, generate, type ParsedPacket, type Packet } from 'coap-packet';
+import { generate, type ParsedPacket, type Packet } from 'coap-packet';
 
 export type { ParsedPacket, Packet };
 
@@ -42,31 +43,50 @@ export interface DatagramSocket {
 
 export class CoapFormatError extends Error {}
 
-/** Parses a datagram; throws CoapFormatError for anything RFC 7252 §3 calls a message format error. */
-export function parseDatagram(buf: Buffer): ParsedPacket {
-  if (buf.length < 4) throw new CoapFormatError(`datagram of ${buf.length} bytes is shorter than a CoAP header`);
+/**
+ * What scanDatagram() read from a datagram's header and options, filled in place (the endpoint keeps one and
+ * reads it before anything else can scan): no object, token view or option array per datagram.
+ */
+export class DatagramScan {
+  /** 0 Confirmable, 1 Non-confirmable, 2 Acknowledgement, 3 Reset (RFC 7252 §3). */
+  type = 0;
+  codeByte = 0;
+  messageId = 0;
+  tokenLength = 0;
+  /** Where the payload starts (after the 0xFF marker), or the datagram's length when it has none. */
+  payloadStart = 0;
+  /** The first Content-Format, Block1 and Block2 option as an unsigned integer; -1 when absent or longer than 4 bytes. */
+  contentFormat = -1;
+  block1 = -1;
+  block2 = -1;
+}
+
+/**
+ * Checks a datagram as RFC 7252 §3 lays it out and fills `s`; throws CoapFormatError for anything the RFC
+ * calls a message format error. One pass over the bytes, nothing allocated unless it throws.
+ */
+export function scanDatagram(buf: Buffer, s: DatagramScan): void {
+  const n = buf.length;
+  if (n < 4) throw new CoapFormatError(`datagram of ${n} bytes is shorter than a CoAP header`);
   const b0 = buf[0];
   if (b0 >> 6 !== 1) throw new CoapFormatError(`CoAP version ${b0 >> 6} is not 1`);
   const tkl = b0 & 0x0f;
   if (tkl > 8) throw new CoapFormatError(`token length ${tkl} is reserved`);
-  if (buf.length < 4 + tkl) throw new CoapFormatError('datagram ends inside the token');
-  if (buf[1] === 0 && buf.length !== 4) throw new CoapFormatError('Empty messages must be empty (4 bytes, no token)');
-  checkOptions(buf, 4 + tkl);
-  try {
-    return parse(buf);
-  } catch (err) {
-    throw new CoapFormatError(err instanceof Error ? err.message : String(err));
-  }
-}
-
-/** Walks the options as RFC 7252 §3.1 lays them out; coap-packet slices past the end without a word. */
-function checkOptions(buf: Buffer, start: number): void {
-  let i = start;
-  while (i < buf.length) {
+  if (n < 4 + tkl) throw new CoapFormatError('datagram ends inside the token');
+  if (buf[1] === 0 && n !== 4) throw new CoapFormatError('Empty messages must be empty (4 bytes, no token)');
+  let contentFormat = -1;
+  let block1 = -1;
+  let block2 = -1;
+  let seen = 0; // bit 0 Content-Format, 1 Block1, 2 Block2: the first of each counts (as uintOption reads it)
+  let number = 0;
+  let payloadStart = n;
+  let i = 4 + tkl;
+  while (i < n) {
     const b = buf[i++];
     if (b === 0xff) {
-      if (i === buf.length) throw new CoapFormatError('payload marker without payload');
-      return;
+      if (i === n) throw new CoapFormatError('payload marker without payload');
+      payloadStart = i;
+      break;
     }
     let delta = b >> 4;
     let len = b & 0x0f;
@@ -82,14 +102,106 @@ function checkOptions(buf: Buffer, start: number): void {
       len = ((byteAt(buf, i) << 8) | byteAt(buf, i + 1)) + 269;
       i += 2;
     }
+    if (i + len > n) throw new CoapFormatError('an option runs past the end of the datagram');
+    number += delta;
+    if (number === 12 || number === 23 || number === 27) {
+      const bit = number === 12 ? 1 : number === 27 ? 2 : 4;
+      if ((seen & bit) === 0) {
+        seen |= bit;
+        const v = len > 4 ? -1 : uintAt(buf, i, len);
+        if (bit === 1) contentFormat = v;
+        else if (bit === 2) block1 = v;
+        else block2 = v;
+      }
+    }
     i += len;
-    if (i > buf.length) throw new CoapFormatError('an option runs past the end of the datagram');
   }
+  s.type = (b0 >> 4) & 0x03;
+  s.codeByte = buf[1];
+  s.messageId = (buf[2] << 8) | buf[3];
+  s.tokenLength = tkl;
+  s.payloadStart = payloadStart;
+  s.contentFormat = contentFormat;
+  s.block1 = block1;
+  s.block2 = block2;
+}
+
+function uintAt(buf: Buffer, i: number, len: number): number {
+  let v = 0;
+  for (let k = 0; k < len; k++) v = v * 256 + buf[i + k];
+  return v;
 }
 
 function byteAt(buf: Buffer, i: number): number {
   if (i >= buf.length) throw new CoapFormatError('an option header runs past the end of the datagram');
   return buf[i];
+}
+
+/** "c.dd" for every code byte, as coap-packet spells a code (made once, so no string is built per datagram). */
+const CODE_STRINGS: readonly string[] = Array.from({ length: 256 }, (_, b) => {
+  const d = b & 0x1f;
+  return String.fromCharCode(48 + (b >> 5), 46, 48 + Math.floor(d / 10), 48 + (d % 10));
+});
+
+/** The code of a code byte as a string ("2.05"). */
+export function codeString(codeByte: number): string {
+  return CODE_STRINGS[codeByte & 0xff];
+}
+
+const EMPTY_PAYLOAD = Buffer.alloc(0);
+
+/** The payload of a scanned datagram (a view of it; one shared empty Buffer when there is none). */
+export function payloadOf(buf: Buffer, s: DatagramScan): Buffer {
+  return s.payloadStart < buf.length ? buf.subarray(s.payloadStart) : EMPTY_PAYLOAD;
+}
+
+/**
+ * The scanned datagram as coap-packet's parse() returns it (code string, flags, token and payload views, the
+ * options with coap-packet's names): what a request handler reads.
+ */
+export function packetOf(buf: Buffer, s: DatagramScan): ParsedPacket {
+  const tkl = s.tokenLength;
+  const options: ParsedPacket['options'] = [];
+  if (s.codeByte !== 0) {
+    let number = 0;
+    let i = 4 + tkl;
+    const end = s.payloadStart < buf.length ? s.payloadStart - 1 : buf.length;
+    while (i < end) {
+      const b = buf[i++];
+      let delta = b >> 4;
+      let len = b & 0x0f;
+      if (delta === 13) delta = buf[i++] + 13;
+      else if (delta === 14) {
+        delta = ((buf[i] << 8) | buf[i + 1]) + 269;
+        i += 2;
+      }
+      if (len === 13) len = buf[i++] + 13;
+      else if (len === 14) {
+        len = ((buf[i] << 8) | buf[i + 1]) + 269;
+        i += 2;
+      }
+      number += delta;
+      options.push({ name: optionName(number), value: buf.subarray(i, i + len) });
+      i += len;
+    }
+  }
+  return {
+    code: CODE_STRINGS[s.codeByte],
+    confirmable: s.type === 0,
+    reset: s.type === 3,
+    ack: s.type === 2,
+    messageId: s.messageId,
+    token: buf.subarray(4, 4 + tkl),
+    options,
+    payload: payloadOf(buf, s),
+  };
+}
+
+/** Parses a datagram; throws CoapFormatError for anything RFC 7252 §3 calls a message format error. */
+export function parseDatagram(buf: Buffer): ParsedPacket {
+  const s = new DatagramScan();
+  scanDatagram(buf, s);
+  return packetOf(buf, s);
 }
 
 const OPTION_NUMBERS: Record<string, number> = {
@@ -121,8 +233,22 @@ const OPTION_NUMBERS: Record<string, number> = {
   'OCF-Content-Format-Version': 2053,
 };
 
+/** coap-packet's name of an option number: its registered name, else the number as a string. */
+const OPTION_NAMES: string[] = [];
+for (const [name, n] of Object.entries(OPTION_NUMBERS)) OPTION_NAMES[n] = name;
+
+type OptionName = ParsedPacket['options'][number]['name'];
+
+function optionName(n: number): OptionName {
+  return ((n < OPTION_NAMES.length ? OPTION_NAMES[n] : undefined) ?? String(n)) as OptionName;
+}
+
 export function optionNumber(name: string | number): number {
   if (typeof name === 'number') return name;
+  // The names our requests and responses carry, compared before the table lookup (a keyed lookup per option).
+  if (name === 'Uri-Path') return 11;
+  if (name === 'Content-Format') return 12;
+  if (name === 'Accept') return 17;
   return OPTION_NUMBERS[name] ?? Number(name);
 }
 
@@ -311,8 +437,14 @@ export function generateRequest(
   buf[1] = codeByte;
   buf[2] = (messageId >> 8) & 0xff;
   buf[3] = messageId & 0xff;
-  buf.writeInt32BE(tokenRand, 4);
-  buf.writeUInt32BE(tokenKey, 8);
+  buf[4] = tokenRand >>> 24;
+  buf[5] = (tokenRand >>> 16) & 0xff;
+  buf[6] = (tokenRand >>> 8) & 0xff;
+  buf[7] = tokenRand & 0xff;
+  buf[8] = tokenKey >>> 24;
+  buf[9] = (tokenKey >>> 16) & 0xff;
+  buf[10] = (tokenKey >>> 8) & 0xff;
+  buf[11] = tokenKey & 0xff;
   let pos = 12;
   last = 0;
   for (let i = 0; i < options.length; i++) {
@@ -329,7 +461,35 @@ export function generateRequest(
   }
   if (body.length > 0) {
     buf[pos++] = 0xff;
-    body.copy(buf, pos);
+    buf.set(body, pos); // (Buffer#copy checks its arguments, then does this)
+  }
+  return buf;
+}
+
+/**
+ * A message without options (type 0 CON, 1 NON, 2 ACK), byte for byte what generatePacket writes for it (a test
+ * compares them), without a packet object; undefined for what generatePacket would hand to coap-packet (a code
+ * that is no "c.dd" or method name, a longer token). Throws the codec's Error when it does not fit.
+ */
+export function generateWithoutOptions(
+  code: string, type: number, messageId: number, token: Buffer, payload: Buffer | undefined, maxSize: number,
+): Buffer | undefined {
+  const codeByte = codeByteOf(code || '0.01');
+  const body = payload ?? NO_BYTES;
+  if (codeByte <= 0 || token.length > 8 || !Buffer.isBuffer(token) || !Buffer.isBuffer(body)) return undefined;
+  if (!Number.isInteger(messageId) || messageId < 0 || messageId > 0xffff) return undefined;
+  const tkl = token.length;
+  const length = 4 + tkl + (body.length > 0 ? 1 + body.length : 0);
+  if (length > maxSize) throw new Error(`Max packet size is ${maxSize}: current is ${length}`);
+  const buf = Buffer.allocUnsafe(length);
+  buf[0] = 0x40 | (type << 4) | tkl;
+  buf[1] = codeByte;
+  buf[2] = (messageId >> 8) & 0xff;
+  buf[3] = messageId & 0xff;
+  for (let i = 0; i < tkl; i++) buf[4 + i] = token[i];
+  if (body.length > 0) {
+    buf[4 + tkl] = 0xff;
+    buf.set(body, 5 + tkl);
   }
   return buf;
 }
@@ -343,6 +503,11 @@ const METHOD_CODES: Record<string, number> = {
 /** The code byte of a method name or "c.dd" (0..7 . 00..31), or -1 for anything else (numbers). */
 function codeByteOf(code: string): number {
   if (typeof code !== 'string') return -1;
+  // The methods of our requests, compared before the keyed lookup.
+  if (code === 'GET') return 1;
+  if (code === 'PUT') return 3;
+  if (code === 'POST') return 2;
+  if (code === 'DELETE') return 4;
   const m = Object.prototype.hasOwnProperty.call(METHOD_CODES, code) ? METHOD_CODES[code] : undefined;
   if (m !== undefined) return m;
   if (code.length !== 4 || code.charCodeAt(1) !== 46) return -1;

@@ -46,6 +46,10 @@ export class ConTransmission {
   attempt = 0;
   acked = false;
   finished = false;
+  /** In the host's list of transmissions younger than ACK_TIMEOUT (see TransmissionHost.watchYoung), and its neighbours there. */
+  young = false;
+  youngPrev: ConTransmission | undefined = undefined;
+  youngNext: ConTransmission | undefined = undefined;
   /** The host's timer heap (timer-heap.ts): this message's place in it and its due time there. */
   heapIndex = -1;
   heapDue = 0;
@@ -70,8 +74,9 @@ export class ConTransmission {
     readonly timeoutMs: number,
     private readonly params: CoapParameters,
     readonly owner: TransmissionOwner,
+    /** When it is first sent (ms since the epoch): now, unless the caller has just read the clock. */
+    now = Date.now(),
   ) {
-    const now = Date.now();
     // RFC 7252 §4.2: the first timeout is random between ACK_TIMEOUT and ACK_TIMEOUT * ACK_RANDOM_FACTOR.
     this.retxMs = Math.ceil(params.ackTimeout * 1000 * (1 + Math.random() * (params.ackRandomFactor - 1)));
     this.nextRetxAt = now + this.retxMs;
@@ -85,9 +90,9 @@ export class ConTransmission {
     return this.tokenKey >= 0;
   }
 
-  /** Whether a received token is this request's. */
-  hasToken(token: Buffer): boolean {
-    return this.tokenKey >= 0 && token.length === 8 && token.readInt32BE(0) === this.tokenRand && token.readUInt32BE(4) === this.tokenKey;
+  /** Whether the token of a received datagram (`tkl` bytes from byte 4) is this request's. */
+  hasTokenAt(msg: Buffer, tkl: number): boolean {
+    return this.tokenKey >= 0 && tkl === 8 && msg.readInt32BE(4) === this.tokenRand && msg.readUInt32BE(8) === this.tokenKey;
   }
 
   /** When the message was first sent (ms since the epoch), from the deadline (one number field less per message). */

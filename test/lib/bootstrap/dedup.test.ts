@@ -7,7 +7,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { BootstrapDeleteRequest, BootstrapServer, type BootstrapSession } from '../../../lib/bootstrap';
-import { DedupCache, messageDigest } from '../../../lib/bootstrap/coap/dedup';
+import fc from 'fast-check';
+import { DedupCache, MapFront, messageDigest } from '../../../lib/bootstrap/coap/dedup';
 import { bsRequest, RawPeer, sleep, startServer } from './helpers';
 
 describe('BootstrapServer duplicate detection behind a NAT', () => {
@@ -138,5 +139,57 @@ describe('DedupCache', () => {
     assert.equal(c.get('p|7', a, 30), undefined, 'so the first message is not answered from it either');
     c.add('p|8', a, 0);
     assert.equal(c.get('p|8', a, 1000), undefined, 'entries expire after the lifetime');
+  });
+});
+
+describe('MapFront (sweeping a Map from its oldest entry)', () => {
+  it('always finds the oldest entry, across deletions anywhere, moves to the back and new entries', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('set' as const), key: fc.integer({ min: 0, max: 40 }) }),
+      fc.record({ kind: fc.constant('delete' as const), key: fc.integer({ min: 0, max: 40 }) }),
+      fc.record({ kind: fc.constant('move' as const), key: fc.integer({ min: 0, max: 40 }) }),
+      fc.record({ kind: fc.constant('shift' as const), key: fc.constant(0) }),
+      fc.record({ kind: fc.constant('clear' as const), key: fc.constant(0) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+        const map = new Map<number, { n: number }>();
+        const front = new MapFront(map);
+        let n = 0;
+        for (const o of ops) {
+          if (o.kind === 'set') {
+            map.delete(o.key);
+            map.set(o.key, { n: n++ });
+          } else if (o.kind === 'delete') map.delete(o.key);
+          else if (o.kind === 'move') {
+            const v = map.get(o.key);
+            if (v !== undefined) {
+              front.moving(v);
+              map.delete(o.key);
+              map.set(o.key, v);
+            }
+          } else if (o.kind === 'shift') {
+            if (front.peek() !== undefined) front.shift();
+          } else {
+            map.clear();
+            front.reset();
+          }
+          const oldest = map.entries().next();
+          const h = front.peek();
+          if (oldest.done) assert.equal(h, undefined);
+          else assert.deepEqual(h, oldest.value);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps a full cache at its bound by dropping the oldest entries first', () => {
+    const c = new DedupCache(1_000_000, 100);
+    for (let i = 0; i < 1000; i++) c.add('p|' + i, i, i);
+    assert.equal(c.size, 100);
+    assert.equal(c.get('p|899', 899, 1000), undefined, 'the 101st newest is gone');
+    assert.ok(c.get('p|900', 900, 1000), 'the 100 newest are kept');
+    assert.ok(c.get('p|999', 999, 1000));
   });
 });

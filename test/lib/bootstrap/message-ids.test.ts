@@ -6,7 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import * as dgram from 'dgram';
-import { CoapEndpoint } from '../../../lib/bootstrap/coap/endpoint';
+import { CoapEndpoint, flatPeerKey } from '../../../lib/bootstrap/coap/endpoint';
 import { resolveParameters } from '../../../lib/bootstrap/parameters';
 
 describe('CoapEndpoint Message IDs', () => {
@@ -39,5 +39,14 @@ describe('CoapEndpoint Message IDs', () => {
       seen.add(a);
       ep.nextMessageId('10.0.0.3', 7000 + (i % 3));
     }
+  });
+
+  it('continues one sequence per peer whether the caller keeps its key or not', () => {
+    const ep = endpoint();
+    const key = flatPeerKey('10.0.0.1', 5683);
+    const ids = [ep.nextMessageId('10.0.0.1', 5683), ep.nextMessageId('10.0.0.1', 5683, key)];
+    for (let i = 0; i < 1000; i++) ep.nextMessageId('10.0.0.2', 1000 + i);
+    ids.push(ep.nextMessageId('10.0.0.1', 5683, key), ep.nextMessageId('10.0.0.1', 5683));
+    assert.deepEqual(ids, [0, 1, 2, 3].map((k) => (ids[0] + k) & 0xffff));
   });
 });
