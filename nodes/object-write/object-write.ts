@@ -163,8 +163,9 @@ export = function (RED: NodeAPI): void {
     function profileRan(c: Call, result: RunBootstrapResult): void {
       const session = c.session as BootstrapSession;
       const info = c.msg.lwm2m as Lwm2mMsgInfo;
-      // runBootstrap's reading of Bootstrap-Discover is made for this run and the library keeps no reference
-      // once the run has ended: the message takes it as it is (a deep copy was up to 5% of a storm's CPU).
+      // runBootstrap's reading of Bootstrap-Discover is deep-frozen and shared by every session whose device
+      // sent the same payload (lib/bootstrap/codec-port.ts): the message takes it as it is, read-only like
+      // msg.lwm2m.peer and query (a deep copy was up to 5% of a storm's CPU; ARCHITECTURE.md says so).
       if (result.discovered) info.discovered = result.discovered;
       if (result.discoveryRefused) info.discoveryRefused = { ...result.discoveryRefused };
       const version = result.discovered?.lwm2mVersion ?? session.lwm2mVersion;
