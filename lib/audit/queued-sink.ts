@@ -4,6 +4,7 @@
  * dropped and counted, never waited for. A sink says how a record is queued (a JSON line, a table row) and
  * how a batch is written (an append, an INSERT); bootstraps never wait for either.
  */
+import type { AuditRecord } from '../bootstrap/audit';
 import type { AuditEntry, AuditSink, AuditSinkHealth } from './sink';
 
 export interface QueueSettings {
@@ -36,6 +37,10 @@ export abstract class QueuedAuditSink<T> implements AuditSink {
 
   /** The queued form of a record; throwing drops the record (counted). */
   protected abstract encode(entry: AuditEntry): T;
+  /** The queued form of `{ ...record, listenerId }`; a sink that can make it without that object overrides this. */
+  protected encodeFor(record: AuditRecord, listenerId: string): T {
+    return this.encode({ ...record, listenerId });
+  }
   /** Writes one batch, in order; throwing keeps the batch queued for the retry. */
   protected abstract writeBatch(batch: T[]): Promise<void>;
   /** After a failed batch (e.g. let go of a file handle that may be broken). */
@@ -48,6 +53,18 @@ export abstract class QueuedAuditSink<T> implements AuditSink {
     let item: T;
     try {
       item = this.encode(entry);
+    } catch {
+      return this.drop(1);
+    }
+    this.enqueue(item, undefined);
+  }
+
+  /** write({ ...record, listenerId }), without that object where the sink can (encodeFor). */
+  writeRecord(record: AuditRecord, listenerId: string): void {
+    if (this.closed || this.queue.length >= this.settings.maxQueue) return this.drop(1);
+    let item: T;
+    try {
+      item = this.encodeFor(record, listenerId);
     } catch {
       return this.drop(1);
     }
