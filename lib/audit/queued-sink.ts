@@ -105,6 +105,11 @@ export abstract class QueuedAuditSink<T> implements AuditSink {
     this.waiters.push(waiter);
     if (this.draining || this.retryTimer || this.batchTimer) return;
     if (this.settings.batchDelayMs <= 0) return this.kick();
+    this.gather();
+  }
+
+  /** Writes what is queued batchDelayMs from now (records coming meanwhile go in the same write). */
+  private gather(): void {
     this.batchTimer = setTimeout(() => {
       this.batchTimer = undefined;
       if (!this.draining && !this.retryTimer) this.kick();
@@ -129,7 +134,7 @@ export abstract class QueuedAuditSink<T> implements AuditSink {
     this.clearBatchTimer();
     while (this.draining) await this.draining;
     if (this.queue.length > 0) {
-      this.kick();
+      this.kick(true);
       await this.draining;
     }
   }
@@ -142,7 +147,7 @@ export abstract class QueuedAuditSink<T> implements AuditSink {
     this.clearBatchTimer();
     while (this.draining) await this.draining;
     if (this.queue.length > 0) {
-      this.draining = this.drain();
+      this.draining = this.drain(true);
       await this.draining;
     }
     const left = this.queue.length;
@@ -166,13 +171,19 @@ export abstract class QueuedAuditSink<T> implements AuditSink {
     if (first) this.tell();
   }
 
-  private kick(): void {
-    this.draining = this.drain().finally(() => {
+  private kick(all = false): void {
+    this.draining = this.drain(all).finally(() => {
       this.draining = undefined;
     });
   }
 
-  private async drain(): Promise<void> {
+  /**
+   * Writes batches until the queue is empty. Kicked by the batch timer (`all` false), it goes back to gathering
+   * once less than a full batch is left: records keep coming while a write is under way, and writing them at
+   * once would make a write of a few lines after every write, in a storm about one per session ended.
+   * flush() and close() write everything (`all`).
+   */
+  private async drain(all = false): Promise<void> {
     await Promise.resolve();
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, this.settings.batchSize);
@@ -195,6 +206,10 @@ export abstract class QueuedAuditSink<T> implements AuditSink {
       this.written += batch.length;
       this.setHealth(true);
       for (const w of waiters) w?.(true);
+      if (!all && !this.closed && this.settings.batchDelayMs > 0 && this.queue.length > 0 && this.queue.length < this.settings.batchSize) {
+        if (!this.batchTimer) this.gather();
+        return;
+      }
     }
   }
 

@@ -105,4 +105,28 @@ describe('audit: the line encoder', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('batches larger than the kept write buffer, and smaller ones after them, are written whole and in order', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lwm2m-audit-line-'));
+    const sink = new JsonlAuditSink({ directory: dir, batchDelayMs: 0 });
+    try {
+      let want = '';
+      const big = { ...record(1), detail: 'ü'.repeat(50_000) }; // 100 kB of UTF-8: more than the first buffer
+      for (let i = 0; i < 3; i++) {
+        sink.writeRecord(big, `l${i}`);
+        want += expected(big, `l${i}`);
+      }
+      await sink.flush();
+      for (let i = 0; i < 5; i++) {
+        sink.writeRecord(record(i), 'small');
+        want += expected(record(i), 'small');
+      }
+      await sink.flush();
+      assert.equal(fs.readFileSync(path.join(dir, AUDIT_FILE), 'utf8'), want);
+      assert.equal(sink.health().written, 8);
+    } finally {
+      await sink.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
