@@ -83,11 +83,11 @@ export class JsonlAuditSink extends QueuedAuditSink<string> {
     this.file = path.join(this.options.directory, AUDIT_FILE);
   }
 
-  /** JSON.stringify(entry) + '\n' (jsonl-line.ts makes the same text for less). */
   protected encode(entry: AuditEntry): string {
-    return this.lines.line(entry);
+    return JSON.stringify(entry) + '\n';
   }
 
+  /** The text of encode({ ...record, listenerId }), without that object (jsonl-line.ts). */
   protected override encodeFor(record: AuditRecord, listenerId: string): string {
     return this.lines.line(record, listenerId);
   }

@@ -80,9 +80,16 @@ describe('audit: the line encoder', () => {
       { ...record(8), steps: Object.assign([record(8).steps[0]], { extra: 1 }) },
       { ...record(9), steps: [Object.assign(Object.create(null), record(9).steps[0])] },
       {},
+      Object.freeze(record(11)),
+      { ...record(12), query: { ep: 'x', 'a"steps': [] } },
+      { ...record(13), peer: { address: '::1', port: 1, family: 'IPv6', steps: [] } },
+      { ...record(14), steps: [] },
+      { ...record(15), steps: 'not a list' },
     ];
     for (const rec of odd) {
+      const before = JSON.stringify(rec);
       assert.equal(enc.line(rec as AuditRecord, 'l2'), expected(rec, 'l2'));
+      assert.equal(JSON.stringify(rec), before, 'the record is left as it was');
       assert.equal(enc.line(rec as AuditRecord), JSON.stringify(rec) + '\n');
     }
     assert.equal(enc.line(record(10), 'id "with" quotes'), expected(record(10), 'id "with" quotes'));
