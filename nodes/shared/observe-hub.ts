@@ -9,7 +9,7 @@
  * and hands every record to the runtime's audit sink (observe-audit.ts). Nothing here holds a key: the
  * records have none.
  */
-import type { BootstrapPackRequest, BootstrapSession, AuditEntry, AuditRecord, AuditReader, AuditSink, AuditSinkHealth } from './lib';
+import type { BootstrapPackRequest, BootstrapSession, AuditEntry, AuditRecord, AuditReader, AuditSink, AuditSinkHealth, AuditStep } from './lib';
 import { ObserveMetrics } from './observe-metrics';
 
 /**
@@ -288,19 +288,34 @@ export class ObserveHub {
 }
 
 function liveSummary(s: Live): LiveSummary {
-  const rec = s.audit();
-  const last = rec.steps[rec.steps.length - 1];
-  const state = s.kind === 'pack' ? 'pack' : (s as BootstrapSession).state;
+  // A session's start, version and last step without a copy of its whole record (up to LIVE_SHOWN per poll).
+  let startedAt: string;
+  let lwm2mVersion: string | undefined;
+  let last: AuditStep | undefined;
+  let state: string;
+  if (s.kind === 'pack') {
+    const rec = s.audit();
+    startedAt = rec.startedAt;
+    lwm2mVersion = rec.lwm2mVersion;
+    last = rec.steps[rec.steps.length - 1];
+    state = 'pack';
+  } else {
+    const b = s as BootstrapSession;
+    startedAt = new Date(b.startedAtMs).toISOString();
+    lwm2mVersion = b.lwm2mVersion;
+    last = b.lastStep();
+    state = b.state;
+  }
   const out: LiveSummary = {
     sessionId: s.id,
     kind: s.kind,
     endpoint: s.endpoint,
     peer: { address: s.peer.address, port: s.peer.port },
     state,
-    startedAt: rec.startedAt,
+    startedAt,
   };
   if (s.identity) out.identity = { type: s.identity.type, id: s.identity.id };
-  if (rec.lwm2mVersion) out.lwm2mVersion = rec.lwm2mVersion;
+  if (lwm2mVersion) out.lwm2mVersion = lwm2mVersion;
   if (last) out.step = `${last.method} ${last.path} ${last.code || '…'}`;
   return out;
 }
