@@ -11,6 +11,8 @@ import type { CpuProfile } from './cpuprofile';
 const OBSERVE = /\/lib\/audit\/|\/nodes\/shared\/observe|\/nodes\/lwm2m-sidebar\/|\/prom-client\//;
 
 export function observeShare(file: string): { share: number; sampledMs: number; observeMs: number } {
+  // BENCH_OBSERVE_PROFILE=path keeps a copy of the profile (the bench deletes its own) for a closer look.
+  if (process.env.BENCH_OBSERVE_PROFILE) fs.copyFileSync(file, process.env.BENCH_OBSERVE_PROFILE);
   const p = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
   const parent = new Map<number, number>();
   const byId = new Map(p.nodes.map((n) => [n.id, n]));

@@ -9,6 +9,8 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import type { AuditRecord } from '../bootstrap/audit';
+import { AuditLineEncoder } from './jsonl-line';
 import { QueuedAuditSink } from './queued-sink';
 import type { AuditEntry } from './sink';
 
@@ -70,6 +72,9 @@ export class JsonlAuditSink extends QueuedAuditSink<string> {
   private fh: fsp.FileHandle | undefined;
   private size = 0;
   private rotations = 0;
+  private readonly lines = new AuditLineEncoder();
+  /** The bytes of the batch being written (reused; grows to the largest batch). */
+  private buf = Buffer.allocUnsafe(64 * 1024);
 
   constructor(opts: JsonlAuditSinkOptions) {
     const o = resolveJsonlOptions(opts);
@@ -82,14 +87,32 @@ export class JsonlAuditSink extends QueuedAuditSink<string> {
     return JSON.stringify(entry) + '\n';
   }
 
-  /** Appends the batch to the current file, rotating first when it would pass maxFileBytes. */
+  /** The text of encode({ ...record, listenerId }), without that object (jsonl-line.ts). */
+  protected override encodeFor(record: AuditRecord, listenerId: string): string {
+    return this.lines.line(record, listenerId);
+  }
+
+  /**
+   * Appends the batch to the current file, rotating first when it would pass maxFileBytes. The text goes
+   * through one Buffer kept for the next batch: a string given to FileHandle.write is copied into a fresh
+   * allocation of three bytes per character each time, twice the main thread's time of this copy.
+   */
   protected async writeBatch(lines: string[]): Promise<void> {
     const text = lines.join('');
     const bytes = Buffer.byteLength(text);
     if (!this.fh) await this.open();
     if (this.size > 0 && this.size + bytes > this.options.maxFileBytes) await this.rotate();
     if (!this.fh) await this.open();
-    await this.fh!.write(text);
+    if (this.buf.length < bytes) this.buf = Buffer.allocUnsafe(Math.max(bytes, 2 * this.buf.length));
+    const buf = this.buf;
+    buf.write(text, 0, bytes, 'utf8');
+    // One write(2) for the batch, as before; a short write (seldom, on a regular file) writes on from where it stopped.
+    let done = 0;
+    while (done < bytes) {
+      const n = (await this.fh!.write(buf, done, bytes - done)).bytesWritten;
+      if (n <= 0) throw new Error(`audit log: no bytes written to ${this.file}`);
+      done += n;
+    }
     this.size += bytes;
   }
 

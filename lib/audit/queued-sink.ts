@@ -4,6 +4,7 @@
  * dropped and counted, never waited for. A sink says how a record is queued (a JSON line, a table row) and
  * how a batch is written (an append, an INSERT); bootstraps never wait for either.
  */
+import type { AuditRecord } from '../bootstrap/audit';
 import type { AuditEntry, AuditSink, AuditSinkHealth } from './sink';
 
 export interface QueueSettings {
@@ -36,6 +37,10 @@ export abstract class QueuedAuditSink<T> implements AuditSink {
 
   /** The queued form of a record; throwing drops the record (counted). */
   protected abstract encode(entry: AuditEntry): T;
+  /** The queued form of `{ ...record, listenerId }`; a sink that can make it without that object overrides this. */
+  protected encodeFor(record: AuditRecord, listenerId: string): T {
+    return this.encode({ ...record, listenerId });
+  }
   /** Writes one batch, in order; throwing keeps the batch queued for the retry. */
   protected abstract writeBatch(batch: T[]): Promise<void>;
   /** After a failed batch (e.g. let go of a file handle that may be broken). */
@@ -48,6 +53,18 @@ export abstract class QueuedAuditSink<T> implements AuditSink {
     let item: T;
     try {
       item = this.encode(entry);
+    } catch {
+      return this.drop(1);
+    }
+    this.enqueue(item, undefined);
+  }
+
+  /** write({ ...record, listenerId }), without that object where the sink can (encodeFor). */
+  writeRecord(record: AuditRecord, listenerId: string): void {
+    if (this.closed || this.queue.length >= this.settings.maxQueue) return this.drop(1);
+    let item: T;
+    try {
+      item = this.encodeFor(record, listenerId);
     } catch {
       return this.drop(1);
     }
@@ -88,6 +105,11 @@ export abstract class QueuedAuditSink<T> implements AuditSink {
     this.waiters.push(waiter);
     if (this.draining || this.retryTimer || this.batchTimer) return;
     if (this.settings.batchDelayMs <= 0) return this.kick();
+    this.gather();
+  }
+
+  /** Writes what is queued batchDelayMs from now (records coming meanwhile go in the same write). */
+  private gather(): void {
     this.batchTimer = setTimeout(() => {
       this.batchTimer = undefined;
       if (!this.draining && !this.retryTimer) this.kick();
@@ -112,7 +134,7 @@ export abstract class QueuedAuditSink<T> implements AuditSink {
     this.clearBatchTimer();
     while (this.draining) await this.draining;
     if (this.queue.length > 0) {
-      this.kick();
+      this.kick(true);
       await this.draining;
     }
   }
@@ -125,7 +147,7 @@ export abstract class QueuedAuditSink<T> implements AuditSink {
     this.clearBatchTimer();
     while (this.draining) await this.draining;
     if (this.queue.length > 0) {
-      this.draining = this.drain();
+      this.draining = this.drain(true);
       await this.draining;
     }
     const left = this.queue.length;
@@ -149,13 +171,19 @@ export abstract class QueuedAuditSink<T> implements AuditSink {
     if (first) this.tell();
   }
 
-  private kick(): void {
-    this.draining = this.drain().finally(() => {
+  private kick(all = false): void {
+    this.draining = this.drain(all).finally(() => {
       this.draining = undefined;
     });
   }
 
-  private async drain(): Promise<void> {
+  /**
+   * Writes batches until the queue is empty. Kicked by the batch timer (`all` false), it goes back to gathering
+   * once less than a full batch is left: records keep coming while a write is under way, and writing them at
+   * once would make a write of a few lines after every write, in a storm about one per session ended.
+   * flush() and close() write everything (`all`).
+   */
+  private async drain(all = false): Promise<void> {
     await Promise.resolve();
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, this.settings.batchSize);
@@ -178,6 +206,10 @@ export abstract class QueuedAuditSink<T> implements AuditSink {
       this.written += batch.length;
       this.setHealth(true);
       for (const w of waiters) w?.(true);
+      if (!all && !this.closed && this.settings.batchDelayMs > 0 && this.queue.length > 0 && this.queue.length < this.settings.batchSize) {
+        if (!this.batchTimer) this.gather();
+        return;
+      }
     }
   }
 

@@ -35,6 +35,11 @@ export interface AuditSink {
   /** Takes one record. Returns at once; never throws. */
   write(entry: AuditEntry): void;
   /**
+   * Optional: the same as write({ ...record, listenerId }), for a sink that can keep it without building that
+   * object (one per ended session). Returns at once; never throws.
+   */
+  writeRecord?(record: AuditRecord, listenerId: string): void;
+  /**
    * Optional write-ahead (PostgresAuditSink): records that a session's Bootstrap-Finish is about to be sent
    * (`entry` has no outcome yet), and resolves true once that is durable, false after at most `timeoutMs`.
    * The session's final record, given to write() later, replaces it. Never rejects.

@@ -9,7 +9,7 @@
  * and hands every record to the runtime's audit sink (observe-audit.ts). Nothing here holds a key: the
  * records have none.
  */
-import type { BootstrapPackRequest, BootstrapSession, AuditEntry, AuditRecord, AuditReader, AuditSink, AuditSinkHealth } from './lib';
+import type { BootstrapPackRequest, BootstrapSession, AuditEntry, AuditRecord, AuditReader, AuditSink, AuditSinkHealth, AuditStep } from './lib';
 import { ObserveMetrics } from './observe-metrics';
 
 /**
@@ -45,9 +45,11 @@ export interface ListenerInfo {
   port: number;
 }
 
+/** An ended record in memory: the server's record and its listener kept apart (no copy per session). */
 export interface Recent {
   seq: number;
-  entry: AuditEntry;
+  record: AuditRecord;
+  listenerId?: string;
 }
 
 /** One row of the sidebar's live table. */
@@ -103,7 +105,7 @@ export class ObserveHub {
   private seq = 0;
   private readonly ready: Promise<void>;
   private seeding = true;
-  private readonly early: AuditEntry[] = [];
+  private readonly early: { record: AuditRecord; listenerId?: string }[] = [];
   private unhealth: (() => void) | undefined;
 
   constructor(readonly audit: AuditState | undefined, readonly auditError?: string) {
@@ -193,13 +195,16 @@ export class ObserveHub {
   /** A record of an ended session or pack request: metrics, memory, audit log. */
   record(listenerId: string, rec: AuditRecord): void {
     this.metrics.record(listenerId, rec);
-    const entry: AuditEntry = { ...rec, listenerId };
-    this.audit?.sink.write(entry);
+    const sink = this.audit?.sink;
+    if (sink?.writeRecord) sink.writeRecord(rec, listenerId);
+    else sink?.write({ ...rec, listenerId });
+    // A copy of the record's top level, as the listener's output 2 may hand `rec` to a flow that changes it.
+    const kept = { ...rec };
     if (this.seeding) {
-      this.early.push(entry);
+      this.early.push({ record: kept, listenerId });
       if (this.early.length > RECENT) this.early.shift();
     }
-    else this.remember(entry);
+    else this.remember(kept, listenerId);
   }
 
   listeners(): { info: ListenerInfo; liveCount: number; live: LiveSummary[] }[] {
@@ -230,7 +235,7 @@ export class ObserveHub {
   counts(): Record<string, number> {
     const c: Record<string, number> = {};
     for (const r of this.recent) {
-      const o = String(r.entry.outcome ?? 'INTERNAL_ERROR');
+      const o = String(r.record.outcome ?? 'INTERNAL_ERROR');
       c[o] = (c[o] ?? 0) + 1;
     }
     return c;
@@ -246,7 +251,7 @@ export class ObserveHub {
       const s = w.live.get(id);
       if (s) return { live: true, record: { ...s.audit(), listenerId: w.info.id } };
     }
-    for (let i = this.recent.length - 1; i >= 0; i--) if (this.recent[i].entry.sessionId === id) return { live: false, record: this.recent[i].entry };
+    for (let i = this.recent.length - 1; i >= 0; i--) if (this.recent[i].record.sessionId === id) return { live: false, record: entryOf(this.recent[i]) };
     const found = await this.audit?.reader.find(id);
     return found ? { live: false, record: found } : undefined;
   }
@@ -261,44 +266,67 @@ export class ObserveHub {
     for (const id of [...this.watched.keys()]) this.detach(id);
   }
 
-  private remember(entry: AuditEntry): void {
-    this.recent.push({ seq: ++this.seq, entry });
+  private remember(record: AuditRecord, listenerId: string | undefined): void {
+    this.recent.push({ seq: ++this.seq, record, listenerId });
     if (this.recent.length > RECENT + RECENT / 4) this.recent = this.recent.slice(-RECENT);
   }
 
   private async seed(): Promise<void> {
     try {
       const old = this.audit ? await this.audit.reader.recent(RECENT) : [];
-      for (let i = old.length - 1; i >= 0; i--) this.remember(old[i]);
+      for (let i = old.length - 1; i >= 0; i--) {
+        const { listenerId, ...record } = old[i];
+        this.remember(record, listenerId);
+      }
     } catch {
       // no history to show: the audit log will say what is wrong when it writes
     } finally {
       this.seeding = false;
-      for (const e of this.early.splice(0)) this.remember(e);
+      for (const e of this.early.splice(0)) this.remember(e.record, e.listenerId);
     }
   }
 }
 
 function liveSummary(s: Live): LiveSummary {
-  const rec = s.audit();
-  const last = rec.steps[rec.steps.length - 1];
-  const state = s.kind === 'pack' ? 'pack' : (s as BootstrapSession).state;
+  // A session's start, version and last step without a copy of its whole record (up to LIVE_SHOWN per poll).
+  let startedAt: string;
+  let lwm2mVersion: string | undefined;
+  let last: AuditStep | undefined;
+  let state: string;
+  if (s.kind === 'pack') {
+    const rec = s.audit();
+    startedAt = rec.startedAt;
+    lwm2mVersion = rec.lwm2mVersion;
+    last = rec.steps[rec.steps.length - 1];
+    state = 'pack';
+  } else {
+    const b = s as BootstrapSession;
+    startedAt = new Date(b.startedAtMs).toISOString();
+    lwm2mVersion = b.lwm2mVersion;
+    last = b.lastStep();
+    state = b.state;
+  }
   const out: LiveSummary = {
     sessionId: s.id,
     kind: s.kind,
     endpoint: s.endpoint,
     peer: { address: s.peer.address, port: s.peer.port },
     state,
-    startedAt: rec.startedAt,
+    startedAt,
   };
   if (s.identity) out.identity = { type: s.identity.type, id: s.identity.id };
-  if (rec.lwm2mVersion) out.lwm2mVersion = rec.lwm2mVersion;
+  if (lwm2mVersion) out.lwm2mVersion = lwm2mVersion;
   if (last) out.step = `${last.method} ${last.path} ${last.code || '…'}`;
   return out;
 }
 
+/** What the audit log keeps of a record in memory (the listener id last, as in the log's lines). */
+function entryOf(r: Recent): AuditEntry {
+  return r.listenerId === undefined ? { ...r.record } : { ...r.record, listenerId: r.listenerId };
+}
+
 function endedSummary(r: Recent): EndedSummary {
-  const e = r.entry;
+  const e = r.record;
   const out: EndedSummary = {
     seq: r.seq,
     sessionId: e.sessionId,
@@ -309,7 +337,7 @@ function endedSummary(r: Recent): EndedSummary {
     steps: Array.isArray(e.steps) ? e.steps.length : 0,
     peer: { address: e.peer?.address, port: e.peer?.port },
   };
-  if (e.listenerId) out.listenerId = e.listenerId;
+  if (r.listenerId) out.listenerId = r.listenerId;
   if (e.detail) out.detail = e.detail;
   if (e.endedAt) out.endedAt = e.endedAt;
   if (e.identity) out.identity = { type: e.identity.type, id: e.identity.id };

@@ -38,7 +38,7 @@ describe('observe: the listener registers with the sidebar, the metrics and the 
     const answer = dev.bootstrapRequest({ address: '127.0.0.1', port }, { ep: 'meter-live' });
     const msg = await got;
     const live = (await helper.request().get('/lwm2m-bootstrap/sessions').expect(200)).body as {
-      listeners: { info: { id: string; port: number }; liveCount: number; live: { sessionId: string; endpoint: string; state: string; peer: { port: number } }[] }[];
+      listeners: { info: { id: string; port: number }; liveCount: number; live: { sessionId: string; endpoint: string; state: string; peer: { port: number }; startedAt: string; step?: string }[] }[];
     };
     const l = live.listeners.find((x) => x.info.id === 'n-listener')!;
     assert.equal(l.info.port, port);
@@ -47,6 +47,12 @@ describe('observe: the listener registers with the sidebar, the metrics and the 
     assert.equal(l.live[0].endpoint, 'meter-live');
     assert.equal(l.live[0].state, 'pending');
     assert.equal(l.live[0].peer.port, dev.port);
+    // Its start as its record has it, and no step yet.
+    const detail = (await helper.request().get(`/lwm2m-bootstrap/sessions/${msg.lwm2m.sessionId}`).expect(200)).body as { live: boolean; record: { startedAt: string } };
+    assert.equal(detail.live, true);
+    assert.equal(l.live[0].startedAt, detail.record.startedAt);
+    assert.match(l.live[0].startedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.equal(l.live[0].step, undefined);
 
     assert.equal((await answer).code, '5.03');
     let ended: { endpoint: string; outcome: string }[] = [];

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { AuditRecord } from '../../../nodes/shared/lib';
-import { ObserveMetrics } from '../../../nodes/shared/observe-metrics';
+import { ObserveMetrics, isoSpanMs } from '../../../nodes/shared/observe-metrics';
 
 const T0 = Date.parse('2026-12-07T12:00:00.000Z');
 
@@ -97,5 +97,27 @@ describe('nodes/shared/observe-metrics: sessions and their durations', () => {
     const theirs = (await ref.getMetricsAsJSON())[0];
     const plain = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
     assert.deepEqual(plain(ours), plain(theirs));
+  });
+
+  it('reads a session\'s duration from its ISO times as Date.parse does, also across midnight and for text that is no time', () => {
+    const pairs: [string, string][] = [
+      ['2026-12-07T22:51:41.982Z', '2026-12-07T22:51:42.037Z'],
+      ['2026-12-07T22:51:41.982Z', '2026-12-07T22:51:41.000Z'],
+      ['2026-12-07T23:59:59.999Z', '2026-12-08T00:00:00.001Z'],
+      ['2026-12-31T23:59:59.999Z', '2027-01-01T00:00:00.000Z'],
+      ['2026-02-31T00:00:00.000Z', '2026-02-31T00:00:01.000Z'],
+      ['2026-13-01T00:00:00.000Z', '2026-13-01T00:00:01.000Z'],
+      ['2026-12-07T24:00:00.000Z', '2026-12-07T24:00:00.000Z'],
+      ['2026-12-07T22:60:41.982Z', '2026-12-07T22:60:42.037Z'],
+      ['2026-12-07T22:51:41.98Z', '2026-12-07T22:51:42.037Z'],
+      ['2026-12-07T22:51:41.982Z', '2026-12-07T22:51:41.982z'],
+      ['2026-12-07t22:51:41.982Z', '2026-12-07t22:51:41.983Z'],
+      ['+002026-12-07T22:51:41.982Z', '+002026-12-07T22:51:42.982Z'],
+      ['2026-12-07T22:5a:41.982Z', '2026-12-07T22:5a:42.982Z'],
+      ['2026-12-07T2:51:41.982Z ', '2026-12-07T2:51:41.982Z '],
+      ['not a time at all, 24 ch', 'not a time at all, 24 ch'],
+      ['', ''],
+    ];
+    for (const [a, b] of pairs) assert.ok(Object.is(isoSpanMs(a, b), Date.parse(b) - Date.parse(a)), `${a} -> ${b}: ${isoSpanMs(a, b)}`);
   });
 });
