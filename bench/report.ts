@@ -52,7 +52,7 @@ function vsFloor(r: StormRow): string {
 
 /** What the "vs floor" column means, under each table. */
 const VS_FLOOR_NOTE =
-  '"vs floor": boots/s over the floor storm named in the cell, from the same run with the same format and concurrency; the big storm has a floor of its own with the same number of exchanges, run right before it.';
+  '"vs floor": boots/s over the floor storm named in the cell, from the same run with the same format and concurrency. The format storms run in three rounds of floor, library and Node-RED one after the other; each row is the round with the median rate (every round\'s rate in results.json, storms[].rounds) and the ratio divides median by median. The big storm has a floor of its own with the same number of exchanges, run right before it.';
 
 function targetCells(t: Target): string[] {
   return [t.met === undefined ? 'n/a' : t.met ? 'met' : 'NOT met', t.name, t.measured, t.goal];

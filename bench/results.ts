@@ -31,6 +31,11 @@ export interface StormRow {
   wallS: number;
   /** The load generator that drove it: bench/c/coap-loadgen.c (c) or bench/device.ts (node). */
   client?: 'c' | 'node';
+  /**
+   * A row that stands for several rounds of the same storm (the format storms): the rates of every round,
+   * in order; the row itself is the round with the median rate.
+   */
+  rounds?: number[];
 }
 
 /** Which floor storm a ratio uses: its row label, exchanges and rate. */
