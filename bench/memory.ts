@@ -9,6 +9,7 @@
  */
 import * as path from 'path';
 import { Child } from './ipc';
+import { writeDeviceTable } from './scenario';
 import type { StormArgs, StormResult } from './loadgen';
 import type { ProbeReport } from './probe';
 
@@ -37,10 +38,15 @@ export interface MemoryRow {
 
 export interface MemoryReport {
   devices: number;
+  /** Rows of the device table each server loads: only the devices of the memory storms. */
+  tableRows?: number;
   waitS: number;
   budget: { peakMB: number; afterOverIdle: number };
   rows: MemoryRow[];
 }
+
+/** Devices that make a fresh server idle-warm before its storm. */
+const WARM_DEVICES = 300;
 
 /** The budget the README states for an edge gateway. */
 export const RSS_BUDGET = { peakMB: 200, afterOverIdle: 0.2 };
@@ -78,8 +84,8 @@ async function rss(child: Child): Promise<{ rss: number; heap: number }> {
 export async function runMemory(o: {
   dist: string;
   loadgen: Child;
-  tableFile: string;
-  alloc: (n: number) => number;
+  /** A directory for the memory servers' own device table. */
+  tmpDir: string;
   freePort: () => Promise<number>;
   devices: number;
   concurrency: number;
@@ -92,8 +98,16 @@ export async function runMemory(o: {
   // BENCH_MEMORY_SETTINGS: a JSON list of { name, env, execArgv } to compare other settings.
   const settings = o.settings ?? (process.env.BENCH_MEMORY_SETTINGS ? (JSON.parse(process.env.BENCH_MEMORY_SETTINGS) as MemorySetting[]) : MEMORY_SETTINGS);
   const servers: Server[] = [];
+  // A device table of only the devices these storms use, the same whatever else the bench runs: the bench's
+  // shared table grows with its other parts (215,300 rows, then over 400,000 once the format storms ran three
+  // rounds of 15,000), and a server that loads it carries it in its RSS.
+  const tableRows = (WARM_DEVICES + o.devices) * settings.length;
+  const tableFile = path.join(o.tmpDir, 'memory-devices.csv');
+  writeDeviceTable(tableFile, tableRows);
+  let next = 0;
+  const alloc = (n: number): number => ((next += n), next - n);
   const storm = (s: Server, count: number): Promise<StormResult> => {
-    const args: StormArgs = { host: '127.0.0.1', port: s.port, first: o.alloc(count), count, concurrency: o.concurrency, pct: o.pct, timeoutMs: o.timeoutMs };
+    const args: StormArgs = { host: '127.0.0.1', port: s.port, first: alloc(count), count, concurrency: o.concurrency, pct: o.pct, timeoutMs: o.timeoutMs };
     return o.loadgen.call<StormResult>('storm', args);
   };
   try {
@@ -101,13 +115,13 @@ export async function runMemory(o: {
       const port = await o.freePort();
       const child = Child.start(`Node-RED server (${setting.name})`, path.join(o.dist, 'server-red.js'), {
         execArgv: setting.execArgv,
-        env: { ...setting.env, BENCH_CONFIG: JSON.stringify({ port, dmPort: 5783, tableFile: o.tableFile, requestTimeoutS: 30, maxSessions: 50_000 }) },
+        env: { ...setting.env, BENCH_CONFIG: JSON.stringify({ port, dmPort: 5783, tableFile, requestTimeoutS: 30, maxSessions: 50_000 }) },
       });
       await child.ready;
       const startRss = (await rss(child)).rss;
       servers.push({ setting, child, port, startRss, idleRss: 0 });
     }
-    for (const s of servers) await storm(s, 300);
+    for (const s of servers) await storm(s, WARM_DEVICES);
     await sleep(5000);
     for (const s of servers) s.idleRss = (await rss(s.child)).rss;
     for (const s of servers) {
@@ -138,7 +152,7 @@ export async function runMemory(o: {
         perSecond: r.perSecond,
       });
     }
-    return { devices: o.devices, waitS: o.waitS, budget: RSS_BUDGET, rows };
+    return { devices: o.devices, tableRows, waitS: o.waitS, budget: RSS_BUDGET, rows };
   } finally {
     await Promise.all(servers.map((s) => s.child.stop()));
   }

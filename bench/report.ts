@@ -232,7 +232,7 @@ function esc(s: string): string {
 /** The RSS rows of the memory part (issue 17). */
 export function memoryLines(m: MemoryReport): string[] {
   const out = [
-    `Memory of the Node-RED process (bench flow), a fresh process per setting: RSS at start, idle (after 300 devices and 5 s quiet), peak during a storm of ${m.devices} new devices, and ${m.waitS} s after it. Budget: peak < ${m.budget.peakMB} MB, ${m.waitS} s after within ${fmt(m.budget.afterOverIdle * 100, 0)}% of idle.`,
+    `Memory of the Node-RED process (bench flow), a fresh process per setting with a device table of its storms' ${m.tableRows ?? '?'} devices: RSS at start, idle (after 300 devices and 5 s quiet), peak during a storm of ${m.devices} new devices, and ${m.waitS} s after it. Budget: peak < ${m.budget.peakMB} MB, ${m.waitS} s after within ${fmt(m.budget.afterOverIdle * 100, 0)}% of idle.`,
     '',
     '| setting | node flags | environment | start MB | idle MB | peak MB | after MB | after vs idle | heap after MB | boots/s | failed |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -366,7 +366,7 @@ async function main(): Promise<void> {
   const dtlsDevices = o.smoke ? 50 : Math.max(Math.min(o.devices * 2, 2000), 500);
   const dtlsTotal = o.dtls ? dtlsDeviceRows(dtlsDevices, o.profile) : 0;
   const formatDevices = formatStormDevices(o);
-  const total = o.memory * 2 + 600 + 2 * warm * o.formats.length + 2 * formatDevices * o.formats.length * formatRounds(o) + 2 * formatDevices + sweepDevices + o.history * o.devices + o.big + 2 * o.pending + dtlsTotal + 1000 + (o.smoke ? 3 : 7) * o.devices + 300;
+  const total = 2 * warm * o.formats.length + 2 * formatDevices * o.formats.length * formatRounds(o) + 2 * formatDevices + sweepDevices + o.history * o.devices + o.big + 2 * o.pending + dtlsTotal + 1000 + (o.smoke ? 3 : 7) * o.devices + 300;
   writeDeviceTable(tableFile, total);
 
   const b = new Bench(o);
@@ -497,8 +497,7 @@ async function main(): Promise<void> {
       results.memory = await runMemory({
         dist,
         loadgen: b.loadgen,
-        tableFile,
-        alloc: (n) => b.alloc(n),
+        tmpDir: tmp,
         freePort: freeUdpPort,
         devices: o.memory,
         concurrency: o.concurrency,
