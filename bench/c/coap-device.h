@@ -143,4 +143,47 @@ static int path_is_bs(const unsigned char *m, int len, int tkl) {
   }
   return segments == 1 && bs;
 }
+/* Server requests this process answered (both load generators report it as "requests"). */
+static long requests_answered;
+
+/* What one datagram was to a device (device_datagram). */
+enum device_event { DEV_IGNORED, DEV_REQUEST, DEV_FINISH, DEV_ACCEPTED, DEV_REFUSED };
+
+/*
+ * A device's side of one CoAP datagram. A server request is answered piggy-backed through send(ctx, …) and
+ * counted: DEV_FINISH for POST /bs (Bootstrap-Finish), DEV_REQUEST otherwise. With a token (a device waiting
+ * for the answer to its POST /bs): that answer is DEV_ACCEPTED (2.04) or DEV_REFUSED with its code in *code,
+ * a separate one acknowledged first; an empty ACK of `mid` is DEV_ACCEPTED (a separate response follows).
+ */
+static int device_datagram(const unsigned char *m, int len, const unsigned char *token, unsigned short mid,
+                           void (*send)(void *ctx, const unsigned char *d, int n), void *ctx, unsigned char *code) {
+  if (len < 4 || (m[0] >> 6) != 1) return DEV_IGNORED;
+  int type = (m[0] >> 4) & 3, tkl = m[0] & 15;
+  unsigned char c = m[1];
+  if (tkl > 8 || len < 4 + tkl) return DEV_IGNORED;
+  if (c >> 5 == 0 && c != 0 && (type == 0 || type == 1)) { /* a request: GET (Discover, Read), DELETE, POST, PUT */
+    requests_answered++;
+    unsigned char out[200];
+    int n = answer_into(out, m, tkl, answer_code(c), c == 1 ? DISCOVER_BODY : NULL);
+    send(ctx, out, n);
+    return c == 2 && path_is_bs(m, len, tkl) ? DEV_FINISH : DEV_REQUEST;
+  }
+  if (token == NULL) return DEV_IGNORED;
+  if (c >> 5 >= 2 && tkl == 4 && memcmp(m + 4, token, 4) == 0) { /* the answer to POST /bs */
+    if (type == 0) { /* separate response: acknowledge it */
+      unsigned char ack[4] = {0x60, 0, m[2], m[3]};
+      send(ctx, ack, 4);
+    }
+    *code = c;
+    return c == ((2 << 5) | 4) ? DEV_ACCEPTED : DEV_REFUSED;
+  }
+  if (type == 2 && c == 0 && (unsigned short)(m[2] << 8 | m[3]) == mid) return DEV_ACCEPTED;
+  return DEV_IGNORED;
+}
+
+/* The failure cause of a refused POST /bs: "bs-4.03". */
+static void refused_cause(char *why, size_t size, unsigned char code) {
+  snprintf(why, size, "bs-%d.%02d", code >> 5, code & 31);
+}
+
 #endif

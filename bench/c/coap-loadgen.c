@@ -62,7 +62,7 @@ typedef struct {
 static int mode_floor;
 static int pct = -1;
 static double timeout_ms;
-static long next_dev, end_dev, requests_answered;
+static long next_dev, end_dev;
 static int script_len;
 static char script_from[MAX_SCRIPT];
 static unsigned char *script_buf[MAX_SCRIPT];
@@ -115,59 +115,35 @@ static void bootstrap_request(slot_t *s) {
   put(s, s->request, s->request_len);
 }
 
-/* A piggy-backed answer to a server request (coap-device.h). */
-static void answer(slot_t *s, const unsigned char *req, int tkl) {
-  unsigned char out[200];
-  int len = answer_into(out, req, tkl, answer_code(req[1]), req[1] == 1 ? DISCOVER_BODY : NULL);
-  put(s, out, len);
+static void send_slot(void *ctx, const unsigned char *d, int len) {
+  put((slot_t *)ctx, d, len);
 }
 
+/* One CoAP datagram at this slot's device (coap-device.h); requests are answered even between devices. */
 static void coap(slot_t *s, const unsigned char *m, int len) {
-  if (len < 4 || (m[0] >> 6) != 1) return;
-  int type = (m[0] >> 4) & 3, tkl = m[0] & 15;
-  unsigned char code = m[1];
-  unsigned short mid = (unsigned short)(m[2] << 8 | m[3]);
-  if (tkl > 8 || len < 4 + tkl) return;
-  if (code >> 5 == 0 && code != 0 && (type == 0 || type == 1)) { /* a request: answered even between devices */
-    requests_answered++;
-    switch (code) {
-      case 1: /* GET: Discover or Read */
-        answer(s, m, tkl);
-        break;
-      case 4: /* DELETE */
-        answer(s, m, tkl);
-        break;
-      case 2: /* POST: Bootstrap-Finish or a Write */
-        answer(s, m, tkl);
-        /* Finish ends this device; a retransmitted Finish of the previous device (no request seen yet for
-           this one) does not. */
-        if (s->n >= 0 && path_is_bs(m, len, tkl) && s->requests > 0) {
-          finish(s, 1, NULL);
-          return;
-        }
-        break;
-      default: /* PUT: Write */
-        answer(s, m, tkl);
-    }
-    if (s->n >= 0) s->requests++;
-    return;
-  }
-  if (s->n < 0) return;
-  if (code >> 5 >= 2 && tkl == 4 && memcmp(m + 4, s->token, 4) == 0) { /* the answer to POST /bs */
-    if (type == 0) { /* separate response: acknowledge it */
-      unsigned char ack[4] = {0x60, 0, m[2], m[3]};
-      put(s, ack, 4);
-    }
-    if (code == ((2 << 5) | 4)) {
+  unsigned char code = 0;
+  switch (device_datagram(m, len, s->n >= 0 ? s->token : NULL, s->mid, send_slot, s, &code)) {
+    case DEV_FINISH:
+      /* Finish ends this device; a retransmitted Finish of the previous device (no request seen yet for
+         this one) does not. */
+      if (s->n >= 0 && s->requests > 0) {
+        finish(s, 1, NULL);
+        return;
+      }
+      /* fall through */
+    case DEV_REQUEST:
+      if (s->n >= 0) s->requests++;
+      return;
+    case DEV_ACCEPTED:
       s->accepted = 1;
-    } else {
+      return;
+    case DEV_REFUSED: {
       char why[32];
-      snprintf(why, sizeof(why), "bs-%d.%02d", code >> 5, code & 31);
+      refused_cause(why, sizeof(why), code);
       finish(s, 0, why);
+      return;
     }
-    return;
   }
-  if (type == 2 && code == 0 && mid == s->mid) s->accepted = 1; /* empty ACK: a separate response follows */
 }
 
 /* Floor: send the device datagrams from script index i on; returns 1 when the script is done. */

@@ -59,7 +59,7 @@ static int pct = -1;
 static double timeout_ms;
 static long next_dev, end_dev;
 static double handshake_ms_sum; /* over completed handshakes */
-static long handshakes, requests_answered;
+static long handshakes;
 
 static unsigned int psk_cb(SSL *ssl, const char *hint, char *identity, unsigned int max_id, unsigned char *key,
                            unsigned int max_key) {
@@ -125,52 +125,27 @@ static void bootstrap_request(slot_t *s) {
   send_request(s);
 }
 
-/* A piggy-backed answer to a server request (coap-device.h). */
-static void answer(slot_t *s, const unsigned char *req, int tkl) {
-  unsigned char out[200];
-  int len = answer_into(out, req, tkl, answer_code(req[1]), req[1] == 1 ? DISCOVER_BODY : NULL);
-  if (SSL_write(s->ssl, out, len) <= 0) ERR_clear_error();
+static void send_ssl(void *ctx, const unsigned char *d, int len) {
+  if (SSL_write(((slot_t *)ctx)->ssl, d, len) <= 0) ERR_clear_error();
 }
 
+/* One CoAP datagram at this slot's device (coap-device.h). */
 static void coap(slot_t *s, const unsigned char *m, int len) {
-  if (len < 4 || (m[0] >> 6) != 1) return;
-  int type = (m[0] >> 4) & 3, tkl = m[0] & 15;
-  unsigned char code = m[1];
-  unsigned short mid = (unsigned short)(m[2] << 8 | m[3]);
-  if (tkl > 8 || len < 4 + tkl) return;
-  if (code >> 5 == 0 && code != 0 && (type == 0 || type == 1)) { /* a request */
-    requests_answered++;
-    switch (code) {
-      case 1: /* GET: Discover or Read */
-        answer(s, m, tkl);
-        break;
-      case 4: /* DELETE */
-        answer(s, m, tkl);
-        break;
-      case 2: /* POST: Bootstrap-Finish or a Write */
-        answer(s, m, tkl);
-        if (path_is_bs(m, len, tkl)) finish(s, 1, NULL);
-        break;
-      default: /* PUT: Write */
-        answer(s, m, tkl);
-    }
-    return;
-  }
-  if (code >> 5 >= 2 && tkl == 4 && memcmp(m + 4, s->token, 4) == 0) { /* the answer to POST /bs */
-    if (type == 0) { /* separate response: acknowledge it */
-      unsigned char ack[4] = {0x60, 0, m[2], m[3]};
-      if (SSL_write(s->ssl, ack, 4) <= 0) ERR_clear_error();
-    }
-    if (code == ((2 << 5) | 4)) {
+  unsigned char code = 0;
+  switch (device_datagram(m, len, s->token, s->mid, send_ssl, s, &code)) {
+    case DEV_FINISH:
+      finish(s, 1, NULL);
+      return;
+    case DEV_ACCEPTED:
       s->accepted = 1;
-    } else {
+      return;
+    case DEV_REFUSED: {
       char why[32];
-      snprintf(why, sizeof(why), "bs-%d.%02d", code >> 5, code & 31);
+      refused_cause(why, sizeof(why), code);
       finish(s, 0, why);
+      return;
     }
-    return;
   }
-  if (type == 2 && code == 0 && mid == s->mid) s->accepted = 1; /* empty ACK: a separate response follows */
 }
 
 static void drive(slot_t *s) {
